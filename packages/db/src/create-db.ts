@@ -1,0 +1,79 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+
+import { migrations } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export interface DbConfig {
+  /** `postgres://…`: use a PostgreSQL server. Omitted: the embedded database. */
+  databaseUrl?: string;
+  /** Directory for the embedded database; omitted means in memory (tests). */
+  dataDir?: string;
+  /** Connections in the PostgreSQL pool. */
+  poolSize?: number;
+}
+
+export interface Db {
+  kysely: Kysely<Database>;
+  kind: 'embedded' | 'postgres';
+  /** Throws when the database cannot answer (readiness checks). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+// Row counts and byte sizes stay far below 2^53; reading int8 as a number keeps both
+// drivers returning the same JavaScript type.
+const parseInt8 = (value: string) => Number(value);
+
+/**
+ * Opens the database: PostgreSQL through `pg` when a URL is given, otherwise PGlite
+ * (PostgreSQL compiled to WebAssembly), so the same SQL runs embedded and at scale.
+ */
+export async function createDb(config: DbConfig): Promise<Db> {
+  if (config.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: config.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      types: { getTypeParser: (oid, format) => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
+    });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return wrap(kysely, 'postgres');
+  }
+  const pglite = await PGlite.create(config.dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+  const kysely = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  return wrap(kysely, 'embedded');
+}
+
+function wrap(kysely: Kysely<Database>, kind: Db['kind']): Db {
+  return {
+    kysely,
+    kind,
+    async ping() {
+      await sql`select 1`.execute(kysely);
+    },
+    close: () => kysely.destroy(),
+  };
+}
+
+/** Applies every pending migration; throws the first failure. */
+export async function migrateToLatest(kysely: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db: kysely, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+
+/** True for errors that mean "the database is down or overloaded" (a 503), not "the query was wrong". */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed/i.test(message);
+}

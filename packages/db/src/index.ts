@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+
+import { createAuditRepository } from './audit.js';
+import { createCredentialRepository } from './credentials.js';
+import type { Database } from './schema.js';
+import { createTenantRepository } from './tenants.js';
+import { createUserRepository } from './users.js';
+
+export * from './schema.js';
+export { createDb, isDatabaseUnavailable, migrateToLatest, type Db, type DbConfig } from './create-db.js';
+export type { AuditRecord, AuditRepository } from './audit.js';
+export type { CredentialRepository, SessionRecord } from './credentials.js';
+export type { TenantRepository } from './tenants.js';
+export type { NewUser, UserRepository } from './users.js';
+
+/** Every repository over one database handle (or one transaction). */
+export function createRepositories(db: Kysely<Database>) {
+  return {
+    tenants: createTenantRepository(db),
+    users: createUserRepository(db),
+    credentials: createCredentialRepository(db),
+    audit: createAuditRepository(db),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;

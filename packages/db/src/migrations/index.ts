@@ -1,0 +1,8 @@
+import type { Migration } from 'kysely/migration';
+
+import * as foundation from './2026-11-23T00-foundation.js';
+
+/** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
+export const migrations: Record<string, Migration> = {
+  '2026-11-23T00-foundation': foundation,
+};

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, constants, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
+
+import { hashedChunks, sha256Hash } from './body.js';
+import {
+  assertValidKey,
+  resolveRange,
+  StorageError,
+  type ObjectInfo,
+  type ObjectStore,
+} from './object-store.js';
+
+export interface FsStoreConfig {
+  /** Directory that holds the objects; created when missing. */
+  root: string;
+}
+
+const TEMP_DIR = '.tmp';
+
+/**
+ * Filesystem driver, the embedded default. A put writes a temp file, fsyncs it and then
+ * hard-links it into place: the link is atomic and fails when the key exists, so a crash
+ * never leaves a half object under a key and create-if-absent holds under concurrency.
+ */
+export function createFsStore(config: FsStoreConfig): ObjectStore {
+  const root = config.root;
+  const tempDir = join(root, TEMP_DIR);
+  const pathOf = (key: string) => {
+    assertValidKey(key);
+    return join(root, key);
+  };
+
+  return {
+    async put(key, body, options) {
+      const target = pathOf(key);
+      const temp = join(tempDir, randomUUID());
+      const hash = sha256Hash();
+      let size = 0;
+      try {
+        await mkdir(tempDir, { recursive: true });
+        const file = await open(temp, 'wx');
+        try {
+          for await (const chunk of hashedChunks(body, hash)) {
+            await file.write(chunk);
+            size += chunk.byteLength;
+          }
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        const sha256 = hash.digest('hex');
+        if (options?.sha256 && options.sha256 !== sha256) {
+          throw new StorageError('IntegrityMismatch', 'object body does not match its SHA-256');
+        }
+        await mkdir(dirname(target), { recursive: true });
+        if (!(await linkIfAbsent(temp, target))) return { created: false };
+        await syncDirectory(dirname(target));
+        return { created: true, size, sha256 };
+      } catch (error) {
+        throw asStorageError(error, 'write');
+      } finally {
+        await rm(temp, { force: true }).catch(() => undefined);
+      }
+    },
+
+    async get(key, range) {
+      const path = pathOf(key);
+      let size: number;
+      try {
+        size = (await stat(path)).size;
+      } catch (error) {
+        if (isMissing(error)) return null;
+        throw asStorageError(error, 'read');
+      }
+      const served = resolveRange(size, range);
+      const nodeStream =
+        served.length === 0
+          ? Readable.from([])
+          : createReadStream(path, { start: served.offset, end: served.offset + served.length - 1 });
+      return { body: Readable.toWeb(nodeStream) as ReadableStream<Uint8Array>, size, range: served };
+    },
+
+    async head(key) {
+      try {
+        const info = await stat(pathOf(key));
+        return { key, size: info.size, lastModified: info.mtime };
+      } catch (error) {
+        if (isMissing(error)) return null;
+        throw asStorageError(error, 'read');
+      }
+    },
+
+    async delete(key) {
+      try {
+        await unlink(pathOf(key));
+      } catch (error) {
+        if (!isMissing(error)) throw asStorageError(error, 'delete');
+      }
+    },
+
+    async *list(prefix) {
+      const start = prefix.includes('/') ? join(root, prefix.slice(0, prefix.lastIndexOf('/'))) : root;
+      const found: ObjectInfo[] = [];
+      try {
+        for await (const path of walk(start)) {
+          const key = relative(root, path).split(sep).join('/');
+          if (!key.startsWith(prefix) || key.startsWith(TEMP_DIR + '/')) continue;
+          const info = await stat(path);
+          found.push({ key, size: info.size, lastModified: info.mtime });
+        }
+      } catch (error) {
+        if (!isMissing(error)) throw asStorageError(error, 'list');
+      }
+      // S3 lists in binary key order; a directory walk does not, so sort to behave the same.
+      found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      yield* found;
+    },
+
+    async ping() {
+      try {
+        await mkdir(root, { recursive: true });
+        await access(root, constants.W_OK);
+      } catch (error) {
+        throw asStorageError(error, 'access');
+      }
+    },
+  };
+}
+
+async function linkIfAbsent(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/** A rename or link is durable only once its directory entry is on disk. */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile()) yield path;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function asStorageError(error: unknown, operation: string): StorageError {
+  if (error instanceof StorageError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+  return new StorageError('StorageUnavailable', `object store ${operation} failed (${code})`, { cause: error });
+}

@@ -1,0 +1,2 @@
+export { testObjectStore, type ConformanceOptions } from './object-store-conformance.js';
+export { startTestS3Server, type TestS3Server } from './s3-server.js';
