@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded deployment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', dataDir: './data', databaseUrl: undefined, s3: undefined, secret: undefined, demo: false });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('requires a shared secret for scaled deployments and names variables, not values', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:pw@db/yunzhen' })).toThrow(/YUNZHEN_SECRET is required/);
+    const error = (() => {
+      try {
+        loadConfig({ PORT: 'not-a-port', YUNZHEN_SECRET: 'short-secret-value' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toContain('PORT');
+    expect(error!.message).toContain('YUNZHEN_SECRET');
+    expect(error!.message).not.toContain('short-secret-value');
+  });
+
+  it('configures S3 with path-style addressing by default', () => {
+    const config = loadConfig({ S3_BUCKET: 'b', S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', YUNZHEN_SECRET: 'x'.repeat(32) });
+    expect(config.s3).toMatchObject({ bucket: 'b', endpoint: 'http://minio:9000', forcePathStyle: true, region: 'us-east-1' });
+    expect(() => loadConfig({ S3_BUCKET: 'b', YUNZHEN_SECRET: 'x'.repeat(32) })).toThrow(/S3_ACCESS_KEY_ID/);
+  });
+});

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+/** Every environment variable Yunzhen reads, with its default. The README's table mirrors this. */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
+  S3_ENDPOINT: optionalText.pipe(z.string().url().optional()),
+  S3_BUCKET: optionalText,
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: optionalText,
+  S3_SECRET_ACCESS_KEY: optionalText,
+  S3_FORCE_PATH_STYLE: flag.default(true),
+  S3_KEY_PREFIX: z.string().default(''),
+  YUNZHEN_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  YUNZHEN_DEMO: flag.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
+  TOKEN_TTL_DAYS: z.coerce.number().positive().default(30),
+  SECURE_COOKIES: flag.default(false),
+  TRUST_PROXY: flag.default(false),
+  VIEWER_DIST: optionalText,
+});
+
+export type ServerConfig = Readonly<{
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  s3: Readonly<{
+    endpoint: string | undefined;
+    bucket: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+    keyPrefix: string;
+  }> | undefined;
+  /** Undefined means "embedded deployment: generate one and keep it in the data directory". */
+  secret: string | undefined;
+  demo: boolean;
+  logLevel: string;
+  sessionTtlMs: number;
+  tokenTtlMs: number;
+  secureCookies: boolean;
+  trustProxy: boolean;
+  viewerDist: string | undefined;
+}>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses and freezes the configuration. Messages name variables, never their values. */
+export function loadConfig(env: Record<string, string | undefined>): ServerConfig {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = result.data;
+  let s3: ServerConfig['s3'];
+  if (e.S3_BUCKET) {
+    if (!e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY) {
+      throw new ConfigError('invalid configuration: S3_BUCKET needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
+    }
+    s3 = Object.freeze({
+      endpoint: e.S3_ENDPOINT,
+      bucket: e.S3_BUCKET,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      keyPrefix: e.S3_KEY_PREFIX,
+    });
+  }
+  if ((e.DATABASE_URL || s3) && !e.YUNZHEN_SECRET) {
+    // Replicas must share the secret that derives the per-hospital keys; never invent one here.
+    throw new ConfigError('invalid configuration: YUNZHEN_SECRET is required with DATABASE_URL or S3_BUCKET');
+  }
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    s3,
+    secret: e.YUNZHEN_SECRET,
+    demo: e.YUNZHEN_DEMO,
+    logLevel: e.LOG_LEVEL,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 60 * 60 * 1000,
+    tokenTtlMs: e.TOKEN_TTL_DAYS * 24 * 60 * 60 * 1000,
+    secureCookies: e.SECURE_COOKIES,
+    trustProxy: e.TRUST_PROXY,
+    viewerDist: e.VIEWER_DIST,
+  });
+}

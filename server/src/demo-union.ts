@@ -1,0 +1,59 @@
+import type { Repositories, UserRole } from '@yunzhen/db';
+
+import { hashPassword } from './auth/passwords.js';
+
+/** The password of every demo account. Demo mode only: outside it no default password exists. */
+export const DEMO_PASSWORD = 'yunzhen-demo';
+
+export const demoUnion = {
+  name: 'Shanghai Demo Medical Union',
+  tenants: [
+    {
+      name: 'Shanghai Cancer Center (demo)',
+      kind: 'reading',
+      users: [
+        { email: 'specialist@scc.demo', displayName: 'Dr. Chen Wei (specialist)', role: 'specialist', licensed: true },
+        { email: 'admin@scc.demo', displayName: 'SCC Administrator', role: 'admin', licensed: false },
+      ],
+    },
+    {
+      name: 'Xuhui District Hospital (demo)',
+      kind: 'sending',
+      users: [
+        { email: 'rad@xuhui.demo', displayName: 'Li Na (radiographer)', role: 'radiographer', licensed: true },
+        { email: 'doctor@xuhui.demo', displayName: 'Dr. Wang Fang (referring)', role: 'referring_doctor', licensed: true },
+        { email: 'admin@xuhui.demo', displayName: 'Xuhui Administrator', role: 'admin', licensed: false },
+      ],
+    },
+    {
+      name: 'Minhang District Hospital (demo)',
+      kind: 'sending',
+      users: [
+        { email: 'rad@minhang.demo', displayName: 'Zhao Lei (radiographer)', role: 'radiographer', licensed: true },
+        { email: 'doctor@minhang.demo', displayName: 'Dr. Sun Mei (referring)', role: 'referring_doctor', licensed: true },
+      ],
+    },
+  ],
+} as const satisfies {
+  name: string;
+  tenants: readonly {
+    name: string;
+    kind: 'reading' | 'sending' | 'both';
+    users: readonly { email: string; displayName: string; role: UserRole; licensed: boolean }[];
+  }[];
+};
+
+export const demoLogins = demoUnion.tenants.flatMap((t) => t.users.map((u) => ({ email: u.email, role: u.role, hospital: t.name })));
+
+/** Creates the demo union unless it exists. Returns whether anything was created. */
+export async function seedDemoUnion(repos: Repositories): Promise<boolean> {
+  if (await repos.tenants.findByName(demoUnion.tenants[0].name)) return false;
+  const unionId = await repos.tenants.createUnion(demoUnion.name);
+  for (const spec of demoUnion.tenants) {
+    const tenant = await repos.tenants.create({ name: spec.name, kind: spec.kind, unionId });
+    for (const user of spec.users) {
+      await repos.users.create({ tenantId: tenant.id, ...user, passwordHash: await hashPassword(DEMO_PASSWORD) });
+    }
+  }
+  return true;
+}

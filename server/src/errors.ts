@@ -1,0 +1,77 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+import { isDatabaseUnavailable } from '@yunzhen/db';
+import { StorageError } from '@yunzhen/storage';
+
+import type { AppEnv } from './app-env.js';
+
+/**
+ * Every error code the JSON API and DICOMweb answer with, and its HTTP status. Messages
+ * name what went wrong, never patient data, passwords or tokens.
+ */
+export const errorStatus = {
+  MalformedJson: 400,
+  InvalidRequest: 400,
+  InvalidKey: 400,
+  IntegrityMismatch: 400,
+  Unauthenticated: 401,
+  InvalidCredentials: 401,
+  CsrfTokenInvalid: 403,
+  CrossOriginRequest: 403,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  InvalidRange: 416,
+  TooManyAttempts: 429,
+  InternalError: 500,
+  DatabaseUnavailable: 503,
+  StorageUnavailable: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra?: { retryAfterSeconds?: number; cause?: unknown },
+  ) {
+    super(message, { cause: extra?.cause });
+  }
+}
+
+/** 404 with one body for "does not exist" and "not yours", so existence never leaks. */
+export function notFound(what = 'resource'): AppError {
+  return new AppError('NotFound', `${what} not found`);
+}
+
+const RETRY_AFTER_SECONDS = 5;
+
+/** Maps any thrown error to `{ error: { code, message } }`; the one place errors become HTTP. */
+export function toErrorResponse(error: unknown, c: Context<AppEnv>): Response {
+  const appError = classify(error);
+  const status = errorStatus[appError.code];
+  if (status >= 500) {
+    c.var.logger?.error({ err: describeForLog(error), code: appError.code }, 'request failed');
+  }
+  const retryAfter = appError.extra?.retryAfterSeconds ?? (status === 503 ? RETRY_AFTER_SECONDS : undefined);
+  if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
+  return c.json({ error: { code: appError.code, message: appError.message } }, status);
+}
+
+function classify(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof StorageError) return new AppError(error.code, error.message, { cause: error });
+  if (isDatabaseUnavailable(error)) return new AppError('DatabaseUnavailable', 'the database is unavailable, retry later');
+  return new AppError('InternalError', 'internal error');
+}
+
+/** Error name, code and stack only: driver messages can quote SQL parameters. */
+function describeForLog(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const code = (error as { code?: unknown }).code;
+  return { name: error.name, code, stack: error.stack?.split('\n').slice(1, 8).join('\n') };
+}

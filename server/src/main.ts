@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { serve } from '@hono/node-server';
+
+import { createRepositories } from '@yunzhen/db';
+
+import { createApp } from './app.js';
+import { openResources } from './compose.js';
+import { ConfigError, loadConfig } from './config.js';
+import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
+import { createLogger } from './logger.js';
+
+/** The only module that reads the environment, opens sockets and files. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger({ level: config.logLevel });
+  const resources = await openResources(config);
+  const repos = createRepositories(resources.db.kysely);
+
+  const seeded = config.demo && (await seedDemoUnion(repos));
+
+  const bundledViewer = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
+  const viewerDist = config.viewerDist ?? (existsSync(bundledViewer) ? bundledViewer : undefined);
+  const app = createApp({
+    db: resources.db,
+    store: resources.store,
+    logger,
+    settings: {
+      sessionTtlMs: config.sessionTtlMs,
+      tokenTtlMs: config.tokenTtlMs,
+      secureCookies: config.secureCookies,
+      trustProxy: config.trustProxy,
+      viewerDist,
+    },
+  });
+
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+    const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;
+    logger.info({ url, database: resources.db.kind, objectStore: config.s3 ? 's3' : 'filesystem', viewer: Boolean(viewerDist) }, 'listening');
+    printBanner(url, config.demo, seeded);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    server.close(() => {
+      resources.close().finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function printBanner(url: string, demo: boolean, seeded: boolean): void {
+  const lines = [`\nYunzhen is running at ${url}`];
+  if (demo) {
+    lines.push(seeded ? 'Demo union created. Demo logins:' : 'Demo logins:');
+    for (const login of demoLogins) lines.push(`  ${login.email.padEnd(22)} ${login.role.padEnd(17)} ${login.hospital}`);
+    lines.push(`  password for all: ${DEMO_PASSWORD}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    const code = (error as { code?: string }).code;
+    process.stderr.write(`Yunzhen failed to start: ${(error as Error).name ?? 'Error'}${code ? ` (${code})` : ''}: ${(error as Error).message}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { z } from 'zod';
+
+import type { Repositories } from '@yunzhen/db';
+
+import type { AppEnv } from '../app-env.js';
+import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
+import { requireUser, SESSION_COOKIE } from '../auth/authenticate.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import { verifyPassword } from '../auth/passwords.js';
+import { hashSecret, newSecret } from '../auth/secrets.js';
+import { AppError } from '../errors.js';
+import { readJson } from '../validation.js';
+import { tenantView, userView } from './views.js';
+
+export interface AuthRouteDeps {
+  repos: Repositories;
+  audit: AuditWriter;
+  throttle: LoginThrottle;
+  now: () => Date;
+  sourceIp: (c: Context<AppEnv>) => string | null;
+  sessionTtlMs: number;
+  tokenTtlMs: number;
+  secureCookies: boolean;
+}
+
+const credentialsSchema = z.object({
+  email: z.string().trim().email().max(320),
+  password: z.string().min(1).max(1024),
+});
+
+/** Password login for the browser (session cookie) and for scripts (`POST /api/auth/token`). */
+export function authRoutes(deps: AuthRouteDeps) {
+  const { repos, audit, throttle, now } = deps;
+
+  /** Checks email and password, throttling guesses and auditing every outcome (110114). */
+  async function checkCredentials(c: Context<AppEnv>, via: 'session' | 'token') {
+    const { email, password } = await readJson(c, credentialsSchema);
+    const attempt = { account: email.toLowerCase(), address: deps.sourceIp(c) };
+    const wait = throttle.retryAfterSeconds(attempt);
+    if (wait > 0) {
+      await audit(c, { eventCode: AuditEvent.UserAuthentication, action: 'E', outcome: Outcome.MinorFailure, detail: { via, reason: 'TooManyAttempts' } });
+      throw new AppError('TooManyAttempts', 'too many failed logins, retry later', { retryAfterSeconds: wait });
+    }
+    const user = await repos.users.findByEmail(email);
+    const valid = await verifyPassword(user && !user.disabled_at ? user.password_hash : null, password);
+    const tenant = valid && user ? await repos.tenants.get(user.tenant_id) : undefined;
+    if (!user || !valid || !tenant) {
+      throttle.recordFailure(attempt);
+      await audit(c, {
+        eventCode: AuditEvent.UserAuthentication,
+        action: 'E',
+        outcome: Outcome.MinorFailure,
+        userId: user?.id ?? null,
+        tenantId: user?.tenant_id ?? null,
+        detail: { via, reason: 'InvalidCredentials' },
+      });
+      throw new AppError('InvalidCredentials', 'email or password is wrong');
+    }
+    throttle.recordSuccess(attempt);
+    await audit(c, { eventCode: AuditEvent.UserAuthentication, action: 'E', outcome: Outcome.Success, userId: user.id, tenantId: tenant.id, detail: { via } });
+    return { user, tenant };
+  }
+
+  return new Hono<AppEnv>()
+    .post('/login', async (c) => {
+      const { user, tenant } = await checkCredentials(c, 'session');
+      // A fresh session id at every login: a planted cookie never becomes an authenticated one.
+      const previous = getCookie(c, SESSION_COOKIE);
+      if (previous) await repos.credentials.revokeSession(hashSecret(previous), now());
+      const sessionId = newSecret();
+      const csrfToken = newSecret();
+      const expiresAt = new Date(now().getTime() + deps.sessionTtlMs);
+      await repos.credentials.createSession({ idHash: hashSecret(sessionId), userId: user.id, csrfToken, expiresAt });
+      setCookie(c, SESSION_COOKIE, sessionId, {
+        httpOnly: true,
+        sameSite: 'Lax',
+        secure: deps.secureCookies,
+        path: '/',
+        maxAge: Math.floor(deps.sessionTtlMs / 1000),
+      });
+      return c.json({ user: userView(user), tenant: tenantView(tenant), csrfToken, expiresAt: expiresAt.toISOString() });
+    })
+    .post('/token', async (c) => {
+      const { user } = await checkCredentials(c, 'token');
+      const token = newSecret('yz_');
+      const expiresAt = new Date(now().getTime() + deps.tokenTtlMs);
+      await repos.credentials.createApiToken({ tokenHash: hashSecret(token), userId: user.id, expiresAt });
+      return c.json({ token, expiresAt: expiresAt.toISOString() });
+    })
+    .post('/logout', async (c) => {
+      const principal = requireUser(c);
+      if (principal.via === 'session') {
+        await repos.credentials.revokeSession(principal.credentialHash, now());
+        deleteCookie(c, SESSION_COOKIE, { path: '/', secure: deps.secureCookies });
+      } else {
+        await repos.credentials.revokeApiToken(principal.credentialHash, now());
+      }
+      await audit(c, { eventCode: AuditEvent.UserAuthentication, action: 'E', outcome: Outcome.Success, detail: { via: principal.via, action: 'logout' } });
+      return c.body(null, 204);
+    });
+}

@@ -1,0 +1,98 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+
+import { userRoles, type Repositories } from '@yunzhen/db';
+
+import type { AppEnv } from '../app-env.js';
+import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
+import { requireRole, requireUser } from '../auth/authenticate.js';
+import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
+import { AppError, notFound } from '../errors.js';
+import { readJson } from '../validation.js';
+import { isUuid, tenantView, userView } from './views.js';
+
+const role = z.enum(userRoles as [string, ...string[]]).transform((r) => r as (typeof userRoles)[number]);
+const password = z.string().min(MIN_PASSWORD_LENGTH).max(1024);
+
+const newUserSchema = z.object({
+  email: z.string().trim().email().max(320),
+  displayName: z.string().trim().min(1).max(200),
+  role,
+  licensed: z.boolean().default(false),
+  password,
+});
+
+const userChangesSchema = z
+  .object({
+    displayName: z.string().trim().min(1).max(200),
+    role,
+    licensed: z.boolean(),
+    disabled: z.boolean(),
+    password,
+  })
+  .partial()
+  .strict();
+
+/** `GET /api/me`, and user administration by a hospital's admin, within that hospital only. */
+export function userRoutes(deps: { repos: Repositories; audit: AuditWriter }) {
+  const { repos, audit } = deps;
+
+  return new Hono<AppEnv>()
+    .get('/me', async (c) => {
+      const { user, tenant, csrfToken } = requireUser(c);
+      const readingCentres = await repos.tenants.readingCentresFor(tenant.id);
+      return c.json({ user: userView(user), tenant: tenantView(tenant), csrfToken: csrfToken ?? null, readingCentres: readingCentres.map(tenantView) });
+    })
+    .get('/users', async (c) => {
+      const { tenant } = requireRole(c, 'admin');
+      const users = await repos.users.listByTenant(tenant.id);
+      return c.json({ users: users.map(userView) });
+    })
+    .post('/users', async (c) => {
+      const { tenant } = requireRole(c, 'admin');
+      const input = await readJson(c, newUserSchema);
+      if (await repos.users.findByEmail(input.email)) throw new AppError('Conflict', 'a user with this email exists');
+      const user = await repos.users.create({
+        tenantId: tenant.id,
+        email: input.email,
+        displayName: input.displayName,
+        role: input.role,
+        licensed: input.licensed,
+        passwordHash: await hashPassword(input.password),
+      });
+      await audit(c, { eventCode: AuditEvent.UserSecurityAttributesChanged, action: 'C', outcome: Outcome.Success, objectType: 'user', objectId: user.id, detail: { role: user.role, licensed: user.licensed } });
+      return c.json({ user: userView(user) }, 201);
+    })
+    .get('/users/:id', async (c) => {
+      const { tenant } = requireRole(c, 'admin');
+      const id = c.req.param('id');
+      const user = isUuid(id) ? await repos.users.getInTenant(tenant.id, id) : undefined;
+      if (!user) throw notFound('user');
+      return c.json({ user: userView(user) });
+    })
+    .patch('/users/:id', async (c) => {
+      const principal = requireRole(c, 'admin');
+      const id = c.req.param('id');
+      const changes = await readJson(c, userChangesSchema);
+      if (id === principal.user.id && (changes.disabled || (changes.role && changes.role !== 'admin'))) {
+        throw new AppError('Conflict', 'an admin cannot disable or demote their own account');
+      }
+      const { password: newPassword, ...rest } = changes;
+      const user = isUuid(id)
+        ? await repos.users.update(principal.tenant.id, id, {
+            ...rest,
+            ...(newPassword !== undefined && { passwordHash: await hashPassword(newPassword) }),
+          })
+        : undefined;
+      if (!user) throw notFound('user');
+      await audit(c, {
+        eventCode: AuditEvent.UserSecurityAttributesChanged,
+        action: 'U',
+        outcome: Outcome.Success,
+        objectType: 'user',
+        objectId: user.id,
+        detail: { changed: Object.keys(changes).sort() },
+      });
+      return c.json({ user: userView(user) });
+    });
+}

@@ -1,0 +1,108 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+
+import { createRepositories, type Repositories } from '@yunzhen/db';
+import { createTestDb, type TestDbKind } from '@yunzhen/db/testing';
+import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
+import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
+
+import { createApp, defaultSettings, type App, type AppSettings } from '../app.js';
+import { DEMO_PASSWORD, seedDemoUnion } from '../demo-union.js';
+import { createLogger } from '../logger.js';
+
+export type TestStoreKind = 'filesystem' | 's3';
+
+export interface TestApp {
+  app: App;
+  repos: Repositories;
+  store: ObjectStore;
+  /** The S3 server behind `store` (s3 kind only), to stop it mid-test. */
+  s3?: TestS3Server;
+  /** Every log line the app wrote, as raw text. */
+  logs: string[];
+  /** Sends a request as a browser would, with the session cookie and CSRF header when logged in. */
+  request(path: string, init?: RequestInit & { session?: TestSession }): Promise<Response>;
+  /** Logs a demo user in through the API and returns the browser credentials. */
+  login(email: string, password?: string): Promise<TestSession>;
+  /** An API token for a demo user, through `POST /api/auth/token`. */
+  token(email: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestSession {
+  cookie: string;
+  csrfToken: string;
+}
+
+/** The whole app over a fresh database and object store, seeded with the demo union. */
+export async function createTestApp(options: {
+  db: TestDbKind;
+  store?: TestStoreKind;
+  settings?: Partial<AppSettings>;
+}): Promise<TestApp> {
+  const db = await createTestDb(options.db);
+  const dataDir = await mkdtemp(join(tmpdir(), 'yunzhen-app-'));
+  let s3: TestS3Server | undefined;
+  let store: ObjectStore;
+  if (options.store === 's3') {
+    s3 = await startTestS3Server();
+    const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
+    await ensureBucket(client, 'yunzhen-test');
+    store = createS3Store({ client, bucket: 'yunzhen-test' });
+  } else {
+    store = createFsStore({ root: join(dataDir, 'objects') });
+  }
+  const repos = createRepositories(db.kysely);
+  await seedDemoUnion(repos);
+
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination });
+  const app = createApp({ db, store, logger, settings: { ...defaultSettings, ...options.settings } });
+
+  const request: TestApp['request'] = (path, init = {}) => {
+    const { session, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (session) {
+      headers.set('Cookie', session.cookie);
+      if (!headers.has('X-CSRF-Token')) headers.set('X-CSRF-Token', session.csrfToken);
+    }
+    return Promise.resolve(app.request(path, { ...rest, headers }));
+  };
+
+  const postJson = (path: string, body: unknown) =>
+    request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  return {
+    app,
+    repos,
+    store,
+    s3,
+    logs,
+    request,
+    async login(email, password = DEMO_PASSWORD) {
+      const response = await postJson('/api/auth/login', { email, password });
+      if (response.status !== 200) throw new Error(`login of ${email} failed with ${response.status}`);
+      const { csrfToken } = (await response.json()) as { csrfToken: string };
+      const cookie = response.headers.get('Set-Cookie')!.split(';')[0]!;
+      return { cookie, csrfToken };
+    },
+    async token(email) {
+      const response = await postJson('/api/auth/token', { email, password: DEMO_PASSWORD });
+      if (response.status !== 200) throw new Error(`token for ${email} failed with ${response.status}`);
+      return ((await response.json()) as { token: string }).token;
+    },
+    async close() {
+      await db.drop();
+      await s3?.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+
+import { AppError } from './errors.js';
+
+/** Reads and validates a JSON body: 400 `MalformedJson` or `InvalidRequest` naming the fields, never echoing values. */
+export async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new AppError('MalformedJson', 'request body is not valid JSON');
+  }
+  return parseInput(schema, body);
+}
+
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const fields = [...new Set(result.error.issues.map((issue) => issue.path.join('.') || '(body)'))];
+    throw new AppError('InvalidRequest', `invalid or missing: ${fields.join(', ')}`);
+  }
+  return result.data;
+}
