@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { userRoles, type Repositories } from '@yunzhen/db';
 
-import type { AppEnv } from '../app-env.js';
+import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireRole, requireUser } from '../auth/authenticate.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
@@ -37,12 +37,15 @@ const userChangesSchema = z
 export function userRoutes(deps: { repos: Repositories; audit: AuditWriter }) {
   const { repos, audit } = deps;
 
+  const meView = async ({ user, tenant, csrfToken }: Principal) => {
+    const readingCentres = await repos.tenants.readingCentresFor(tenant.id);
+    return { user: userView(user), tenant: tenantView(tenant), csrfToken: csrfToken ?? null, readingCentres: readingCentres.map(tenantView) };
+  };
+
   return new Hono<AppEnv>()
-    .get('/me', async (c) => {
-      const { user, tenant, csrfToken } = requireUser(c);
-      const readingCentres = await repos.tenants.readingCentresFor(tenant.id);
-      return c.json({ user: userView(user), tenant: tenantView(tenant), csrfToken: csrfToken ?? null, readingCentres: readingCentres.map(tenantView) });
-    })
+    .get('/me', async (c) => c.json(await meView(requireUser(c))))
+    // The browser's start-up probe: 200 either way, so an anonymous visit logs no error.
+    .get('/auth/session', async (c) => c.json({ me: c.var.principal ? await meView(c.var.principal) : null }))
     .get('/users', async (c) => {
       const { tenant } = requireRole(c, 'admin');
       const users = await repos.users.listByTenant(tenant.id);

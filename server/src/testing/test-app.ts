@@ -23,13 +23,16 @@ export interface TestApp {
   /** Every log line the app wrote, as raw text. */
   logs: string[];
   /** Sends a request as a browser would, with the session cookie and CSRF header when logged in. */
-  request(path: string, init?: RequestInit & { session?: TestSession }): Promise<Response>;
+  request(path: string, init?: RequestInit & { session?: TestSession }): Promise<TestResponse>;
   /** Logs a demo user in through the API and returns the browser credentials. */
   login(email: string, password?: string): Promise<TestSession>;
   /** An API token for a demo user, through `POST /api/auth/token`. */
   token(email: string): Promise<string>;
   close(): Promise<void>;
 }
+
+/** A response whose JSON body tests may inspect freely. */
+export type TestResponse = Omit<Response, 'json'> & { json(): Promise<any> };
 
 export interface TestSession {
   cookie: string;
@@ -74,7 +77,7 @@ export async function createTestApp(options: {
       headers.set('Cookie', session.cookie);
       if (!headers.has('X-CSRF-Token')) headers.set('X-CSRF-Token', session.csrfToken);
     }
-    return Promise.resolve(app.request(path, { ...rest, headers }));
+    return Promise.resolve(app.request(path, { ...rest, headers })) as Promise<TestResponse>;
   };
 
   const postJson = (path: string, body: unknown) =>

@@ -1,0 +1,29 @@
+import { test as base, expect, type Page } from '@playwright/test';
+
+export const DEMO_PASSWORD = 'yunzhen-demo';
+
+/** Tests get `baseURL` from the server that global-setup.ts started. */
+export const test = base.extend({
+  baseURL: async ({}, use) => {
+    await use(process.env.YUNZHEN_URL);
+  },
+  page: async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    await use(page);
+    expect(problems, 'the page logged errors').toEqual([]);
+  },
+});
+
+export { expect };
+
+export async function login(page: Page, email: string, language: 'zh-CN' | 'en' = 'en') {
+  await page.goto('/');
+  await page.locator(`[data-language="${language}"]`).click();
+  await page.locator('input[name="email"]').fill(email);
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+}

@@ -1,0 +1,56 @@
+/** A failed API call, carrying the server's reason code (see server/src/errors.ts). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+
+/** Remembers the session's CSRF token, sent on every state-changing request. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Calls the JSON API on our own origin; throws `ApiError` for any non-2xx answer. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const method = init.method ?? 'GET';
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  if (response.status === 204) return undefined as T;
+  const payload = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = (payload as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(response.status, error?.code ?? 'HttpError', error?.message ?? `HTTP ${response.status}`);
+  }
+  return payload as T;
+}
+
+export type Role = 'radiographer' | 'specialist' | 'referring_doctor' | 'admin';
+
+export interface Me {
+  user: { id: string; email: string; displayName: string; role: Role; licensed: boolean };
+  tenant: { id: string; name: string; kind: 'sending' | 'reading' | 'both' };
+  csrfToken: string | null;
+  readingCentres: { id: string; name: string }[];
+}
+
+export interface UserSummary {
+  id: string;
+  email: string;
+  displayName: string;
+  role: Role;
+  licensed: boolean;
+  disabled: boolean;
+}

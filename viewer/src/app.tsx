@@ -1,0 +1,47 @@
+import { useEffect, useState } from 'preact/hooks';
+
+import { api, setCsrfToken, type Me } from './api.js';
+import { Header } from './components/header.js';
+import { useI18n } from './i18n.js';
+import { LandingPage } from './pages/landing.js';
+import { LoginPage } from './pages/login.js';
+
+type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'signed-in'; me: Me };
+
+export function App() {
+  const { t } = useI18n();
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+
+  const signedIn = (me: Me) => {
+    setCsrfToken(me.csrfToken);
+    setSession({ state: 'signed-in', me });
+  };
+
+  useEffect(() => {
+    api<{ me: Me | null }>('/api/auth/session')
+      .then(({ me }) => (me ? signedIn(me) : setSession({ state: 'anonymous' })))
+      .catch(() => setSession({ state: 'anonymous' }));
+  }, []);
+
+  const logout = async () => {
+    await api('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
+    setCsrfToken(null);
+    setSession({ state: 'anonymous' });
+  };
+
+  if (session.state === 'loading') return <p class="loading">{t('loading')}</p>;
+  if (session.state === 'anonymous') {
+    return (
+      <>
+        <Header me={null} />
+        <LoginPage onLoggedIn={signedIn} />
+      </>
+    );
+  }
+  return (
+    <>
+      <Header me={session.me} onLogout={logout} />
+      <LandingPage me={session.me} />
+    </>
+  );
+}

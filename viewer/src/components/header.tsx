@@ -1,0 +1,32 @@
+import type { Me } from '../api.js';
+import { useI18n } from '../i18n.js';
+import { LanguageSwitch } from './language-switch.js';
+
+export function Header(props: { me: Me | null; onLogout?: () => void }) {
+  const { t } = useI18n();
+  const { me } = props;
+  return (
+    <header class="app-header">
+      <div class="brand">
+        <strong>{t('appName')}</strong>
+        <span class="tagline">{t('appTagline')}</span>
+      </div>
+      <div class="header-right">
+        {me && (
+          <div class="who" data-testid="who">
+            <span class="who-name">{me.user.displayName}</span>
+            <span class="who-detail">
+              {t(`role.${me.user.role}`)} · {me.tenant.name}
+            </span>
+          </div>
+        )}
+        <LanguageSwitch />
+        {me && props.onLogout && (
+          <button type="button" class="secondary" onClick={props.onLogout} data-testid="logout">
+            {t('logout')}
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}
