@@ -24,9 +24,13 @@ export interface Db {
 }
 
 const INT8_OID = 20;
+const DATE_OID = 1082;
 // Row counts and byte sizes stay far below 2^53; reading int8 as a number keeps both
-// drivers returning the same JavaScript type.
+// drivers returning the same JavaScript type. Dates stay 'YYYY-MM-DD' strings: a JS Date
+// would shift them by the server's time zone.
 const parseInt8 = (value: string) => Number(value);
+const keepText = (value: string) => value;
+const parsers: Record<number, (value: string) => unknown> = { [INT8_OID]: parseInt8, [DATE_OID]: keepText };
 
 /**
  * Opens the database: PostgreSQL through `pg` when a URL is given, otherwise PGlite
@@ -38,14 +42,14 @@ export async function createDb(config: DbConfig): Promise<Db> {
       connectionString: config.databaseUrl,
       max: config.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
-      types: { getTypeParser: (oid, format) => (oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) } as pg.CustomTypesConfig,
+      types: { getTypeParser: (oid, format) => parsers[oid] ?? pg.types.getTypeParser(oid, format) } as pg.CustomTypesConfig,
     });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return wrap(kysely, 'postgres');
   }
-  const pglite = await PGlite.create(config.dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+  const pglite = await PGlite.create(config.dataDir, { parsers });
   const kysely = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   return wrap(kysely, 'embedded');
 }

@@ -1,15 +1,21 @@
 import type { Kysely } from 'kysely';
 
 import { createAuditRepository } from './audit.js';
+import { createConsultRepository } from './consults.js';
 import { createCredentialRepository } from './credentials.js';
 import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
+import { createStudyRepository } from './studies.js';
 import { createUserRepository } from './users.js';
+import { createVaultRepository } from './vault.js';
 
 export * from './schema.js';
 export { createDb, isDatabaseUnavailable, migrateToLatest, type Db, type DbConfig } from './create-db.js';
 export type { AuditRecord, AuditRepository } from './audit.js';
+export type { ConsultRepository, NewConsult } from './consults.js';
 export type { CredentialRepository, SessionRecord } from './credentials.js';
+export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyRepository } from './studies.js';
+export type { VaultRepository } from './vault.js';
 export type { TenantRepository } from './tenants.js';
 export type { NewUser, UserRepository } from './users.js';
 
@@ -20,6 +26,9 @@ export function createRepositories(db: Kysely<Database>) {
     users: createUserRepository(db),
     credentials: createCredentialRepository(db),
     audit: createAuditRepository(db),
+    studies: createStudyRepository(db),
+    vault: createVaultRepository(db),
+    consults: createConsultRepository(db),
   };
 }
 

@@ -8,6 +8,14 @@ export interface Database {
   user_session: UserSessionTable;
   api_token: ApiTokenTable;
   audit_event: AuditEventTable;
+  patient: PatientTable;
+  study: StudyTable;
+  series: SeriesTable;
+  instance: InstanceTable;
+  vault_entry: VaultEntryTable;
+  consult: ConsultTable;
+  consult_study: ConsultStudyTable;
+  consult_attachment: ConsultAttachmentTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -89,3 +97,117 @@ export type Tenant = Selectable<TenantTable>;
 export type AppUser = Selectable<AppUserTable>;
 export type NewAppUser = Insertable<AppUserTable>;
 export type AuditEvent = Selectable<AuditEventTable>;
+
+/** A patient by pseudonym; real identity lives only in the vault. */
+export interface PatientTable {
+  id: Generated<string>;
+  tenant_id: string;
+  pseudonym_id: string;
+  pseudonym_name: string;
+  sex: string | null;
+  birth_date: string | null;
+  created_at: CreatedAt;
+}
+
+/** All values are the de-identified ones written into the stored objects. */
+export interface StudyTable {
+  id: Generated<string>;
+  tenant_id: string;
+  patient_id: string;
+  study_uid: string;
+  /** `YYYY-MM-DD` (DICOM DA as a SQL date; null when absent or malformed). */
+  study_date: ColumnType<string | null, string | null | undefined, string | null>;
+  study_time: string | null;
+  accession_number: string | null;
+  study_description: string | null;
+  study_id: string | null;
+  patient_age: string | null;
+  uploaded_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface SeriesTable {
+  id: Generated<string>;
+  study_id: string;
+  tenant_id: string;
+  series_uid: string;
+  modality: string | null;
+  series_number: number | null;
+  series_description: string | null;
+  body_part: string | null;
+  created_at: CreatedAt;
+}
+
+export type PixelReview = 'none' | 'pending' | 'released' | 'removed';
+
+export interface InstanceTable {
+  id: Generated<string>;
+  series_id: string;
+  study_id: string;
+  tenant_id: string;
+  sop_instance_uid: string;
+  sop_class_uid: string;
+  instance_number: number | null;
+  transfer_syntax_uid: string;
+  rows: number | null;
+  columns: number | null;
+  number_of_frames: number | null;
+  bits_allocated: number | null;
+  size_bytes: number;
+  sha256: string;
+  object_key: string;
+  pixel_review: ColumnType<PixelReview, PixelReview | undefined, PixelReview>;
+  pixel_review_reasons: ColumnType<string[], string[] | undefined, string[]>;
+  uploaded_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface VaultEntryTable {
+  tenant_id: string;
+  kind: string;
+  pseudonym: string;
+  key_version: number;
+  ciphertext: Uint8Array;
+  created_at: CreatedAt;
+}
+
+export type ConsultPriority = 'routine' | 'urgent' | 'stat';
+export type ConsultStatus = 'new' | 'in_progress' | 'reported' | 'cancelled';
+
+export interface ConsultTable {
+  id: Generated<string>;
+  sending_tenant_id: string;
+  reading_tenant_id: string;
+  created_by: string;
+  clinical_question: string;
+  priority: ConsultPriority;
+  status: ColumnType<ConsultStatus, ConsultStatus | undefined, ConsultStatus>;
+  due_at: Date;
+  claimed_by: string | null;
+  claimed_at: NullableDate;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface ConsultStudyTable {
+  consult_id: string;
+  study_id: string;
+}
+
+export interface ConsultAttachmentTable {
+  id: Generated<string>;
+  consult_id: string;
+  tenant_id: string;
+  object_key: string;
+  media_type: string;
+  size_bytes: number;
+  label: string;
+  created_at: CreatedAt;
+}
+
+export type Patient = Selectable<PatientTable>;
+export type Study = Selectable<StudyTable>;
+export type Series = Selectable<SeriesTable>;
+export type Instance = Selectable<InstanceTable>;
+export type Consult = Selectable<ConsultTable>;
+export type ConsultAttachment = Selectable<ConsultAttachmentTable>;
