@@ -1,0 +1,2 @@
+export * from './fixtures.js';
+export { samplePng } from './png.js';
