@@ -10,6 +10,7 @@ const requirements: { pkg: string; why: string; present: () => boolean }[] = [
   { pkg: 'fonts-wqy-zenhei', why: 'Chinese text in browser screenshots', present: hasChineseFont },
   { pkg: 'dcmtk', why: 'dcmdump as a DICOM oracle', present: () => commandExists('dcmdump') },
   { pkg: 'dicom3tools', why: 'dciodvfy as a DICOM validator', present: () => commandExists('dciodvfy') },
+  { pkg: 'poppler-utils', why: 'pdftoppm and pdftotext to check report PDFs', present: () => commandExists('pdftoppm') },
   { pkg: 'python3-pydicom', why: 'pydicom as a DICOM oracle', present: () => existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import pydicom'], { stdio: 'ignore' }).status === 0 },
 ];
 

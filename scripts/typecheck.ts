@@ -6,14 +6,17 @@ import { bin, repo, run } from './lib.js';
 
 export const typecheckProjects = [
   'packages/dicom',
-  'packages/dicom/cli',
+  'packages/dicom/tsconfig.node.json',
+  'packages/report',
+  'packages/report/tsconfig.node.json',
   'packages/storage',
   'packages/db',
+  'packages/uploader',
   'server',
   'viewer',
   'tests',
   'scripts',
-].filter((project) => existsSync(join(repo, project, 'tsconfig.json')));
+].filter((project) => existsSync(project.endsWith('.json') ? join(repo, project) : join(repo, project, 'tsconfig.json')));
 
 export async function typecheck(): Promise<{ project: string; ok: boolean }[]> {
   const results = [];

@@ -3,27 +3,42 @@ import { randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 
+import type { DicomLimits } from '@yunzhen/dicom';
 import { createRepositories, type Db } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
 import type { AppEnv } from './app-env.js';
-import { createAuditWriter } from './audit.js';
+import { AuditEvent, createAuditWriter, Outcome } from './audit.js';
 import { authenticate, csrfProtection } from './auth/authenticate.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
+import { createObjectCache } from './dicomweb/object-cache.js';
+import { qidoRoutes } from './dicomweb/qido-routes.js';
+import { stowRoutes } from './dicomweb/stow-routes.js';
+import { wadoRoutes } from './dicomweb/wado-routes.js';
 import { AppError, toErrorResponse } from './errors.js';
+import { createIngestPipeline } from './ingest/ingest-pipeline.js';
+import type { ZipLimits } from './ingest/zip-entries.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { consultRoutes } from './routes/consult-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { studyRoutes } from './routes/study-routes.js';
+import { uploadRoutes } from './routes/upload-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { viewerRoutes } from './static-viewer.js';
+import { createHospitalKeys } from './vault/keys.js';
+import { createVault } from './vault/vault.js';
 
 /** What the app needs from the world; `main.ts` builds these, tests build their own. */
 export interface AppDeps {
   db: Db;
   store: ObjectStore;
   logger: Logger;
+  /** Root secret for the per-hospital keys (YUNZHEN_SECRET). */
+  secret: string;
   settings: AppSettings;
   now?: () => Date;
 }
@@ -37,13 +52,34 @@ export interface AppSettings {
   trustProxy: boolean;
   /** Directory of the built viewer; omitted serves the API only. */
   viewerDist?: string;
+  /** Largest DICOM instance accepted, in bytes. */
+  maxInstanceBytes: number;
+  /** Most instances in one STOW-RS request. */
+  maxInstancesPerRequest: number;
+  zipLimits: ZipLimits;
+  /** Where zip uploads are spooled while their entries are read. */
+  tempDir: string;
+  dicomLimits: Partial<DicomLimits>;
+  /** Memory for parsed instances that viewers read frames from. */
+  objectCacheBytes: number;
+  /** Origins of viewers on other sites that may call the API with a Bearer token (never cookies). */
+  corsOrigins: string[];
 }
+
+const GiB = 1024 * 1024 * 1024;
 
 export const defaultSettings: AppSettings = {
   sessionTtlMs: 12 * 60 * 60 * 1000,
   tokenTtlMs: 30 * 24 * 60 * 60 * 1000,
   secureCookies: false,
   trustProxy: false,
+  maxInstanceBytes: GiB,
+  maxInstancesPerRequest: 10_000,
+  zipLimits: { maxArchiveBytes: 20 * GiB, maxEntries: 50_000, maxEntryBytes: GiB, maxTotalBytes: 40 * GiB, maxRatio: 200 },
+  tempDir: '/tmp',
+  dicomLimits: {},
+  objectCacheBytes: 256 * 1024 * 1024,
+  corsOrigins: [],
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -54,6 +90,15 @@ export function createApp(deps: AppDeps) {
   const repos = createRepositories(deps.db.kysely);
   const sourceIp = (c: Context<AppEnv>) => clientAddress(c, deps.settings.trustProxy);
   const audit = createAuditWriter(repos.audit, sourceIp);
+  const keys = createHospitalKeys(deps.secret);
+  const vault = createVault(keys, repos.vault);
+  const ingest = createIngestPipeline({
+    repos,
+    store: deps.store,
+    vault,
+    keys,
+    limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
+  });
   const throttle = createLoginThrottle({ perAccount: 10, perAddress: 200, windowMs: 15 * 60 * 1000, now: () => now().getTime() });
 
   const app = new Hono<AppEnv>();
@@ -96,7 +141,19 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  const corsOrigins = new Set(deps.settings.corsOrigins);
   for (const path of ['/api/*', '/dicomweb/*']) {
+    app.use(
+      path,
+      cors({
+        origin: (origin) => (corsOrigins.has(origin) ? origin : null),
+        allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'Range'],
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+        exposeHeaders: ['Content-Type', 'Content-Length', 'Warning', 'Retry-After', 'X-Request-Id'],
+        credentials: false,
+        maxAge: 600,
+      }),
+    );
     app.use(path, authenticate(repos, now));
     app.use(path, csrfProtection((origin, c) => origin === new URL(c.req.url).origin));
   }
@@ -107,6 +164,13 @@ export function createApp(deps: AppDeps) {
     authRoutes({ repos, audit, throttle, now, sourceIp, ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies') }),
   );
   app.route('/api', userRoutes({ repos, audit }));
+  app.route('/api', studyRoutes({ repos, vault, audit }));
+  app.route('/api', consultRoutes({ repos, store: deps.store, vault, audit, now }));
+  app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));
+  const cache = createObjectCache(deps.store, deps.settings.objectCacheBytes);
+  app.route('/dicomweb', qidoRoutes({ repos, audit }));
+  app.route('/dicomweb', wadoRoutes({ repos, store: deps.store, cache, audit, now }));
+  app.route('/dicomweb', stowRoutes({ ingest, audit, maxInstanceBytes: deps.settings.maxInstanceBytes, maxInstancesPerRequest: deps.settings.maxInstancesPerRequest }));
 
   app.all('/api/*', () => {
     throw new AppError('NotFound', 'no such API route');
@@ -114,7 +178,19 @@ export function createApp(deps: AppDeps) {
   if (deps.settings.viewerDist) app.route('/', viewerRoutes(deps.settings.viewerDist));
 
   app.notFound((c) => c.json({ error: { code: 'NotFound', message: 'not found' } }, 404));
-  app.onError((error, c) => toErrorResponse(error, c));
+  app.onError(async (error, c) => {
+    const response = toErrorResponse(error, c);
+    if ((response.status === 401 || response.status === 403) && !(error instanceof AppError && error.code === 'InvalidCredentials')) {
+      // Denied requests are security events (110113); login failures have their own (110114).
+      await audit(c, {
+        eventCode: AuditEvent.SecurityAlert,
+        action: 'E',
+        outcome: Outcome.MinorFailure,
+        detail: { code: error instanceof AppError ? error.code : 'Denied', method: c.req.method, route: c.req.routePath },
+      }).catch(() => undefined);
+    }
+    return response;
+  });
   return app;
 }
 

@@ -6,6 +6,11 @@ import type { AppEnv } from './app-env.js';
 
 /** DICOM PS3.15 A.5 audit event ids (DCM codes) that Yunzhen records. */
 export const AuditEvent = {
+  InstancesAccessed: '110103',
+  InstancesTransferred: '110104',
+  Import: '110107',
+  PatientRecord: '110110',
+  Query: '110112',
   UserAuthentication: '110114',
   SecurityAlert: '110113',
   UserSecurityAttributesChanged: '110137',

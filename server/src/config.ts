@@ -30,6 +30,13 @@ const envSchema = z.object({
   SECURE_COOKIES: flag.default(false),
   TRUST_PROXY: flag.default(false),
   VIEWER_DIST: optionalText,
+  MAX_INSTANCE_MB: z.coerce.number().int().positive().default(1024),
+  OBJECT_CACHE_MB: z.coerce.number().int().min(0).default(256),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'must be origins like https://viewer.example.org'))),
 });
 
 export type ServerConfig = Readonly<{
@@ -55,6 +62,9 @@ export type ServerConfig = Readonly<{
   secureCookies: boolean;
   trustProxy: boolean;
   viewerDist: string | undefined;
+  maxInstanceBytes: number;
+  objectCacheBytes: number;
+  corsOrigins: readonly string[];
 }>;
 
 export class ConfigError extends Error {
@@ -102,5 +112,8 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     secureCookies: e.SECURE_COOKIES,
     trustProxy: e.TRUST_PROXY,
     viewerDist: e.VIEWER_DIST,
+    maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
+    objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
+    corsOrigins: Object.freeze(e.CORS_ORIGINS),
   });
 }

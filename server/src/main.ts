@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { serve } from '@hono/node-server';
 
 import { createRepositories } from '@yunzhen/db';
 
-import { createApp } from './app.js';
+import { createApp, defaultSettings } from './app.js';
 import { openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
+import { sweepOrphans } from './ingest/orphan-sweeper.js';
 import { createLogger } from './logger.js';
 
 /** The only module that reads the environment, opens sockets and files. */
@@ -26,14 +28,30 @@ async function main(): Promise<void> {
     db: resources.db,
     store: resources.store,
     logger,
+    secret: resources.secret,
     settings: {
+      ...defaultSettings,
       sessionTtlMs: config.sessionTtlMs,
       tokenTtlMs: config.tokenTtlMs,
       secureCookies: config.secureCookies,
       trustProxy: config.trustProxy,
       viewerDist,
+      maxInstanceBytes: config.maxInstanceBytes,
+      zipLimits: { ...defaultSettings.zipLimits, maxEntryBytes: config.maxInstanceBytes },
+      tempDir: join(resolve(config.dataDir), 'tmp'),
+      objectCacheBytes: config.objectCacheBytes,
+      corsOrigins: [...config.corsOrigins],
     },
   });
+
+  // Objects left without an index row (a crash between the two steps of ingest) are removed
+  // once they are an hour old.
+  const sweep = () =>
+    sweepOrphans({ store: resources.store, repos }, { graceMs: 60 * 60 * 1000, now: new Date() })
+      .then((result) => result.removed && logger.info(result, 'removed orphaned objects'))
+      .catch((error: unknown) => logger.warn({ code: (error as { code?: string }).code }, 'orphan sweep failed; next run in 15 minutes'));
+  setTimeout(sweep, 30_000).unref();
+  setInterval(sweep, 15 * 60 * 1000).unref();
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;

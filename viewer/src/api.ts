@@ -16,6 +16,10 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+export function getCsrfToken(): string | null {
+  return csrfToken;
+}
+
 /** Calls the JSON API on our own origin; throws `ApiError` for any non-2xx answer. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const method = init.method ?? 'GET';
@@ -53,4 +57,56 @@ export interface UserSummary {
   role: Role;
   licensed: boolean;
   disabled: boolean;
+}
+
+export interface RealIdentity {
+  name: string;
+  id: string;
+  birthDate: string;
+  accessionNumber: string;
+  studyInstanceUid: string;
+}
+
+export interface StudySummary {
+  id: string;
+  studyInstanceUid: string;
+  studyDate: string | null;
+  description: string | null;
+  modalities: string[];
+  seriesCount: number;
+  instanceCount: number;
+  pendingReviewCount?: number;
+  uploadedAt: string;
+  patient: { pseudonymId: string; pseudonymName: string; sex: string | null; age: string | null };
+  /** Present only for the hospital that sent the study. */
+  identity?: RealIdentity;
+}
+
+export type ConsultStatus = 'new' | 'in_progress' | 'reported' | 'cancelled';
+export type Priority = 'routine' | 'urgent' | 'stat';
+
+export interface ConsultSummary {
+  id: string;
+  status: ConsultStatus;
+  priority: Priority;
+  clinicalQuestion: string;
+  sendingHospital: { id: string; name: string };
+  readingCentre: { id: string; name: string };
+  createdAt: string;
+  dueAt: string;
+  overdue: boolean;
+  studies: StudySummary[];
+  attachments?: { id: string; label: string; mediaType: string; sizeBytes: number }[];
+}
+
+export interface InstanceSummary {
+  id: string;
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  modality: string | null;
+  seriesNumber: number | null;
+  seriesDescription: string | null;
+  instanceNumber: number | null;
+  pixelReview: 'none' | 'pending' | 'released' | 'removed';
+  pixelReviewReasons: string[];
 }

@@ -3,14 +3,18 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrfToken, type Me } from './api.js';
 import { Header } from './components/header.js';
 import { useI18n } from './i18n.js';
+import { ConsultPage } from './pages/consult.js';
 import { LandingPage } from './pages/landing.js';
 import { LoginPage } from './pages/login.js';
+import { UploadPage } from './pages/upload.js';
+import { matchPath, usePath } from './router.js';
 
 type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'signed-in'; me: Me };
 
 export function App() {
   const { t } = useI18n();
   const [session, setSession] = useState<Session>({ state: 'loading' });
+  const path = usePath();
 
   const signedIn = (me: Me) => {
     setCsrfToken(me.csrfToken);
@@ -41,7 +45,15 @@ export function App() {
   return (
     <>
       <Header me={session.me} onLogout={logout} />
-      <LandingPage me={session.me} />
+      <Page me={session.me} path={path} />
     </>
   );
+}
+
+function Page(props: { me: Me; path: string }) {
+  const { me, path } = props;
+  if (path === '/upload' && me.user.role === 'radiographer') return <UploadPage me={me} />;
+  const consult = matchPath('/consults/:id', path);
+  if (consult) return <ConsultPage me={me} id={consult.id!} />;
+  return <LandingPage me={me} />;
 }

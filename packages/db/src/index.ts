@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 
 import { createAuditRepository } from './audit.js';
 import { createConsultRepository } from './consults.js';
+import { createDicomwebRepository } from './dicomweb.js';
 import { createCredentialRepository } from './credentials.js';
 import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
@@ -14,6 +15,7 @@ export { createDb, isDatabaseUnavailable, migrateToLatest, type Db, type DbConfi
 export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';
 export type { CredentialRepository, SessionRecord } from './credentials.js';
+export type { DicomwebRepository, ImageScope, InstanceMatch, Paging, QidoFilters, Range, SeriesMatch, StudyMatch } from './dicomweb.js';
 export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyRepository } from './studies.js';
 export type { VaultRepository } from './vault.js';
 export type { TenantRepository } from './tenants.js';
@@ -29,6 +31,7 @@ export function createRepositories(db: Kysely<Database>) {
     studies: createStudyRepository(db),
     vault: createVaultRepository(db),
     consults: createConsultRepository(db),
+    dicomweb: createDicomwebRepository(db),
   };
 }
 

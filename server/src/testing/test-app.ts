@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
+import { serve } from '@hono/node-server';
+
 import { createRepositories, type Repositories } from '@yunzhen/db';
 import { createTestDb, type TestDbKind } from '@yunzhen/db/testing';
 import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
@@ -28,6 +30,8 @@ export interface TestApp {
   login(email: string, password?: string): Promise<TestSession>;
   /** An API token for a demo user, through `POST /api/auth/token`. */
   token(email: string): Promise<string>;
+  /** Serves the app on a loopback port (for clients that speak real HTTP); returns its base URL. */
+  listen(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -68,7 +72,13 @@ export async function createTestApp(options: {
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const app = createApp({ db, store, logger, settings: { ...defaultSettings, ...options.settings } });
+  const app = createApp({
+    db,
+    store,
+    logger,
+    secret: 'test-root-secret-of-at-least-32-characters',
+    settings: { ...defaultSettings, tempDir: join(dataDir, 'tmp'), ...options.settings },
+  });
 
   const request: TestApp['request'] = (path, init = {}) => {
     const { session, ...rest } = init;
@@ -79,6 +89,9 @@ export async function createTestApp(options: {
     }
     return Promise.resolve(app.request(path, { ...rest, headers })) as Promise<TestResponse>;
   };
+
+  let server: ReturnType<typeof serve> | undefined;
+  let baseUrl: string | undefined;
 
   const postJson = (path: string, body: unknown) =>
     request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -102,7 +115,17 @@ export async function createTestApp(options: {
       if (response.status !== 200) throw new Error(`token for ${email} failed with ${response.status}`);
       return ((await response.json()) as { token: string }).token;
     },
+    async listen() {
+      if (!server) {
+        const ready = new Promise<number>((resolve) => {
+          server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port));
+        });
+        baseUrl = `http://127.0.0.1:${await ready}`;
+      }
+      return baseUrl!;
+    },
     async close() {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await db.drop();
       await s3?.close();
       await rm(dataDir, { recursive: true, force: true });

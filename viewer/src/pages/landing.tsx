@@ -1,6 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, type Me, type UserSummary } from '../api.js';
+import { api, type ConsultSummary, type Me, type StudySummary, type UserSummary } from '../api.js';
+import { ConsultTable } from '../components/consult-table.js';
+import { Link } from '../components/link.js';
+import { StudyTable } from '../components/study-table.js';
 import { useI18n } from '../i18n.js';
 
 /** The first page after login, one per role. */
@@ -8,31 +11,58 @@ export function LandingPage(props: { me: Me }) {
   const { t } = useI18n();
   const role = props.me.user.role;
   return (
-    <main class="landing" data-testid={`landing-${role}`}>
+    <main class="page landing" data-testid={`landing-${role}`}>
       <h1>{t(`landing.${role}.title`)}</h1>
       <p class="intro">{t(`landing.${role}.intro`)}</p>
-      {role === 'admin' ? <UserList /> : <EmptyList />}
-      {role === 'radiographer' && props.me.readingCentres.length > 0 && (
-        <section>
-          <h2>{t('landing.readingCentres')}</h2>
-          <ul>
-            {props.me.readingCentres.map((centre) => (
-              <li key={centre.id}>{centre.name}</li>
-            ))}
-          </ul>
-        </section>
+      {role === 'admin' && <UserList />}
+      {role === 'radiographer' && (
+        <>
+          <p>
+            <Link href="/upload" class="button" testId="go-upload">
+              {t('nav.upload')}
+            </Link>
+          </p>
+          <Inbox />
+          <h2>{t('landing.radiographer.consults')}</h2>
+          <Consults me={props.me} />
+          {props.me.readingCentres.length > 0 && (
+            <section>
+              <h2>{t('landing.readingCentres')}</h2>
+              <ul>
+                {props.me.readingCentres.map((centre) => (
+                  <li key={centre.id}>{centre.name}</li>
+                ))}
+              </ul>
+            </section>
+          )}
+        </>
       )}
+      {(role === 'specialist' || role === 'referring_doctor') && <Consults me={props.me} />}
     </main>
   );
 }
 
-function EmptyList() {
+function Inbox() {
   const { t } = useI18n();
+  const [studies, setStudies] = useState<StudySummary[] | null>(null);
+  useEffect(() => {
+    api<{ studies: StudySummary[] }>('/api/studies?inbox=true').then((body) => setStudies(body.studies));
+  }, []);
   return (
-    <p class="empty" data-testid="empty-list">
-      {t('empty')}
-    </p>
+    <section>
+      <h2>{t('landing.inbox')}</h2>
+      {studies ? <StudyTable studies={studies} testId="inbox" /> : <p>{t('loading')}</p>}
+    </section>
   );
+}
+
+function Consults(props: { me: Me }) {
+  const { t } = useI18n();
+  const [consults, setConsults] = useState<ConsultSummary[] | null>(null);
+  useEffect(() => {
+    api<{ consults: ConsultSummary[] }>('/api/consults').then((body) => setConsults(body.consults));
+  }, []);
+  return consults ? <ConsultTable me={props.me} consults={consults} /> : <p>{t('loading')}</p>;
 }
 
 function UserList() {

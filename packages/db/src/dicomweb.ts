@@ -1,0 +1,187 @@
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
+
+import type { Database } from './schema.js';
+
+/**
+ * Whose images a caller may see: `own` covers the studies of the caller's hospital; `reader`
+ * the studies of consults addressed to it (a reading centre), without instances held for
+ * pixel review or removed from the consult.
+ */
+export interface ImageScope {
+  tenantId: string;
+  own: boolean;
+  reader: boolean;
+}
+
+/** A date or time range; either end may be open (PS3.4 C.2.2.2.5). */
+export interface Range {
+  from?: string;
+  to?: string;
+}
+
+/** QIDO-RS matching keys (PS3.18 10.6.1.2) as the index holds them. Text values may hold `*` and `?`. */
+export interface QidoFilters {
+  studyUids?: string[];
+  seriesUids?: string[];
+  sopUids?: string[];
+  patientName?: string;
+  patientId?: string;
+  accessionNumber?: string;
+  studyDescription?: string;
+  studyId?: string;
+  modalitiesInStudy?: string[];
+  studyDate?: Range;
+  studyTime?: Range;
+  modality?: string[];
+  seriesDescription?: string;
+  seriesNumber?: number;
+  instanceNumber?: number;
+  sopClassUids?: string[];
+}
+
+export interface Paging {
+  limit: number;
+  offset: number;
+}
+
+/** The pattern of a wildcard match, as SQL LIKE; null when the value has no wildcard. */
+function likePattern(value: string): string | null {
+  if (!/[*?]/.test(value)) return null;
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%').replace(/\?/g, '_');
+}
+
+/** Instances visible in the scope (the one predicate every DICOMweb read uses). */
+function visibleInstance(eb: ExpressionBuilder<any, any>, scope: ImageScope) {
+  const parts = [];
+  if (scope.own) parts.push(eb('i.tenant_id', '=', scope.tenantId));
+  if (scope.reader) {
+    parts.push(
+      eb.and([
+        eb('i.pixel_review', 'in', ['none', 'released']),
+        eb.exists(
+          eb
+            .selectFrom('consult_study as cs')
+            .innerJoin('consult as c', 'c.id', 'cs.consult_id')
+            .select('cs.study_id')
+            .whereRef('cs.study_id', '=', 'i.study_id')
+            .where('c.reading_tenant_id', '=', scope.tenantId)
+            .where('c.status', '!=', 'cancelled'),
+        ),
+      ]),
+    );
+  }
+  return parts.length ? eb.or(parts) : eb.val(false);
+}
+
+function textMatch(eb: ExpressionBuilder<any, any>, column: string, value: string) {
+  const pattern = likePattern(value);
+  // PS3.4 C.2.2.2.1: PN matching is case-insensitive here, as most archives do; other text exact.
+  return pattern ? eb(sql.ref(column), 'ilike', pattern) : eb(sql`lower(${sql.ref(column)})`, '=', value.toLowerCase());
+}
+
+function applyFilters<QB extends SelectQueryBuilder<any, any, any>>(query: QB, f: QidoFilters): QB {
+  let q = query as SelectQueryBuilder<any, any, any>;
+  if (f.studyUids?.length) q = q.where('s.study_uid', 'in', f.studyUids);
+  if (f.seriesUids?.length) q = q.where('se.series_uid', 'in', f.seriesUids);
+  if (f.sopUids?.length) q = q.where('i.sop_instance_uid', 'in', f.sopUids);
+  if (f.sopClassUids?.length) q = q.where('i.sop_class_uid', 'in', f.sopClassUids);
+  if (f.patientName) q = q.where((eb) => textMatch(eb, 'p.pseudonym_name', f.patientName!));
+  if (f.patientId) q = q.where((eb) => textMatch(eb, 'p.pseudonym_id', f.patientId!));
+  if (f.accessionNumber) q = q.where((eb) => textMatch(eb, 's.accession_number', f.accessionNumber!));
+  if (f.studyDescription) q = q.where((eb) => textMatch(eb, 's.study_description', f.studyDescription!));
+  if (f.seriesDescription) q = q.where((eb) => textMatch(eb, 'se.series_description', f.seriesDescription!));
+  if (f.studyId) q = q.where((eb) => textMatch(eb, 's.study_id', f.studyId!));
+  if (f.modality?.length) q = q.where('se.modality', 'in', f.modality);
+  if (f.seriesNumber !== undefined) q = q.where('se.series_number', '=', f.seriesNumber);
+  if (f.instanceNumber !== undefined) q = q.where('i.instance_number', '=', f.instanceNumber);
+  if (f.studyDate?.from) q = q.where('s.study_date', '>=', f.studyDate.from);
+  if (f.studyDate?.to) q = q.where('s.study_date', '<=', f.studyDate.to);
+  if (f.studyTime?.from) q = q.where('s.study_time', '>=', f.studyTime.from);
+  if (f.studyTime?.to) q = q.where('s.study_time', '<=', `${f.studyTime.to}\uffff`);
+  if (f.modalitiesInStudy?.length) {
+    const modalities = f.modalitiesInStudy;
+    q = q.where((eb) => eb.exists(eb.selectFrom('series as ms').select('ms.id').whereRef('ms.study_id', '=', 's.id').where('ms.modality', 'in', modalities)));
+  }
+  return q as QB;
+}
+
+/** QIDO-RS and WADO-RS reads over the index, always inside an `ImageScope`. */
+export function createDicomwebRepository(db: Kysely<Database>) {
+  const base = (scope: ImageScope) =>
+    db
+      .selectFrom('instance as i')
+      .innerJoin('series as se', 'se.id', 'i.series_id')
+      .innerJoin('study as s', 's.id', 'i.study_id')
+      .innerJoin('patient as p', 'p.id', 's.patient_id')
+      .where((eb) => visibleInstance(eb, scope));
+
+  const studyColumns = [
+    's.id as study_pk', 's.study_uid', 's.study_date', 's.study_time', 's.accession_number', 's.study_description', 's.study_id',
+    's.patient_age', 'p.pseudonym_name', 'p.pseudonym_id', 'p.sex', 'p.birth_date',
+  ] as const;
+  const seriesColumns = ['se.series_uid', 'se.modality', 'se.series_number', 'se.series_description', 'se.body_part'] as const;
+
+  return {
+    async searchStudies(scope: ImageScope, filters: QidoFilters, paging: Paging) {
+      return applyFilters(base(scope), filters)
+        .select(studyColumns)
+        .select((eb) => [
+          eb.fn.count<number>(sql`distinct i.series_id`).as('series_count'),
+          eb.fn.countAll<number>().as('instance_count'),
+          sql<string[]>`array_agg(distinct se.modality) filter (where se.modality is not null)`.as('modalities'),
+        ])
+        .groupBy(['s.id', 'p.id'])
+        .orderBy('s.study_date', (ob) => ob.desc().nullsLast())
+        .orderBy('s.created_at', 'desc')
+        .orderBy('s.study_uid')
+        .limit(paging.limit)
+        .offset(paging.offset)
+        .execute();
+    },
+
+    async searchSeries(scope: ImageScope, filters: QidoFilters, paging: Paging) {
+      return applyFilters(base(scope), filters)
+        .select([...studyColumns, ...seriesColumns])
+        .select((eb) => eb.fn.countAll<number>().as('instance_count'))
+        .groupBy(['s.id', 'p.id', 'se.id'])
+        .orderBy('s.study_uid')
+        .orderBy('se.series_number')
+        .orderBy('se.series_uid')
+        .limit(paging.limit)
+        .offset(paging.offset)
+        .execute();
+    },
+
+    async searchInstances(scope: ImageScope, filters: QidoFilters, paging: Paging) {
+      return applyFilters(base(scope), filters)
+        .select([...studyColumns, ...seriesColumns])
+        .select([
+          'i.sop_instance_uid', 'i.sop_class_uid', 'i.instance_number', 'i.rows', 'i.columns', 'i.number_of_frames', 'i.bits_allocated',
+          'i.transfer_syntax_uid', 'i.object_key', 'i.size_bytes',
+        ])
+        .orderBy('s.study_uid')
+        .orderBy('se.series_number')
+        .orderBy('se.series_uid')
+        .orderBy('i.instance_number')
+        .orderBy('i.sop_instance_uid')
+        .limit(paging.limit)
+        .offset(paging.offset)
+        .execute();
+    },
+
+    /** Stored objects to retrieve, in series then instance order; empty when nothing is visible. */
+    async retrievable(scope: ImageScope, target: { studyUid: string; seriesUid?: string; sopUid?: string }) {
+      let query = base(scope)
+        .select(['i.object_key', 'i.size_bytes', 'i.transfer_syntax_uid', 'i.sop_instance_uid', 'i.sop_class_uid', 'se.series_uid', 's.study_uid', 's.id as study_pk'])
+        .where('s.study_uid', '=', target.studyUid);
+      if (target.seriesUid) query = query.where('se.series_uid', '=', target.seriesUid);
+      if (target.sopUid) query = query.where('i.sop_instance_uid', '=', target.sopUid);
+      return query.orderBy('se.series_number').orderBy('se.series_uid').orderBy('i.instance_number').orderBy('i.sop_instance_uid').execute();
+    },
+  };
+}
+
+export type DicomwebRepository = ReturnType<typeof createDicomwebRepository>;
+export type StudyMatch = Awaited<ReturnType<DicomwebRepository['searchStudies']>>[number];
+export type SeriesMatch = Awaited<ReturnType<DicomwebRepository['searchSeries']>>[number];
+export type InstanceMatch = Awaited<ReturnType<DicomwebRepository['searchInstances']>>[number];

@@ -1,0 +1,180 @@
+import { scanDicom } from '@yunzhen/dicom';
+
+import type { Source } from './sources.js';
+
+export interface UploadOptions {
+  server: string;
+  token: string;
+  concurrency: number;
+  /** Most instances per STOW-RS request; small files go up in batches. */
+  batchInstances: number;
+  /** Most bytes per STOW-RS request. */
+  batchBytes: number;
+  maxAttempts: number;
+  onProgress: (progress: Progress) => void;
+  /** Waits between retries; injectable so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Progress {
+  total: number;
+  done: number;
+  bytesTotal: number;
+  bytesDone: number;
+}
+
+export type FileResult =
+  | { label: string; status: 'stored' | 'skipped' }
+  | { label: string; status: 'rejected' | 'failed' | 'invalid'; code: string };
+
+interface Candidate {
+  source: Source;
+  bytes: Uint8Array;
+  sopInstanceUid: string;
+}
+
+/**
+ * Uploads every source: scans each one locally (files the server would refuse are reported
+ * without being sent), asks the server which instances it already stores (resume), and sends
+ * the rest through STOW-RS in batches, several requests at a time, retrying outages with
+ * backoff. Returns one result per source.
+ */
+export async function upload(sources: Source[], options: UploadOptions): Promise<FileResult[]> {
+  const results: FileResult[] = [];
+  const candidates: Candidate[] = [];
+  const progress: Progress = { total: sources.length, done: 0, bytesTotal: sources.reduce((s, x) => s + x.size, 0), bytesDone: 0 };
+  const advance = (bytes: number, count = 1) => {
+    progress.done += count;
+    progress.bytesDone += bytes;
+    options.onProgress(progress);
+  };
+
+  for (const source of sources) {
+    const bytes = await source.read();
+    const scan = scanDicom(bytes);
+    if (!scan.ok) {
+      results.push({ label: source.label, status: 'invalid', code: scan.code });
+      advance(source.size);
+    } else {
+      candidates.push({ source, bytes, sopInstanceUid: scan.attributes.SOPInstanceUID! });
+    }
+  }
+
+  const stored = await alreadyStored(candidates.map((c) => c.sopInstanceUid), options);
+  const pending = candidates.filter((c) => {
+    if (!stored.has(c.sopInstanceUid)) return true;
+    results.push({ label: c.source.label, status: 'skipped' });
+    advance(c.source.size);
+    return false;
+  });
+
+  const batches: Candidate[][] = [];
+  for (const candidate of pending) {
+    const last = batches.at(-1);
+    const lastBytes = last?.reduce((s, c) => s + c.bytes.length, 0) ?? 0;
+    if (last && last.length < options.batchInstances && lastBytes + candidate.bytes.length <= options.batchBytes) last.push(candidate);
+    else batches.push([candidate]);
+  }
+
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++]!;
+      let outcome = await sendWithRetries(batch, options);
+      // Some stored and some refused: which is which is told only per instance, so send each
+      // alone (the stored ones come back as duplicates, which the server keeps once).
+      if (outcome === 'mixed') outcome = (await Promise.all(batch.map((c) => sendWithRetries([c], options)))).map((o) => (o as Outcome[])[0]!);
+      for (const [i, candidate] of batch.entries()) {
+        results.push({ label: candidate.source.label, ...outcome[i]! } as FileResult);
+        // The bytes are no longer needed; let a large upload's memory go.
+        candidate.bytes = new Uint8Array(0);
+      }
+      advance(batch.reduce((s, c) => s + c.source.size, 0), batch.length);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return results;
+}
+
+async function alreadyStored(uids: string[], options: UploadOptions): Promise<Set<string>> {
+  const stored = new Set<string>();
+  for (let i = 0; i < uids.length; i += 5000) {
+    const response = await fetch(`${options.server}/api/uploads/check`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sopInstanceUids: uids.slice(i, i + 5000) }),
+    });
+    if (response.status === 401) throw new UploadError('the token was refused (401): create a new one with POST /api/auth/token');
+    if (!response.ok) continue; // resuming is an optimisation; the server stores duplicates once anyway
+    for (const uid of ((await response.json()) as { stored: string[] }).stored) stored.add(uid);
+  }
+  return stored;
+}
+
+export class UploadError extends Error {}
+
+type Outcome = { status: 'stored' } | { status: 'rejected' | 'failed'; code: string };
+
+async function sendWithRetries(batch: Candidate[], options: UploadOptions): Promise<Outcome[] | 'mixed'> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  let lastCode = 'NetworkError';
+  for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    try {
+      const boundary = `yunzhen-${crypto.randomUUID()}`;
+      const parts: Uint8Array[] = [];
+      for (const c of batch) parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), c.bytes, Buffer.from('\r\n'));
+      parts.push(Buffer.from(`--${boundary}--\r\n`));
+      const response = await fetch(`${options.server}/dicomweb/studies`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${options.token}`,
+          'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+          Accept: 'application/dicom+json',
+        },
+        body: Buffer.concat(parts),
+      });
+      if (response.status === 401) throw new UploadError('the token was refused (401)');
+      if (response.status >= 500 || response.status === 429) {
+        lastCode = (await errorCode(response)) ?? `HTTP${response.status}`;
+        const retryAfter = Number(response.headers.get('Retry-After'));
+        await sleep(Math.max(Number.isFinite(retryAfter) ? retryAfter * 1000 : 0, backoff(attempt)));
+        continue;
+      }
+      if (response.status === 200 || response.status === 202 || response.status === 409) return outcomes(batch, (await response.json()) as Parameters<typeof outcomes>[1]);
+      const code = (await errorCode(response)) ?? `HTTP${response.status}`;
+      return batch.map(() => ({ status: 'rejected', code }));
+    } catch (error) {
+      if (error instanceof UploadError) throw error;
+      lastCode = 'NetworkError';
+      await sleep(backoff(attempt));
+    }
+  }
+  return batch.map(() => ({ status: 'failed', code: lastCode }));
+}
+
+/**
+ * The STOW-RS answer per instance of the batch. The server references stored instances by
+ * their new (de-identified) UIDs, so only an all-stored or all-refused batch (or a batch of
+ * one) can be matched to its files; anything else is 'mixed'.
+ */
+function outcomes(batch: Candidate[], body: Record<string, { Value?: Record<string, { Value?: unknown[] }>[] }>): Outcome[] | 'mixed' {
+  const failed = body['00081198']?.Value ?? [];
+  const storedCount = body['00081199']?.Value?.length ?? 0;
+  if (failed.length === 0) return batch.map(() => ({ status: 'stored' }));
+  if (storedCount === 0) return failed.map((f) => ({ status: 'rejected', code: String(f['00091001']?.Value?.[0] ?? 'Rejected') }));
+  return 'mixed';
+}
+
+async function errorCode(response: Response): Promise<string | undefined> {
+  try {
+    return ((await response.json()) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Exponential backoff from 1 s, capped at 30 s, with jitter. */
+export function backoff(attempt: number): number {
+  const base = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+  return base / 2 + Math.random() * (base / 2);
+}

@@ -1,0 +1,107 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Peak resident memory (VmHWM) of a process, in MB; undefined off Linux. */
+export function peakRssMb(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+    return Number.isFinite(kb) ? Math.round(kb / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `task` over `items` with at most `concurrency` in flight. */
+export async function pool<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+/** Prints one machine-readable JSON line and one line for people. */
+export function report(result: Record<string, unknown>, human: string): void {
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`# ${human}\n`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface OrthancServer {
+  url: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts the Debian `orthanc` package's server for a side-by-side run, or returns undefined when absent. */
+export async function startOrthanc(options: { dicomweb?: boolean } = {}): Promise<OrthancServer | undefined> {
+  const binary = ['/usr/sbin/Orthanc', '/usr/bin/Orthanc'].find((path) => existsSync(path));
+  if (!binary) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'orthanc-bench-'));
+  const httpPort = await freePort();
+  const plugins = options.dicomweb && existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so') ? ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so'] : [];
+  const config = {
+    Name: 'bench',
+    StorageDirectory: join(dir, 'storage'),
+    IndexDirectory: join(dir, 'index'),
+    HttpPort: httpPort,
+    DicomServerEnabled: false,
+    RemoteAccessAllowed: false,
+    AuthenticationEnabled: false,
+    HttpCompressionEnabled: false,
+    StorageCompression: false,
+    Plugins: plugins,
+    DicomWeb: { Enable: true, Root: '/dicom-web/' },
+  };
+  await mkdir(config.StorageDirectory, { recursive: true });
+  await writeFile(join(dir, 'orthanc.json'), JSON.stringify(config));
+  const child: ChildProcess = spawn(binary, [join(dir, 'orthanc.json')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${httpPort}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/system`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    pid: child.pid,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function orthancVersion(): string | undefined {
+  const result = spawnSync('/usr/sbin/Orthanc', ['--version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.split('\n')[0] : undefined;
+}

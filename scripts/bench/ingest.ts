@@ -1,0 +1,84 @@
+/**
+ * `pnpm bench:ingest`: STOW-RS ingest throughput on the embedded defaults (PGlite and the
+ * filesystem store), from 1 and 4 concurrent clients, one instance per request, each run on
+ * a fresh server. Sets are generated in memory: a 300-slice 512×512 CT series and 1,000
+ * small (64×64) instances. Reports instances/s, MB/s (10^6 bytes of DICOM sent) and the
+ * server's peak resident memory. With Debian's `orthanc` installed, the same files go to
+ * Orthanc's `POST /instances` in the same run and the ratio is printed.
+ */
+import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
+import { demoToken, spawnServer } from '@yunzhen/server/testing';
+
+import { peakRssMb, pool, report, round, startOrthanc } from './harness.js';
+
+const sets = [
+  { name: 'ct-300x512', files: buildCtSeries({ slices: 300, rows: 512, columns: 512, seed: 11 }) },
+  { name: 'small-1000', files: buildCtSeries({ slices: 1000, rows: 64, columns: 64, seed: 12 }) },
+];
+
+async function yunzhen(files: Uint8Array[], clients: number) {
+  const server = await spawnServer();
+  try {
+    const token = await demoToken(server.url, 'rad@xuhui.demo');
+    const started = performance.now();
+    await pool(files, clients, async (file) => {
+      const boundary = `b${Math.random().toString(36).slice(2)}`;
+      const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), file, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+      const response = await fetch(`${server.url}/dicomweb/studies`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
+        body,
+      });
+      if (response.status !== 200) throw new Error(`STOW answered ${response.status}`);
+      await response.arrayBuffer();
+    });
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, rssMb: peakRssMb(server.process.pid) };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function orthanc(files: Uint8Array[], clients: number) {
+  const server = await startOrthanc();
+  if (!server) return undefined;
+  try {
+    const started = performance.now();
+    await pool(files, clients, async (file) => {
+      const response = await fetch(`${server.url}/instances`, { method: 'POST', headers: { 'Content-Type': 'application/dicom' }, body: file });
+      if (!response.ok) throw new Error(`Orthanc answered ${response.status}`);
+      await response.arrayBuffer();
+    });
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, rssMb: peakRssMb(server.pid) };
+  } finally {
+    await server.stop();
+  }
+}
+
+for (const set of sets) {
+  const mb = set.files.reduce((sum, f) => sum + f.length, 0) / 1e6;
+  for (const clients of [1, 4]) {
+    const ours = await yunzhen(set.files, clients);
+    const theirs = await orthanc(set.files, clients);
+    const perSecond = set.files.length / ours.seconds;
+    const orthancPerSecond = theirs ? set.files.length / theirs.seconds : undefined;
+    report(
+      {
+        bench: 'ingest',
+        set: set.name,
+        clients,
+        instances: set.files.length,
+        mb: round(mb),
+        instances_per_s: round(perSecond),
+        mb_per_s: round(mb / ours.seconds),
+        peak_rss_mb: ours.rssMb,
+        orthanc_instances_per_s: orthancPerSecond && round(orthancPerSecond),
+        orthanc_peak_rss_mb: theirs?.rssMb,
+        ratio_vs_orthanc: orthancPerSecond && round(perSecond / orthancPerSecond, 2),
+      },
+      `ingest ${set.name} ×${clients} clients: ${round(perSecond)} instances/s, ${round(mb / ours.seconds)} MB/s, peak RSS ${ours.rssMb} MB` +
+        (orthancPerSecond ? ` | Orthanc ${round(orthancPerSecond)} instances/s → ${round(perSecond / orthancPerSecond, 2)}×` : ' | Orthanc not installed'),
+    );
+  }
+}

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { readSample, stowBody } from './testing/dicom-fixtures.js';
+import { createTestApp, type TestApp } from './testing/test-app.js';
+
+/**
+ * Every route of the app × every role of the other hospitals: nobody outside Xuhui District
+ * Hospital gets any of its data, and a reading centre gets only what a consult addressed to it
+ * covers. The route list comes from the router itself; a route added without an entry here
+ * fails the test until someone decides how it must be probed.
+ */
+
+interface Owned {
+  studyUid: string;
+  seriesUid: string;
+  sopUid: string;
+  studyId: string;
+  consultId: string;
+  attachmentId: string;
+  userId: string;
+  centreId: string;
+  /** Values that must never appear in an outsider's answer. */
+  secrets: string[];
+}
+
+type Probe =
+  | { kind: 'public' }
+  /** Names one of Xuhui's resources: outsiders get 403/404, the owner (positive control) 2xx. */
+  | {
+      kind: 'resource';
+      path: (o: Owned) => string;
+      method?: string;
+      body?: (o: Owned) => unknown;
+      contentType?: string;
+      owner: string;
+      /** Outsiders the resource is addressed to (the reading centre of a consult): they get it, still without identity. */
+      sharedWith?: string[];
+    }
+  /** Lists or searches: outsiders get a success without any of Xuhui's data. */
+  | { kind: 'list'; path: string; method?: string; body?: (o: Owned) => unknown }
+  /** Writes or uploads that act only on the caller's own hospital. */
+  | { kind: 'own-hospital'; note: string };
+
+const instance = (o: Owned) => `/dicomweb/studies/${o.studyUid}/series/${o.seriesUid}/instances/${o.sopUid}`;
+const RAD = 'rad@xuhui.demo';
+const DOCTOR = 'doctor@xuhui.demo';
+const ADMIN = 'admin@xuhui.demo';
+
+const matrix: Record<string, Probe> = {
+  'GET /healthz': { kind: 'public' },
+  'GET /readyz': { kind: 'public' },
+  'POST /api/auth/login': { kind: 'public' },
+  'POST /api/auth/token': { kind: 'public' },
+  'POST /api/auth/logout': { kind: 'own-hospital', note: 'revokes the caller’s own credential' },
+  'GET /api/auth/session': { kind: 'list', path: '/api/auth/session' },
+  'GET /api/me': { kind: 'list', path: '/api/me' },
+  'GET /api/users': { kind: 'list', path: '/api/users' },
+  'POST /api/users': { kind: 'own-hospital', note: 'creates a user in the admin’s own hospital' },
+  'GET /api/users/:id': { kind: 'resource', path: (o) => `/api/users/${o.userId}`, owner: ADMIN },
+  'PATCH /api/users/:id': { kind: 'resource', method: 'PATCH', path: (o) => `/api/users/${o.userId}`, body: () => ({ licensed: true }), owner: ADMIN },
+  'GET /api/studies': { kind: 'list', path: '/api/studies' },
+  'GET /api/studies/:id': { kind: 'resource', path: (o) => `/api/studies/${o.studyId}`, owner: DOCTOR },
+  'POST /api/studies/:id/pixel-review': { kind: 'resource', method: 'POST', path: (o) => `/api/studies/${o.studyId}/pixel-review`, body: () => ({ release: [] }), owner: RAD },
+  'POST /api/consults': { kind: 'resource', method: 'POST', path: () => '/api/consults', body: (o) => ({ readingCentreId: o.centreId, studyIds: [o.studyId], clinicalQuestion: 'x', priority: 'routine' }), owner: '' },
+  'GET /api/consults': { kind: 'list', path: '/api/consults' },
+  'GET /api/consults/:id': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}`, owner: DOCTOR, sharedWith: ['specialist@scc.demo', 'admin@scc.demo'] },
+  'POST /api/consults/:id/attachments': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/attachments`, body: () => '%PDF-1.4 x', contentType: 'application/pdf', owner: RAD },
+  'GET /api/consults/:id/attachments/:attachmentId': {
+    kind: 'resource',
+    path: (o) => `/api/consults/${o.consultId}/attachments/${o.attachmentId}`,
+    owner: DOCTOR,
+    sharedWith: ['specialist@scc.demo', 'admin@scc.demo'],
+  },
+  'POST /api/uploads': { kind: 'own-hospital', note: 'stores into the uploader’s own hospital' },
+  'POST /api/uploads/check': { kind: 'list', method: 'POST', path: '/api/uploads/check', body: (o) => ({ sopInstanceUids: [o.sopUid] }) },
+  'GET /dicomweb/studies': { kind: 'list', path: '/dicomweb/studies?includefield=all' },
+  'GET /dicomweb/series': { kind: 'list', path: '/dicomweb/series?includefield=all' },
+  'GET /dicomweb/instances': { kind: 'list', path: '/dicomweb/instances?includefield=all' },
+  'GET /dicomweb/studies/:study/series': { kind: 'list', path: '' },
+  'GET /dicomweb/studies/:study/instances': { kind: 'list', path: '' },
+  'GET /dicomweb/studies/:study/series/:series/instances': { kind: 'list', path: '' },
+  'GET /dicomweb/studies/:study': { kind: 'resource', path: (o) => `/dicomweb/studies/${o.studyUid}`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series': { kind: 'resource', path: (o) => `/dicomweb/studies/${o.studyUid}/series/${o.seriesUid}`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/instances/:instance': { kind: 'resource', path: instance, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/metadata': { kind: 'resource', path: (o) => `/dicomweb/studies/${o.studyUid}/metadata`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/metadata': { kind: 'resource', path: (o) => `/dicomweb/studies/${o.studyUid}/series/${o.seriesUid}/metadata`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/instances/:instance/metadata': { kind: 'resource', path: (o) => `${instance(o)}/metadata`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames': { kind: 'resource', path: (o) => `${instance(o)}/frames/1`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/instances/:instance/frames/:frame/rendered': { kind: 'resource', path: (o) => `${instance(o)}/frames/1/rendered`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/instances/:instance/rendered': { kind: 'resource', path: (o) => `${instance(o)}/rendered`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/instances/:instance/thumbnail': { kind: 'resource', path: (o) => `${instance(o)}/thumbnail`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/thumbnail': { kind: 'resource', path: (o) => `/dicomweb/studies/${o.studyUid}/series/${o.seriesUid}/thumbnail`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/thumbnail': { kind: 'resource', path: (o) => `/dicomweb/studies/${o.studyUid}/thumbnail`, owner: DOCTOR },
+  'GET /dicomweb/studies/:study/series/:series/instances/:instance/bulkdata/*': { kind: 'resource', path: (o) => `${instance(o)}/bulkdata/7FE00010`, owner: DOCTOR },
+  'POST /dicomweb/studies': { kind: 'own-hospital', note: 'stores into the sender’s own hospital' },
+  'POST /dicomweb/studies/:study': { kind: 'own-hospital', note: 'stores into the sender’s own hospital (a Xuhui study UID is a new study for anyone else)' },
+};
+
+/** Users outside Xuhui, and the reading centre for a study no consult addresses to it. */
+const outsiders = ['rad@minhang.demo', 'doctor@minhang.demo', 'specialist@scc.demo', 'admin@scc.demo'];
+
+describe('route × role × hospital access matrix', () => {
+  let t: TestApp;
+  let owned: Owned;
+  const tokens = new Map<string, string>();
+  const request = (email: string, path: string, init: { method?: string; body?: unknown; contentType?: string } = {}) =>
+    t.request(path, {
+      method: init.method ?? 'GET',
+      headers: {
+        Authorization: `Bearer ${tokens.get(email)}`,
+        ...(init.body !== undefined && { 'Content-Type': init.contentType ?? 'application/json' }),
+      },
+      body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+    });
+
+  beforeAll(async () => {
+    t = await createTestApp({ db: 'embedded' });
+    for (const email of [RAD, DOCTOR, ADMIN, ...outsiders]) tokens.set(email, await t.token(email));
+    // Two Xuhui studies: one in a consult with the reading centre (it may read that one only),
+    // and one that never leaves the hospital: the probes name the second.
+    const stow = async (file: string) => {
+      const { body, contentType } = stowBody([readSample(file)]);
+      const response = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${tokens.get(RAD)}`, 'Content-Type': contentType }, body });
+      const url: string = (await response.json())['00081199'].Value[0]['00081190'].Value[0];
+      return /studies\/([\d.]+)\/series\/([\d.]+)\/instances\/([\d.]+)$/.exec(url)!.slice(1) as [string, string, string];
+    };
+    const [sharedStudyUid] = await stow('modalities/CT_small.dcm');
+    const [studyUid, seriesUid, sopUid] = await stow('transfer-syntaxes/MR_small.dcm');
+    const studies = (await (await request(RAD, '/api/studies')).json()).studies as { id: string; studyInstanceUid: string; identity: { name: string }; patient: { pseudonymId: string; pseudonymName: string } }[];
+    const shared = studies.find((s) => s.studyInstanceUid === sharedStudyUid)!;
+    const kept = studies.find((s) => s.studyInstanceUid === studyUid)!;
+    const centre = (await (await request(RAD, '/api/me')).json()).readingCentres[0].id;
+    const consult = (await (await request(RAD, '/api/consults', { method: 'POST', body: { readingCentreId: centre, studyIds: [shared.id], clinicalQuestion: 'Matrix question', priority: 'routine' } })).json()).consult;
+    const attachment = (await (await request(RAD, `/api/consults/${consult.id}/attachments`, { method: 'POST', body: '%PDF-1.4 attachment', contentType: 'application/pdf' })).json()).attachment;
+    const user = await t.repos.users.findByEmail(DOCTOR);
+    owned = {
+      studyUid,
+      seriesUid,
+      sopUid,
+      studyId: kept.id,
+      consultId: consult.id,
+      attachmentId: attachment.id,
+      userId: user!.id,
+      centreId: centre,
+      secrets: [studyUid, seriesUid, sopUid, kept.id, kept.patient.pseudonymId, kept.identity.name, shared.identity.name, user!.id, user!.email],
+    };
+    // Paths of list probes under a study are filled in now that the UIDs exist.
+    for (const [route, probe] of Object.entries(matrix)) {
+      if (probe.kind === 'list' && probe.path === '') {
+        probe.path = route
+          .replace('GET ', '')
+          .replace(':study', studyUid)
+          .replace(':series', seriesUid);
+      }
+    }
+  }, 90_000);
+  afterAll(() => t.close());
+
+  it('has an entry for every route the app serves', () => {
+    const routes = [...new Set(t.app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
+    expect(routes.filter((route) => !(route in matrix))).toEqual([]);
+    expect(Object.keys(matrix).filter((route) => !routes.includes(route))).toEqual([]);
+  });
+
+  it('answers the owning hospital (positive control), so the probes name real data', async () => {
+    for (const [route, probe] of Object.entries(matrix)) {
+      if (probe.kind !== 'resource' || !probe.owner) continue;
+      const response = await request(probe.owner, probe.path(owned), { method: probe.method, body: probe.body?.(owned), contentType: probe.contentType });
+      expect(response.status, `${route} as ${probe.owner}`).toBeLessThan(300);
+    }
+  });
+
+  for (const outsider of outsiders) {
+    it(`gives ${outsider} none of Xuhui’s data on any route`, async () => {
+      for (const [route, probe] of Object.entries(matrix)) {
+        if (probe.kind === 'public' || probe.kind === 'own-hospital') continue;
+        const path = probe.kind === 'resource' ? probe.path(owned) : probe.path;
+        const response = await request(outsider, path, { method: probe.method, body: probe.body?.(owned), contentType: probe.kind === 'resource' ? probe.contentType : undefined });
+        const text = await response.text();
+        if (probe.kind === 'resource' && !probe.sharedWith?.includes(outsider)) expect([403, 404], `${route} as ${outsider}`).toContain(response.status);
+        else expect(response.status < 300 || response.status === 403, `${route} as ${outsider}: ${response.status}`).toBe(true);
+        for (const secret of owned.secrets) expect(text.includes(secret), `${route} as ${outsider} leaks ${secret}`).toBe(false);
+      }
+    });
+  }
+
+  it('answers a UID of another hospital exactly like one that does not exist', async () => {
+    const missing = { ...owned, studyUid: '2.25.1', seriesUid: '2.25.2', sopUid: '2.25.3', studyId: '00000000-0000-4000-8000-000000000001', consultId: '00000000-0000-4000-8000-000000000002' };
+    for (const [route, probe] of Object.entries(matrix)) {
+      if (probe.kind !== 'resource' || probe.method) continue;
+      const foreign = await request('rad@minhang.demo', probe.path(owned));
+      const absent = await request('rad@minhang.demo', probe.path(missing));
+      expect(foreign.status, route).toBe(absent.status);
+      expect(await foreign.text(), route).toBe(await absent.text());
+    }
+  });
+});

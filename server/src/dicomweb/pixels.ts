@@ -1,0 +1,303 @@
+import { findElement, getAsciiString, readUint16Values, valueBytes, type DicomDataset, type DicomFile } from '@yunzhen/dicom';
+
+import { AppError } from '../errors.js';
+
+const tag = {
+  SamplesPerPixel: 0x00280002,
+  PhotometricInterpretation: 0x00280004,
+  PlanarConfiguration: 0x00280006,
+  NumberOfFrames: 0x00280008,
+  Rows: 0x00280010,
+  Columns: 0x00280011,
+  BitsAllocated: 0x00280100,
+  BitsStored: 0x00280101,
+  PixelRepresentation: 0x00280103,
+  WindowCenter: 0x00281050,
+  WindowWidth: 0x00281051,
+  RescaleIntercept: 0x00281052,
+  RescaleSlope: 0x00281053,
+  RedPaletteDescriptor: 0x00281101,
+  GreenPaletteDescriptor: 0x00281102,
+  BluePaletteDescriptor: 0x00281103,
+  RedPaletteData: 0x00281201,
+  GreenPaletteData: 0x00281202,
+  BluePaletteData: 0x00281203,
+  ExtendedOffsetTable: 0x7fe00001,
+  PixelData: 0x7fe00010,
+} as const;
+
+/** Image Pixel module attributes (PS3.3 C.7.6.3) needed to cut frames and render them. */
+export interface PixelInfo {
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  signed: boolean;
+  photometric: string;
+  planar: boolean;
+  frames: number;
+  window?: { center: number; width: number };
+  rescale: { slope: number; intercept: number };
+}
+
+const uint16 = (ds: DicomDataset, t: number) => {
+  const e = findElement(ds, t);
+  return e ? readUint16Values(ds, e)[0] : undefined;
+};
+const firstNumber = (ds: DicomDataset, t: number) => {
+  const text = getAsciiString(ds, t)?.split('\\')[0];
+  const value = text === undefined || text === '' ? NaN : Number(text);
+  return Number.isFinite(value) ? value : undefined;
+};
+
+export function pixelInfo(file: DicomFile): PixelInfo | undefined {
+  const ds = file.dataset;
+  const rows = uint16(ds, tag.Rows);
+  const columns = uint16(ds, tag.Columns);
+  if (!rows || !columns || !findElement(ds, tag.PixelData)) return undefined;
+  const center = firstNumber(ds, tag.WindowCenter);
+  const width = firstNumber(ds, tag.WindowWidth);
+  return {
+    rows,
+    columns,
+    samplesPerPixel: uint16(ds, tag.SamplesPerPixel) ?? 1,
+    bitsAllocated: uint16(ds, tag.BitsAllocated) ?? 8,
+    bitsStored: uint16(ds, tag.BitsStored) ?? uint16(ds, tag.BitsAllocated) ?? 8,
+    signed: uint16(ds, tag.PixelRepresentation) === 1,
+    photometric: (getAsciiString(ds, tag.PhotometricInterpretation) ?? 'MONOCHROME2').toUpperCase(),
+    planar: uint16(ds, tag.PlanarConfiguration) === 1,
+    frames: Math.max(1, Math.floor(firstNumber(ds, tag.NumberOfFrames) ?? 1)),
+    window: center !== undefined && width !== undefined && width > 0 ? { center, width } : undefined,
+    rescale: { slope: firstNumber(ds, tag.RescaleSlope) ?? 1, intercept: firstNumber(ds, tag.RescaleIntercept) ?? 0 },
+  };
+}
+
+/**
+ * The stored bytes of each frame, as byte ranges of the data set buffer, without copying:
+ * native pixel data is cut by frame size; encapsulated pixel data (PS3.5 A.4) is grouped
+ * into frames by the Extended Offset Table, the Basic Offset Table, one fragment per frame,
+ * or (with neither table) by where a new codestream starts.
+ */
+export function frameRanges(file: DicomFile): { offset: number; length: number }[][] {
+  const ds = file.dataset;
+  const pixels = findElement(ds, tag.PixelData);
+  const info = pixelInfo(file);
+  if (!pixels || !info) return [];
+  if (!pixels.fragments) {
+    const frameBytes = Math.ceil((info.rows * info.columns * info.samplesPerPixel * info.bitsAllocated) / 8);
+    const frames = [];
+    for (let i = 0; i < info.frames && (i + 1) * frameBytes <= pixels.length; i++) {
+      frames.push([{ offset: pixels.offset + i * frameBytes, length: frameBytes }]);
+    }
+    return frames;
+  }
+  const [table, ...fragments] = pixels.fragments;
+  if (fragments.length === 0) return [];
+  if (info.frames === 1) return [fragments];
+
+  const itemStart = (i: number) => fragments[i]!.offset - 8;
+  const groupAt = (offsets: number[]) => {
+    const base = itemStart(0);
+    const starts = offsets.map((o) => fragments.findIndex((_, i) => itemStart(i) - base === o));
+    if (starts.some((s) => s < 0)) return undefined;
+    return starts.map((start, f) => fragments.slice(start, starts[f + 1] ?? fragments.length));
+  };
+  const extended = findElement(ds, tag.ExtendedOffsetTable);
+  if (extended && extended.length >= 8 * info.frames) {
+    const view = new DataView(ds.bytes.buffer, ds.bytes.byteOffset + extended.offset, extended.length);
+    const grouped = groupAt(Array.from({ length: info.frames }, (_, i) => Number(view.getBigUint64(i * 8, true))));
+    if (grouped) return grouped;
+  }
+  if (table && table.length >= 4 * info.frames) {
+    const view = new DataView(ds.bytes.buffer, ds.bytes.byteOffset + table.offset, table.length);
+    const grouped = groupAt(Array.from({ length: info.frames }, (_, i) => view.getUint32(i * 4, true)));
+    if (grouped) return grouped;
+  }
+  if (fragments.length === info.frames) return fragments.map((f) => [f]);
+  // No offset table and more fragments than frames: a frame starts where a codestream starts.
+  const frames: { offset: number; length: number }[][] = [];
+  for (const fragment of fragments) {
+    if (frames.length === 0 || (frames.length < info.frames && startsCodestream(ds.bytes, fragment.offset))) frames.push([fragment]);
+    else frames[frames.length - 1]!.push(fragment);
+  }
+  return frames;
+}
+
+function startsCodestream(bytes: Uint8Array, at: number): boolean {
+  const a = bytes[at];
+  const b = bytes[at + 1];
+  // JPEG SOI, JPEG 2000 SOC, JP2 signature box length 12, JPEG XL codestream.
+  return (a === 0xff && (b === 0xd8 || b === 0x4f || b === 0x0a)) || (a === 0x00 && b === 0x00 && bytes[at + 3] === 0x0c);
+}
+
+/** The bytes of one frame (1-based), concatenating its fragments. */
+export function frameBytes(file: DicomFile, frameNumber: number): Uint8Array {
+  const frame = frameRanges(file)[frameNumber - 1];
+  if (!frame) throw new AppError('NotFound', `frame ${frameNumber} not found`);
+  if (frame.length === 1) return file.dataset.bytes.subarray(frame[0]!.offset, frame[0]!.offset + frame[0]!.length);
+  const out = new Uint8Array(frame.reduce((sum, f) => sum + f.length, 0));
+  let at = 0;
+  for (const f of frame) {
+    out.set(file.dataset.bytes.subarray(f.offset, f.offset + f.length), at);
+    at += f.length;
+  }
+  return out;
+}
+
+/** An 8-bit image ready for PNG: 1 (grey) or 3 (RGB) channels. */
+export interface RenderedImage {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  data: Uint8Array;
+}
+
+const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
+
+/**
+ * Renders one frame of native or RLE pixel data to 8 bits: monochrome through the stored
+ * window (or the frame's min/max) after the modality rescale, MONOCHROME1 inverted, RGB and
+ * YBR_FULL as colour, PALETTE COLOR through its lookup tables. Other compressed syntaxes are
+ * decoded by the viewer's codecs, not here.
+ */
+export function renderFrame(file: DicomFile, frameNumber: number, window?: { center: number; width: number }): RenderedImage {
+  const info = pixelInfo(file);
+  if (!info) throw new AppError('NotFound', 'the instance has no image');
+  const ts = file.transferSyntax;
+  let raw = frameBytes(file, frameNumber);
+  let bigEndian = !ts.littleEndian;
+  if (ts.uid === RLE_LOSSLESS) {
+    raw = decodeRle(raw, info);
+    bigEndian = false;
+  } else if (ts.encapsulated) {
+    throw new AppError('NotAcceptable', `rendering ${ts.name} is done by the viewer`);
+  }
+  const pixels = info.rows * info.columns;
+  if (info.bitsAllocated !== 8 && info.bitsAllocated !== 16) throw new AppError('NotAcceptable', `cannot render ${info.bitsAllocated}-bit pixels`);
+  const bytesPerSample = info.bitsAllocated / 8;
+  const sample = sampleReader(raw, info, bigEndian);
+
+  if (info.samplesPerPixel === 3) {
+    const out = new Uint8Array(pixels * 3);
+    for (let p = 0; p < pixels; p++) {
+      for (let c = 0; c < 3; c++) {
+        const index = info.planar ? c * pixels + p : p * 3 + c;
+        const value = sample(index);
+        out[p * 3 + c] = bytesPerSample === 2 ? value >> (info.bitsStored - 8) : value;
+      }
+    }
+    if (info.photometric === 'YBR_FULL') ybrToRgb(out);
+    return { width: info.columns, height: info.rows, channels: 3, data: out };
+  }
+
+  if (info.photometric === 'PALETTE COLOR') {
+    const palette = readPalette(file.dataset);
+    const out = new Uint8Array(pixels * 3);
+    for (let p = 0; p < pixels; p++) {
+      const [r, g, b] = palette(sample(p));
+      out[p * 3] = r;
+      out[p * 3 + 1] = g;
+      out[p * 3 + 2] = b;
+    }
+    return { width: info.columns, height: info.rows, channels: 3, data: out };
+  }
+
+  const values = new Float64Array(pixels);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let p = 0; p < pixels; p++) {
+    const v = sample(p) * info.rescale.slope + info.rescale.intercept;
+    values[p] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const { center, width } = window ?? info.window ?? { center: (min + max) / 2, width: Math.max(1, max - min) };
+  const low = center - 0.5 - (width - 1) / 2;
+  const span = Math.max(1, width - 1);
+  const invert = info.photometric === 'MONOCHROME1';
+  const out = new Uint8Array(pixels);
+  for (let p = 0; p < pixels; p++) {
+    // PS3.3 C.11.2.1.2.1 linear VOI function.
+    const v = Math.round(Math.min(255, Math.max(0, ((values[p]! - low) / span) * 255)));
+    out[p] = invert ? 255 - v : v;
+  }
+  return { width: info.columns, height: info.rows, channels: 1, data: out };
+}
+
+function sampleReader(raw: Uint8Array, info: PixelInfo, bigEndian: boolean): (index: number) => number {
+  if (info.bitsAllocated === 8) return (i) => raw[i] ?? 0;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const shift = 32 - info.bitsStored;
+  return (i) => {
+    const stored = view.getUint16(i * 2, !bigEndian);
+    // Keep the stored bits; sign-extend when the pixel representation is signed.
+    return info.signed ? ((stored << shift) >> shift) : stored & ((1 << info.bitsStored) - 1);
+  };
+}
+
+function ybrToRgb(data: Uint8Array): void {
+  for (let i = 0; i < data.length; i += 3) {
+    const y = data[i]!;
+    const cb = data[i + 1]! - 128;
+    const cr = data[i + 2]! - 128;
+    data[i] = clamp(y + 1.402 * cr);
+    data[i + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
+    data[i + 2] = clamp(y + 1.772 * cb);
+  }
+}
+
+const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+
+function readPalette(ds: DicomDataset): (index: number) => [number, number, number] {
+  const channel = (descriptorTag: number, dataTag: number) => {
+    const descriptor = findElement(ds, descriptorTag);
+    const data = findElement(ds, dataTag);
+    if (!descriptor || !data) throw new AppError('NotAcceptable', 'palette colour image without its lookup tables');
+    const [entries = 0, first = 0, bits = 16] = readUint16Values(ds, descriptor);
+    const table = bits === 8 ? Array.from(valueBytes(ds, data)) : readUint16Values(ds, data).map((v) => v >> 8);
+    const count = entries === 0 ? 65536 : entries;
+    return (index: number) => table[Math.max(0, Math.min(count - 1, index - first))] ?? 0;
+  };
+  const r = channel(tag.RedPaletteDescriptor, tag.RedPaletteData);
+  const g = channel(tag.GreenPaletteDescriptor, tag.GreenPaletteData);
+  const b = channel(tag.BluePaletteDescriptor, tag.BluePaletteData);
+  return (index) => [r(index), g(index), b(index)];
+}
+
+/** PS3.5 Annex G: one segment per byte plane, each PackBits-encoded; output little-endian, colour by plane. */
+export function decodeRle(frame: Uint8Array, info: PixelInfo): Uint8Array {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const segments = view.getUint32(0, true);
+  const bytesPerSample = info.bitsAllocated / 8;
+  if (segments !== bytesPerSample * info.samplesPerPixel || segments > 15) throw new AppError('NotAcceptable', 'RLE segment count does not match the image');
+  const pixels = info.rows * info.columns;
+  const out = new Uint8Array(pixels * info.samplesPerPixel * bytesPerSample);
+  for (let s = 0; s < segments; s++) {
+    const start = view.getUint32(4 + s * 4, true);
+    const end = s + 1 < segments ? view.getUint32(8 + s * 4, true) : frame.length;
+    const sampleIndex = Math.floor(s / bytesPerSample);
+    // Segments run from the most to the least significant byte.
+    const byteIndex = bytesPerSample - 1 - (s % bytesPerSample);
+    let position = start;
+    let pixel = 0;
+    const put = (value: number) => {
+      if (pixel >= pixels) return;
+      const target = info.samplesPerPixel === 1 ? pixel * bytesPerSample + byteIndex : (sampleIndex * pixels + pixel) * bytesPerSample + byteIndex;
+      out[target] = value;
+      pixel++;
+    };
+    while (position < end && pixel < pixels) {
+      const n = (frame[position++]! << 24) >> 24;
+      if (n >= 0) {
+        for (let i = 0; i <= n && position < end; i++) put(frame[position++]!);
+      } else if (n !== -128) {
+        const value = frame[position++]!;
+        for (let i = 0; i < 1 - n; i++) put(value);
+      }
+    }
+  }
+  // RLE colour is always planar (PS3.5 G.2); report it as such.
+  if (info.samplesPerPixel === 3) info.planar = true;
+  return out;
+}

@@ -1,0 +1,124 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+
+import type { AppEnv } from '../app-env.js';
+import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
+import { requireUser } from '../auth/authenticate.js';
+import { AppError } from '../errors.js';
+import type { IngestInstance, InstanceOutcome } from '../ingest/ingest-pipeline.js';
+import { parseMediaType, readMultipart } from '../ingest/multipart-related.js';
+import { requireSender } from '../routes/sender.js';
+import { attr, PRIVATE_CREATOR, sequence, T, type DicomJsonDataset } from './dicom-json.js';
+
+export interface StowDeps {
+  ingest: IngestInstance;
+  audit: AuditWriter;
+  maxInstanceBytes: number;
+  maxInstancesPerRequest: number;
+}
+
+/** PS3.18 Table 10.5.3-2 failure reasons, by our rejection code. */
+const failureReason = (code: string): number => {
+  switch (code) {
+    case 'UnsupportedTransferSyntax':
+    case 'UnknownTransferSyntax':
+      return 0xc122; // Referenced Transfer Syntax not supported
+    case 'InstanceTooLarge':
+    case 'DecompressionBomb':
+      return 0xa700; // Out of resources
+    case 'MissingRequiredUid':
+    case 'StudyMismatch':
+    case 'UidConflict':
+      return 0xa900; // Data Set does not match SOP Class / request
+    case 'NotAnInstance':
+      return 0x0122; // Referenced SOP Class not supported
+    default:
+      return 0xc000; // Cannot understand
+  }
+};
+
+/** Warning 0xB000, Coercion of Data Elements: every stored instance was de-identified. */
+const COERCED = 0xb000;
+
+/**
+ * STOW-RS (PS3.18 10.5): `POST /dicomweb/studies[/{study}]` with
+ * `multipart/related; type="application/dicom"`. Parts are ingested one at a time as they
+ * stream in. 200 when every instance is stored (already-stored duplicates count as stored),
+ * 202 when some failed, 409 when none was stored.
+ */
+export function stowRoutes(deps: StowDeps) {
+  const handler = async (c: Context<AppEnv>) => {
+    const principal = requireSender(requireUser(c));
+    const media = parseMediaType(c.req.header('Content-Type'));
+    if (media.type !== 'multipart/related') throw new AppError('UnsupportedMediaType', 'STOW-RS takes multipart/related; type="application/dicom"');
+    if (media.params.type && media.params.type.toLowerCase() !== 'application/dicom') {
+      throw new AppError('UnsupportedMediaType', `only application/dicom parts are supported, not ${media.params.type}`);
+    }
+    const boundary = media.params.boundary;
+    if (!boundary || !c.req.raw.body) throw new AppError('InvalidRequest', 'multipart boundary or body missing');
+    const studyInUrl = c.req.param('study');
+
+    const outcomes: InstanceOutcome[] = [];
+    const parts = readMultipart(c.req.raw.body, boundary, { maxPartBytes: deps.maxInstanceBytes, maxParts: deps.maxInstancesPerRequest });
+    for await (const part of parts) {
+      const partType = parseMediaType(part.headers['content-type']).type;
+      if (partType && partType !== 'application/dicom') {
+        outcomes.push({ status: 'rejected', code: 'NotDicom', message: 'part is not application/dicom' });
+        continue;
+      }
+      outcomes.push(await deps.ingest(part.body, { tenantId: principal.tenant.id, userId: principal.user.id }, { originalStudyUid: studyInUrl }));
+    }
+    await auditImport(c, deps.audit, 'stow-rs', outcomes);
+
+    const origin = new URL(c.req.url).origin;
+    const stored = outcomes.filter((o) => o.status !== 'rejected');
+    const failed = outcomes.filter((o) => o.status === 'rejected');
+    const body: DicomJsonDataset = {
+      [T.ReferencedSOPSequence]: sequence(
+        stored.map((o) => ({
+          [T.ReferencedSOPClassUID]: attr('UI', o.sopClassUid),
+          [T.ReferencedSOPInstanceUID]: attr('UI', o.sopInstanceUid),
+          [T.RetrieveURL]: attr('UR', `${origin}/dicomweb/studies/${o.studyInstanceUid}/series/${o.seriesInstanceUid}/instances/${o.sopInstanceUid}`),
+          [T.WarningReason]: attr('US', COERCED),
+        })),
+      ),
+      [T.FailedSOPSequence]: sequence(
+        failed.map((o) => ({
+          [T.FailureReason]: attr('US', failureReason(o.code)),
+          [T.PrivateCreator]: attr('LO', PRIVATE_CREATOR),
+          [T.ReasonCode]: attr('LO', o.code),
+        })),
+      ),
+    };
+    const studies = [...new Set(stored.map((o) => o.studyInstanceUid))];
+    if (studies.length === 1) body[T.RetrieveURL] = attr('UR', `${origin}/dicomweb/studies/${studies[0]}`);
+    const status = failed.length === 0 ? 200 : stored.length > 0 ? 202 : 409;
+    return c.body(JSON.stringify(body), status, { 'Content-Type': 'application/dicom+json' });
+  };
+
+  return new Hono<AppEnv>().post('/studies', handler).post('/studies/:study', handler);
+}
+
+/** One Import event (110107) per upload and one Instances Transferred event (110104) per study. */
+export async function auditImport(c: Context<AppEnv>, audit: AuditWriter, entryPoint: string, outcomes: InstanceOutcome[]): Promise<void> {
+  const count = (status: InstanceOutcome['status']) => outcomes.filter((o) => o.status === status).length;
+  const stored = count('stored');
+  const rejected = count('rejected');
+  await audit(c, {
+    eventCode: AuditEvent.Import,
+    action: 'C',
+    outcome: rejected === 0 ? Outcome.Success : stored > 0 || count('duplicate') > 0 ? Outcome.MinorFailure : Outcome.SeriousFailure,
+    detail: {
+      entryPoint,
+      stored,
+      duplicate: count('duplicate'),
+      rejected,
+      reasons: [...new Set(outcomes.flatMap((o) => (o.status === 'rejected' ? [o.code] : [])))],
+    },
+  });
+  const perStudy = new Map<string, number>();
+  for (const o of outcomes) if (o.status === 'stored') perStudy.set(o.studyId, (perStudy.get(o.studyId) ?? 0) + 1);
+  for (const [studyId, instances] of perStudy) {
+    await audit(c, { eventCode: AuditEvent.InstancesTransferred, action: 'C', outcome: Outcome.Success, objectType: 'study', objectId: studyId, detail: { instances } });
+  }
+}

@@ -1,0 +1,204 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+
+import type { Repositories } from '@yunzhen/db';
+import type { ObjectStore } from '@yunzhen/storage';
+
+import type { AppEnv } from '../app-env.js';
+import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
+import { requireUser } from '../auth/authenticate.js';
+import { AppError, notFound } from '../errors.js';
+import { imageScope } from './access.js';
+import { findByPath, toDicomJson } from './metadata.js';
+import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isNative, negotiateFrames, negotiateInstance, parseAccept } from './media-types.js';
+import { multipartStream, newBoundary, type OutgoingPart } from './multipart-writer.js';
+import type { ObjectCache } from './object-cache.js';
+import { frameBytes, frameRanges, pixelInfo, renderFrame } from './pixels.js';
+import { downscale, encodePng } from './png.js';
+import { toExplicitLittleEndian } from './transcode.js';
+
+export interface WadoDeps {
+  repos: Repositories;
+  store: ObjectStore;
+  cache: ObjectCache;
+  audit: AuditWriter;
+  now: () => Date;
+}
+
+const UID = /^[0-9]+(\.[0-9]+)*$/;
+const THUMBNAIL_SIZE = 128;
+const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+
+/** WADO-RS (PS3.18 10.4): instances, metadata, frames, bulk data and rendered images, within the caller's scope. */
+export function wadoRoutes(deps: WadoDeps) {
+  const { repos, cache } = deps;
+  const accessAudit = createAccessAudit(deps);
+
+  /** The visible instances a URL names; a UID out of scope answers exactly like an unknown one. */
+  const resolve = async (c: Context<AppEnv>) => {
+    const principal = requireUser(c);
+    const target = { studyUid: c.req.param('study') ?? '', seriesUid: c.req.param('series'), sopUid: c.req.param('instance') };
+    if (![target.studyUid, target.seriesUid, target.sopUid].every((uid) => uid === undefined || UID.test(uid))) throw notFound('study');
+    const rows = await repos.dicomweb.retrievable(imageScope(principal), target);
+    if (rows.length === 0) throw notFound(target.sopUid ? 'instance' : target.seriesUid ? 'series' : 'study');
+    await accessAudit(c, principal.user.id, rows[0]!.study_pk);
+    return rows;
+  };
+
+  const retrieve = async (c: Context<AppEnv>) => {
+    const rows = await resolve(c);
+    const boundary = newBoundary();
+    const accept = c.req.header('Accept');
+    // Negotiate every instance up front: a 406 must come before the first byte is sent.
+    const plans = rows.map((row) => ({ row, ...negotiateInstance(accept, row.transfer_syntax_uid) }));
+    const parts: OutgoingPart[] = plans.map(({ row, transferSyntax }) => ({
+      contentType: `application/dicom; transfer-syntax=${transferSyntax}`,
+      body: async () => {
+        if (transferSyntax !== row.transfer_syntax_uid) return toExplicitLittleEndian(await cache.get(row.object_key));
+        const object = await deps.store.get(row.object_key);
+        if (!object) throw new AppError('StorageUnavailable', 'a stored instance is missing from the object store');
+        return object.body;
+      },
+    }));
+    return new Response(multipartStream(parts, boundary), {
+      headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
+    });
+  };
+
+  const metadata = async (c: Context<AppEnv>) => {
+    const rows = await resolve(c);
+    const origin = new URL(c.req.url).origin;
+    const datasets = [];
+    for (const row of rows) {
+      const file = await cache.get(row.object_key);
+      datasets.push(toDicomJson(file, `${origin}/dicomweb/studies/${row.study_uid}/series/${row.series_uid}/instances/${row.sop_instance_uid}/bulkdata`));
+    }
+    return c.body(JSON.stringify(datasets), 200, { 'Content-Type': 'application/dicom+json' });
+  };
+
+  const frames = async (c: Context<AppEnv>) => {
+    const [row] = await resolve(c);
+    const numbers = (c.req.param('frames') ?? '').split(',').map((n) => Number(n));
+    if (numbers.length === 0 || numbers.some((n) => !Number.isInteger(n) || n < 1)) throw new AppError('InvalidRequest', 'frame numbers are positive integers');
+    const file = await cache.get(row!.object_key);
+    const count = frameRanges(file).length;
+    if (numbers.some((n) => n > count)) throw notFound('frame');
+    const { mediaType, transferSyntax } = negotiateFrames(c.req.header('Accept'), row!.transfer_syntax_uid);
+    const info = pixelInfo(file);
+    const swap = !file.transferSyntax.littleEndian && info?.bitsAllocated === 16;
+    const boundary = newBoundary();
+    const parts = numbers.map((n) => {
+      let bytes = frameBytes(file, n);
+      if (swap) bytes = swap16(bytes);
+      return { contentType: `${mediaType}; transfer-syntax=${transferSyntax}`, body: bytes };
+    });
+    return new Response(multipartStream(parts, boundary), {
+      headers: { 'Content-Type': `multipart/related; type="${mediaType}"; boundary=${boundary}` },
+    });
+  };
+
+  const bulkdata = async (c: Context<AppEnv>) => {
+    const [row] = await resolve(c);
+    const path = c.req.path.split('/bulkdata/')[1]?.split('/').filter(Boolean) ?? [];
+    const file = await cache.get(row!.object_key);
+    const found = findByPath(file, path);
+    if (!found) throw notFound('bulk data');
+    const { dataset, element } = found;
+    let body: Uint8Array;
+    let contentType = 'application/octet-stream';
+    if (element.fragments && element.tag === 0x7fe00010) {
+      // Encapsulated pixel data as bulk data: the frames, each in its stored compression.
+      const parts = frameRanges(file).map((_, i) => ({ contentType: `${frameMediaType(row!.transfer_syntax_uid)}; transfer-syntax=${row!.transfer_syntax_uid}`, body: frameBytes(file, i + 1) }));
+      const boundary = newBoundary();
+      return new Response(multipartStream(parts, boundary), { headers: { 'Content-Type': `multipart/related; type="${frameMediaType(row!.transfer_syntax_uid)}"; boundary=${boundary}` } });
+    }
+    body = dataset.bytes.subarray(element.offset, element.offset + element.length);
+    if (!dataset.encoding.littleEndian && ['OW', 'US', 'SS'].includes(element.vr)) body = swap16(body);
+    contentType = `application/octet-stream; transfer-syntax=${isNative(row!.transfer_syntax_uid) ? EXPLICIT_VR_LITTLE_ENDIAN : row!.transfer_syntax_uid}`;
+    const range = byteRange(c.req.header('Range'), body.length);
+    const boundary = newBoundary();
+    const partBody = range ? body.subarray(range.start, range.end + 1) : body;
+    return new Response(multipartStream([{ contentType, body: partBody }], boundary), {
+      status: 200,
+      headers: { 'Content-Type': `multipart/related; type="application/octet-stream"; boundary=${boundary}` },
+    });
+  };
+
+  const rendered = (thumbnail: boolean) => async (c: Context<AppEnv>) => {
+    const rows = await resolve(c);
+    const frameNumber = Number(c.req.param('frame') ?? '1');
+    // For a study or series thumbnail, the middle image is the most representative.
+    const row = c.req.param('instance') ? rows[0]! : rows[Math.floor(rows.length / 2)]!;
+    const file = await cache.get(row.object_key);
+    if (!pixelInfo(file)) throw new AppError('NotAcceptable', 'the instance has no image to render');
+    const accepts = parseAccept(c.req.header('Accept')).map((a) => a.type);
+    const wantsJpegOnly = accepts.length > 0 && accepts.every((t) => t === 'image/jpeg');
+    if (row.transfer_syntax_uid === JPEG_BASELINE && (wantsJpegOnly || accepts.length === 0 || accepts.includes('image/jpeg') || accepts.includes('*/*') || accepts.includes('image/*'))) {
+      return c.body(frameBytes(file, frameNumber) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600' });
+    }
+    if (accepts.length > 0 && !accepts.some((t) => t === 'image/png' || t === 'image/*' || t === '*/*')) {
+      throw new AppError('NotAcceptable', 'rendered images are PNG (or the stored JPEG baseline frame)');
+    }
+    let image = renderFrame(file, frameNumber, windowOverride(c.req.query('window')));
+    const viewport = /^(\d+),(\d+)$/.exec(c.req.query('viewport') ?? '');
+    const max = thumbnail ? THUMBNAIL_SIZE : viewport ? Math.max(Number(viewport[1]), Number(viewport[2])) : undefined;
+    if (max) image = downscale(image, max);
+    return c.body(encodePng(image) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png', 'Cache-Control': 'private, max-age=3600' });
+  };
+
+  const instance = '/studies/:study/series/:series/instances/:instance';
+  return new Hono<AppEnv>()
+    .get('/studies/:study', retrieve)
+    .get('/studies/:study/series/:series', retrieve)
+    .get(instance, retrieve)
+    .get('/studies/:study/metadata', metadata)
+    .get('/studies/:study/series/:series/metadata', metadata)
+    .get(`${instance}/metadata`, metadata)
+    .get(`${instance}/frames/:frames`, frames)
+    .get(`${instance}/frames/:frame/rendered`, rendered(false))
+    .get(`${instance}/rendered`, rendered(false))
+    .get(`${instance}/thumbnail`, rendered(true))
+    .get('/studies/:study/series/:series/thumbnail', rendered(true))
+    .get('/studies/:study/thumbnail', rendered(true))
+    .get(`${instance}/bulkdata/*`, bulkdata);
+}
+
+function windowOverride(value: string | undefined): { center: number; width: number } | undefined {
+  const match = /^(-?[\d.]+),([\d.]+)(,linear)?$/.exec(value ?? '');
+  return match ? { center: Number(match[1]), width: Math.max(1, Number(match[2])) } : undefined;
+}
+
+function swap16(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    out[i] = bytes[i + 1]!;
+    out[i + 1] = bytes[i]!;
+  }
+  return out;
+}
+
+function byteRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header ?? '');
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  const start = match[1] === '' ? Math.max(0, size - Number(match[2])) : Number(match[1]);
+  const end = match[1] === '' || match[2] === '' ? size - 1 : Math.min(size - 1, Number(match[2]));
+  if (start > end) throw new AppError('InvalidRange', 'range outside the value');
+  return { start, end };
+}
+
+/**
+ * 110103 Instances Accessed, once per user and study per ten minutes: a viewer fetches
+ * hundreds of frames of one study, and one access is one audit event.
+ */
+function createAccessAudit(deps: { audit: AuditWriter; now: () => Date }) {
+  const recent = new Map<string, number>();
+  const WINDOW = 10 * 60 * 1000;
+  return async (c: Context<AppEnv>, userId: string, studyPk: string) => {
+    const key = `${userId}:${studyPk}`;
+    const now = deps.now().getTime();
+    if ((recent.get(key) ?? 0) > now - WINDOW) return;
+    recent.set(key, now);
+    if (recent.size > 50_000) for (const [k, t] of recent) if (t <= now - WINDOW) recent.delete(k);
+    await deps.audit(c, { eventCode: AuditEvent.InstancesAccessed, action: 'R', outcome: Outcome.Success, objectType: 'study', objectId: studyPk });
+  };
+}

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { testDbKinds } from '@yunzhen/db/testing';
+
+import { readSample, stowBody } from '../testing/dicom-fixtures.js';
+import { createTestApp, type TestApp } from '../testing/test-app.js';
+
+describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
+  let t: TestApp;
+  let rad: string;
+  let studyId: string;
+  let pendingStudyId: string;
+  let centreId: string;
+  beforeAll(async () => {
+    t = await createTestApp({ db });
+    rad = await t.token('rad@xuhui.demo');
+    const stow = async (file: string) => {
+      const { body, contentType } = stowBody([readSample(file)]);
+      await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': contentType }, body });
+    };
+    await stow('modalities/CT_small.dcm');
+    await stow('modalities/US-RGB-8-esopecho');
+    const inbox = (await (await get('/api/studies?inbox=true', rad)).json()).studies;
+    studyId = inbox.find((s: { modalities: string[] }) => s.modalities.includes('CT')).id;
+    pendingStudyId = inbox.find((s: { modalities: string[] }) => s.modalities.includes('US')).id;
+    centreId = (await (await get('/api/me', rad)).json()).readingCentres[0].id;
+  }, 60_000);
+  afterAll(() => t.close());
+
+  const get = (path: string, token: string) => t.request(path, { headers: { Authorization: `Bearer ${token}` } });
+  const post = (path: string, token: string, body: unknown) =>
+    t.request(path, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('shows the sending hospital its inbox with real identity, and flags ultrasound for pixel review', async () => {
+    const inbox = (await (await get('/api/studies?inbox=true', rad)).json()).studies;
+    const ct = inbox.find((s: { id: string }) => s.id === studyId);
+    expect(ct.identity.name).toBe('CompressedSamples^CT1');
+    expect(ct.patient.pseudonymName).toMatch(/^ANONYMOUS\^YZ/);
+    expect(inbox.find((s: { id: string }) => s.id === pendingStudyId).pendingReviewCount).toBe(1);
+    const [event] = await t.repos.audit.list({ eventCode: '110110', limit: 1 });
+    expect(event).toMatchObject({ event_action: 'R', detail: { purpose: 're-identification' } });
+  });
+
+  it('creates a consult that the reading centre sees with pseudonyms only', async () => {
+    const created = await post('/api/consults', rad, { readingCentreId: centreId, studyIds: [studyId, pendingStudyId], clinicalQuestion: 'Pulmonary nodule?', priority: 'stat' });
+    expect(created.status).toBe(201);
+    const { consult } = await created.json();
+    expect(consult).toMatchObject({ priority: 'stat', status: 'new', readingCentre: { name: 'Shanghai Cancer Center (demo)' } });
+    expect(new Date(consult.dueAt).getTime() - new Date(consult.createdAt).getTime()).toBeCloseTo(3_600_000, -4);
+
+    const specialist = await t.token('specialist@scc.demo');
+    const listed = (await (await get('/api/consults', specialist)).json()).consults;
+    expect(listed.map((c: { id: string }) => c.id)).toContain(consult.id);
+    const seen = (await (await get(`/api/consults/${consult.id}`, specialist)).json()).consult;
+    const text = JSON.stringify(seen);
+    expect(text).not.toContain('CompressedSamples');
+    expect(seen.studies.every((s: { identity?: unknown }) => s.identity === undefined)).toBe(true);
+    // The ultrasound image waits for pixel review: the reading centre does not get it yet.
+    expect(seen.studies.find((s: { id: string }) => s.id === pendingStudyId).instanceCount).toBe(0);
+
+    const doctor = await t.token('doctor@xuhui.demo');
+    const mine = (await (await get(`/api/consults/${consult.id}`, doctor)).json()).consult;
+    expect(mine.studies.find((s: { id: string }) => s.id === studyId).identity.name).toBe('CompressedSamples^CT1');
+  });
+
+  it('answers 404 to another hospital for consults and studies, exactly as for ids that do not exist', async () => {
+    const { consults } = await (await get('/api/consults', rad)).json();
+    const consultId = consults[0].id;
+    const minhang = await t.token('doctor@minhang.demo');
+    const missing = '00000000-0000-4000-8000-000000000000';
+    for (const path of [`/api/consults/${consultId}`, `/api/studies/${studyId}`]) {
+      const response = await get(path, minhang);
+      expect(response.status, path).toBe(404);
+      const absent = await get(path.replace(/[0-9a-f-]{36}$/, missing), minhang);
+      expect(await response.json()).toEqual(await absent.json());
+    }
+    expect((await (await get('/api/consults', minhang)).json()).consults).toEqual([]);
+    expect((await (await get('/api/studies', minhang)).json()).studies).toEqual([]);
+  });
+
+  it('refuses consults with another hospital’s studies, a centre outside the union, or a study already sent', async () => {
+    const minhangRad = await t.token('rad@minhang.demo');
+    expect((await post('/api/consults', minhangRad, { readingCentreId: centreId, studyIds: [studyId], clinicalQuestion: 'x', priority: 'routine' })).status).toBe(404);
+    const xuhui = (await t.repos.tenants.findByName('Xuhui District Hospital (demo)'))!.id;
+    expect((await post('/api/consults', rad, { readingCentreId: xuhui, studyIds: [studyId], clinicalQuestion: 'x', priority: 'routine' })).status).toBe(400);
+    expect((await post('/api/consults', rad, { readingCentreId: centreId, studyIds: [studyId], clinicalQuestion: 'x', priority: 'routine' })).status).toBe(409);
+  });
+
+  it('releases pixel-review images to the reading centre and audits it', async () => {
+    const detail = await (await get(`/api/studies/${pendingStudyId}`, rad)).json();
+    const held = detail.instances.filter((i: { pixelReview: string }) => i.pixelReview === 'pending');
+    expect(held).toHaveLength(1);
+    expect(held[0].pixelReviewReasons.length).toBeGreaterThan(0);
+    const doctor = await t.token('doctor@xuhui.demo');
+    expect((await post(`/api/studies/${pendingStudyId}/pixel-review`, doctor, { release: [held[0].id] })).status).toBe(403);
+    const released = await post(`/api/studies/${pendingStudyId}/pixel-review`, rad, { release: [held[0].id] });
+    expect(await released.json()).toEqual({ released: 1, removed: 0 });
+    const specialist = await t.token('specialist@scc.demo');
+    const { consults } = await (await get('/api/consults', specialist)).json();
+    expect(consults[0].studies.find((s: { id: string }) => s.id === pendingStudyId).instanceCount).toBe(1);
+  });
+
+  it('keeps PDF attachments encrypted at rest and serves them to both sides', async () => {
+    const { consults } = await (await get('/api/consults', rad)).json();
+    const pdf = new TextEncoder().encode('%PDF-1.4\nprior report of PATIENT-CANARY-NAME\n%%EOF\n');
+    const added = await t.request(`/api/consults/${consults[0].id}/attachments?label=prior-report`, { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': 'application/pdf' }, body: pdf });
+    expect(added.status).toBe(201);
+    const { attachment } = await added.json();
+    for await (const object of t.store.list('attachments/')) {
+      const stored = new Uint8Array(await new Response((await t.store.get(object.key))!.body).arrayBuffer());
+      expect(Buffer.from(stored).includes('PATIENT-CANARY-NAME')).toBe(false);
+    }
+    const specialist = await t.token('specialist@scc.demo');
+    const fetched = await get(`/api/consults/${consults[0].id}/attachments/${attachment.id}`, specialist);
+    expect(new Uint8Array(await fetched.arrayBuffer())).toEqual(pdf);
+    expect((await get(`/api/consults/${consults[0].id}/attachments/${attachment.id}`, await t.token('doctor@minhang.demo'))).status).toBe(404);
+  });
+});

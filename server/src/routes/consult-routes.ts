@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { z } from 'zod';
+
+import type { Consult, ConsultPriority, Repositories } from '@yunzhen/db';
+import type { ObjectStore } from '@yunzhen/storage';
+
+import type { AppEnv, Principal } from '../app-env.js';
+import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
+import { requireUser } from '../auth/authenticate.js';
+import { AppError, notFound } from '../errors.js';
+import type { Vault } from '../vault/vault.js';
+import { readJson } from '../validation.js';
+import { requireSender } from './sender.js';
+import { studyViews } from './study-views.js';
+import { isUuid } from './views.js';
+
+/** How long the reading centre has, by priority. */
+export const turnaroundByPriority: Record<ConsultPriority, number> = {
+  stat: 60 * 60 * 1000,
+  urgent: 24 * 60 * 60 * 1000,
+  routine: 72 * 60 * 60 * 1000,
+};
+
+const newConsultSchema = z.object({
+  readingCentreId: z.string().uuid(),
+  studyIds: z.array(z.string().uuid()).min(1).max(50),
+  clinicalQuestion: z.string().trim().min(1).max(4000),
+  priority: z.enum(['routine', 'urgent', 'stat']),
+});
+
+const MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024;
+
+export interface ConsultDeps {
+  repos: Repositories;
+  store: ObjectStore;
+  vault: Vault;
+  audit: AuditWriter;
+  now: () => Date;
+}
+
+/**
+ * Consults: a licensed radiographer asks a reading centre of the union to read inbox studies.
+ * Both hospitals see the consult; any other hospital gets 404.
+ */
+export function consultRoutes(deps: ConsultDeps) {
+  const { repos } = deps;
+
+  const visibleConsult = async (principal: Principal, id: string) => {
+    const consult = isUuid(id) ? await repos.consults.get(principal.tenant.id, id) : undefined;
+    if (!consult) throw notFound('consult');
+    return consult;
+  };
+
+  const consultView = async (c: Context<AppEnv>, principal: Principal, consult: Consult & { sending_tenant_name: string; reading_tenant_name: string }) => {
+    const studyIds = await repos.consults.studyIds(consult.id);
+    const rows = await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds });
+    return {
+      id: consult.id,
+      status: consult.status,
+      priority: consult.priority,
+      clinicalQuestion: consult.clinical_question,
+      sendingHospital: { id: consult.sending_tenant_id, name: consult.sending_tenant_name },
+      readingCentre: { id: consult.reading_tenant_id, name: consult.reading_tenant_name },
+      createdAt: consult.created_at.toISOString(),
+      dueAt: consult.due_at.toISOString(),
+      overdue: consult.status !== 'reported' && consult.due_at.getTime() < deps.now().getTime(),
+      studies: await studyViews(c, deps, principal, rows),
+    };
+  };
+
+  return new Hono<AppEnv>()
+    .post('/consults', async (c) => {
+      const principal = requireSender(requireUser(c));
+      const input = await readJson(c, newConsultSchema);
+      const centres = await repos.tenants.readingCentresFor(principal.tenant.id);
+      if (!centres.some((centre) => centre.id === input.readingCentreId)) throw new AppError('InvalidRequest', 'invalid or missing: readingCentreId');
+      const studyIds = [...new Set(input.studyIds)];
+      const owned = await repos.studies.listStudies({ tenantId: principal.tenant.id, studyIds });
+      if (owned.length !== studyIds.length) throw notFound('study');
+      if ((await repos.consults.studiesInConsults(studyIds)).size > 0) throw new AppError('Conflict', 'a study is already part of a consult');
+      const consult = await repos.consults.create({
+        sendingTenantId: principal.tenant.id,
+        readingTenantId: input.readingCentreId,
+        createdBy: principal.user.id,
+        clinicalQuestion: input.clinicalQuestion,
+        priority: input.priority,
+        dueAt: new Date(deps.now().getTime() + turnaroundByPriority[input.priority]),
+        studyIds,
+      });
+      const created = await visibleConsult(principal, consult.id);
+      return c.json({ consult: await consultView(c, principal, created) }, 201);
+    })
+    .get('/consults', async (c) => {
+      const principal = requireUser(c);
+      const consults = await repos.consults.list(principal.tenant.id);
+      const views = [];
+      for (const consult of consults) views.push(await consultView(c, principal, consult));
+      return c.json({ consults: views });
+    })
+    .get('/consults/:id', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      const attachments = await repos.consults.attachments(consult.id);
+      return c.json({
+        consult: {
+          ...(await consultView(c, principal, consult)),
+          attachments: attachments.map((a) => ({ id: a.id, label: a.label, mediaType: a.media_type, sizeBytes: a.size_bytes, createdAt: a.created_at.toISOString() })),
+        },
+      });
+    })
+    .post('/consults/:id/attachments', async (c) => {
+      const principal = requireSender(requireUser(c));
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      if (consult.sending_tenant_id !== principal.tenant.id) throw notFound('consult');
+      if (c.req.header('Content-Type')?.split(';')[0]?.trim().toLowerCase() !== 'application/pdf') {
+        throw new AppError('UnsupportedMediaType', 'attachments are PDF documents (application/pdf)');
+      }
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      if (bytes.length > MAX_ATTACHMENT_BYTES) throw new AppError('PayloadTooLarge', `attachments are limited to ${MAX_ATTACHMENT_BYTES} bytes`);
+      if (new TextDecoder().decode(bytes.subarray(0, 5)) !== '%PDF-') throw new AppError('InvalidRequest', 'the attachment is not a PDF document');
+      // A label from a small fixed vocabulary keeps file names (often the patient's name) out of the database.
+      const label = z.enum(['prior-report', 'referral', 'lab-result', 'other']).catch('other').parse(c.req.query('label'));
+      const objectKey = `attachments/${randomUUID()}`;
+      await deps.store.put(objectKey, deps.vault.encryptBytes(principal.tenant.id, objectKey, bytes), { contentType: 'application/octet-stream' });
+      try {
+        const attachment = await repos.consults.addAttachment({ consultId: consult.id, tenantId: principal.tenant.id, objectKey, mediaType: 'application/pdf', sizeBytes: bytes.length, label });
+        return c.json({ attachment: { id: attachment.id, label, mediaType: 'application/pdf', sizeBytes: bytes.length } }, 201);
+      } catch (error) {
+        await deps.store.delete(objectKey).catch(() => undefined);
+        throw error;
+      }
+    })
+    .get('/consults/:id/attachments/:attachmentId', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId'));
+      if (!attachment) throw notFound('attachment');
+      const object = await deps.store.get(attachment.object_key);
+      if (!object) throw notFound('attachment');
+      const sealed = new Uint8Array(await new Response(object.body).arrayBuffer());
+      const plain = deps.vault.decryptBytes(attachment.tenant_id, attachment.object_key, sealed);
+      await deps.audit(c, { eventCode: AuditEvent.PatientRecord, action: 'R', outcome: Outcome.Success, objectType: 'attachment', objectId: attachment.id });
+      return c.body(plain as Uint8Array<ArrayBuffer>, 200, {
+        'Content-Type': attachment.media_type,
+        'Content-Disposition': `attachment; filename="${attachment.label}.pdf"`,
+      });
+    });
+}

@@ -1,0 +1,74 @@
+import type { Context } from 'hono';
+
+import type { Repositories } from '@yunzhen/db';
+
+import type { AppEnv, Principal } from '../app-env.js';
+import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
+import type { Vault } from '../vault/vault.js';
+
+type StudyRow = Awaited<ReturnType<Repositories['studies']['listStudies']>>[number];
+
+/** The real identity behind a pseudonym, shown only to the hospital that sent the study. */
+export interface RealIdentity {
+  name: string;
+  id: string;
+  birthDate: string;
+  accessionNumber: string;
+  studyInstanceUid: string;
+}
+
+/**
+ * Study summaries for one caller. The sending hospital's own users also get the real
+ * identity from the vault (audited as 110110 Patient Record); everyone else gets pseudonyms.
+ * Instances held for pixel review are not counted for the reading centre.
+ */
+export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit: AuditWriter }, principal: Principal, rows: StudyRow[]) {
+  const own = rows.filter((r) => r.tenant_id === principal.tenant.id);
+  const identities = new Map<string, RealIdentity>();
+  if (own.length) {
+    const tenantId = principal.tenant.id;
+    const [patients, studies] = await Promise.all([
+      deps.vault.reveal(tenantId, 'patient', own.map((r) => r.pseudonym_id)),
+      deps.vault.reveal(tenantId, 'study', own.map((r) => r.study_uid)),
+    ]);
+    for (const row of own) {
+      const patient = patients.get(row.pseudonym_id);
+      const study = studies.get(row.study_uid);
+      identities.set(row.id, {
+        name: patient?.name ?? '',
+        id: patient?.id ?? '',
+        birthDate: patient?.birthDate ?? '',
+        accessionNumber: study?.accessionNumber ?? '',
+        studyInstanceUid: study?.studyInstanceUid ?? '',
+      });
+    }
+    await deps.audit(c, {
+      eventCode: AuditEvent.PatientRecord,
+      action: 'R',
+      outcome: Outcome.Success,
+      objectType: 'study',
+      objectId: own.length === 1 ? own[0]!.id : undefined,
+      detail: { purpose: 're-identification', studies: own.length },
+    });
+  }
+  return rows.map((row) => {
+    const isOwn = row.tenant_id === principal.tenant.id;
+    return {
+      id: row.id,
+      studyInstanceUid: row.study_uid,
+      studyDate: row.study_date,
+      studyTime: row.study_time,
+      accessionNumber: row.accession_number,
+      description: row.study_description,
+      modalities: row.modalities,
+      seriesCount: Number(row.series_count),
+      instanceCount: isOwn ? Number(row.instance_count) : Number(row.instance_count) - Number(row.pending_review_count),
+      pendingReviewCount: isOwn ? Number(row.pending_review_count) : undefined,
+      uploadedAt: row.created_at.toISOString(),
+      patient: { pseudonymId: row.pseudonym_id, pseudonymName: row.pseudonym_name, sex: row.sex, age: row.patient_age },
+      identity: isOwn ? identities.get(row.id) : undefined,
+    };
+  });
+}
+
+export type StudyView = Awaited<ReturnType<typeof studyViews>>[number];

@@ -1,0 +1,64 @@
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { readSample } from '../testing/dicom-fixtures.js';
+import { createTestApp, type TestApp } from '../testing/test-app.js';
+
+describe('zip upload and resume check', () => {
+  let t: TestApp;
+  let token: string;
+  beforeAll(async () => {
+    t = await createTestApp({ db: 'embedded' });
+    token = await t.token('rad@minhang.demo');
+  }, 60_000);
+  afterAll(() => t.close());
+
+  const upload = (archive: Uint8Array, auth = token) =>
+    t.request('/api/uploads', { method: 'POST', headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/zip' }, body: new Blob([archive]) });
+
+  it('reports every entry of a mixed zip: stored, duplicate, rejected with a code, ignored', async () => {
+    const ct = readSample('modalities/CT_small.dcm');
+    const archive = zipSync({
+      'exam/1.dcm': ct,
+      'exam/copy-of-1.dcm': ct,
+      'exam/mr.dcm': readSample('transfer-syntaxes/MR_small.dcm'),
+      'exam/truncated.dcm': readSample('broken/MR_truncated.dcm'),
+      'exam/notes.txt': new TextEncoder().encode('not dicom'),
+      'DICOMDIR': new Uint8Array(10),
+      'exam/': new Uint8Array(0),
+    });
+    const response = await upload(archive);
+    expect(response.status).toBe(200);
+    const report = await response.json();
+    const byName = Object.fromEntries(report.entries.map((e: { name: string; status: string; code?: string }) => [e.name, e.code ? `${e.status}:${e.code}` : e.status]));
+    expect(byName).toEqual({
+      'exam/1.dcm': 'stored',
+      'exam/copy-of-1.dcm': 'duplicate',
+      'exam/mr.dcm': 'stored',
+      'exam/truncated.dcm': expect.stringMatching(/^rejected:(Truncated|LengthPastEnd)$/),
+      'exam/notes.txt': 'rejected:NotDicom',
+      DICOMDIR: 'ignored:Dicomdir',
+      'exam/': 'ignored:Directory',
+    });
+    expect(report.summary).toEqual({ stored: 2, duplicate: 1, rejected: 2, ignored: 2 });
+    expect(report.studyIds).toHaveLength(2);
+  });
+
+  it('answers which original instances are already stored, for resuming', async () => {
+    const { scanDicom } = await import('@yunzhen/dicom');
+    const scanned = scanDicom(readSample('modalities/CT_small.dcm'));
+    if (!scanned.ok) throw new Error('sample did not scan');
+    const original = scanned.attributes.SOPInstanceUID!;
+    const check = (auth: string) =>
+      t.request('/api/uploads/check', { method: 'POST', headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ sopInstanceUids: [original, '1.2.3.4'] }) });
+    expect(await (await check(token)).json()).toEqual({ stored: [original] });
+    // Another hospital never learns what this one stored.
+    expect(await (await check(await t.token('rad@xuhui.demo'))).json()).toEqual({ stored: [] });
+  });
+
+  it('refuses a body that is not a zip', async () => {
+    const response = await t.request('/api/uploads', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/zip' }, body: 'definitely not a zip' });
+    expect(response.status).toBe(400);
+    expect((await response.json()).error.code).toBe('InvalidRequest');
+  });
+});

@@ -1,0 +1,90 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+
+import type { Repositories } from '@yunzhen/db';
+
+import type { AppEnv } from '../app-env.js';
+import type { AuditWriter } from '../audit.js';
+import { requireUser } from '../auth/authenticate.js';
+import { auditImport } from '../dicomweb/stow-routes.js';
+import { AppError } from '../errors.js';
+import { pseudonymUid } from '../ingest/hmac-pseudonym-store.js';
+import type { IngestInstance, InstanceOutcome } from '../ingest/ingest-pipeline.js';
+import { parseMediaType } from '../ingest/multipart-related.js';
+import { readZipEntries, type ZipLimits } from '../ingest/zip-entries.js';
+import type { HospitalKeys } from '../vault/keys.js';
+import { readJson } from '../validation.js';
+import { requireSender } from './sender.js';
+
+export interface UploadDeps {
+  repos: Repositories;
+  ingest: IngestInstance;
+  audit: AuditWriter;
+  keys: HospitalKeys;
+  zipLimits: ZipLimits;
+  tempDir: string;
+}
+
+const checkSchema = z.object({ sopInstanceUids: z.array(z.string().regex(/^[0-9.]{1,64}$/)).max(10_000) });
+
+/**
+ * `POST /api/uploads`: a zip of DICOM files, each entry through the ingest pipeline, with a
+ * report per entry. `POST /api/uploads/check`: which of these original SOP Instance UIDs this
+ * hospital has already stored, so an interrupted upload resumes where it stopped.
+ */
+export function uploadRoutes(deps: UploadDeps) {
+  return new Hono<AppEnv>()
+    .post('/uploads', async (c) => {
+      const principal = requireSender(requireUser(c));
+      const type = parseMediaType(c.req.header('Content-Type')).type;
+      if (type !== 'application/zip' && type !== 'application/x-zip-compressed') {
+        throw new AppError('UnsupportedMediaType', 'upload a zip archive as application/zip (or use STOW-RS for DICOM files)');
+      }
+      if (!c.req.raw.body) throw new AppError('InvalidRequest', 'empty upload');
+      const context = { tenantId: principal.tenant.id, userId: principal.user.id };
+      const entries: UploadEntryReport[] = [];
+      const outcomes: InstanceOutcome[] = [];
+      for await (const entry of readZipEntries(c.req.raw.body, deps.tempDir, deps.zipLimits)) {
+        if (entry.kind === 'ignored') {
+          entries.push({ index: entry.index, name: entry.name, status: 'ignored', code: entry.reason });
+        } else if (entry.kind === 'rejected') {
+          entries.push({ index: entry.index, name: entry.name, status: 'rejected', code: entry.code });
+        } else {
+          const outcome = await deps.ingest(entry.bytes, context);
+          outcomes.push(outcome);
+          entries.push(
+            outcome.status === 'rejected'
+              ? { index: entry.index, name: entry.name, status: 'rejected', code: outcome.code, message: outcome.message }
+              : { index: entry.index, name: entry.name, status: outcome.status, studyId: outcome.studyId, pixelReview: outcome.pixelReview },
+          );
+        }
+      }
+      await auditImport(c, deps.audit, 'zip', outcomes);
+      const count = (status: UploadEntryReport['status']) => entries.filter((e) => e.status === status).length;
+      const studyIds = [...new Set(entries.flatMap((e) => (e.studyId ? [e.studyId] : [])))];
+      return c.json({
+        summary: { stored: count('stored'), duplicate: count('duplicate'), rejected: count('rejected'), ignored: count('ignored') },
+        studyIds,
+        entries,
+      });
+    })
+    .post('/uploads/check', async (c) => {
+      const principal = requireSender(requireUser(c));
+      const { sopInstanceUids } = await readJson(c, checkSchema);
+      const uidKey = deps.keys.forTenant(principal.tenant.id, 'uid');
+      const byPseudonym = new Map(sopInstanceUids.map((uid) => [pseudonymUid(uidKey, uid), uid]));
+      const existing = await deps.repos.studies.existingInstances(principal.tenant.id, [...byPseudonym.keys()]);
+      return c.json({ stored: [...existing].map((pseudonym) => byPseudonym.get(pseudonym)!) });
+    });
+}
+
+export interface UploadEntryReport {
+  index: number;
+  /** The entry's name in the archive, echoed to the uploader only. */
+  name: string;
+  status: 'stored' | 'duplicate' | 'rejected' | 'ignored';
+  code?: string;
+  message?: string;
+  studyId?: string;
+  pixelReview?: boolean;
+}

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface SpawnedServer {
+  url: string;
+  dataDir: string;
+  /** JSON log lines, written to this file (the demo banner is not). */
+  logPath: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Yunzhen as an operator would (`server/src/main.ts`, embedded defaults unless `env`
+ * says otherwise) on a free port with a fresh data directory and the demo union.
+ */
+export async function spawnServer(options: { env?: Record<string, string>; dataDir?: string } = {}): Promise<SpawnedServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'yunzhen-server-')));
+  const logPath = join(dataDir, 'server.log');
+  const log = createWriteStream(logPath, { flags: 'a' });
+  // One process (node with tsx's loader), so its pid is the server's: benchmarks read its memory.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/main.ts')], {
+    cwd: repo,
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, YUNZHEN_DEMO: 'true', LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.pipe(log);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start within 60 s')), 60_000);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}; see ${logPath}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      // The log is the JSON lines; the demo banner (which prints the demo password on purpose) is not.
+      if (!line.startsWith('{')) return;
+      log.write(line + '\n');
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      if (entry.msg === 'listening' && entry.url) {
+        clearTimeout(timer);
+        resolve(entry.url.replace(/\/$/, ''));
+      }
+    });
+  });
+  return {
+    url,
+    dataDir,
+    logPath,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        });
+      }
+      log.end();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An API token for a demo account on a running server. */
+export async function demoToken(url: string, email: string): Promise<string> {
+  const response = await fetch(`${url}/api/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: 'yunzhen-demo' }) });
+  if (!response.ok) throw new Error(`token for ${email}: ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
+}

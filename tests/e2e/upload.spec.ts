@@ -1,0 +1,73 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { samplesDir } from '@yunzhen/server/testing';
+
+import { expect, login, test } from './fixtures.js';
+
+let folder: string;
+test.beforeAll(() => {
+  folder = mkdtempSync(join(tmpdir(), 'yunzhen-upload-'));
+  const mr = join(folder, 'export', 'MR');
+  mkdirSync(mr, { recursive: true });
+  for (let i = 1; i <= 16; i++) copyFileSync(join(samplesDir, 'studies/mr-16slice', `MR${String(i).padStart(2, '0')}.dcm`), join(mr, `IM${i}`));
+  copyFileSync(join(samplesDir, 'modalities/US-RGB-8-esopecho'), join(folder, 'export', 'US1'));
+  writeFileSync(join(folder, 'export', 'readme.txt'), 'exported from the PACS');
+});
+test.afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+test('a radiographer uploads a folder and creates a consult; the centre sees pseudonyms, the referring doctor the real name', async ({ page }) => {
+  await login(page, 'rad@xuhui.demo');
+  await page.getByTestId('go-upload').click();
+  await page.getByTestId('folder-input').setInputFiles(join(folder, 'export'));
+
+  // The pre-scan summary, before anything is sent.
+  await expect(page.getByTestId('summary-instances')).toHaveText('17');
+  await expect(page.getByTestId('summary-patients')).toHaveText('2');
+  await expect(page.getByTestId('summary-modalities')).toHaveText('MR, US');
+  await expect(page.getByTestId('summary-pixel-review')).toContainText('(1)');
+  await expect(page.getByTestId('summary-invalid')).toContainText('readme.txt');
+
+  await page.getByTestId('start-upload').click();
+  await expect(page.getByTestId('upload-done')).toContainText('17', { timeout: 30_000 });
+  await expect(page.getByTestId('total-progress')).toHaveAttribute('aria-valuenow', '100');
+  await expect(page.locator('[data-testid=file-results] tr[data-state=stored]')).toHaveCount(17);
+
+  // The ultrasound image is held back until reviewed; its preview renders.
+  const held = page.getByTestId('review-item');
+  await expect(held).toHaveCount(1);
+  await expect(held.locator('img')).toHaveJSProperty('complete', true);
+  expect(await held.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  await held.getByTestId('review-release').click();
+  await expect(page.getByTestId('review-none')).toBeVisible();
+
+  const form = page.getByTestId('consult-form');
+  await form.locator('textarea[name=question]').fill('Brain lesion? Please compare with the prior study.');
+  await form.locator('select[name=priority]').selectOption('urgent');
+  await page.getByTestId('create-consult').click();
+  await expect(page.getByTestId('consult-page')).toBeVisible();
+  await expect(page.getByTestId('consult-studies')).toContainText('DOE^J1');
+
+  await page.getByTestId('logout').click();
+  await login(page, 'specialist@scc.demo');
+  const row = page.getByTestId('consult-row').filter({ hasText: 'Xuhui District Hospital (demo)' }).first();
+  await expect(row).toContainText(/ANONYMOUS\^YZ/);
+  await expect(page.getByTestId('consult-list')).not.toContainText('DOE');
+  await row.getByTestId('consult-link').click();
+  await expect(page.getByTestId('consult-studies')).toContainText('ANONYMOUS^YZ');
+  await expect(page.getByTestId('consult-studies')).not.toContainText('DOE');
+
+  await page.getByTestId('logout').click();
+  await login(page, 'doctor@xuhui.demo');
+  await expect(page.getByTestId('consult-list')).toContainText('DOE^J1');
+});
+
+test('the upload page resumes: files already stored are skipped', async ({ page }) => {
+  await login(page, 'rad@xuhui.demo');
+  await page.goto('/upload');
+  await page.getByTestId('folder-input').setInputFiles(join(folder, 'export', 'MR'));
+  await expect(page.getByTestId('summary-instances')).toHaveText('16');
+  await page.getByTestId('start-upload').click();
+  await expect(page.locator('[data-testid=file-results] tr[data-state=skipped]')).toHaveCount(16, { timeout: 30_000 });
+});

@@ -1,0 +1,59 @@
+import type { StudySummary } from '../api.js';
+import { useI18n } from '../i18n.js';
+
+/** The patient as this viewer may see them: the real name for the sending hospital, the pseudonym for everyone else. */
+export function PatientLabel(props: { study: StudySummary }) {
+  const { study } = props;
+  return study.identity ? (
+    <span class="patient" data-testid="patient-real">
+      <bdi>{study.identity.name || '—'}</bdi> <span class="muted">{study.identity.id}</span>
+    </span>
+  ) : (
+    <span class="patient" data-testid="patient-pseudonym">
+      <bdi>{study.patient.pseudonymName}</bdi>
+    </span>
+  );
+}
+
+export function StudyTable(props: { studies: StudySummary[]; testId?: string }) {
+  const { t } = useI18n();
+  if (props.studies.length === 0) return <p class="empty">{t('empty')}</p>;
+  return (
+    <table class="table" data-testid={props.testId}>
+      <thead>
+        <tr>
+          <th>{t('study.patient')}</th>
+          <th>{t('study.date')}</th>
+          <th>{t('study.description')}</th>
+          <th>{t('study.modalities')}</th>
+          <th>{t('study.instances')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.studies.map((study) => (
+          <tr key={study.id}>
+            <td>
+              <PatientLabel study={study} />
+              <span class="muted">
+                {' '}
+                {study.patient.sex ?? ''} {study.patient.age ?? ''}
+              </span>
+            </td>
+            <td>{study.studyDate ?? '—'}</td>
+            <td>{study.description ?? ''}</td>
+            <td>{study.modalities.join(', ')}</td>
+            <td>
+              {study.instanceCount}
+              {(study.pendingReviewCount ?? 0) > 0 && (
+                <span class="badge warning">
+                  {' '}
+                  {study.pendingReviewCount} {t('study.pendingReview')}
+                </span>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,58 @@
+import { useEffect, useState } from 'preact/hooks';
+
+import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
+import { Link } from '../components/link.js';
+import { StudyTable } from '../components/study-table.js';
+import { useI18n } from '../i18n.js';
+
+export function ConsultPage(props: { me: Me; id: string }) {
+  const { t } = useI18n();
+  const [consult, setConsult] = useState<ConsultSummary | null>(null);
+  const [missing, setMissing] = useState(false);
+  useEffect(() => {
+    api<{ consult: ConsultSummary }>(`/api/consults/${encodeURIComponent(props.id)}`)
+      .then((body) => setConsult(body.consult))
+      .catch((error: unknown) => setMissing(error instanceof ApiError && error.status === 404));
+  }, [props.id]);
+
+  if (missing) return <main class="page"><p data-testid="not-found">404</p></main>;
+  if (!consult) return <main class="page"><p>{t('loading')}</p></main>;
+  return (
+    <main class="page consult" data-testid="consult-page">
+      <p>
+        <Link href="/">{t('back')}</Link>
+      </p>
+      <h1>
+        <span class={`badge priority-${consult.priority}`}>{t(`priority.${consult.priority}`)}</span> {consult.clinicalQuestion}
+      </h1>
+      <dl class="facts">
+        <dt>{t('consult.status')}</dt>
+        <dd data-testid="consult-status">{t(`status.${consult.status}`)}</dd>
+        <dt>{t('consult.sender')}</dt>
+        <dd>{consult.sendingHospital.name}</dd>
+        <dt>{t('consult.centre')}</dt>
+        <dd>{consult.readingCentre.name}</dd>
+        <dt>{t('consult.created')}</dt>
+        <dd>{new Date(consult.createdAt).toLocaleString()}</dd>
+        <dt>{t('consult.due')}</dt>
+        <dd>
+          {new Date(consult.dueAt).toLocaleString()} {consult.overdue && <span class="badge danger">{t('consult.overdue')}</span>}
+        </dd>
+      </dl>
+      <h2>{t('consult.studies')}</h2>
+      <StudyTable studies={consult.studies} testId="consult-studies" />
+      {consult.attachments && consult.attachments.length > 0 && (
+        <>
+          <h2>{t('consult.attachments')}</h2>
+          <ul>
+            {consult.attachments.map((a) => (
+              <li key={a.id}>
+                <a href={`/api/consults/${consult.id}/attachments/${a.id}`}>{a.label}.pdf</a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </main>
+  );
+}

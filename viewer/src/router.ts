@@ -1,0 +1,40 @@
+import { useEffect, useState } from 'preact/hooks';
+
+const listeners = new Set<() => void>();
+window.addEventListener('popstate', () => listeners.forEach((listener) => listener()));
+
+/** Goes to an in-app path without reloading the page. */
+export function navigate(path: string): void {
+  if (path === location.pathname + location.search) return;
+  history.pushState(null, '', path);
+  listeners.forEach((listener) => listener());
+}
+
+/** The current path; re-renders the caller on navigation. */
+export function usePath(): string {
+  const [path, setPath] = useState(location.pathname);
+  useEffect(() => {
+    const update = () => setPath(location.pathname);
+    listeners.add(update);
+    return () => void listeners.delete(update);
+  }, []);
+  return path;
+}
+
+/** Matches `path` against a pattern like `/consults/:id`; returns the parameters or null. */
+export function matchPath(pattern: string, path: string): Record<string, string> | null {
+  const names: string[] = [];
+  const regex = new RegExp(
+    '^' + pattern.replace(/:([a-zA-Z]+)/g, (_, name: string) => (names.push(name), '([^/]+)')) + '/?$',
+  );
+  const match = regex.exec(path);
+  if (!match) return null;
+  return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+}
+
+/** An in-app link: a real anchor (open in new tab works), client-side navigation on plain clicks. */
+export function onLinkClick(event: MouseEvent, href: string): void {
+  if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  navigate(href);
+}

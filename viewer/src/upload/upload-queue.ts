@@ -1,0 +1,186 @@
+import { getCsrfToken } from '../api.js';
+import type { ScanSummary } from './scan-types.js';
+
+export type ItemState = 'scanning' | 'invalid' | 'queued' | 'uploading' | 'retrying' | 'stored' | 'skipped' | 'rejected' | 'failed';
+
+export interface UploadItem {
+  id: number;
+  /** Path in the dropped folder, or `archive.zip › entry`. */
+  name: string;
+  size: number;
+  source: Blob;
+  scan?: ScanSummary;
+  state: ItemState;
+  /** Bytes sent of this file, 0..size. */
+  sent: number;
+  attempts: number;
+  /** Reason code of a refusal or failure. */
+  code?: string;
+  /** The stored (de-identified) Study Instance UID. */
+  storedStudyUid?: string;
+}
+
+const CONCURRENCY = 3;
+const MAX_ATTEMPTS = 6;
+
+/** Delay before retry `attempt` (1-based): exponential from 1 s, capped at 30 s, with jitter. */
+export function backoffMs(attempt: number): number {
+  const base = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+  return base / 2 + Math.random() * (base / 2);
+}
+
+export class SessionExpiredError extends Error {}
+
+/**
+ * Sends items one instance per STOW-RS request, a few in parallel. Network errors and 5xx
+ * answers (the store or database being down: 503 with Retry-After) are retried with
+ * backoff; a refusal (4xx) is final for that file. Items already stored by this hospital
+ * (asked with `/api/uploads/check`) are skipped, so a new drop after a reload resumes.
+ */
+export async function runUploads(items: UploadItem[], onChange: () => void, signal: AbortSignal): Promise<void> {
+  await markAlreadyStored(items);
+  onChange();
+  const queue = items.filter((item) => item.state === 'queued' || item.state === 'failed');
+  for (const item of queue) {
+    item.state = 'queued';
+    item.attempts = 0;
+  }
+  let next = 0;
+  let expired = false;
+  const worker = async () => {
+    while (!signal.aborted && !expired && next < queue.length) {
+      const item = queue[next++]!;
+      try {
+        await uploadWithRetries(item, onChange, signal);
+      } catch (error) {
+        if (error instanceof SessionExpiredError) expired = true;
+      }
+      onChange();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  if (expired) throw new SessionExpiredError('the session expired');
+}
+
+async function markAlreadyStored(items: UploadItem[]): Promise<void> {
+  const candidates = items.filter((i) => (i.state === 'queued' || i.state === 'failed') && i.scan?.ok);
+  for (let start = 0; start < candidates.length; start += 2000) {
+    const batch = candidates.slice(start, start + 2000);
+    const uids = batch.map((i) => (i.scan as Extract<ScanSummary, { ok: true }>).attributes.SOPInstanceUID!);
+    const response = await fetch('/api/uploads/check', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': getCsrfToken() ?? '' },
+      body: JSON.stringify({ sopInstanceUids: uids }),
+    });
+    if (!response.ok) return; // Resume is an optimization; the server stores duplicates once anyway.
+    const stored = new Set(((await response.json()) as { stored: string[] }).stored);
+    for (const [i, item] of batch.entries()) if (stored.has(uids[i]!)) item.state = 'skipped';
+  }
+}
+
+async function uploadWithRetries(item: UploadItem, onChange: () => void, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    item.attempts++;
+    item.state = item.attempts > 1 ? 'retrying' : 'uploading';
+    item.sent = 0;
+    onChange();
+    const outcome = await sendOnce(item, onChange, signal);
+    if (outcome.kind === 'done') return;
+    if (outcome.kind === 'expired') {
+      item.state = 'failed';
+      item.code = 'SessionExpired';
+      throw new SessionExpiredError();
+    }
+    if (item.attempts >= MAX_ATTEMPTS || signal.aborted) {
+      item.state = 'failed';
+      item.code = outcome.code;
+      return;
+    }
+    item.state = 'retrying';
+    item.code = outcome.code;
+    onChange();
+    await sleep(Math.max(outcome.retryAfterMs ?? 0, backoffMs(item.attempts)), signal);
+  }
+}
+
+type SendOutcome = { kind: 'done' } | { kind: 'retry'; code: string; retryAfterMs?: number } | { kind: 'expired' };
+
+function sendOnce(item: UploadItem, onChange: () => void, signal: AbortSignal): Promise<SendOutcome> {
+  const boundary = `yunzhen-${crypto.randomUUID()}`;
+  const body = new Blob([`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, item.source, `\r\n--${boundary}--\r\n`]);
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/dicomweb/studies');
+    xhr.setRequestHeader('Content-Type', `multipart/related; type="application/dicom"; boundary=${boundary}`);
+    xhr.setRequestHeader('Accept', 'application/dicom+json');
+    xhr.setRequestHeader('X-CSRF-Token', getCsrfToken() ?? '');
+    xhr.upload.onprogress = (event) => {
+      item.sent = Math.min(item.size, event.loaded);
+      onChange();
+    };
+    const abort = () => xhr.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    xhr.onloadend = () => {
+      signal.removeEventListener('abort', abort);
+      resolve(interpret(item, xhr));
+    };
+    xhr.send(body);
+  });
+}
+
+function interpret(item: UploadItem, xhr: XMLHttpRequest): SendOutcome {
+  const status = xhr.status;
+  if (status === 0) return { kind: 'retry', code: 'NetworkError' };
+  if (status === 401) return { kind: 'expired' };
+  if (status >= 500 || status === 429) {
+    const retryAfter = Number(xhr.getResponseHeader('Retry-After'));
+    return { kind: 'retry', code: errorCode(xhr) ?? `HTTP${status}`, retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined };
+  }
+  item.sent = item.size;
+  if (status === 200 || status === 202) {
+    const stored = parseStudyUid(xhr.responseText);
+    item.state = 'stored';
+    item.storedStudyUid = stored;
+    return { kind: 'done' };
+  }
+  item.state = 'rejected';
+  item.code = failureCode(xhr.responseText) ?? errorCode(xhr) ?? `HTTP${status}`;
+  return { kind: 'done' };
+}
+
+/** The study UID from the single stored instance's RetrieveURL. */
+function parseStudyUid(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as Record<string, { Value?: Record<string, { Value?: string[] }>[] }>;
+    const url = body['00081199']?.Value?.[0]?.['00081190']?.Value?.[0];
+    return url ? /\/studies\/([0-9.]+)\//.exec(url)?.[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Our reason code from the FailedSOPSequence item's private attribute (0009,1001). */
+function failureCode(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as Record<string, { Value?: Record<string, { Value?: string[] }>[] }>;
+    return body['00081198']?.Value?.[0]?.['00091001']?.Value?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCode(xhr: XMLHttpRequest): string | undefined {
+  try {
+    return (JSON.parse(xhr.responseText) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
