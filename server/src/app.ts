@@ -15,6 +15,7 @@ import type { AppEnv } from './app-env.js';
 import { AuditEvent, createAuditWriter, Outcome } from './audit.js';
 import { authenticate, csrfProtection } from './auth/authenticate.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
+import { createPrincipalCache } from './auth/principal-cache.js';
 import { createObjectCache } from './dicomweb/object-cache.js';
 import { qidoRoutes } from './dicomweb/qido-routes.js';
 import { stowRoutes } from './dicomweb/stow-routes.js';
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps) {
     keys,
     limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
   });
+  const principals = createPrincipalCache({ ttlMs: 10_000, maxEntries: 10_000, now: () => now().getTime() });
   const throttle = createLoginThrottle({ perAccount: 10, perAddress: 200, windowMs: 15 * 60 * 1000, now: () => now().getTime() });
 
   const app = new Hono<AppEnv>();
@@ -154,16 +156,16 @@ export function createApp(deps: AppDeps) {
         maxAge: 600,
       }),
     );
-    app.use(path, authenticate(repos, now));
+    app.use(path, authenticate(repos, principals, now));
     app.use(path, csrfProtection((origin, c) => origin === new URL(c.req.url).origin));
   }
 
   app.route('/', healthRoutes(deps));
   app.route(
     '/api/auth',
-    authRoutes({ repos, audit, throttle, now, sourceIp, ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies') }),
+    authRoutes({ repos, audit, throttle, principals, now, sourceIp, ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies') }),
   );
-  app.route('/api', userRoutes({ repos, audit }));
+  app.route('/api', userRoutes({ repos, audit, principals }));
   app.route('/api', studyRoutes({ repos, vault, audit }));
   app.route('/api', consultRoutes({ repos, store: deps.store, vault, audit, now }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));

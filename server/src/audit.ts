@@ -33,26 +33,29 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-export type AuditWriter = (c: Context<AppEnv>, entry: AuditEntry) => Promise<void>;
+/** Records one or more events of a request in one write. */
+export type AuditWriter = (c: Context<AppEnv>, ...entries: AuditEntry[]) => Promise<void>;
 
 /**
  * The one audit writer every route uses. It fills in who, from where and which request;
  * a failed write fails the request, because an access that cannot be audited must not happen.
  */
 export function createAuditWriter(repo: AuditRepository, sourceIp: (c: Context<AppEnv>) => string | null): AuditWriter {
-  return async (c, entry) => {
+  return async (c, ...entries) => {
     const principal = c.var.principal;
-    await repo.record({
-      eventCode: entry.eventCode,
-      action: entry.action,
-      outcome: entry.outcome,
-      userId: entry.userId !== undefined ? entry.userId : (principal?.user.id ?? null),
-      tenantId: entry.tenantId !== undefined ? entry.tenantId : (principal?.tenant.id ?? null),
-      sourceIp: sourceIp(c),
-      requestId: c.var.requestId,
-      objectType: entry.objectType ?? null,
-      objectId: entry.objectId ?? null,
-      detail: entry.detail,
-    });
+    await repo.record(
+      ...entries.map((entry) => ({
+        eventCode: entry.eventCode,
+        action: entry.action,
+        outcome: entry.outcome,
+        userId: entry.userId !== undefined ? entry.userId : (principal?.user.id ?? null),
+        tenantId: entry.tenantId !== undefined ? entry.tenantId : (principal?.tenant.id ?? null),
+        sourceIp: sourceIp(c),
+        requestId: c.var.requestId,
+        objectType: entry.objectType ?? null,
+        objectId: entry.objectId ?? null,
+        detail: entry.detail,
+      })),
+    );
   };
 }

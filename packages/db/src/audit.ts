@@ -19,21 +19,24 @@ export interface AuditRecord {
 
 export function createAuditRepository(db: Kysely<Database>) {
   return {
-    async record(event: AuditRecord): Promise<void> {
+    async record(...events: AuditRecord[]): Promise<void> {
+      if (events.length === 0) return;
       await db
         .insertInto('audit_event')
-        .values({
-          event_code: event.eventCode,
-          event_action: event.action,
-          outcome: event.outcome,
-          user_id: event.userId ?? null,
-          tenant_id: event.tenantId ?? null,
-          source_ip: event.sourceIp ?? null,
-          request_id: event.requestId ?? null,
-          object_type: event.objectType ?? null,
-          object_id: event.objectId ?? null,
-          detail: JSON.stringify(event.detail ?? {}),
-        })
+        .values(
+          events.map((event) => ({
+            event_code: event.eventCode,
+            event_action: event.action,
+            outcome: event.outcome,
+            user_id: event.userId ?? null,
+            tenant_id: event.tenantId ?? null,
+            source_ip: event.sourceIp ?? null,
+            request_id: event.requestId ?? null,
+            object_type: event.objectType ?? null,
+            object_id: event.objectId ?? null,
+            detail: JSON.stringify(event.detail ?? {}),
+          })),
+        )
         .execute();
     },
 

@@ -166,86 +166,54 @@ export function createStudyRepository(db: Kysely<Database>) {
 }
 
 async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord): Promise<IndexResult> {
-  const patient = await tx
-    .insertInto('patient')
-    .values({ tenant_id: r.tenantId, pseudonym_id: r.patient.pseudonymId, pseudonym_name: r.patient.pseudonymName, sex: r.patient.sex, birth_date: r.patient.birthDate })
-    .onConflict((oc) => oc.columns(['tenant_id', 'pseudonym_id']).doUpdateSet({ sex: sql`coalesce(patient.sex, excluded.sex)` }))
-    .returning('id')
-    .executeTakeFirstOrThrow();
-
-  await tx
-    .insertInto('study')
-    .values({
-      tenant_id: r.tenantId,
-      patient_id: patient.id,
-      study_uid: r.study.studyUid,
-      study_date: r.study.studyDate,
-      study_time: r.study.studyTime,
-      accession_number: r.study.accessionNumber,
-      study_description: r.study.studyDescription,
-      study_id: r.study.studyId,
-      patient_age: r.study.patientAge,
-      uploaded_by: r.uploadedBy,
-    })
-    .onConflict((oc) => oc.column('study_uid').doNothing())
-    .execute();
-  const study = await tx.selectFrom('study').select(['id', 'tenant_id']).where('study_uid', '=', r.study.studyUid).executeTakeFirstOrThrow();
-  // Study UIDs are derived per hospital, so a clash across hospitals means a forged UID.
-  if (study.tenant_id !== r.tenantId) throw new TenantConflictError('study belongs to another tenant');
-
-  await tx
-    .insertInto('series')
-    .values({
-      study_id: study.id,
-      tenant_id: r.tenantId,
-      series_uid: r.series.seriesUid,
-      modality: r.series.modality,
-      series_number: r.series.seriesNumber,
-      series_description: r.series.seriesDescription,
-      body_part: r.series.bodyPart,
-    })
-    .onConflict((oc) => oc.column('series_uid').doNothing())
-    .execute();
-  const series = await tx.selectFrom('series').select(['id', 'study_id']).where('series_uid', '=', r.series.seriesUid).executeTakeFirstOrThrow();
-  if (series.study_id !== study.id) throw new TenantConflictError('series belongs to another study');
-
   const i = r.instance;
-  const inserted = await tx
-    .insertInto('instance')
-    .values({
-      series_id: series.id,
-      study_id: study.id,
-      tenant_id: r.tenantId,
-      sop_instance_uid: i.sopInstanceUid,
-      sop_class_uid: i.sopClassUid,
-      instance_number: i.instanceNumber,
-      transfer_syntax_uid: i.transferSyntaxUid,
-      rows: i.rows,
-      columns: i.columns,
-      number_of_frames: i.numberOfFrames,
-      bits_allocated: i.bitsAllocated,
-      size_bytes: i.sizeBytes,
-      sha256: i.sha256,
-      object_key: i.objectKey,
-      pixel_review: i.pixelReview,
-      pixel_review_reasons: i.pixelReviewReasons,
-      uploaded_by: r.uploadedBy,
-    })
-    .onConflict((oc) => oc.column('sop_instance_uid').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-
-  if (r.vaultEntries.length) {
-    await tx
-      .insertInto('vault_entry')
-      .values(r.vaultEntries.map((e) => ({ tenant_id: r.tenantId, kind: e.kind, pseudonym: e.pseudonym, key_version: e.keyVersion, ciphertext: e.ciphertext })))
-      .onConflict((oc) => oc.columns(['tenant_id', 'kind', 'pseudonym']).doNothing())
-      .execute();
-  }
-
-  if (inserted) return { instanceId: inserted.id, studyId: study.id, seriesId: series.id, duplicate: false };
+  // One statement for patient, study, series, instance and vault entries: on an embedded
+  // database every round trip counts. "Do update" on a conflict (a no-op change) returns the
+  // existing row and locks it, so concurrent uploads of one study serialize instead of racing.
+  const vault = r.vaultEntries.length
+    ? sql`, v as (insert into vault_entry (tenant_id, kind, pseudonym, key_version, ciphertext) values ${sql.join(
+        r.vaultEntries.map((e) => sql`(${r.tenantId}, ${e.kind}, ${e.pseudonym}, ${e.keyVersion}, ${e.ciphertext})`),
+      )} on conflict (tenant_id, kind, pseudonym) do nothing)`
+    : sql``;
+  const { rows } = await sql<{ study_id: string; study_tenant: string; series_id: string; series_study: string; instance_id: string | null }>`
+    with p as (
+      insert into patient (tenant_id, pseudonym_id, pseudonym_name, sex, birth_date)
+      values (${r.tenantId}, ${r.patient.pseudonymId}, ${r.patient.pseudonymName}, ${r.patient.sex}, ${r.patient.birthDate})
+      on conflict (tenant_id, pseudonym_id) do update set sex = coalesce(patient.sex, excluded.sex)
+      returning id
+    ), s as (
+      insert into study (tenant_id, patient_id, study_uid, study_date, study_time, accession_number, study_description, study_id, patient_age, uploaded_by)
+      select ${r.tenantId}, p.id, ${r.study.studyUid}, ${r.study.studyDate}::date, ${r.study.studyTime}, ${r.study.accessionNumber},
+             ${r.study.studyDescription}, ${r.study.studyId}, ${r.study.patientAge}, ${r.uploadedBy}::uuid
+      from p
+      on conflict (study_uid) do update set study_uid = excluded.study_uid
+      returning id, tenant_id
+    ), se as (
+      insert into series (study_id, tenant_id, series_uid, modality, series_number, series_description, body_part)
+      select s.id, ${r.tenantId}, ${r.series.seriesUid}, ${r.series.modality}, ${r.series.seriesNumber}, ${r.series.seriesDescription}, ${r.series.bodyPart}
+      from s
+      on conflict (series_uid) do update set series_uid = excluded.series_uid
+      returning id, study_id
+    ), i as (
+      insert into instance (series_id, study_id, tenant_id, sop_instance_uid, sop_class_uid, instance_number, transfer_syntax_uid, rows, columns,
+                            number_of_frames, bits_allocated, size_bytes, sha256, object_key, pixel_review, pixel_review_reasons, uploaded_by)
+      select se.id, s.id, ${r.tenantId}, ${i.sopInstanceUid}, ${i.sopClassUid}, ${i.instanceNumber}, ${i.transferSyntaxUid}, ${i.rows}, ${i.columns},
+             ${i.numberOfFrames}, ${i.bitsAllocated}, ${i.sizeBytes}, ${i.sha256}, ${i.objectKey}, ${i.pixelReview}, ${i.pixelReviewReasons}::text[], ${r.uploadedBy}::uuid
+      from se, s
+      where s.tenant_id = ${r.tenantId} and se.study_id = s.id
+      on conflict (sop_instance_uid) do nothing
+      returning id
+    )${vault}
+    select s.id as study_id, s.tenant_id as study_tenant, se.id as series_id, se.study_id as series_study, (select id from i) as instance_id
+    from s, se`.execute(tx);
+  const row = rows[0]!;
+  // Study and series UIDs are derived per hospital, so a clash across hospitals or studies
+  // means a forged UID; the transaction rolls back.
+  if (row.study_tenant !== r.tenantId) throw new TenantConflictError('study belongs to another tenant');
+  if (row.series_study !== row.study_id) throw new TenantConflictError('series belongs to another study');
+  if (row.instance_id) return { instanceId: row.instance_id, studyId: row.study_id, seriesId: row.series_id, duplicate: false };
   const existing = await tx.selectFrom('instance').select('id').where('sop_instance_uid', '=', i.sopInstanceUid).executeTakeFirstOrThrow();
-  return { instanceId: existing.id, studyId: study.id, seriesId: series.id, duplicate: true };
+  return { instanceId: existing.id, studyId: row.study_id, seriesId: row.series_id, duplicate: true };
 }
 
 export type StudyRepository = ReturnType<typeof createStudyRepository>;

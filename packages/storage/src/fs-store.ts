@@ -28,6 +28,13 @@ const TEMP_DIR = '.tmp';
 export function createFsStore(config: FsStoreConfig): ObjectStore {
   const root = config.root;
   const tempDir = join(root, TEMP_DIR);
+  // Directories this process has created or seen: mkdir is a syscall per put otherwise.
+  const knownDirectories = new Set<string>();
+  const ensureDirectory = async (path: string) => {
+    if (knownDirectories.has(path)) return;
+    await mkdir(path, { recursive: true });
+    knownDirectories.add(path);
+  };
   const pathOf = (key: string) => {
     assertValidKey(key);
     return join(root, key);
@@ -40,14 +47,15 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
       const hash = sha256Hash();
       let size = 0;
       try {
-        await mkdir(tempDir, { recursive: true });
+        await ensureDirectory(tempDir);
         const file = await open(temp, 'wx');
         try {
           for await (const chunk of hashedChunks(body, hash)) {
             await file.write(chunk);
             size += chunk.byteLength;
           }
-          await file.sync();
+          // Data only: the link below and the directory sync make the name durable.
+          await file.datasync();
         } finally {
           await file.close();
         }
@@ -55,11 +63,12 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
         if (options?.sha256 && options.sha256 !== sha256) {
           throw new StorageError('IntegrityMismatch', 'object body does not match its SHA-256');
         }
-        await mkdir(dirname(target), { recursive: true });
+        await ensureDirectory(dirname(target));
         if (!(await linkIfAbsent(temp, target))) return { created: false };
         await syncDirectory(dirname(target));
         return { created: true, size, sha256 };
       } catch (error) {
+        knownDirectories.clear(); // a directory may have been removed underneath us
         throw asStorageError(error, 'write');
       } finally {
         await rm(temp, { force: true }).catch(() => undefined);

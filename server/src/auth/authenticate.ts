@@ -5,6 +5,7 @@ import type { Repositories, UserRole } from '@yunzhen/db';
 
 import type { AppEnv, Principal } from '../app-env.js';
 import { AppError } from '../errors.js';
+import type { PrincipalCache } from './principal-cache.js';
 import { hashSecret, secretsEqual } from './secrets.js';
 
 export const SESSION_COOKIE = 'yz_session';
@@ -15,30 +16,39 @@ export const CSRF_HEADER = 'X-CSRF-Token';
  * (the browser). Unknown or expired credentials leave the request anonymous; routes that
  * need a user refuse it with `requireUser`.
  */
-export function authenticate(repos: Repositories, now: () => Date): MiddlewareHandler<AppEnv> {
+export function authenticate(repos: Repositories, cache: PrincipalCache, now: () => Date): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    c.set('principal', await resolvePrincipal(c, repos, now()));
+    const credential = presentedCredential(c);
+    let principal: Principal | undefined;
+    if (credential) {
+      principal = cache.get(credential.hash) ?? (await resolvePrincipal(credential, repos, now()));
+      if (principal) cache.set(principal);
+    }
+    c.set('principal', principal);
     await next();
   };
 }
 
-async function resolvePrincipal(c: Context<AppEnv>, repos: Repositories, now: Date): Promise<Principal | undefined> {
+function presentedCredential(c: Context<AppEnv>): { via: 'token' | 'session'; hash: string } | undefined {
   const authorization = c.req.header('Authorization');
   if (authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    if (!match) return undefined;
-    const credentialHash = hashSecret(match[1]!);
-    const user = await repos.credentials.findApiTokenUser(credentialHash, now);
-    const tenant = user && (await repos.tenants.get(user.tenant_id));
-    return user && tenant ? { user, tenant, via: 'token', credentialHash } : undefined;
+    return match ? { via: 'token', hash: hashSecret(match[1]!) } : undefined;
   }
   const sessionId = getCookie(c, SESSION_COOKIE);
-  if (!sessionId) return undefined;
-  const credentialHash = hashSecret(sessionId);
-  const session = await repos.credentials.findSession(credentialHash, now);
+  return sessionId ? { via: 'session', hash: hashSecret(sessionId) } : undefined;
+}
+
+async function resolvePrincipal(credential: { via: 'token' | 'session'; hash: string }, repos: Repositories, now: Date): Promise<Principal | undefined> {
+  if (credential.via === 'token') {
+    const user = await repos.credentials.findApiTokenUser(credential.hash, now);
+    const tenant = user && (await repos.tenants.get(user.tenant_id));
+    return user && tenant ? { user, tenant, via: 'token', credentialHash: credential.hash } : undefined;
+  }
+  const session = await repos.credentials.findSession(credential.hash, now);
   const tenant = session && (await repos.tenants.get(session.user.tenant_id));
   return session && tenant
-    ? { user: session.user, tenant, via: 'session', csrfToken: session.csrfToken, credentialHash }
+    ? { user: session.user, tenant, via: 'session', csrfToken: session.csrfToken, credentialHash: credential.hash }
     : undefined;
 }
 

@@ -104,7 +104,11 @@ export async function auditImport(c: Context<AppEnv>, audit: AuditWriter, entryP
   const count = (status: InstanceOutcome['status']) => outcomes.filter((o) => o.status === status).length;
   const stored = count('stored');
   const rejected = count('rejected');
-  await audit(c, {
+  const perStudy = new Map<string, number>();
+  for (const o of outcomes) if (o.status === 'stored') perStudy.set(o.studyId, (perStudy.get(o.studyId) ?? 0) + 1);
+  await audit(
+    c,
+    {
     eventCode: AuditEvent.Import,
     action: 'C',
     outcome: rejected === 0 ? Outcome.Success : stored > 0 || count('duplicate') > 0 ? Outcome.MinorFailure : Outcome.SeriousFailure,
@@ -115,10 +119,14 @@ export async function auditImport(c: Context<AppEnv>, audit: AuditWriter, entryP
       rejected,
       reasons: [...new Set(outcomes.flatMap((o) => (o.status === 'rejected' ? [o.code] : [])))],
     },
-  });
-  const perStudy = new Map<string, number>();
-  for (const o of outcomes) if (o.status === 'stored') perStudy.set(o.studyId, (perStudy.get(o.studyId) ?? 0) + 1);
-  for (const [studyId, instances] of perStudy) {
-    await audit(c, { eventCode: AuditEvent.InstancesTransferred, action: 'C', outcome: Outcome.Success, objectType: 'study', objectId: studyId, detail: { instances } });
-  }
+    },
+    ...[...perStudy].map(([studyId, instances]) => ({
+      eventCode: AuditEvent.InstancesTransferred,
+      action: 'C' as const,
+      outcome: Outcome.Success,
+      objectType: 'study',
+      objectId: studyId,
+      detail: { instances },
+    })),
+  );
 }

@@ -9,6 +9,7 @@ import type { AppEnv } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser, SESSION_COOKIE } from '../auth/authenticate.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
+import type { PrincipalCache } from '../auth/principal-cache.js';
 import { verifyPassword } from '../auth/passwords.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import { AppError } from '../errors.js';
@@ -24,6 +25,7 @@ export interface AuthRouteDeps {
   sessionTtlMs: number;
   tokenTtlMs: number;
   secureCookies: boolean;
+  principals: PrincipalCache;
 }
 
 const credentialsSchema = z.object({
@@ -69,7 +71,10 @@ export function authRoutes(deps: AuthRouteDeps) {
       const { user, tenant } = await checkCredentials(c, 'session');
       // A fresh session id at every login: a planted cookie never becomes an authenticated one.
       const previous = getCookie(c, SESSION_COOKIE);
-      if (previous) await repos.credentials.revokeSession(hashSecret(previous), now());
+      if (previous) {
+        await repos.credentials.revokeSession(hashSecret(previous), now());
+        deps.principals.forgetCredential(hashSecret(previous));
+      }
       const sessionId = newSecret();
       const csrfToken = newSecret();
       const expiresAt = new Date(now().getTime() + deps.sessionTtlMs);
@@ -92,6 +97,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     })
     .post('/logout', async (c) => {
       const principal = requireUser(c);
+      deps.principals.forgetCredential(principal.credentialHash);
       if (principal.via === 'session') {
         await repos.credentials.revokeSession(principal.credentialHash, now());
         deleteCookie(c, SESSION_COOKIE, { path: '/', secure: deps.secureCookies });

@@ -7,6 +7,7 @@ import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireRole, requireUser } from '../auth/authenticate.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
+import type { PrincipalCache } from '../auth/principal-cache.js';
 import { AppError, notFound } from '../errors.js';
 import { readJson } from '../validation.js';
 import { isUuid, tenantView, userView } from './views.js';
@@ -34,7 +35,7 @@ const userChangesSchema = z
   .strict();
 
 /** `GET /api/me`, and user administration by a hospital's admin, within that hospital only. */
-export function userRoutes(deps: { repos: Repositories; audit: AuditWriter }) {
+export function userRoutes(deps: { repos: Repositories; audit: AuditWriter; principals: PrincipalCache }) {
   const { repos, audit } = deps;
 
   const meView = async ({ user, tenant, csrfToken }: Principal) => {
@@ -88,6 +89,7 @@ export function userRoutes(deps: { repos: Repositories; audit: AuditWriter }) {
           })
         : undefined;
       if (!user) throw notFound('user');
+      deps.principals.forgetUser(user.id);
       await audit(c, {
         eventCode: AuditEvent.UserSecurityAttributesChanged,
         action: 'U',
