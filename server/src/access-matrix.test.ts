@@ -33,7 +33,7 @@ type Probe =
       body?: (o: Owned) => unknown;
       contentType?: string;
       owner: string;
-      /** Outsiders the resource is addressed to (the reading centre of a consult): they get it, still without identity. */
+      /** Outsiders the resource is addressed to (the reading centre of a consult): any answer, but never identity. */
       sharedWith?: string[];
     }
   /** Lists or searches: outsiders get a success without any of Xuhui's data. */
@@ -45,6 +45,7 @@ const instance = (o: Owned) => `/dicomweb/studies/${o.studyUid}/series/${o.serie
 const RAD = 'rad@xuhui.demo';
 const DOCTOR = 'doctor@xuhui.demo';
 const ADMIN = 'admin@xuhui.demo';
+const SPECIALIST = 'specialist@scc.demo';
 
 const matrix: Record<string, Probe> = {
   'GET /healthz': { kind: 'public' },
@@ -70,6 +71,17 @@ const matrix: Record<string, Probe> = {
     path: (o) => `/api/consults/${o.consultId}/attachments/${o.attachmentId}`,
     owner: DOCTOR,
     sharedWith: ['specialist@scc.demo', 'admin@scc.demo'],
+  },
+  'POST /api/consults/:id/claim': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/claim`, owner: SPECIALIST, sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/release': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/release`, owner: SPECIALIST, sharedWith: [SPECIALIST] },
+  'GET /api/consults/:id/annotations': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/annotations`, owner: SPECIALIST, sharedWith: [SPECIALIST] },
+  'PUT /api/consults/:id/annotations': {
+    kind: 'resource',
+    method: 'PUT',
+    path: (o) => `/api/consults/${o.consultId}/annotations`,
+    body: () => ({ version: 0, data: { measurements: [] } }),
+    owner: SPECIALIST,
+    sharedWith: [SPECIALIST],
   },
   'POST /api/uploads': { kind: 'own-hospital', note: 'stores into the uploader’s own hospital' },
   'POST /api/uploads/check': { kind: 'list', method: 'POST', path: '/api/uploads/check', body: (o) => ({ sopInstanceUids: [o.sopUid] }) },
@@ -177,8 +189,11 @@ describe('route × role × hospital access matrix', () => {
         const path = probe.kind === 'resource' ? probe.path(owned) : probe.path;
         const response = await request(outsider, path, { method: probe.method, body: probe.body?.(owned), contentType: probe.kind === 'resource' ? probe.contentType : undefined });
         const text = await response.text();
-        if (probe.kind === 'resource' && !probe.sharedWith?.includes(outsider)) expect([403, 404], `${route} as ${outsider}`).toContain(response.status);
-        else expect(response.status < 300 || response.status === 403, `${route} as ${outsider}: ${response.status}`).toBe(true);
+        if (probe.kind === 'resource') {
+          if (!probe.sharedWith?.includes(outsider)) expect([403, 404], `${route} as ${outsider}`).toContain(response.status);
+        } else {
+          expect(response.status < 300 || response.status === 403, `${route} as ${outsider}: ${response.status}`).toBe(true);
+        }
         for (const secret of owned.secrets) expect(text.includes(secret), `${route} as ${outsider} leaks ${secret}`).toBe(false);
       }
     });

@@ -21,11 +21,13 @@ import { qidoRoutes } from './dicomweb/qido-routes.js';
 import { stowRoutes } from './dicomweb/stow-routes.js';
 import { wadoRoutes } from './dicomweb/wado-routes.js';
 import { AppError, toErrorResponse } from './errors.js';
+import { createDerivedObjectIngest } from './ingest/derived-objects.js';
 import { createIngestPipeline } from './ingest/ingest-pipeline.js';
 import type { ZipLimits } from './ingest/zip-entries.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { consultRoutes } from './routes/consult-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { readingRoutes } from './routes/reading-routes.js';
 import { studyRoutes } from './routes/study-routes.js';
 import { uploadRoutes } from './routes/upload-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -167,12 +169,15 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/api', userRoutes({ repos, audit, principals }));
   app.route('/api', studyRoutes({ repos, vault, audit }));
-  app.route('/api', consultRoutes({ repos, store: deps.store, vault, audit, now }));
+  const consults = consultRoutes({ repos, store: deps.store, vault, audit, now });
+  app.route('/api', consults.routes);
+  app.route('/api', readingRoutes({ repos, now, consultView: consults.viewById }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));
   const cache = createObjectCache(deps.store, deps.settings.objectCacheBytes);
   app.route('/dicomweb', qidoRoutes({ repos, audit }));
   app.route('/dicomweb', wadoRoutes({ repos, store: deps.store, cache, audit, now }));
-  app.route('/dicomweb', stowRoutes({ ingest, audit, maxInstanceBytes: deps.settings.maxInstanceBytes, maxInstancesPerRequest: deps.settings.maxInstancesPerRequest }));
+  const ingestDerived = createDerivedObjectIngest({ repos, store: deps.store, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } });
+  app.route('/dicomweb', stowRoutes({ ingest, ingestDerived, repos, audit, maxInstanceBytes: deps.settings.maxInstanceBytes, maxInstancesPerRequest: deps.settings.maxInstancesPerRequest }));
 
   app.all('/api/*', () => {
     throw new AppError('NotFound', 'no such API route');

@@ -22,8 +22,9 @@ export function createConsultRepository(db: Kysely<Database>) {
       .selectFrom('consult as c')
       .innerJoin('tenant as sender', 'sender.id', 'c.sending_tenant_id')
       .innerJoin('tenant as reader', 'reader.id', 'c.reading_tenant_id')
+      .leftJoin('app_user as claimer', 'claimer.id', 'c.claimed_by')
       .selectAll('c')
-      .select(['sender.name as sending_tenant_name', 'reader.name as reading_tenant_name'])
+      .select(['sender.name as sending_tenant_name', 'reader.name as reading_tenant_name', 'claimer.display_name as claimed_by_name'])
       .where((eb) => eb.or([eb('c.sending_tenant_id', '=', tenantId), eb('c.reading_tenant_id', '=', tenantId)]));
 
   return {
@@ -91,6 +92,95 @@ export function createConsultRepository(db: Kysely<Database>) {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+    },
+
+    /**
+     * Assigns the consult to a reader, or fails when another reader holds it. Reported and
+     * cancelled consults cannot be claimed.
+     */
+    async claim(readingTenantId: string, consultId: string, userId: string, now: Date): Promise<'claimed' | 'held-by-other' | 'closed'> {
+      const updated = await db
+        .updateTable('consult')
+        .set({ claimed_by: userId, claimed_at: now, status: 'in_progress', updated_at: now })
+        .where('id', '=', consultId)
+        .where('reading_tenant_id', '=', readingTenantId)
+        .where('status', 'in', ['new', 'in_progress'])
+        .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('claimed_by', '=', userId)]))
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) return 'claimed';
+      const current = await db.selectFrom('consult').select(['status', 'claimed_by']).where('id', '=', consultId).executeTakeFirst();
+      return current && (current.status === 'new' || current.status === 'in_progress') ? 'held-by-other' : 'closed';
+    },
+
+    /** Gives a claimed consult back to the worklist (only its holder can). */
+    async release(readingTenantId: string, consultId: string, userId: string, now: Date): Promise<boolean> {
+      const updated = await db
+        .updateTable('consult')
+        .set({ claimed_by: null, claimed_at: null, status: 'new', updated_at: now })
+        .where('id', '=', consultId)
+        .where('reading_tenant_id', '=', readingTenantId)
+        .where('status', '=', 'in_progress')
+        .where('claimed_by', '=', userId)
+        .executeTakeFirst();
+      return Number(updated.numUpdatedRows) === 1;
+    },
+
+    /** Body parts over the consult's series (for the worklist). */
+    async bodyParts(consultId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('consult_study as cs')
+        .innerJoin('series as se', 'se.study_id', 'cs.study_id')
+        .select('se.body_part')
+        .distinct()
+        .where('cs.consult_id', '=', consultId)
+        .where('se.body_part', 'is not', null)
+        .execute();
+      return rows.map((r) => r.body_part!).sort();
+    },
+
+    /** The latest annotation version of each author on a consult. */
+    async latestAnnotations(consultId: string) {
+      return db
+        .selectFrom('consult_annotation as a')
+        .innerJoin('app_user as u', 'u.id', 'a.author_id')
+        .select(['a.author_id', 'u.display_name', 'a.version', 'a.data', 'a.created_at'])
+        .where('a.consult_id', '=', consultId)
+        .where((eb) =>
+          eb(
+            'a.version',
+            '=',
+            eb.selectFrom('consult_annotation as b').select((b) => b.fn.max('b.version').as('v')).whereRef('b.consult_id', '=', 'a.consult_id').whereRef('b.author_id', '=', 'a.author_id'),
+          ),
+        )
+        .execute();
+    },
+
+    /**
+     * Saves the next version of an author's annotations if `expectedVersion` is still the
+     * latest; returns the new version, or null when someone saved in between (a lost update
+     * is refused, never silently merged).
+     */
+    async saveAnnotations(consultId: string, authorId: string, expectedVersion: number, data: unknown): Promise<number | null> {
+      try {
+        return await db.transaction().execute(async (tx) => {
+          const latest = await tx
+            .selectFrom('consult_annotation')
+            .select((eb) => eb.fn.max('version').as('v'))
+            .where('consult_id', '=', consultId)
+            .where('author_id', '=', authorId)
+            .executeTakeFirst();
+          if (Number(latest?.v ?? 0) !== expectedVersion) return null;
+          await tx
+            .insertInto('consult_annotation')
+            .values({ consult_id: consultId, author_id: authorId, version: expectedVersion + 1, data: JSON.stringify(data) })
+            .execute();
+          return expectedVersion + 1;
+        });
+      } catch (error) {
+        // Two saves of the same version race on the primary key: the second one lost.
+        if ((error as { code?: string }).code === '23505') return null;
+        throw error;
+      }
     },
 
     attachments(consultId: string) {

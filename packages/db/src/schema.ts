@@ -16,6 +16,7 @@ export interface Database {
   consult: ConsultTable;
   consult_study: ConsultStudyTable;
   consult_attachment: ConsultAttachmentTable;
+  consult_annotation: ConsultAnnotationTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -211,3 +212,11 @@ export type Series = Selectable<SeriesTable>;
 export type Instance = Selectable<InstanceTable>;
 export type Consult = Selectable<ConsultTable>;
 export type ConsultAttachment = Selectable<ConsultAttachmentTable>;
+
+export interface ConsultAnnotationTable {
+  consult_id: string;
+  author_id: string;
+  version: number;
+  data: ColumnType<unknown, string, never>;
+  created_at: CreatedAt;
+}

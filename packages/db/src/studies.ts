@@ -159,6 +159,10 @@ export function createStudyRepository(db: Kysely<Database>) {
       return db.selectFrom('study').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
+    getPatient(id: string) {
+      return db.selectFrom('patient').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
     findStudyByUid(studyUid: string) {
       return db.selectFrom('study').selectAll().where('study_uid', '=', studyUid).executeTakeFirst();
     },

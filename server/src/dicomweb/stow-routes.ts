@@ -4,14 +4,20 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import type { IngestInstance, InstanceOutcome } from '../ingest/ingest-pipeline.js';
 import { parseMediaType, readMultipart } from '../ingest/multipart-related.js';
+import type { Repositories } from '@yunzhen/db';
+
+import type { IngestDerived } from '../ingest/derived-objects.js';
 import { requireSender } from '../routes/sender.js';
+import { imageScope } from './access.js';
 import { attr, PRIVATE_CREATOR, sequence, T, type DicomJsonDataset } from './dicom-json.js';
 
 export interface StowDeps {
   ingest: IngestInstance;
+  ingestDerived: IngestDerived;
+  repos: Repositories;
   audit: AuditWriter;
   maxInstanceBytes: number;
   maxInstancesPerRequest: number;
@@ -31,11 +37,16 @@ const failureReason = (code: string): number => {
     case 'UidConflict':
       return 0xa900; // Data Set does not match SOP Class / request
     case 'NotAnInstance':
+    case 'NotADerivedObject':
       return 0x0122; // Referenced SOP Class not supported
+    case 'PatientMismatch':
+      return 0xa900;
     default:
       return 0xc000; // Cannot understand
   }
 };
+
+const UID = /^[0-9]+(\.[0-9]+)*$/;
 
 /** Warning 0xB000, Coercion of Data Elements: every stored instance was de-identified. */
 const COERCED = 0xb000;
@@ -48,7 +59,16 @@ const COERCED = 0xb000;
  */
 export function stowRoutes(deps: StowDeps) {
   const handler = async (c: Context<AppEnv>) => {
-    const principal = requireSender(requireUser(c));
+    const caller = requireUser(c);
+    const studyInUrl = c.req.param('study');
+    // A specialist adds what they made (an SR of their measurements…) to a study they read;
+    // everyone else sends studies from their own hospital.
+    const addsDerived = caller.user.role === 'specialist';
+    if (addsDerived) {
+      const visible = studyInUrl && UID.test(studyInUrl) ? await deps.repos.dicomweb.retrievable(imageScope(caller), { studyUid: studyInUrl }) : [];
+      if (visible.length === 0) throw notFound('study');
+    }
+    const principal = addsDerived ? caller : requireSender(caller);
     const media = parseMediaType(c.req.header('Content-Type'));
     if (media.type !== 'multipart/related') throw new AppError('UnsupportedMediaType', 'STOW-RS takes multipart/related; type="application/dicom"');
     if (media.params.type && media.params.type.toLowerCase() !== 'application/dicom') {
@@ -56,8 +76,6 @@ export function stowRoutes(deps: StowDeps) {
     }
     const boundary = media.params.boundary;
     if (!boundary || !c.req.raw.body) throw new AppError('InvalidRequest', 'multipart boundary or body missing');
-    const studyInUrl = c.req.param('study');
-
     const outcomes: InstanceOutcome[] = [];
     const parts = readMultipart(c.req.raw.body, boundary, { maxPartBytes: deps.maxInstanceBytes, maxParts: deps.maxInstancesPerRequest });
     for await (const part of parts) {
@@ -66,7 +84,11 @@ export function stowRoutes(deps: StowDeps) {
         outcomes.push({ status: 'rejected', code: 'NotDicom', message: 'part is not application/dicom' });
         continue;
       }
-      outcomes.push(await deps.ingest(part.body, { tenantId: principal.tenant.id, userId: principal.user.id }, { originalStudyUid: studyInUrl }));
+      outcomes.push(
+        addsDerived
+          ? await deps.ingestDerived(part.body, { userId: principal.user.id, studyUid: studyInUrl! })
+          : await deps.ingest(part.body, { tenantId: principal.tenant.id, userId: principal.user.id }, { originalStudyUid: studyInUrl }),
+      );
     }
     await auditImport(c, deps.audit, 'stow-rs', outcomes);
 

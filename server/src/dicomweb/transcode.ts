@@ -11,12 +11,14 @@ const swapSize: Record<string, number> = { US: 2, SS: 2, OW: 2, AT: 2, UL: 4, SL
  * copied; only big-endian numbers are byte-swapped. Pixel data are never decoded.
  */
 export function toExplicitLittleEndian(file: DicomFile): Uint8Array {
-  return writeDicom({ dataset: convert(file.dataset), transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN });
+  return writeDicom({ dataset: toWriteDataset(file.dataset), transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN });
 }
 
-function convert(ds: DicomDataset): WriteDataset {
+/** A parsed data set as writer input, values copied as they are (big-endian numbers swapped to little endian). */
+export function toWriteDataset(ds: DicomDataset): WriteDataset {
   return ds.elements.map((e) => {
-    if (e.items) return { tag: e.tag, vr: e.vr, items: e.items.map(convert) };
+    if (e.items) return { tag: e.tag, vr: e.vr, items: e.items.map(toWriteDataset) };
+    if (e.fragments) return { tag: e.tag, vr: e.vr, fragments: e.fragments.map((f) => ds.bytes.subarray(f.offset, f.offset + f.length)) };
     const bytes = ds.bytes.subarray(e.offset, e.offset + e.length);
     const size = swapSize[e.vr];
     if (ds.encoding.littleEndian || !size) return { tag: e.tag, vr: e.vr, bytes };

@@ -24,7 +24,7 @@ export interface IngestContext {
 }
 
 /** Rejection codes the pipeline adds to the DICOM engine's. */
-export type IngestRejectionCode = DicomErrorCode | 'NotAnInstance' | 'StudyMismatch' | 'UidConflict';
+export type IngestRejectionCode = DicomErrorCode | 'NotAnInstance' | 'StudyMismatch' | 'UidConflict' | 'NotADerivedObject' | 'PatientMismatch';
 
 export type InstanceOutcome =
   | {

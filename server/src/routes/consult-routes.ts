@@ -54,9 +54,14 @@ export function consultRoutes(deps: ConsultDeps) {
     return consult;
   };
 
-  const consultView = async (c: Context<AppEnv>, principal: Principal, consult: Consult & { sending_tenant_name: string; reading_tenant_name: string }) => {
+  const consultView = async (
+    c: Context<AppEnv>,
+    principal: Principal,
+    consult: Consult & { sending_tenant_name: string; reading_tenant_name: string; claimed_by_name: string | null },
+  ) => {
     const studyIds = await repos.consults.studyIds(consult.id);
     const rows = await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds });
+    const studies = await studyViews(c, deps, principal, rows);
     return {
       id: consult.id,
       status: consult.status,
@@ -66,12 +71,21 @@ export function consultRoutes(deps: ConsultDeps) {
       readingCentre: { id: consult.reading_tenant_id, name: consult.reading_tenant_name },
       createdAt: consult.created_at.toISOString(),
       dueAt: consult.due_at.toISOString(),
-      overdue: consult.status !== 'reported' && consult.due_at.getTime() < deps.now().getTime(),
-      studies: await studyViews(c, deps, principal, rows),
+      overdue: consult.status !== 'reported' && consult.status !== 'cancelled' && consult.due_at.getTime() < deps.now().getTime(),
+      waitingMinutes: Math.max(0, Math.round((deps.now().getTime() - consult.created_at.getTime()) / 60_000)),
+      claimedBy: consult.claimed_by ? { id: consult.claimed_by, displayName: consult.claimed_by_name ?? '' } : null,
+      modalities: [...new Set(studies.flatMap((s) => s.modalities))].sort(),
+      bodyParts: await repos.consults.bodyParts(consult.id),
+      studies,
     };
   };
 
-  return new Hono<AppEnv>()
+  /** The consult as the caller sees it, by id (for routes elsewhere that change a consult). */
+  const viewById = async (c: Context<AppEnv>, principal: Principal, id: string) => consultView(c, principal, await visibleConsult(principal, id));
+
+  return {
+    viewById,
+    routes: new Hono<AppEnv>()
     .post('/consults', async (c) => {
       const principal = requireSender(requireUser(c));
       const input = await readJson(c, newConsultSchema);
@@ -147,5 +161,6 @@ export function consultRoutes(deps: ConsultDeps) {
         'Content-Type': attachment.media_type,
         'Content-Disposition': `attachment; filename="${attachment.label}.pdf"`,
       });
-    });
+    }),
+  };
 }

@@ -1,0 +1,70 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { z } from 'zod';
+
+import type { Repositories } from '@yunzhen/db';
+
+import type { AppEnv, Principal } from '../app-env.js';
+import { requireRole } from '../auth/authenticate.js';
+import { AppError, notFound } from '../errors.js';
+import { readJson } from '../validation.js';
+import { isUuid } from './views.js';
+
+const MAX_ANNOTATION_BYTES = 2 * 1024 * 1024;
+
+const saveSchema = z.object({ version: z.number().int().min(0), data: z.unknown() });
+
+/**
+ * What a specialist does on a consult addressed to their centre: claim it from the worklist,
+ * give it back, and keep their annotations (versioned per author; a save against an old
+ * version is refused with 409 so two screens never overwrite each other silently).
+ */
+export function readingRoutes(deps: { repos: Repositories; now: () => Date; consultView: (c: Context<AppEnv>, principal: Principal, id: string) => Promise<unknown> }) {
+  const { repos } = deps;
+
+  /** The consult, if the caller is a specialist of the centre it is addressed to. */
+  const readerConsult = async (principal: Principal, id: string) => {
+    const consult = isUuid(id) ? await repos.consults.get(principal.tenant.id, id) : undefined;
+    if (!consult || consult.reading_tenant_id !== principal.tenant.id) throw notFound('consult');
+    return consult;
+  };
+
+  return new Hono<AppEnv>()
+    .post('/consults/:id/claim', async (c) => {
+      const principal = requireRole(c, 'specialist');
+      const consult = await readerConsult(principal, c.req.param('id'));
+      const outcome = await repos.consults.claim(principal.tenant.id, consult.id, principal.user.id, deps.now());
+      if (outcome === 'held-by-other') throw new AppError('Conflict', 'another specialist has claimed this consult');
+      if (outcome === 'closed') throw new AppError('Conflict', 'the consult is already reported or cancelled');
+      return c.json({ consult: await deps.consultView(c, principal, consult.id) });
+    })
+    .post('/consults/:id/release', async (c) => {
+      const principal = requireRole(c, 'specialist');
+      const consult = await readerConsult(principal, c.req.param('id'));
+      if (!(await repos.consults.release(principal.tenant.id, consult.id, principal.user.id, deps.now()))) {
+        throw new AppError('Conflict', 'only the specialist who claimed the consult can release it');
+      }
+      return c.json({ consult: await deps.consultView(c, principal, consult.id) });
+    })
+    .get('/consults/:id/annotations', async (c) => {
+      const principal = requireRole(c, 'specialist');
+      const consult = await readerConsult(principal, c.req.param('id'));
+      const latest = await repos.consults.latestAnnotations(consult.id);
+      const view = (row: (typeof latest)[number]) => ({ version: row.version, data: row.data, updatedAt: row.created_at.toISOString() });
+      const mine = latest.find((row) => row.author_id === principal.user.id);
+      return c.json({
+        mine: mine ? view(mine) : null,
+        others: latest.filter((row) => row !== mine).map((row) => ({ author: { id: row.author_id, displayName: row.display_name }, ...view(row) })),
+      });
+    })
+    .put('/consults/:id/annotations', async (c) => {
+      const principal = requireRole(c, 'specialist');
+      const consult = await readerConsult(principal, c.req.param('id'));
+      if (Number(c.req.header('Content-Length') ?? 0) > MAX_ANNOTATION_BYTES) throw new AppError('PayloadTooLarge', 'annotations are limited to 2 MB');
+      const { version, data } = await readJson(c, saveSchema);
+      if (JSON.stringify(data ?? null).length > MAX_ANNOTATION_BYTES) throw new AppError('PayloadTooLarge', 'annotations are limited to 2 MB');
+      const saved = await repos.consults.saveAnnotations(consult.id, principal.user.id, version, data ?? null);
+      if (saved === null) throw new AppError('Conflict', 'the annotations were saved elsewhere in the meantime; reload them');
+      return c.json({ version: saved, updatedAt: deps.now().toISOString() });
+    });
+}
