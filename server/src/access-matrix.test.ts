@@ -19,6 +19,8 @@ interface Owned {
   attachmentId: string;
   userId: string;
   centreId: string;
+  keyImageId: string;
+  reportVersion: number;
   /** Values that must never appear in an outsider's answer. */
   secrets: string[];
 }
@@ -40,6 +42,9 @@ type Probe =
   | { kind: 'list'; path: string; method?: string; body?: (o: Owned) => unknown }
   /** Writes or uploads that act only on the caller's own hospital. */
   | { kind: 'own-hospital'; note: string };
+
+/** A 1×1 PNG (key images are PNG). */
+const PNG = new Uint8Array(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==', 'base64'));
 
 const instance = (o: Owned) => `/dicomweb/studies/${o.studyUid}/series/${o.seriesUid}/instances/${o.sopUid}`;
 const RAD = 'rad@xuhui.demo';
@@ -72,8 +77,8 @@ const matrix: Record<string, Probe> = {
     owner: DOCTOR,
     sharedWith: ['specialist@scc.demo', 'admin@scc.demo'],
   },
-  'POST /api/consults/:id/claim': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/claim`, owner: SPECIALIST, sharedWith: [SPECIALIST] },
-  'POST /api/consults/:id/release': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/release`, owner: SPECIALIST, sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/claim': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/claim`, owner: '', sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/release': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/release`, owner: '', sharedWith: [SPECIALIST] },
   'GET /api/consults/:id/annotations': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/annotations`, owner: SPECIALIST, sharedWith: [SPECIALIST] },
   'PUT /api/consults/:id/annotations': {
     kind: 'resource',
@@ -84,6 +89,24 @@ const matrix: Record<string, Probe> = {
     sharedWith: [SPECIALIST],
   },
   'POST /api/uploads': { kind: 'own-hospital', note: 'stores into the uploader’s own hospital' },
+  'GET /api/consults/:id/report': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report`, owner: DOCTOR, sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/report': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/report`, body: () => ({ templateId: 'general', language: 'en' }), owner: '', sharedWith: [SPECIALIST] },
+  'PUT /api/consults/:id/report': { kind: 'resource', method: 'PUT', path: (o) => `/api/consults/${o.consultId}/report`, body: (o) => ({ version: o.reportVersion, changes: {} }), owner: '', sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/report/sign': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/report/sign`, body: (o) => ({ version: o.reportVersion, kind: 'final' }), owner: '', sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/report/addenda': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/report/addenda`, body: () => ({ version: 1, text: { en: 'x' } }), owner: '', sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/report/sr': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/report/sr`, owner: '', sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/readers': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/readers`, body: (o) => ({ userId: o.userId, kind: 'second-opinion' }), owner: '', sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/report/opinions': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/report/opinions`, body: () => ({ verdict: 'agree' }), owner: '', sharedWith: [SPECIALIST] },
+  'GET /api/consults/:id/report/history': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/history`, owner: DOCTOR, sharedWith: [SPECIALIST] },
+  'GET /api/consults/:id/report/versions/:version': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/versions/${o.reportVersion}`, owner: DOCTOR, sharedWith: [SPECIALIST] },
+  'GET /api/consults/:id/report/pdf': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/pdf`, owner: DOCTOR, sharedWith: [SPECIALIST] },
+  'GET /api/consults/:id/report/fhir': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/fhir`, owner: DOCTOR, sharedWith: [SPECIALIST] },
+  'GET /api/consults/:id/report/sr': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/sr`, owner: DOCTOR, sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/key-images': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/key-images`, body: () => PNG, contentType: 'image/png', owner: '', sharedWith: [SPECIALIST] },
+  'GET /api/consults/:id/key-images/:imageId': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/key-images/${o.keyImageId}`, owner: DOCTOR, sharedWith: [SPECIALIST, 'admin@scc.demo'] },
+  'POST /api/consults/:id/acknowledge': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/acknowledge`, owner: DOCTOR, sharedWith: [SPECIALIST] },
+  'GET /api/webhook': { kind: 'list', path: '/api/webhook' },
+  'PUT /api/webhook': { kind: 'own-hospital', note: 'configures the admin’s own hospital' },
   'POST /api/uploads/check': { kind: 'list', method: 'POST', path: '/api/uploads/check', body: (o) => ({ sopInstanceUids: [o.sopUid] }) },
   'GET /dicomweb/studies': { kind: 'list', path: '/dicomweb/studies?includefield=all' },
   'GET /dicomweb/series': { kind: 'list', path: '/dicomweb/series?includefield=all' },
@@ -122,7 +145,7 @@ describe('route × role × hospital access matrix', () => {
         Authorization: `Bearer ${tokens.get(email)}`,
         ...(init.body !== undefined && { 'Content-Type': init.contentType ?? 'application/json' }),
       },
-      body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+      body: init.body === undefined ? undefined : typeof init.body === 'string' || init.body instanceof Uint8Array ? (init.body as string) : JSON.stringify(init.body),
     });
 
   beforeAll(async () => {
@@ -144,6 +167,12 @@ describe('route × role × hospital access matrix', () => {
     const centre = (await (await request(RAD, '/api/me')).json()).readingCentres[0].id;
     const consult = (await (await request(RAD, '/api/consults', { method: 'POST', body: { readingCentreId: centre, studyIds: [shared.id], clinicalQuestion: 'Matrix question', priority: 'routine' } })).json()).consult;
     const attachment = (await (await request(RAD, `/api/consults/${consult.id}/attachments`, { method: 'POST', body: '%PDF-1.4 attachment', contentType: 'application/pdf' })).json()).attachment;
+    // A signed report on the shared consult, with a key image.
+    await request(SPECIALIST, `/api/consults/${consult.id}/report`, { method: 'POST', body: { templateId: 'general', language: 'en' } });
+    const values = { technique: { en: 'CT' }, findings: { en: 'Nodule' }, impression: { en: 'Benign' } };
+    await request(SPECIALIST, `/api/consults/${consult.id}/report`, { method: 'PUT', body: { version: 1, changes: { values } } });
+    const signed = await (await request(SPECIALIST, `/api/consults/${consult.id}/report/sign`, { method: 'POST', body: { version: 2, kind: 'final' } })).json();
+    const keyImage = await (await t.request(`/api/consults/${consult.id}/key-images`, { method: 'POST', headers: { Authorization: `Bearer ${tokens.get(SPECIALIST)}`, 'Content-Type': 'image/png' }, body: PNG })).json();
     const user = await t.repos.users.findByEmail(DOCTOR);
     owned = {
       studyUid,
@@ -154,6 +183,8 @@ describe('route × role × hospital access matrix', () => {
       attachmentId: attachment.id,
       userId: user!.id,
       centreId: centre,
+      keyImageId: keyImage.id,
+      reportVersion: signed.report.version,
       secrets: [studyUid, seriesUid, sopUid, kept.id, kept.patient.pseudonymId, kept.identity.name, shared.identity.name, user!.id, user!.email],
     };
     // Paths of list probes under a study are filled in now that the UIDs exist.

@@ -28,6 +28,8 @@ import { authRoutes } from './routes/auth-routes.js';
 import { consultRoutes } from './routes/consult-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
+import { reportRoutes } from './reports/report-routes.js';
+import { webhookRoutes } from './reports/webhooks.js';
 import { studyRoutes } from './routes/study-routes.js';
 import { uploadRoutes } from './routes/upload-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -177,6 +179,8 @@ export function createApp(deps: AppDeps) {
   app.route('/dicomweb', qidoRoutes({ repos, audit }));
   app.route('/dicomweb', wadoRoutes({ repos, store: deps.store, cache, audit, now }));
   const ingestDerived = createDerivedObjectIngest({ repos, store: deps.store, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } });
+  app.route('/api', reportRoutes({ repos, store: deps.store, vault, audit, ingestDerived, now }));
+  app.route('/api', webhookRoutes({ repos, vault, audit, now }));
   app.route('/dicomweb', stowRoutes({ ingest, ingestDerived, repos, audit, maxInstanceBytes: deps.settings.maxInstanceBytes, maxInstancesPerRequest: deps.settings.maxInstancesPerRequest }));
 
   app.all('/api/*', () => {

@@ -8,8 +8,10 @@ import type { AppEnv } from './app-env.js';
 export const AuditEvent = {
   InstancesAccessed: '110103',
   InstancesTransferred: '110104',
+  Export: '110106',
   Import: '110107',
   PatientRecord: '110110',
+  ProcedureRecord: '110111',
   Query: '110112',
   UserAuthentication: '110114',
   SecurityAlert: '110113',

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 import { isDatabaseUnavailable } from '@yunzhen/db';
+import { isReportError, reportErrorCodes } from '@yunzhen/report';
 import { StorageError } from '@yunzhen/storage';
 
 import type { AppEnv } from './app-env.js';
@@ -54,6 +55,11 @@ const RETRY_AFTER_SECONDS = 5;
 
 /** Maps any thrown error to `{ error: { code, message } }`; the one place errors become HTTP. */
 export function toErrorResponse(error: unknown, c: Context<AppEnv>): Response {
+  if (isReportError(error)) {
+    // The report package owns its codes and their statuses (e.g. ReportIncomplete 422 with the issues).
+    const status = reportErrorCodes[error.code].httpStatus as ContentfulStatusCode;
+    return c.json({ error: { code: error.code, message: error.message.replace(/^\w+: /, ''), issues: error.issues } }, status);
+  }
   const appError = classify(error);
   const status = errorStatus[appError.code];
   if (status >= 500) {

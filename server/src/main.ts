@@ -11,6 +11,9 @@ import { openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
+import { createWebhookDispatcher } from './reports/webhooks.js';
+import { createHospitalKeys } from './vault/keys.js';
+import { createVault } from './vault/vault.js';
 import { createLogger } from './logger.js';
 
 /** The only module that reads the environment, opens sockets and files. */
@@ -51,6 +54,12 @@ async function main(): Promise<void> {
       .then((result) => result.removed && logger.info(result, 'removed orphaned objects'))
       .catch((error: unknown) => logger.warn({ code: (error as { code?: string }).code }, 'orphan sweep failed; next run in 15 minutes'));
   setTimeout(sweep, 30_000).unref();
+
+  // Report webhooks to sending hospitals, retried with backoff.
+  const webhooks = createWebhookDispatcher({ repos, vault: createVault(createHospitalKeys(resources.secret), repos.vault), now: () => new Date() });
+  setInterval(() => {
+    webhooks.tick().catch((error: unknown) => logger.warn({ code: (error as { code?: string }).code }, 'webhook delivery pass failed'));
+  }, 5_000).unref();
   setInterval(sweep, 15 * 60 * 1000).unref();
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {

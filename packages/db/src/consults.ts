@@ -125,6 +125,22 @@ export function createConsultRepository(db: Kysely<Database>) {
       return Number(updated.numUpdatedRows) === 1;
     },
 
+    /** Records a turnaround milestone once (the first time it happens). */
+    async mark(consultId: string, milestone: 'preliminary' | 'signed' | 'acknowledged', now: Date, userId?: string): Promise<void> {
+      const column = milestone === 'preliminary' ? 'preliminary_at' : milestone === 'signed' ? 'signed_at' : 'acknowledged_at';
+      await db
+        .updateTable('consult')
+        .set({
+          [column]: now,
+          updated_at: now,
+          ...(milestone === 'signed' && { status: 'reported' as const }),
+          ...(milestone === 'acknowledged' && userId && { acknowledged_by: userId }),
+        })
+        .where('id', '=', consultId)
+        .where(column, 'is', null)
+        .execute();
+    },
+
     /** Body parts over the consult's series (for the worklist). */
     async bodyParts(consultId: string): Promise<string[]> {
       const rows = await db

@@ -7,8 +7,10 @@ import { createCredentialRepository } from './credentials.js';
 import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
 import { createStudyRepository } from './studies.js';
+import { createReportRepository } from './reports.js';
 import { createUserRepository } from './users.js';
 import { createVaultRepository } from './vault.js';
+import { createWebhookRepository } from './webhooks.js';
 
 export * from './schema.js';
 export { createDb, isDatabaseUnavailable, migrateToLatest, type Db, type DbConfig } from './create-db.js';
@@ -18,6 +20,8 @@ export type { CredentialRepository, SessionRecord } from './credentials.js';
 export type { DicomwebRepository, ImageScope, InstanceMatch, Paging, QidoFilters, Range, SeriesMatch, StudyMatch } from './dicomweb.js';
 export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyRepository } from './studies.js';
 export type { VaultRepository } from './vault.js';
+export type { ReportRepository, ReportWrite } from './reports.js';
+export type { WebhookRepository } from './webhooks.js';
 export type { TenantRepository } from './tenants.js';
 export type { NewUser, UserRepository } from './users.js';
 
@@ -32,6 +36,8 @@ export function createRepositories(db: Kysely<Database>) {
     vault: createVaultRepository(db),
     consults: createConsultRepository(db),
     dicomweb: createDicomwebRepository(db),
+    reports: createReportRepository(db),
+    webhooks: createWebhookRepository(db),
   };
 }
 

@@ -17,6 +17,12 @@ export interface Database {
   consult_study: ConsultStudyTable;
   consult_attachment: ConsultAttachmentTable;
   consult_annotation: ConsultAnnotationTable;
+  report: ReportTable;
+  report_version: ReportVersionTable;
+  consult_reader: ConsultReaderTable;
+  key_image: KeyImageTable;
+  hospital_webhook: HospitalWebhookTable;
+  webhook_delivery: WebhookDeliveryTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -186,6 +192,10 @@ export interface ConsultTable {
   due_at: Date;
   claimed_by: string | null;
   claimed_at: NullableDate;
+  preliminary_at: NullableDate;
+  signed_at: NullableDate;
+  acknowledged_at: NullableDate;
+  acknowledged_by: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -219,4 +229,68 @@ export interface ConsultAnnotationTable {
   version: number;
   data: ColumnType<unknown, string, never>;
   created_at: CreatedAt;
+}
+
+export type ReportStatusValue = 'draft' | 'preliminary' | 'final' | 'amended';
+
+export interface ReportTable {
+  id: string;
+  consult_id: string;
+  status: ReportStatusValue;
+  version: number;
+  document: ColumnType<unknown, string, string>;
+  sr_sop_instance_uid: string | null;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface ReportVersionTable {
+  report_id: string;
+  version: number;
+  /** What made this version: save, sign-preliminary, sign-final, addendum, opinion. */
+  event: string;
+  document: ColumnType<unknown, string, never>;
+  saved_by: string;
+  saved_at: CreatedAt;
+}
+
+export interface ConsultReaderTable {
+  consult_id: string;
+  user_id: string;
+  kind: 'second-opinion' | 'tumour-board';
+  invited_by: string;
+  invited_at: CreatedAt;
+}
+
+export interface KeyImageTable {
+  id: string;
+  consult_id: string;
+  object_key: string;
+  size_bytes: number;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface HospitalWebhookTable {
+  tenant_id: string;
+  url: string;
+  secret_ciphertext: Uint8Array;
+  enabled: Generated<boolean>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<string>;
+  tenant_id: string;
+  consult_id: string;
+  event: string;
+  payload: ColumnType<unknown, string, string>;
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  delivered_at: NullableDate;
 }

@@ -19,3 +19,4 @@ export * from './workflow.js';
 export { assessmentLines, measurementSummary, formatNumber } from './summaries.js';
 export { toFhirBundle, type FhirBundle, type FhirBundleOptions, type FhirResource } from './fhir/bundle.js';
 export { toSrContentTree, type SrCode, type SrContainer, type SrDocumentDescription, type SrItem, type SrRelationship } from './sr/content-tree.js';
+export { writeStructuredReport, ENHANCED_SR_SOP_CLASS_UID, type SrHeader, type SrInstanceReference } from './sr/write-sr.js';

@@ -75,6 +75,15 @@ export function consultRoutes(deps: ConsultDeps) {
       waitingMinutes: Math.max(0, Math.round((deps.now().getTime() - consult.created_at.getTime()) / 60_000)),
       claimedBy: consult.claimed_by ? { id: consult.claimed_by, displayName: consult.claimed_by_name ?? '' } : null,
       modalities: [...new Set(studies.flatMap((s) => s.modalities))].sort(),
+      reportStatus: (await repos.reports.getByConsult(consult.id))?.status ?? null,
+      turnaround: {
+        uploadedAt: studies.map((s) => s.uploadedAt).sort()[0] ?? null,
+        createdAt: consult.created_at.toISOString(),
+        claimedAt: consult.claimed_at?.toISOString() ?? null,
+        preliminaryAt: consult.preliminary_at?.toISOString() ?? null,
+        signedAt: consult.signed_at?.toISOString() ?? null,
+        acknowledgedAt: consult.acknowledged_at?.toISOString() ?? null,
+      },
       bodyParts: await repos.consults.bodyParts(consult.id),
       studies,
     };

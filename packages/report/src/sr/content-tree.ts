@@ -14,7 +14,7 @@ import { finalSignature } from '../workflow.js';
 
 /**
  * A DICOM-agnostic description of the report as an SR content tree (DICOM PS3.3 C.17.3,
- * PS3.16 TID 1500 "Measurement Report"), for the SR writer in `@yunzhen/dicom` to serialize
+ * PS3.16 TID 1500 "Measurement Report"), for `writeStructuredReport` (write-sr.ts) to serialize
  * as-is: every item says its value type, relationship to its parent, concept name and value;
  * codes carry their coding scheme designator; UIDs are the audience's (re-identified when the
  * context is the sending hospital's).

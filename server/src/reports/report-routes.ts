@@ -1,0 +1,347 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { z } from 'zod';
+
+import { uidFromBytes } from '@yunzhen/dicom';
+import type { Consult, Repositories } from '@yunzhen/db';
+import {
+  addAddendum,
+  createReport,
+  ENHANCED_SR_SOP_CLASS_UID,
+  getTemplate,
+  recordSecondOpinion,
+  signReport,
+  toFhirBundle,
+  toSrContentTree,
+  updateReport,
+  writeStructuredReport,
+  type ReportDocument,
+  type Signer,
+} from '@yunzhen/report';
+import { renderReportPdf } from '@yunzhen/report/pdf';
+import type { ObjectStore } from '@yunzhen/storage';
+
+import type { AppEnv, Principal } from '../app-env.js';
+import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
+import { requireUser } from '../auth/authenticate.js';
+import { AppError, notFound } from '../errors.js';
+import type { IngestDerived } from '../ingest/derived-objects.js';
+import { isUuid } from '../routes/views.js';
+import { readJson } from '../validation.js';
+import type { Vault } from '../vault/vault.js';
+import { audienceOf, auditRevealFor, reportContext } from './report-context.js';
+
+const noReveal = () => Promise.resolve();
+
+export interface ReportDeps {
+  repos: Repositories;
+  store: ObjectStore;
+  vault: Vault;
+  audit: AuditWriter;
+  ingestDerived: IngestDerived;
+  now: () => Date;
+}
+
+const sha256 = (bytes: Uint8Array) => Promise.resolve(createHash('sha256').update(bytes).digest('hex'));
+const localized = z.object({ 'zh-CN': z.string().max(20_000).optional(), en: z.string().max(20_000).optional() }).strict();
+
+const createSchema = z.object({
+  templateId: z.enum(['general', 'lung-nodule', 'breast', 'recist']),
+  templateVersion: z.number().int().positive().optional(),
+  language: z.enum(['zh-CN', 'en', 'both']),
+  studyInstanceUid: z.string().regex(/^[0-9.]{1,64}$/).optional(),
+});
+// The editor sends whole parts of the document; their inner shape is checked by the template
+// validation when signing, so here only size and kind are bounded.
+const changesSchema = z
+  .object({
+    language: z.enum(['zh-CN', 'en', 'both']),
+    values: z.record(z.string(), z.unknown()),
+    findings: z.array(z.unknown()).max(500),
+    measurements: z.array(z.unknown()).max(2000),
+    keyImages: z.array(z.unknown()).max(200),
+    nodules: z.array(z.unknown()).max(200),
+    recist: z.unknown(),
+  })
+  .partial()
+  .strict();
+const saveSchema = z.object({ version: z.number().int().positive(), changes: changesSchema });
+const signSchema = z.object({ version: z.number().int().positive(), kind: z.enum(['preliminary', 'final']) });
+const addendumSchema = z.object({ version: z.number().int().positive(), text: localized });
+const opinionSchema = z.object({ verdict: z.enum(['agree', 'disagree', 'partial']), comment: localized.optional() });
+const inviteSchema = z.object({ userId: z.string().uuid(), kind: z.enum(['second-opinion', 'tumour-board']) });
+
+const MAX_KEY_IMAGE_BYTES = 5 * 1024 * 1024;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+
+/**
+ * The structured report of a consult: written and signed by a licensed specialist of the
+ * reading centre, read back (signed versions only) by the sending hospital with the real
+ * patient restored, and rendered as DICOM SR, FHIR R4 and PDF from the one document.
+ */
+export function reportRoutes(deps: ReportDeps) {
+  const { repos } = deps;
+
+  const visibleConsult = async (principal: Principal, id: string) => {
+    const consult = isUuid(id) ? await repos.consults.get(principal.tenant.id, id) : undefined;
+    if (!consult) throw notFound('consult');
+    return consult;
+  };
+
+  /** Specialists of the reading centre write; the second readers it invited only give opinions. */
+  const requireReader = (principal: Principal, consult: Consult) => {
+    if (principal.tenant.id !== consult.reading_tenant_id || principal.user.role !== 'specialist') throw new AppError('Forbidden', 'only specialists of the reading centre write the report');
+  };
+
+  const signerOf = (principal: Principal): Signer => ({ userId: principal.user.id, displayName: principal.user.display_name, licensed: principal.user.licensed });
+
+  const loadReport = async (consult: Consult) => {
+    const row = await repos.reports.getByConsult(consult.id);
+    if (!row) throw notFound('report');
+    return { row, doc: row.document as ReportDocument };
+  };
+
+  /** Who may read what: the reading centre every version; the sending hospital signed ones only. */
+  const readable = async (principal: Principal, consultId: string) => {
+    const consult = await visibleConsult(principal, consultId);
+    const { row, doc } = await loadReport(consult);
+    const audience = audienceOf(principal, consult);
+    if (audience === 'sender' && doc.status === 'draft') throw notFound('report');
+    if (principal.user.role === 'admin') throw new AppError('Forbidden', 'administrators do not read reports');
+    return { consult, row, doc, audience };
+  };
+
+  const write = async (reportId: string, expected: number, doc: ReportDocument, event: string, principal: Principal) => {
+    const ok = await repos.reports.write(reportId, expected, { status: doc.status, version: doc.version, document: doc, event, savedBy: principal.user.id }, deps.now());
+    if (!ok) throw new AppError('Conflict', 'the report was saved elsewhere in the meantime; reload it');
+  };
+
+  /** Stores the signed report as a TID 1500 SR in the study (pseudonymous, UIDs as stored). */
+  const storeSr = async (consult: Consult & { sending_tenant_name: string; reading_tenant_name: string }, reportId: string, doc: ReportDocument, principal: Principal) => {
+    const context = await reportContext(deps, consult, doc, 'reader', noReveal);
+    const seriesUid = uidFromBytes(new Uint8Array(createHash('sha256').update(`report-series:${reportId}`).digest().subarray(0, 16)));
+    // An amended report's SR names the SR it supersedes (PS3.3 C.17.2 Predecessor Documents).
+    const previous = (await repos.reports.getByConsult(consult.id))?.sr_sop_instance_uid;
+    const bytes = writeStructuredReport(toSrContentTree(doc, context), {
+      ...(previous && {
+        predecessorDocuments: [{ studyInstanceUid: doc.study.studyInstanceUid, seriesInstanceUid: seriesUid, sopClassUid: ENHANCED_SR_SOP_CLASS_UID, sopInstanceUid: previous }],
+      }),
+      sopInstanceUid: uidFromBytes(new Uint8Array(createHash('sha256').update(`report-sr:${reportId}:${doc.version}`).digest().subarray(0, 16))),
+      seriesInstanceUid: seriesUid,
+      seriesNumber: 900,
+      instanceNumber: doc.signatures.length + doc.addenda.length,
+      instanceCreationDateTime: deps.now(),
+      manufacturer: 'Yunzhen',
+      seriesDescription: 'Yunzhen report',
+    });
+    const outcome = await deps.ingestDerived(bytes, { userId: principal.user.id, studyUid: doc.study.studyInstanceUid });
+    if (outcome.status === 'rejected') throw new AppError('InternalError', `the report SR was refused (${outcome.code})`);
+    await repos.reports.setSrInstance(reportId, outcome.sopInstanceUid);
+    return outcome.sopInstanceUid;
+  };
+
+  /** After a signature: turnaround milestone, the SR into the study, the webhook, the audit record. */
+  const afterSigning = async (c: Context<AppEnv>, consult: Consult & { sending_tenant_name: string; reading_tenant_name: string }, reportId: string, doc: ReportDocument, principal: Principal, event: 'preliminary' | 'final' | 'amended') => {
+    await repos.consults.mark(consult.id, event === 'preliminary' ? 'preliminary' : 'signed', deps.now());
+    await deps.audit(c, {
+      eventCode: AuditEvent.ProcedureRecord,
+      action: event === 'amended' ? 'U' : 'C',
+      outcome: Outcome.Success,
+      objectType: 'report',
+      objectId: reportId,
+      detail: { event, version: doc.version },
+    });
+    let srStored = true;
+    try {
+      await storeSr(consult, reportId, doc, principal);
+    } catch (error) {
+      // The signature stands; the SR is made again by POST …/report/sr.
+      srStored = false;
+      c.var.logger.warn({ code: (error as { code?: string }).code ?? (error as Error).name }, 'report SR not stored');
+    }
+    if (event !== 'preliminary' && (await repos.webhooks.get(consult.sending_tenant_id))?.enabled) {
+      await repos.webhooks.enqueue({ tenantId: consult.sending_tenant_id, consultId: consult.id, event: `report.${event === 'final' ? 'signed' : 'amended'}`, payload: { reportId, version: doc.version } });
+    }
+    return srStored;
+  };
+
+  const reportView = async (c: Context<AppEnv>, principal: Principal, consult: Consult & { sending_tenant_name: string; reading_tenant_name: string }, row: { id: string; sr_sop_instance_uid: string | null }, doc: ReportDocument) => {
+    const audience = audienceOf(principal, consult);
+    const readers = await repos.reports.readers(consult.id);
+    return {
+      report: doc,
+      srSopInstanceUid: row.sr_sop_instance_uid,
+      context: await reportContext(deps, consult, doc, audience, auditRevealFor(c, deps.audit, consult.id)),
+      readers: readers.map((r) => ({ userId: r.user_id, displayName: r.display_name, kind: r.kind })),
+    };
+  };
+
+  const render = (format: 'pdf' | 'fhir' | 'sr') => async (c: Context<AppEnv>) => {
+    const principal = requireUser(c);
+    const { consult, row, doc, audience } = await readable(principal, c.req.param('id')!);
+    const context = await reportContext(deps, consult, doc, audience, auditRevealFor(c, deps.audit, consult.id));
+    await deps.audit(c, { eventCode: AuditEvent.Export, action: 'R', outcome: Outcome.Success, objectType: 'report', objectId: row.id, detail: { format, audience } });
+    const name = `report-${consult.id.slice(0, 8)}-v${doc.version}`;
+    if (format === 'fhir') {
+      return c.body(JSON.stringify(toFhirBundle(doc, context), null, 2), 200, { 'Content-Type': 'application/fhir+json', 'Content-Disposition': `attachment; filename="${name}.fhir.json"` });
+    }
+    if (format === 'sr') {
+      const bytes = writeStructuredReport(toSrContentTree(doc, context), {
+        sopInstanceUid: uidFromBytes(new Uint8Array(createHash('sha256').update(`export-sr:${row.id}:${doc.version}:${audience}`).digest().subarray(0, 16))),
+        seriesInstanceUid: uidFromBytes(new Uint8Array(createHash('sha256').update(`export-series:${row.id}:${audience}`).digest().subarray(0, 16))),
+        seriesNumber: 900,
+        instanceNumber: doc.version,
+        instanceCreationDateTime: deps.now(),
+        manufacturer: 'Yunzhen',
+        seriesDescription: 'Yunzhen report',
+      });
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/dicom', 'Content-Disposition': `attachment; filename="${name}.dcm"` });
+    }
+    const keyImages: Record<string, Uint8Array> = {};
+    for (const keyImage of doc.keyImages) {
+      const stored = isUuid(keyImage.id) ? await repos.reports.keyImage(consult.id, keyImage.id) : undefined;
+      const object = stored && (await deps.store.get(stored.object_key));
+      if (object) keyImages[keyImage.id] = new Uint8Array(await new Response(object.body).arrayBuffer());
+    }
+    const pdf = await renderReportPdf(doc, context, { keyImages });
+    return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/pdf', 'Content-Disposition': `attachment; filename="${name}.pdf"` });
+  };
+
+  return new Hono<AppEnv>()
+    .get('/consults/:id/report', async (c) => {
+      const principal = requireUser(c);
+      const { consult, row, doc } = await readable(principal, c.req.param('id'));
+      return c.json(await reportView(c, principal, consult, row, doc));
+    })
+    .post('/consults/:id/report', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      requireReader(principal, consult);
+      const input = await readJson(c, createSchema);
+      const studyUids = (await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds: await repos.consults.studyIds(consult.id) })).map((s) => s.study_uid);
+      const studyInstanceUid = input.studyInstanceUid ?? studyUids[0];
+      if (!studyInstanceUid || !studyUids.includes(studyInstanceUid)) throw new AppError('InvalidRequest', 'invalid or missing: studyInstanceUid');
+      const template = getTemplate(input.templateId, input.templateVersion ?? 1);
+      const doc = createReport({ id: randomUUID(), templateId: template.id, templateVersion: template.version, language: input.language, studyInstanceUid, now: deps.now() });
+      const created = await repos.reports.create({ id: doc.id, consultId: consult.id, createdBy: principal.user.id, status: doc.status, version: doc.version, document: doc, event: 'create', savedBy: principal.user.id });
+      if (!created) throw new AppError('Conflict', 'the consult already has a report');
+      const { row } = await loadReport(consult);
+      return c.json(await reportView(c, principal, consult, row, doc), 201);
+    })
+    .put('/consults/:id/report', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      requireReader(principal, consult);
+      const { version, changes } = await readJson(c, saveSchema);
+      const { row, doc } = await loadReport(consult);
+      if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; reload and merge your changes`);
+      const next = updateReport(doc, changes as Parameters<typeof updateReport>[1], deps.now());
+      await write(row.id, doc.version, next, 'save', principal);
+      return c.json({ version: next.version, updatedAt: next.updatedAt });
+    })
+    .post('/consults/:id/report/sign', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      requireReader(principal, consult);
+      const { version, kind } = await readJson(c, signSchema);
+      const { row, doc } = await loadReport(consult);
+      if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; review it before signing`);
+      const signed = await signReport(doc, signerOf(principal), deps.now(), sha256, kind);
+      await write(row.id, doc.version, signed, `sign-${kind}`, principal);
+      const srStored = await afterSigning(c, consult, row.id, signed, principal, kind);
+      return c.json({ report: signed, srStored });
+    })
+    .post('/consults/:id/report/addenda', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      requireReader(principal, consult);
+      const { version, text } = await readJson(c, addendumSchema);
+      const { row, doc } = await loadReport(consult);
+      if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; reload it`);
+      const amended = await addAddendum(doc, { id: randomUUID(), text }, signerOf(principal), deps.now(), sha256);
+      await write(row.id, doc.version, amended, 'addendum', principal);
+      const srStored = await afterSigning(c, consult, row.id, amended, principal, 'amended');
+      return c.json({ report: amended, srStored });
+    })
+    .post('/consults/:id/report/sr', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      requireReader(principal, consult);
+      const { row, doc } = await loadReport(consult);
+      return c.json({ srSopInstanceUid: await storeSr(consult, row.id, doc, principal) });
+    })
+    .post('/consults/:id/readers', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      requireReader(principal, consult);
+      const { userId, kind } = await readJson(c, inviteSchema);
+      const reader = await repos.users.getInTenant(consult.reading_tenant_id, userId);
+      if (!reader || reader.role !== 'specialist' || reader.disabled_at) throw notFound('specialist');
+      await repos.reports.inviteReader({ consultId: consult.id, userId, kind, invitedBy: principal.user.id });
+      return c.json({ readers: (await repos.reports.readers(consult.id)).map((r) => ({ userId: r.user_id, displayName: r.display_name, kind: r.kind })) }, 201);
+    })
+    .post('/consults/:id/report/opinions', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      const invitation = (await repos.reports.readers(consult.id)).find((r) => r.user_id === principal.user.id);
+      if (!invitation) throw new AppError('Forbidden', 'only invited second readers record an opinion');
+      const input = await readJson(c, opinionSchema);
+      const { row, doc } = await loadReport(consult);
+      const next = recordSecondOpinion(doc, { id: randomUUID(), kind: invitation.kind, reader: signerOf(principal), verdict: input.verdict, ...(input.comment !== undefined && { comment: input.comment }) }, deps.now());
+      await write(row.id, doc.version, next, 'opinion', principal);
+      return c.json({ report: next });
+    })
+    .get('/consults/:id/report/history', async (c) => {
+      const principal = requireUser(c);
+      const { row, audience } = await readable(principal, c.req.param('id'));
+      const versions = await repos.reports.history(row.id);
+      return c.json({
+        versions: versions
+          .filter((v) => audience === 'reader' || (v.document as ReportDocument).status !== 'draft')
+          .map((v) => ({ version: v.version, event: v.event, status: (v.document as ReportDocument).status, savedAt: v.saved_at.toISOString(), savedBy: v.saved_by_name })),
+      });
+    })
+    .get('/consults/:id/report/versions/:version', async (c) => {
+      const principal = requireUser(c);
+      const { row, audience } = await readable(principal, c.req.param('id'));
+      const version = (await repos.reports.history(row.id)).find((v) => String(v.version) === c.req.param('version'));
+      if (!version || (audience === 'sender' && (version.document as ReportDocument).status === 'draft')) throw notFound('report version');
+      return c.json({ report: version.document });
+    })
+    .get('/consults/:id/report/pdf', render('pdf'))
+    .get('/consults/:id/report/fhir', render('fhir'))
+    .get('/consults/:id/report/sr', render('sr'))
+    .post('/consults/:id/key-images', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      requireReader(principal, consult);
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      if (bytes.length > MAX_KEY_IMAGE_BYTES) throw new AppError('PayloadTooLarge', 'key images are limited to 5 MB');
+      if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b)) throw new AppError('UnsupportedMediaType', 'key images are PNG');
+      const id = randomUUID();
+      const objectKey = `key-images/${id}`;
+      await deps.store.put(objectKey, bytes, { contentType: 'image/png' });
+      await repos.reports.addKeyImage({ id, consultId: consult.id, objectKey, sizeBytes: bytes.length, createdBy: principal.user.id });
+      return c.json({ id }, 201);
+    })
+    .get('/consults/:id/key-images/:imageId', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      const imageId = c.req.param('imageId');
+      const image = isUuid(imageId) ? await repos.reports.keyImage(consult.id, imageId) : undefined;
+      const object = image && (await deps.store.get(image.object_key));
+      if (!object) throw notFound('key image');
+      return new Response(object.body, { headers: { 'Content-Type': 'image/png', 'Cache-Control': 'private, max-age=86400' } });
+    })
+    .post('/consults/:id/acknowledge', async (c) => {
+      const principal = requireUser(c);
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      if (audienceOf(principal, consult) !== 'sender' || principal.user.role === 'admin') throw new AppError('Forbidden', 'the sending hospital acknowledges its reports');
+      const { doc } = await loadReport(consult);
+      if (doc.status !== 'final' && doc.status !== 'amended') throw new AppError('Conflict', 'only a signed report is acknowledged');
+      await repos.consults.mark(consult.id, 'acknowledged', deps.now(), principal.user.id);
+      return c.json({ acknowledgedAt: deps.now().toISOString() });
+    });
+}
