@@ -96,7 +96,23 @@ export interface ConsultSummary {
   dueAt: string;
   overdue: boolean;
   studies: StudySummary[];
+  /** The specialist working on it (reading centre worklist), or null. */
+  claimedBy?: { id: string; displayName: string } | null;
+  waitingMinutes?: number;
+  /** Union over the consult's studies. */
+  modalities?: string[];
+  bodyParts?: string[];
   attachments?: { id: string; label: string; mediaType: string; sizeBytes: number }[];
+  reportStatus?: 'draft' | 'preliminary' | 'final' | 'amended' | null;
+  /** When each step of the consult happened (ISO instants), for turnaround. */
+  turnaround?: {
+    uploadedAt: string | null;
+    createdAt: string;
+    claimedAt: string | null;
+    preliminaryAt: string | null;
+    signedAt: string | null;
+    acknowledgedAt: string | null;
+  };
 }
 
 export interface InstanceSummary {

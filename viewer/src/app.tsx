@@ -1,3 +1,4 @@
+import type { FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 import { api, setCsrfToken, type Me } from './api.js';
@@ -53,7 +54,26 @@ export function App() {
 function Page(props: { me: Me; path: string }) {
   const { me, path } = props;
   if (path === '/upload' && me.user.role === 'radiographer') return <UploadPage me={me} />;
+  const reading = matchPath('/consults/:id/read', path);
+  if (reading) return <ReadingRoute me={me} id={reading.id!} />;
   const consult = matchPath('/consults/:id', path);
   if (consult) return <ConsultPage me={me} id={consult.id!} />;
   return <LandingPage me={me} />;
+}
+
+type ReadingPageComponent = FunctionComponent<{ me: Me; consultId: string }>;
+
+/** The reading page and Cornerstone load on first use, so sign-in and the worklist stay light. */
+function ReadingRoute(props: { me: Me; id: string }) {
+  const { t } = useI18n();
+  const [Page, setPage] = useState<ReadingPageComponent | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('./pages/read.js').then(
+      (module) => setPage(() => module.ReadingPage),
+      () => setFailed(true),
+    );
+  }, []);
+  if (failed) return <p class="error" role="alert">{t('reading.loadError')}</p>;
+  return Page ? <Page key={props.id} me={props.me} consultId={props.id} /> : <p class="loading">{t('loading')}</p>;
 }

@@ -122,34 +122,67 @@ export function createDicomwebRepository(db: Kysely<Database>) {
   const seriesColumns = ['se.series_uid', 'se.modality', 'se.series_number', 'se.series_description', 'se.body_part'] as const;
 
   return {
+    /**
+     * Studies first (one page of them, matched and ordered on the study rows), then the counts
+     * of that page only: aggregating every visible instance before paging costs time in
+     * proportion to the archive, not to the answer.
+     */
     async searchStudies(scope: ImageScope, filters: QidoFilters, paging: Paging) {
-      return applyFilters(base(scope), filters)
+      let query = db
+        .selectFrom('study as s')
+        .innerJoin('patient as p', 'p.id', 's.patient_id')
+        .where((eb) => eb.exists(eb.selectFrom('instance as i').select('i.id').whereRef('i.study_id', '=', 's.id').where((e) => visibleInstance(e, scope))));
+      query = applyFilters(query, filters);
+      return query
         .select(studyColumns)
         .select((eb) => [
-          eb.fn.count<number>(sql`distinct i.series_id`).as('series_count'),
-          eb.fn.countAll<number>().as('instance_count'),
-          sql<string[]>`array_agg(distinct se.modality) filter (where se.modality is not null)`.as('modalities'),
+          eb
+            .selectFrom('instance as i')
+            .whereRef('i.study_id', '=', 's.id')
+            .where((e) => visibleInstance(e, scope))
+            .select(sql<number>`count(distinct i.series_id)`.as('n'))
+            .as('series_count'),
+          eb
+            .selectFrom('instance as i')
+            .whereRef('i.study_id', '=', 's.id')
+            .where((e) => visibleInstance(e, scope))
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .as('instance_count'),
+          sql<string[]>`(select array_agg(distinct se.modality) from series se where se.study_id = s.id and se.modality is not null)`.as('modalities'),
         ])
-        .groupBy(['s.id', 'p.id'])
         .orderBy('s.study_date', (ob) => ob.desc().nullsLast())
         .orderBy('s.created_at', 'desc')
         .orderBy('s.study_uid')
         .limit(paging.limit)
         .offset(paging.offset)
-        .execute();
+        .execute()
+        .then((rows) => rows.map((row) => ({ ...row, series_count: Number(row.series_count), instance_count: Number(row.instance_count) })));
     },
 
     async searchSeries(scope: ImageScope, filters: QidoFilters, paging: Paging) {
-      return applyFilters(base(scope), filters)
+      let query = db
+        .selectFrom('series as se')
+        .innerJoin('study as s', 's.id', 'se.study_id')
+        .innerJoin('patient as p', 'p.id', 's.patient_id')
+        .where((eb) => eb.exists(eb.selectFrom('instance as i').select('i.id').whereRef('i.series_id', '=', 'se.id').where((e) => visibleInstance(e, scope))));
+      query = applyFilters(query, filters);
+      return query
         .select([...studyColumns, ...seriesColumns])
-        .select((eb) => eb.fn.countAll<number>().as('instance_count'))
-        .groupBy(['s.id', 'p.id', 'se.id'])
+        .select((eb) =>
+          eb
+            .selectFrom('instance as i')
+            .whereRef('i.series_id', '=', 'se.id')
+            .where((e) => visibleInstance(e, scope))
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .as('instance_count'),
+        )
         .orderBy('s.study_uid')
         .orderBy('se.series_number')
         .orderBy('se.series_uid')
         .limit(paging.limit)
         .offset(paging.offset)
-        .execute();
+        .execute()
+        .then((rows) => rows.map((row) => ({ ...row, instance_count: Number(row.instance_count) })));
     },
 
     async searchInstances(scope: ImageScope, filters: QidoFilters, paging: Paging) {

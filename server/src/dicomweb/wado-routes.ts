@@ -33,13 +33,19 @@ const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 export function wadoRoutes(deps: WadoDeps) {
   const { repos, cache } = deps;
   const accessAudit = createAccessAudit(deps);
+  // A viewer asks for the frames of one instance many times a second: its visibility is
+  // looked up once per few seconds (a consult closed in between is seen within that time).
+  const visibleInstance = createTtlCache<Awaited<ReturnType<Repositories['dicomweb']['retrievable']>>>({ ttlMs: 5_000, maxEntries: 20_000, now: () => deps.now().getTime() });
 
   /** The visible instances a URL names; a UID out of scope answers exactly like an unknown one. */
   const resolve = async (c: Context<AppEnv>) => {
     const principal = requireUser(c);
     const target = { studyUid: c.req.param('study') ?? '', seriesUid: c.req.param('series'), sopUid: c.req.param('instance') };
     if (![target.studyUid, target.seriesUid, target.sopUid].every((uid) => uid === undefined || UID.test(uid))) throw notFound('study');
-    const rows = await repos.dicomweb.retrievable(imageScope(principal), target);
+    const scope = imageScope(principal);
+    const key = target.sopUid && `${scope.tenantId}|${scope.own}|${scope.reader}|${target.studyUid}|${target.seriesUid}|${target.sopUid}`;
+    const rows = (key && visibleInstance.get(key)) || (await repos.dicomweb.retrievable(scope, target));
+    if (key && rows.length) visibleInstance.set(key, rows);
     if (rows.length === 0) throw notFound(target.sopUid ? 'instance' : target.seriesUid ? 'series' : 'study');
     await accessAudit(c, principal.user.id, rows[0]!.study_pk);
     return rows;
@@ -161,6 +167,21 @@ export function wadoRoutes(deps: WadoDeps) {
     .get('/studies/:study/series/:series/thumbnail', rendered(true))
     .get('/studies/:study/thumbnail', rendered(true))
     .get(`${instance}/bulkdata/*`, bulkdata);
+}
+
+function createTtlCache<T>(options: { ttlMs: number; maxEntries: number; now: () => number }) {
+  const entries = new Map<string, { value: T; until: number }>();
+  return {
+    get(key: string): T | undefined {
+      const entry = entries.get(key);
+      if (!entry || entry.until <= options.now()) return undefined;
+      return entry.value;
+    },
+    set(key: string, value: T): void {
+      if (entries.size >= options.maxEntries) entries.delete(entries.keys().next().value!);
+      entries.set(key, { value, until: options.now() + options.ttlMs });
+    },
+  };
 }
 
 function windowOverride(value: string | undefined): { center: number; width: number } | undefined {

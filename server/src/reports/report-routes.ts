@@ -212,7 +212,12 @@ export function reportRoutes(deps: ReportDeps) {
   return new Hono<AppEnv>()
     .get('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
-      const { consult, row, doc } = await readable(principal, c.req.param('id'));
+      const consult = await visibleConsult(principal, c.req.param('id'));
+      if (principal.user.role === 'admin') throw new AppError('Forbidden', 'administrators do not read reports');
+      const row = await repos.reports.getByConsult(consult.id);
+      const doc = row?.document as ReportDocument | undefined;
+      // No report yet (or only a draft the sender may not see) is an answer, not an error.
+      if (!row || !doc || (audienceOf(principal, consult) === 'sender' && doc.status === 'draft')) return c.json({ report: null });
       return c.json(await reportView(c, principal, consult, row, doc));
     })
     .post('/consults/:id/report', async (c) => {

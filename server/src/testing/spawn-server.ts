@@ -36,14 +36,14 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
     const timer = setTimeout(() => reject(new Error('server did not start within 60 s')), 60_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}; see ${logPath}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      // The log is the JSON lines; the demo banner (which prints the demo password on purpose) is not.
-      if (!line.startsWith('{')) return;
-      log.write(line + '\n');
-      const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'listening' && entry.url) {
+      // The log is the JSON lines; the banner (which prints the demo password on purpose) is
+      // not logged, but it says where the server listens whatever the log level.
+      const banner = /^Yunzhen is running at (\S+)$/.exec(line);
+      if (banner) {
         clearTimeout(timer);
-        resolve(entry.url.replace(/\/$/, ''));
+        resolve(banner[1]!.replace(/\/$/, ''));
       }
+      if (line.startsWith('{')) log.write(line + '\n');
     });
   });
   return {

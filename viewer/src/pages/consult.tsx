@@ -4,6 +4,8 @@ import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
 import { Link } from '../components/link.js';
 import { StudyTable } from '../components/study-table.js';
 import { useI18n } from '../i18n.js';
+import { SenderReport } from '../report/report-view.js';
+import { Turnaround } from '../components/turnaround.js';
 
 export function ConsultPage(props: { me: Me; id: string }) {
   const { t } = useI18n();
@@ -39,6 +41,15 @@ export function ConsultPage(props: { me: Me; id: string }) {
           {new Date(consult.dueAt).toLocaleString()} {consult.overdue && <span class="badge danger">{t('consult.overdue')}</span>}
         </dd>
       </dl>
+      <p>
+        <Link href={`/consults/${consult.id}/read`} class="button" testId="open-viewer">
+          {t('consult.read')}
+        </Link>
+      </p>
+      {consult.turnaround && <Turnaround turnaround={consult.turnaround} />}
+      {consult.sendingHospital.id === props.me.tenant.id && (
+        <SenderReport consultId={consult.id} me={props.me} acknowledgedAt={consult.turnaround?.acknowledgedAt ?? null} />
+      )}
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />
       {consult.attachments && consult.attachments.length > 0 && (

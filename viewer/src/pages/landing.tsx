@@ -5,6 +5,7 @@ import { ConsultTable } from '../components/consult-table.js';
 import { Link } from '../components/link.js';
 import { StudyTable } from '../components/study-table.js';
 import { useI18n } from '../i18n.js';
+import { Worklist } from './worklist.js';
 
 /** The first page after login, one per role. */
 export function LandingPage(props: { me: Me }) {
@@ -37,7 +38,8 @@ export function LandingPage(props: { me: Me }) {
           )}
         </>
       )}
-      {(role === 'specialist' || role === 'referring_doctor') && <Consults me={props.me} />}
+      {role === 'specialist' && <Worklist me={props.me} />}
+      {role === 'referring_doctor' && <Consults me={props.me} />}
     </main>
   );
 }

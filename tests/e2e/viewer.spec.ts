@@ -1,0 +1,336 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { readSample, samplesDir } from '@yunzhen/server/testing';
+
+import { apiToken, rewriteInstances, seedConsult, type SeededConsult } from '../../viewer/testing/seed.js';
+import { expect, login, test } from './fixtures.js';
+import type { Locator, Page } from '@playwright/test';
+
+const baseUrl = () => process.env.YUNZHEN_URL!;
+/** The 16-slice MR as a new study each time (the samples are shared with other specs). */
+const mrSlices = () => rewriteInstances(Array.from({ length: 16 }, (_, i) => readSample(`studies/mr-16slice/MR${String(i + 1).padStart(2, '0')}.dcm`)), { freshUids: true });
+const ctSmall = async () => rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true });
+
+async function signIn(page: Page, email: string) {
+  await login(page, email);
+  await expect(page.getByTestId('who')).toBeVisible();
+}
+
+async function openReader(page: Page, consultId: string) {
+  await page.goto(`/consults/${consultId}/read`);
+  const viewport = page.getByTestId('viewport').first();
+  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
+  await expect(viewport.getByTestId('overlay-bottom-left')).toBeVisible();
+  return viewport;
+}
+
+/** Grey-level statistics of what the viewport's canvas shows (decoded from an element screenshot). */
+async function canvasStats(page: Page, viewport: Locator) {
+  const shot = (await viewport.locator('canvas').screenshot()).toString('base64');
+  return page.evaluate(async (png) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${png}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const { data } = context.getImageData(0, 0, image.width, image.height);
+    const levels = new Set<number>();
+    let nonBlack = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const grey = Math.round((data[i]! + data[i + 1]! + data[i + 2]!) / 3);
+      levels.add(grey);
+      if (grey > 8) nonBlack++;
+    }
+    return { distinct: levels.size, nonBlackFraction: nonBlack / (data.length / 4), hash: Array.from(data.filter((_, i) => i % 97 === 0)).join(',') };
+  }, shot);
+}
+
+/**
+ * Compares the viewport with the server's own rendering of the same instance and window
+ * (WADO-RS /rendered): both are reduced to the image's pixel grid and correlated.
+ */
+async function compareWithRendered(page: Page, viewport: Locator) {
+  const imageId = (await viewport.getAttribute('data-image-id'))!;
+  const [center, width] = (await viewport.getAttribute('data-voi'))!.split(',').map(Number);
+  const instanceUrl = new URL(imageId.replace(/^wadors:/, '').replace(/\/frames\/\d+$/, '')).pathname;
+  const shot = (await viewport.locator('canvas').screenshot()).toString('base64');
+  return page.evaluate(
+    async ({ png, reference }) => {
+      const load = async (src: string) => {
+        const image = new Image();
+        image.src = src;
+        await image.decode();
+        return image;
+      };
+      const ref = await load(URL.createObjectURL(await (await fetch(reference, { credentials: 'same-origin' })).blob()));
+      const shown = await load(`data:image/png;base64,${png}`);
+      // The viewport fits the image: a centred square for a square image.
+      const side = Math.min(shown.width, shown.height);
+      const grid = (source: CanvasImageSource, sx: number, sy: number, sw: number, sh: number) => {
+        const canvas = document.createElement('canvas');
+        canvas.width = ref.width;
+        canvas.height = ref.height;
+        const context = canvas.getContext('2d')!;
+        context.imageSmoothingQuality = 'high';
+        context.drawImage(source, sx, sy, sw, sh, 0, 0, ref.width, ref.height);
+        const { data } = context.getImageData(0, 0, ref.width, ref.height);
+        const grey: number[] = [];
+        for (let i = 0; i < data.length; i += 4) grey.push((data[i]! + data[i + 1]! + data[i + 2]!) / 3);
+        return grey;
+      };
+      const a = grid(shown, (shown.width - side) / 2, (shown.height - side) / 2, side, side);
+      const b = grid(ref, 0, 0, ref.width, ref.height);
+      const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+      const ma = mean(a);
+      const mb = mean(b);
+      let cov = 0;
+      let va = 0;
+      let vb = 0;
+      let diff = 0;
+      for (let i = 0; i < a.length; i++) {
+        cov += (a[i]! - ma) * (b[i]! - mb);
+        va += (a[i]! - ma) ** 2;
+        vb += (b[i]! - mb) ** 2;
+        diff += Math.abs(a[i]! - b[i]!);
+      }
+      return { correlation: cov / Math.sqrt(va * vb), meanAbsDiff: diff / a.length };
+    },
+    { png: shot, reference: `${instanceUrl}/rendered?window=${center},${width}` },
+  );
+}
+
+async function drawLength(page: Page, viewport: Locator, from: [number, number], to: [number, number]) {
+  await page.getByTestId('tool-Length').click();
+  const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
+  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * ((from[0] + to[0]) / 2), box.y + box.height * ((from[1] + to[1]) / 2), { steps: 4 });
+  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 4 });
+  await page.mouse.up();
+}
+
+test.describe.serial('reading CT_small: render, measure, persist, SR round trip', () => {
+  let consult: SeededConsult;
+  const question = `Pulmonary nodule? viewer-${Date.now()}`;
+
+  test.beforeAll(async () => {
+    consult = await seedConsult(baseUrl(), await ctSmall(), { clinicalQuestion: question, priority: 'stat' });
+  });
+
+  test('a specialist opens the consult from the worklist and sees the image the server renders', async ({ page }) => {
+    await signIn(page, 'specialist@scc.demo');
+    const row = page.getByTestId('consult-row').filter({ hasText: question });
+    await row.getByTestId('read-link').click();
+    await expect(page).toHaveURL(new RegExp(`/consults/${consult.id}/read$`));
+    const viewport = page.getByTestId('viewport').first();
+    await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
+    await expect(viewport).toHaveAttribute('data-voi', /,/);
+    const stats = await canvasStats(page, viewport);
+    expect(stats.distinct).toBeGreaterThan(50);
+    const match = await compareWithRendered(page, viewport);
+    expect(match.correlation).toBeGreaterThan(0.95);
+    expect(match.meanAbsDiff).toBeLessThan(20);
+    // Overlay: pseudonym and position, as text.
+    await expect(viewport.getByTestId('overlay-top-left')).toContainText('ANONYMOUS^YZ');
+    await expect(viewport.getByTestId('slice-position')).toHaveText('Image 1 / 1');
+    // Window presets change the window.
+    await page.getByTestId('preset-lung').click();
+    await expect(viewport).toHaveAttribute('data-voi', '-600,1500');
+    await page.keyboard.press('4');
+    await expect(viewport).toHaveAttribute('data-voi', '400,1800');
+  });
+
+  test('a length measurement shows millimetres from the pixel spacing and is still there after a reload', async ({ page }) => {
+    await signIn(page, 'specialist@scc.demo');
+    const viewport = await openReader(page, consult.id);
+    await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
+    const measurement = page.getByTestId('measurement');
+    await expect(measurement).toHaveCount(1);
+    const text = await measurement.getByTestId('measurement-value').innerText();
+    const mm = Number(/([\d.]+) mm/.exec(text)?.[1]);
+    // CT_small: 128 columns at 0.661468 mm; the line spans 40 % of a square viewport showing the whole image.
+    const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
+    const side = Math.min(box.width, box.height);
+    const expected = ((0.4 * box.width) / side) * 128 * 0.661468;
+    expect(mm).toBeGreaterThan(expected * 0.97);
+    expect(mm).toBeLessThan(expected * 1.03);
+    await expect(page.getByTestId('save-state')).toHaveAttribute('data-state', 'saved');
+    await page.reload();
+    await expect(page.getByTestId('measurement')).toHaveCount(1);
+    await expect(page.getByTestId('measurement-value')).toHaveText(text);
+    // Undo removes nothing that was not done here; delete and Ctrl+Z bring it back.
+    await page.getByTestId('measurement-delete').click();
+    await expect(page.getByTestId('measurement')).toHaveCount(0);
+    await page.keyboard.press('Control+z');
+    await expect(page.getByTestId('measurement')).toHaveCount(1);
+    await expect(page.getByTestId('save-state')).toHaveAttribute('data-state', 'saved');
+  });
+
+  test('an SR export is stored in the same study and restores the measurement in a fresh session', async ({ page, browser }) => {
+    await signIn(page, 'specialist@scc.demo');
+    await openReader(page, consult.id);
+    await expect(page.getByTestId('measurement')).toHaveCount(1);
+    const value = await page.getByTestId('measurement-value').innerText();
+    await page.getByTestId('export-sr').click();
+    await expect(page.getByTestId('sr-status')).toHaveAttribute('data-state', 'done', { timeout: 20_000 });
+    await expect(page.getByTestId('save-state')).toHaveAttribute('data-state', 'saved');
+    await page.goto('/');
+
+    // The SR is a new series of the same study, visible over QIDO-RS (OHIF#1679), with the study's pseudonym as a valid PN (OHIF#3648).
+    const token = await apiToken(baseUrl(), 'specialist@scc.demo');
+    const study = consult.studyInstanceUids[0]!;
+    const series = (await (await fetch(`${baseUrl()}dicomweb/studies/${study}/series?includefield=all`, { headers: { Authorization: `Bearer ${token}` } })).json()) as Record<string, { Value?: unknown[] }>[];
+    const sr = series.find((s) => s['00080060']?.Value?.[0] === 'SR');
+    expect(sr, 'an SR series in the study').toBeDefined();
+    const srSeries = sr!['0020000E']!.Value![0] as string;
+    const [srInstance] = (await (await fetch(`${baseUrl()}dicomweb/studies/${study}/series/${srSeries}/metadata`, { headers: { Authorization: `Bearer ${token}` } })).json()) as Record<string, { Value?: unknown[] }>[];
+    const name = (srInstance!['00100010']!.Value![0] as { Alphabetic: string }).Alphabetic;
+    expect(name).toMatch(/^ANONYMOUS\^YZ[A-Z0-9]+$/);
+    expect(srInstance!['0040A504']).toBeDefined();
+
+    // Another machine that has only the SR: the autosaved copy is emptied, then a fresh browser session opens the study.
+    const current = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { mine: { version: number } };
+    const cleared = await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ version: current.mine.version, data: null }),
+    });
+    expect(cleared.status).toBe(200);
+
+    const context = await browser.newContext();
+    const fresh = await context.newPage();
+    const problems: string[] = [];
+    fresh.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    await signIn(fresh, 'specialist@scc.demo');
+    await openReader(fresh, consult.id);
+    const restored = fresh.getByTestId('measurement');
+    await expect(restored).toHaveCount(1);
+    await expect(restored).toHaveAttribute('data-source', 'sr');
+    await expect(restored).toHaveAttribute('data-tool', 'Length');
+    await expect(restored.getByTestId('measurement-value')).toHaveText(value);
+    // Restored measurements are editable and saved as the reader's own.
+    await expect(restored.getByTestId('measurement-delete')).toBeVisible();
+    await expect(fresh.getByTestId('save-state')).toHaveAttribute('data-state', 'saved');
+    await context.close();
+    expect(problems).toEqual([]);
+  });
+});
+
+test('scrolling by wheel, keys and scrollbar changes the slice', async ({ page }) => {
+  const consult = await seedConsult(baseUrl(), await mrSlices(), { clinicalQuestion: `MR scroll ${Date.now()}` });
+  await signIn(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  const position = viewport.getByTestId('slice-position');
+  await expect(position).toHaveText('Image 9 / 16');
+  const before = await canvasStats(page, viewport);
+  await page.keyboard.press('ArrowDown');
+  await expect(position).toHaveText('Image 10 / 16');
+  await expect.poll(async () => (await canvasStats(page, viewport)).hash).not.toBe(before.hash);
+  await viewport.getByTestId('viewport-element').hover();
+  await page.mouse.wheel(0, 120);
+  await expect(position).toHaveText('Image 11 / 16');
+  await viewport.getByTestId('scrollbar').fill('0');
+  await expect(position).toHaveText('Image 1 / 16');
+  await page.keyboard.press('End');
+  await expect(position).toHaveText('Image 16 / 16');
+  // Layouts, tag browser and help.
+  await page.getByTestId('layout-2x2').click();
+  await expect(page.getByTestId('viewport')).toHaveCount(4);
+  await page.keyboard.press('Shift+Digit1');
+  await expect(page.getByTestId('viewport')).toHaveCount(1);
+  await page.keyboard.press('t');
+  await expect(page.getByTestId('tag-browser')).toContainText('PatientName');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('help-panel')).toContainText('Ctrl+Z');
+});
+
+test('every transfer syntax sample renders non-blank', async ({ page }) => {
+  const files = readdirSync(join(samplesDir, 'transfer-syntaxes')).sort();
+  // Several samples are one image in several syntaxes with the same UIDs: each becomes its own study here.
+  const instances = await Promise.all(
+    files.map(async (f) => {
+      const bytes = readSample(`transfer-syntaxes/${f}`);
+      return (await rewriteInstances([bytes], { freshUids: true }).catch(() => [bytes]))[0]!;
+    }),
+  );
+  const consult = await seedConsult(baseUrl(), instances, { clinicalQuestion: `Transfer syntaxes ${Date.now()}` });
+  await signIn(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  const thumbs = page.getByTestId('series-thumb');
+  // Every image sample is a display set (report_dfl is an SR and is listed as such).
+  await expect(thumbs).toHaveCount(files.length - 1, { timeout: 30_000 });
+  await expect(page.getByTestId('sr-series')).toHaveCount(1);
+  const count = await thumbs.count();
+  const blank: string[] = [];
+  for (let i = 0; i < count; i++) {
+    await thumbs.nth(i).click();
+    await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
+    await expect(viewport).toHaveAttribute('data-voi', /,/, { timeout: 20_000 });
+    await expect(viewport).toHaveAttribute('data-error', 'false');
+    const stats = await canvasStats(page, viewport);
+    if (stats.distinct < 3 || stats.nonBlackFraction < 0.01) blank.push(await thumbs.nth(i).innerText());
+  }
+  expect(blank).toEqual([]);
+});
+
+test('a hostile PatientName is shown as text everywhere the viewer shows text, and no script runs', async ({ page }) => {
+  const payload = '<img src=x onerror=alert(1)>';
+  const hostile = await rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: { 0x00100010: payload, 0x00100020: `XSS-${Date.now()}`, 0x0008103e: '<svg onload=alert(2)>' } });
+  const consult = await seedConsult(baseUrl(), hostile, { clinicalQuestion: `<script>alert(3)</script> xss-${Date.now()}` });
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+
+  // The sending hospital's referring doctor sees the real (hostile) name, as the vault returns it, in the list and the viewer.
+  const doctor = await apiToken(baseUrl(), 'doctor@xuhui.demo');
+  const { consult: view } = (await (await fetch(`${baseUrl()}api/consults/${consult.id}`, { headers: { Authorization: `Bearer ${doctor}` } })).json()) as { consult: { studies: { identity: { name: string } }[] } };
+  const realName = view.studies[0]!.identity.name;
+  expect(realName).toContain('<img src=x');
+  await signIn(page, 'doctor@xuhui.demo');
+  await expect(page.getByTestId('consult-list')).toContainText(realName);
+  const viewport = await openReader(page, consult.id);
+  await expect(viewport.getByTestId('overlay-top-left')).toContainText(realName);
+  await expect(page.getByTestId('reading-patient')).toHaveText(realName);
+  await expect(viewport.getByTestId('overlay-top-right')).toContainText('<svg onload=alert(2)>');
+  await expect(page.getByTestId('series-panel')).toContainText('<svg onload=alert(2)>');
+  await page.getByTestId('logout').click();
+
+  // The reading centre gets pseudonyms from the server; here the DICOM answers are made hostile on the way in.
+  await page.route('**/dicomweb/**', async (route) => {
+    const response = await route.fetch();
+    const type = response.headers()['content-type'] ?? '';
+    if (!type.includes('json')) return route.fulfill({ response });
+    const body = (await response.text()).replace(/"Alphabetic":"ANONYMOUS\^[A-Z0-9]+"/g, `"Alphabetic":${JSON.stringify(payload)}`);
+    return route.fulfill({ response, body });
+  });
+  await page.route('**/api/consults**', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace(/"pseudonymName":"ANONYMOUS\^[A-Z0-9]+"/g, `"pseudonymName":${JSON.stringify(payload)}`);
+    return route.fulfill({ response, body });
+  });
+  await signIn(page, 'specialist@scc.demo');
+  await expect(page.getByTestId('consult-list')).toContainText(payload);
+  await page.goto(`/consults/${consult.id}`);
+  await expect(page.getByTestId('consult-studies')).toContainText(payload);
+  const reader = await openReader(page, consult.id);
+  await expect(reader.getByTestId('overlay-top-left')).toContainText(payload);
+  await expect(page.getByTestId('reading-patient')).toHaveText(payload);
+  await page.getByTestId('open-tags').click();
+  await expect(page.getByTestId('tag-browser')).toContainText(payload);
+  await page.keyboard.press('Escape');
+  await drawLength(page, reader, [0.3, 0.3], [0.6, 0.3]);
+  await page.getByTestId('measurement-label-edit').click();
+  await page.getByTestId('text-dialog-input').fill(payload);
+  await page.getByTestId('text-dialog-ok').click();
+  await expect(page.getByTestId('measurement-label')).toHaveText(payload);
+
+  expect(dialogs).toEqual([]);
+  expect(await page.locator('img[src="x"], svg[onload], script:not([src])').count()).toBe(0);
+});

@@ -1,0 +1,63 @@
+import type { Language } from '../i18n.js';
+
+/** Labels of the report editor and report view (template field labels come from the templates). */
+const catalogue = {
+  title: { en: 'Report', 'zh-CN': '诊断报告' },
+  create: { en: 'Start report', 'zh-CN': '开始撰写报告' },
+  template: { en: 'Template', 'zh-CN': '模板' },
+  reportLanguage: { en: 'Report language', 'zh-CN': '报告语言' },
+  languageBoth: { en: 'Chinese and English', 'zh-CN': '中英文对照' },
+  saving: { en: 'Saving…', 'zh-CN': '保存中…' },
+  saved: { en: 'Saved', 'zh-CN': '已保存' },
+  conflict: { en: 'This report was changed elsewhere.', 'zh-CN': '报告已在别处被修改。' },
+  useTheirs: { en: 'Load their version', 'zh-CN': '载入最新版本' },
+  keepMine: { en: 'Apply my changes on top', 'zh-CN': '在最新版本上应用我的修改' },
+  findingsList: { en: 'Findings', 'zh-CN': '发现' },
+  addFinding: { en: 'Add finding', 'zh-CN': '添加发现' },
+  measurements: { en: 'Measurements', 'zh-CN': '测量' },
+  insert: { en: 'Insert', 'zh-CN': '插入' },
+  insertMeasurement: { en: 'Insert into findings', 'zh-CN': '插入到发现' },
+  keyImage: { en: 'Add key image (current view)', 'zh-CN': '添加关键图像（当前视图）' },
+  keyImages: { en: 'Key images', 'zh-CN': '关键图像' },
+  nodules: { en: 'Nodules', 'zh-CN': '结节' },
+  addNodule: { en: 'Add nodule from measurement', 'zh-CN': '由测量添加结节' },
+  type: { en: 'Type', 'zh-CN': '类型' },
+  lobe: { en: 'Lobe', 'zh-CN': '肺叶' },
+  measurement: { en: 'Measurement', 'zh-CN': '测量' },
+  remove: { en: 'Remove', 'zh-CN': '删除' },
+  assessment: { en: 'Assessment', 'zh-CN': '评估' },
+  signPreliminary: { en: 'Sign preliminary', 'zh-CN': '签发初步报告' },
+  signFinal: { en: 'Sign final', 'zh-CN': '签发正式报告' },
+  incomplete: { en: 'The report is not complete:', 'zh-CN': '报告尚不完整：' },
+  addendum: { en: 'Addendum', 'zh-CN': '补充说明' },
+  signAddendum: { en: 'Sign addendum', 'zh-CN': '签发补充说明' },
+  secondOpinion: { en: 'Second opinion', 'zh-CN': '第二意见' },
+  agree: { en: 'Agree', 'zh-CN': '同意' },
+  disagree: { en: 'Disagree', 'zh-CN': '不同意' },
+  partial: { en: 'Partly agree', 'zh-CN': '部分同意' },
+  comment: { en: 'Comment', 'zh-CN': '意见' },
+  record: { en: 'Record opinion', 'zh-CN': '提交意见' },
+  invite: { en: 'Invite a second reader', 'zh-CN': '邀请第二阅片人' },
+  tumourBoard: { en: 'Tumour board', 'zh-CN': '多学科会诊' },
+  signedBy: { en: 'Signed by', 'zh-CN': '签发人' },
+  contentHash: { en: 'Content hash', 'zh-CN': '内容哈希' },
+  downloads: { en: 'Downloads', 'zh-CN': '下载' },
+  acknowledge: { en: 'Acknowledge receipt', 'zh-CN': '确认已阅' },
+  acknowledged: { en: 'Acknowledged', 'zh-CN': '已确认' },
+  history: { en: 'Version history', 'zh-CN': '版本历史' },
+  noReport: { en: 'No signed report yet.', 'zh-CN': '尚无已签发的报告。' },
+  status_draft: { en: 'Draft', 'zh-CN': '草稿' },
+  status_preliminary: { en: 'Preliminary', 'zh-CN': '初步报告' },
+  status_final: { en: 'Final', 'zh-CN': '正式报告' },
+  status_amended: { en: 'Amended', 'zh-CN': '已补充' },
+  patient: { en: 'Patient', 'zh-CN': '患者' },
+  accession: { en: 'Accession', 'zh-CN': '检查号' },
+  studyDate: { en: 'Study date', 'zh-CN': '检查日期' },
+  opinions: { en: 'Second readers', 'zh-CN': '第二阅片意见' },
+} as const satisfies Record<string, Record<Language, string>>;
+
+export type ReportMessage = keyof typeof catalogue;
+
+export function reportText(language: Language, key: ReportMessage): string {
+  return catalogue[key][language];
+}

@@ -1,0 +1,18 @@
+/** The small part of dcmjs (no published types) the viewer uses: naturalized datasets and Part 10 writing. */
+declare module 'dcmjs' {
+  type Naturalized = Record<string, unknown>;
+  const dcmjs: {
+    data: {
+      DicomMetaDictionary: {
+        naturalizeDataset(json: Record<string, unknown>): Naturalized;
+        denaturalizeDataset(dataset: Naturalized): Record<string, unknown>;
+        uid(): string;
+        date(): string;
+        time(): string;
+      };
+      DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(options?: Record<string, unknown>): ArrayBuffer };
+      DicomMessage: { readFile(buffer: ArrayBuffer): { meta: Record<string, unknown>; dict: Record<string, unknown> } };
+    };
+  };
+  export default dcmjs;
+}

@@ -1,0 +1,370 @@
+/**
+ * The Cornerstone side of the reading page: one rendering engine, one tool group, up to four
+ * stack viewports, and the view operations the toolbar and shortcuts call. UI code talks to this
+ * class only; it knows nothing about Preact.
+ */
+import { Enums, eventTarget, getRenderingEngine, metaData, RenderingEngine, utilities as coreUtilities, type Types } from '@cornerstonejs/core';
+import { annotation as annotationApi, Enums as ToolEnums, ToolGroupManager, utilities as toolUtilities } from '@cornerstonejs/tools';
+
+import { initCornerstone, toolConfiguration } from './init.js';
+import type { DisplaySet } from './study-data.js';
+import { measurementTools, RENDERING_ENGINE_ID, TOOL_GROUP_ID, ToolName, viewportId, type PrimaryToolName } from './tool-names.js';
+
+const { MouseBindings } = ToolEnums;
+
+/** Window presets as width/centre in Hounsfield units (CT), by the name shown on the toolbar. */
+export const windowPresets = {
+  lung: { width: 1500, center: -600 },
+  mediastinum: { width: 350, center: 50 },
+  abdomen: { width: 400, center: 40 },
+  bone: { width: 1800, center: 400 },
+  brain: { width: 80, center: 40 },
+} as const;
+
+export type WindowPreset = keyof typeof windowPresets | 'auto';
+
+export interface ViewportState {
+  displaySetKey: string | undefined;
+  imageIndex: number;
+  imageCount: number;
+  imageId: string | undefined;
+  voi: { width: number; center: number } | undefined;
+  zoom: number;
+  rotation: number;
+  invert: boolean;
+  flipHorizontal: boolean;
+  flipVertical: boolean;
+  error: string | undefined;
+  loading: boolean;
+  playing: boolean;
+}
+
+const initialState = (): ViewportState => ({
+  displaySetKey: undefined,
+  imageIndex: 0,
+  imageCount: 0,
+  imageId: undefined,
+  voi: undefined,
+  zoom: 1,
+  rotation: 0,
+  invert: false,
+  flipHorizontal: false,
+  flipVertical: false,
+  error: undefined,
+  loading: false,
+  playing: false,
+});
+
+type Listener = () => void;
+
+export class ReadingSession {
+  readonly engine: RenderingEngine;
+  private readonly states = new Map<number, ViewportState>();
+  private readonly elements = new Map<number, HTMLDivElement>();
+  private readonly listeners = new Set<Listener>();
+  private readonly cleanups: (() => void)[] = [];
+  private readonly elementListeners = new Map<number, () => void>();
+  private primaryTool: PrimaryToolName = ToolName.WindowLevel;
+
+  constructor() {
+    initCornerstone();
+    getRenderingEngine(RENDERING_ENGINE_ID)?.destroy();
+    this.engine = new RenderingEngine(RENDERING_ENGINE_ID);
+    ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
+    const group = ToolGroupManager.createToolGroup(TOOL_GROUP_ID);
+    if (!group) throw new Error('could not create the tool group');
+    for (const name of Object.values(ToolName)) group.addTool(name, toolConfiguration(name));
+    group.setToolActive(ToolName.WindowLevel, { bindings: [{ mouseButton: MouseBindings.Primary }] });
+    group.setToolActive(ToolName.Pan, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
+    group.setToolActive(ToolName.Zoom, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+    group.setToolActive(ToolName.StackScroll, { bindings: [{ mouseButton: MouseBindings.Wheel }] });
+    // Passive: every measurement stays visible and its handles stay editable whatever tool is active.
+    for (const name of measurementTools) group.setToolPassive(name);
+
+    const onLoadError = (event: Event) => {
+      const detail = (event as CustomEvent<{ imageId?: string; error?: unknown }>).detail;
+      for (const [index, state] of this.states) {
+        if (detail?.imageId && state.imageId === detail.imageId) this.update(index, { error: describeError(detail.error), loading: false });
+      }
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_LOAD_ERROR, onLoadError);
+    eventTarget.addEventListener(Enums.Events.IMAGE_LOAD_FAILED, onLoadError);
+    this.cleanups.push(() => {
+      eventTarget.removeEventListener(Enums.Events.IMAGE_LOAD_ERROR, onLoadError);
+      eventTarget.removeEventListener(Enums.Events.IMAGE_LOAD_FAILED, onLoadError);
+    });
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  state(index: number): ViewportState {
+    return this.states.get(index) ?? initialState();
+  }
+
+  private update(index: number, patch: Partial<ViewportState>): void {
+    this.states.set(index, { ...this.state(index), ...patch });
+    this.emit();
+  }
+
+  viewport(index: number): Types.IStackViewport | undefined {
+    return this.engine.getViewport(viewportId(index)) as Types.IStackViewport | undefined;
+  }
+
+  element(index: number): HTMLDivElement | undefined {
+    return this.elements.get(index);
+  }
+
+  /** Turns a div into viewport `index` and wires its events into the state. */
+  enable(index: number, element: HTMLDivElement): void {
+    const id = viewportId(index);
+    this.elements.set(index, element);
+    this.engine.enableElement({ viewportId: id, type: Enums.ViewportType.STACK, element, defaultOptions: { background: [0, 0, 0] } });
+    ToolGroupManager.getToolGroup(TOOL_GROUP_ID)?.addViewport(id, RENDERING_ENGINE_ID);
+    const refresh = () => this.readState(index);
+    const onNewImage = () => {
+      this.update(index, { error: undefined, loading: false });
+      refresh();
+    };
+    element.addEventListener(Enums.Events.STACK_NEW_IMAGE, onNewImage);
+    element.addEventListener(Enums.Events.VOI_MODIFIED, refresh);
+    element.addEventListener(Enums.Events.CAMERA_MODIFIED, refresh);
+    this.states.set(index, this.state(index));
+    const removeListeners = () => {
+      element.removeEventListener(Enums.Events.STACK_NEW_IMAGE, onNewImage);
+      element.removeEventListener(Enums.Events.VOI_MODIFIED, refresh);
+      element.removeEventListener(Enums.Events.CAMERA_MODIFIED, refresh);
+    };
+    this.elementListeners.set(index, removeListeners);
+    this.cleanups.push(removeListeners);
+  }
+
+  disable(index: number): void {
+    this.elementListeners.get(index)?.();
+    this.elementListeners.delete(index);
+    this.stopCine(index);
+    const element = this.elements.get(index);
+    if (element) toolUtilities.stackPrefetch.disable(element);
+    ToolGroupManager.getToolGroup(TOOL_GROUP_ID)?.removeViewports(RENDERING_ENGINE_ID, viewportId(index));
+    this.engine.disableElement(viewportId(index));
+    this.elements.delete(index);
+    this.states.delete(index);
+    this.emit();
+  }
+
+  resize(): void {
+    this.engine.resize(true, true);
+  }
+
+  private readState(index: number): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    const props = vp.getProperties();
+    const range = props.voiRange;
+    const presentation = vp.getViewPresentation({ rotation: true, zoom: true, flipHorizontal: true, flipVertical: true } as never);
+    this.update(index, {
+      imageIndex: vp.getCurrentImageIdIndex(),
+      imageCount: vp.getImageIds().length,
+      imageId: vp.getCurrentImageId(),
+      voi: range ? { width: range.upper - range.lower, center: (range.upper + range.lower) / 2 } : undefined,
+      invert: Boolean(props.invert),
+      zoom: presentation.zoom ?? 1,
+      rotation: presentation.rotation ?? 0,
+      flipHorizontal: Boolean(presentation.flipHorizontal),
+      flipVertical: Boolean(presentation.flipVertical),
+    });
+  }
+
+  /** Shows a display set in viewport `index`, at `imageIndex` (the middle slice by default for CT/MR stacks). */
+  async show(index: number, displaySet: DisplaySet, imageIndex?: number): Promise<void> {
+    let vp = this.viewport(index);
+    const element = this.elements.get(index);
+    if (!vp || !element) return;
+    // Cornerstone 5.14 reuses the viewport's image data when a stack of another colour model
+    // (grey after RGB, or the reverse) comes in, and vtk then fails with "model.size is not a
+    // multiple of model.numberOfComponents": such a switch gets a fresh viewport.
+    const samples = (imageId: string | undefined) => (imageId ? ((metaData.get('imagePixelModule', imageId) as { samplesPerPixel?: number } | undefined)?.samplesPerPixel ?? 1) : undefined);
+    const shown = this.state(index).imageId;
+    if (shown && samples(shown) !== samples(displaySet.imageIds[0])) {
+      this.disable(index);
+      this.enable(index, element);
+      vp = this.viewport(index);
+      if (!vp) return;
+    }
+    this.stopCine(index);
+    const start = imageIndex ?? 0;
+    this.update(index, { displaySetKey: displaySet.key, imageIndex: start, imageCount: displaySet.imageIds.length, imageId: displaySet.imageIds[start], error: undefined, loading: true });
+    try {
+      await vp.setStack(displaySet.imageIds, start);
+      vp.render();
+      this.readState(index);
+      this.update(index, { loading: false });
+    } catch (error) {
+      this.update(index, { error: describeError(error), loading: false });
+    }
+    if (displaySet.imageIds.length > 1) toolUtilities.stackPrefetch.enable(element);
+  }
+
+  async scrollTo(index: number, imageIndex: number): Promise<void> {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    const count = vp.getImageIds().length;
+    if (!count) return;
+    const target = Math.max(0, Math.min(count - 1, imageIndex));
+    if (target === vp.getCurrentImageIdIndex()) return;
+    await vp.setImageIdIndex(target).catch((error: unknown) => this.update(index, { error: describeError(error) }));
+  }
+
+  scrollBy(index: number, delta: number): Promise<void> {
+    const vp = this.viewport(index);
+    return vp ? this.scrollTo(index, vp.getCurrentImageIdIndex() + delta) : Promise.resolve();
+  }
+
+  setPrimaryTool(name: PrimaryToolName): void {
+    const group = ToolGroupManager.getToolGroup(TOOL_GROUP_ID);
+    if (!group || name === this.primaryTool) return;
+    const previous = this.primaryTool;
+    if ((measurementTools as readonly string[]).includes(previous)) group.setToolPassive(previous);
+    else if (previous === ToolName.Pan) group.setToolActive(ToolName.Pan, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
+    else if (previous === ToolName.Zoom) group.setToolActive(ToolName.Zoom, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
+    else group.setToolPassive(previous);
+    const extra = name === ToolName.Pan ? [{ mouseButton: MouseBindings.Auxiliary }] : name === ToolName.Zoom ? [{ mouseButton: MouseBindings.Secondary }] : [];
+    group.setToolActive(name, { bindings: [{ mouseButton: MouseBindings.Primary }, ...extra] });
+    this.primaryTool = name;
+    this.emit();
+  }
+
+  get activeTool(): PrimaryToolName {
+    return this.primaryTool;
+  }
+
+  setWindow(index: number, preset: WindowPreset): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    if (preset === 'auto') {
+      const range = autoWindow(vp);
+      if (range) vp.setProperties({ voiRange: range });
+      else vp.resetProperties();
+    } else {
+      const { width, center } = windowPresets[preset];
+      vp.setProperties({ voiRange: { lower: center - width / 2, upper: center + width / 2 } });
+    }
+    vp.render();
+    this.readState(index);
+  }
+
+  invert(index: number): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    vp.setProperties({ invert: !vp.getProperties().invert });
+    vp.render();
+    this.readState(index);
+  }
+
+  rotate(index: number, degrees: number): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    const current = vp.getViewPresentation().rotation ?? 0;
+    vp.setViewPresentation({ rotation: (((current + degrees) % 360) + 360) % 360 });
+    vp.render();
+    this.readState(index);
+  }
+
+  flip(index: number, direction: 'horizontal' | 'vertical'): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    const camera = vp.getCamera();
+    if (direction === 'horizontal') vp.setCamera({ flipHorizontal: !camera.flipHorizontal });
+    else vp.setCamera({ flipVertical: !camera.flipVertical });
+    vp.render();
+    this.readState(index);
+  }
+
+  zoomBy(index: number, factor: number): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    vp.setZoom(vp.getZoom() * factor);
+    vp.render();
+    this.readState(index);
+  }
+
+  reset(index: number): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    vp.resetProperties();
+    vp.resetCamera();
+    vp.setViewPresentation({ rotation: 0 });
+    vp.render();
+    this.readState(index);
+  }
+
+  playCine(index: number, framesPerSecond: number): void {
+    const element = this.elements.get(index);
+    if (!element || this.state(index).imageCount < 2) return;
+    toolUtilities.cine.playClip(element, { framesPerSecond, loop: true });
+    this.update(index, { playing: true });
+  }
+
+  stopCine(index: number): void {
+    const element = this.elements.get(index);
+    if (element && this.state(index).playing) toolUtilities.cine.stopClip(element);
+    if (this.states.has(index) && this.state(index).playing) this.update(index, { playing: false });
+  }
+
+  render(): void {
+    this.engine.render();
+  }
+
+  /** Moves viewport `index` to the image an annotation is on and selects the annotation. */
+  async jumpTo(index: number, displaySet: DisplaySet, imageId: string, annotationUid: string): Promise<void> {
+    const position = displaySet.imageIds.indexOf(imageId);
+    if (position < 0) return;
+    if (this.state(index).displaySetKey !== displaySet.key) await this.show(index, displaySet, position);
+    else await this.scrollTo(index, position);
+    annotationApi.selection.setAnnotationSelected(annotationUid, true, false);
+    this.viewport(index)?.render();
+  }
+
+  destroy(): void {
+    for (const index of [...this.elements.keys()]) this.stopCine(index);
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
+    this.engine.destroy();
+    coreUtilities.HistoryMemo.DefaultHistoryMemo.size = 50;
+    this.listeners.clear();
+  }
+}
+
+/** MR auto window: the 1st to 99th percentile of the displayed image's stored values. */
+function autoWindow(vp: Types.IStackViewport): { lower: number; upper: number } | undefined {
+  const image = vp.getCornerstoneImage();
+  const pixels = image?.getPixelData?.() as ArrayLike<number> | undefined;
+  if (!pixels || !pixels.length || image.color) return undefined;
+  const step = Math.max(1, Math.floor(pixels.length / 65536));
+  const sample: number[] = [];
+  for (let i = 0; i < pixels.length; i += step) sample.push(pixels[i]!);
+  sample.sort((a, b) => a - b);
+  const slope = image.slope ?? 1;
+  const intercept = image.intercept ?? 0;
+  const scaled = Boolean(image.preScale?.scaled);
+  const at = (q: number) => {
+    const raw = sample[Math.min(sample.length - 1, Math.floor(q * sample.length))]!;
+    return scaled ? raw : raw * slope + intercept;
+  };
+  const lower = at(0.01);
+  const upper = at(0.99);
+  return upper > lower ? { lower, upper } : undefined;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  if (typeof error === 'string') return error;
+  const message = (error as { error?: { message?: string }; message?: string } | undefined)?.error?.message ?? (error as { message?: string } | undefined)?.message;
+  return message ?? 'decode failed';
+}

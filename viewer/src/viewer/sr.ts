@@ -1,0 +1,160 @@
+/**
+ * DICOM SR TID 1500 (Measurement Report, PS3.16) in and out, through Cornerstone's adapters:
+ * export writes a Comprehensive SR (or Comprehensive 3D SR) into the same study as a new series
+ * with STOW-RS (PS3.18 10.5); import turns a study's TID 1500 reports back into editable
+ * annotations.
+ */
+import { metaData, type Types as CoreTypes } from '@cornerstonejs/core';
+import { adaptersSR } from '@cornerstonejs/adapters';
+import type { Types as ToolTypes } from '@cornerstonejs/tools';
+import { implementationClassUid } from '@yunzhen/dicom';
+import dcmjs from 'dcmjs';
+
+import { getCsrfToken } from '../api.js';
+import { Tag, text, type DicomJson } from './dicom-json.js';
+import { dicomweb, imageIdByRef, type SrInstance } from './study-data.js';
+import { isMeasurementTool } from './tool-names.js';
+
+const { MeasurementReport } = adaptersSR.Cornerstone3D;
+
+type Annotation = ToolTypes.Annotation;
+
+export class SrStoreError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SrExportOptions {
+  studyInstanceUid: string;
+  /** The study's PatientName and PatientID exactly as QIDO-RS gives them (pseudonyms for a reading centre). */
+  patientName: string;
+  patientId: string;
+  /** The reader, recorded as Person Observer Name (TID 1002). */
+  observerName: string;
+  seriesNumber: number;
+}
+
+/** Person Name (PS3.5 6.2, VR PN) from free text: no component or group separators, 64 characters. */
+export function toPersonName(value: string): string {
+  return value.replace(/[\^=\\]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 64) || 'UNKNOWN';
+}
+
+/** Builds the SR as a DICOM Part 10 file (Explicit VR Little Endian). */
+export function buildMeasurementReport(annotations: Annotation[], options: SrExportOptions): { bytes: ArrayBuffer; sopInstanceUid: string; count: number } {
+  const toolState: Record<string, Record<string, { data: Annotation[] }>> = {};
+  let count = 0;
+  for (const annotation of annotations) {
+    const imageId = annotation.metadata?.referencedImageId;
+    const tool = annotation.metadata?.toolName;
+    if (!imageId || !isMeasurementTool(tool) || !MeasurementReport.measurementAdapterByToolType.has(tool)) continue;
+    const perImage = (toolState[imageId] ??= {});
+    (perImage[tool] ??= { data: [] }).data.push(annotation);
+    count++;
+  }
+  if (count === 0) throw new SrStoreError('Empty', 'there are no measurements to export');
+  const report = MeasurementReport.generateReport(toolState, metaData, {
+    PersonName: toPersonName(options.observerName),
+    SeriesDescription: 'Measurements (Yunzhen)',
+    SeriesNumber: String(options.seriesNumber),
+    Manufacturer: 'Yunzhen',
+    ManufacturerModelName: 'Yunzhen viewer',
+    SoftwareVersions: '1',
+    DeviceSerialNumber: 'web',
+  }) as { dataset: Record<string, unknown> };
+  const dataset = report.dataset;
+  // What dcmjs fills in for research use does not belong in a clinical report.
+  delete dataset.ImageComments;
+  delete dataset.ContentQualification;
+  delete dataset.CodingSchemeIdentificationSequence;
+  // PS3.5 PN, as plain strings: never an object or JSON text in the written file (OHIF#3648).
+  dataset.PatientName = options.patientName;
+  dataset.PatientID = options.patientId;
+  dataset.StudyInstanceUID = options.studyInstanceUid;
+  dataset.SpecificCharacterSet = 'ISO_IR 192';
+  dataset.InstanceNumber = 1;
+  dataset.InstitutionName = '';
+  const sopInstanceUid = String(dataset.SOPInstanceUID);
+  // File meta (PS3.10 7.1), keyed by tag as DicomDict expects.
+  const meta = {
+    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
+    '00020002': { vr: 'UI', Value: [dataset.SOPClassUID] },
+    '00020003': { vr: 'UI', Value: [sopInstanceUid] },
+    '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
+    '00020012': { vr: 'UI', Value: [implementationClassUid] },
+    '00020013': { vr: 'SH', Value: ['YUNZHEN_VIEWER'] },
+  };
+  const { _meta: _ignoredMeta, _vrMap: _ignoredVrMap, ...plain } = dataset;
+  const dict = new dcmjs.data.DicomDict(meta);
+  dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(plain);
+  return { bytes: dict.write(), sopInstanceUid, count };
+}
+
+/** Stores one instance into its study with STOW-RS; throws `SrStoreError` with the server's reason code. */
+export async function storeInstance(studyInstanceUid: string, bytes: ArrayBuffer): Promise<void> {
+  const boundary = `yunzhen-${crypto.randomUUID()}`;
+  const body = new Blob([`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, bytes, `\r\n--${boundary}--\r\n`]);
+  const headers: Record<string, string> = {
+    'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+    Accept: 'application/dicom+json',
+  };
+  const csrf = getCsrfToken();
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  const response = await fetch(dicomweb.store(studyInstanceUid), { method: 'POST', credentials: 'same-origin', headers, body });
+  const answer = (await response.json().catch(() => null)) as DicomJson | { error?: { code?: string; message?: string } } | null;
+  if (response.status === 200) return;
+  const failed = ((answer as DicomJson | null)?.['00081198']?.Value?.[0] ?? undefined) as DicomJson | undefined;
+  const reason = text(failed, '00091001') || (answer as { error?: { code?: string } } | null)?.error?.code || `HTTP ${response.status}`;
+  throw new SrStoreError(reason, `the measurement report was not stored (${reason})`);
+}
+
+/** Exports the annotations as a TID 1500 report stored in the study; returns its SOP Instance UID. */
+export async function exportMeasurementReport(annotations: Annotation[], options: SrExportOptions): Promise<{ sopInstanceUid: string; count: number }> {
+  const { bytes, sopInstanceUid, count } = buildMeasurementReport(annotations, options);
+  await storeInstance(options.studyInstanceUid, bytes);
+  return { sopInstanceUid, count };
+}
+
+/**
+ * Reads a TID 1500 report (its WADO-RS metadata, which holds the whole content tree) into
+ * Cornerstone annotations on this consult's images. Measurements on images not here are skipped.
+ */
+export function readMeasurementReport(sr: SrInstance): Annotation[] {
+  const naturalized = dcmjs.data.DicomMetaDictionary.naturalizeDataset(sr.json as Record<string, unknown>);
+  const sopToImageId: Record<string, string> = {};
+  for (const [key, imageId] of imageIdByRef) sopToImageId[key] = imageId;
+  const state = MeasurementReport.generateToolState(naturalized, sopToImageId, metaData, undefined) as Record<string, { annotation?: Annotation }[]>;
+  const annotations: Annotation[] = [];
+  for (const [toolName, measurements] of Object.entries(state)) {
+    if (!isMeasurementTool(toolName)) continue;
+    for (const measurement of measurements) {
+      const annotation = measurement.annotation;
+      const imageId = annotation?.metadata?.referencedImageId;
+      if (!annotation?.metadata || !imageId) continue;
+      const metadata = annotation.metadata;
+      metadata.toolName = toolName;
+      const plane = metaData.get('imagePlaneModule', imageId) as { rowCosines?: number[]; columnCosines?: number[]; frameOfReferenceUID?: string } | undefined;
+      if (plane?.rowCosines && plane.columnCosines) {
+        const [r0, r1, r2] = plane.rowCosines as [number, number, number];
+        const [c0, c1, c2] = plane.columnCosines as [number, number, number];
+        metadata.viewPlaneNormal = [r1 * c2 - r2 * c1, r2 * c0 - r0 * c2, r0 * c1 - r1 * c0] as CoreTypes.Point3;
+        metadata.viewUp = [-c0, -c1, -c2] as CoreTypes.Point3;
+      }
+      metadata.FrameOfReferenceUID ??= plane?.frameOfReferenceUID ?? '';
+      annotation.isLocked = false;
+      annotation.isVisible = true;
+      annotation.invalidated = true;
+      annotations.push(annotation);
+    }
+  }
+  return annotations;
+}
+
+/** Whether an SR in the study was written by someone for this study (any TID 1500 qualifies). */
+export function describeSr(sr: SrInstance): string {
+  return `${text(sr.json, Tag.SeriesDescription) || 'SR'} ${text(sr.json, Tag.ContentDate)}`.trim();
+}
+

@@ -1,0 +1,165 @@
+import { useEffect, useRef } from 'preact/hooks';
+
+import type { ConsultSummary } from '../api.js';
+import { useI18n } from '../i18n.js';
+import { number, numbers, Tag, text, type DicomJson } from './dicom-json.js';
+import type { ReadingSession } from './reading-session.js';
+import { imageIndex, type DisplaySet } from './study-data.js';
+
+/**
+ * One viewport: the Cornerstone element (which Preact never renders into), the corner overlay
+ * of anonymized study data and slice position (text only), a scrollbar, and a message when
+ * the image cannot be shown.
+ */
+export function ViewportPane(props: {
+  session: ReadingSession;
+  index: number;
+  active: boolean;
+  displaySet: DisplaySet | undefined;
+  consult: ConsultSummary | null;
+  onActivate: () => void;
+  onDropSeries: (key: string) => void;
+}) {
+  const { t } = useI18n();
+  const { session, index, displaySet } = props;
+  const elementRef = useRef<HTMLDivElement>(null);
+  const state = session.state(index);
+
+  useEffect(() => {
+    const element = elementRef.current!;
+    session.enable(index, element);
+    const observer = new ResizeObserver(() => session.resize());
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      session.disable(index);
+    };
+  }, [session, index]);
+
+  useEffect(() => {
+    if (displaySet && state.displaySetKey !== displaySet.key) {
+      const middle = displaySet.multiFrame || displaySet.imageIds.length < 3 ? 0 : Math.floor(displaySet.imageIds.length / 2);
+      void session.show(index, displaySet, middle);
+    }
+  }, [displaySet?.key, session, index]);
+
+  const json = state.imageId ? imageIndex.get(state.imageId)?.json : undefined;
+  const study = props.consult?.studies.find((s) => s.studyInstanceUid === displaySet?.studyInstanceUid);
+  // The sending hospital sees the real identity (from the API); everyone else the pseudonym in the DICOM.
+  const patientName = study?.identity?.name || text(json, Tag.PatientName);
+  const patientId = study?.identity?.id || text(json, Tag.PatientID);
+
+  return (
+    <div
+      class={`viewport-pane ${props.active ? 'active' : ''}`}
+      data-testid="viewport"
+      data-index={index}
+      data-image-index={state.imageIndex}
+      data-image-count={state.imageCount}
+      data-loading={state.loading ? 'true' : 'false'}
+      data-image-id={state.imageId ?? ''}
+      data-voi={state.voi ? `${state.voi.center},${state.voi.width}` : ''}
+      data-error={state.error ? 'true' : 'false'}
+      onMouseDown={props.onActivate}
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        const key = e.dataTransfer?.getData('text/x-yunzhen-series');
+        if (key) props.onDropSeries(key);
+      }}
+    >
+      <div class="viewport-element" ref={elementRef} data-testid="viewport-element" onContextMenu={(e) => e.preventDefault()} />
+      {json && !state.error && (
+        <>
+          <div class="overlay top-left" data-testid="overlay-top-left">
+            <div>
+              <bdi>{patientName}</bdi>
+            </div>
+            <div>
+              <bdi>{patientId}</bdi> {text(json, Tag.PatientSex)} {text(json, Tag.PatientAge)}
+            </div>
+            <div>
+              <bdi>{text(json, Tag.StudyDescription)}</bdi>
+            </div>
+            <div>{formatDate(text(json, Tag.StudyDate))}</div>
+          </div>
+          <div class="overlay top-right" data-testid="overlay-top-right">
+            <div>
+              {text(json, Tag.Modality)} {displaySet?.bodyPart ?? ''}
+            </div>
+            <div>
+              {t('overlay.series')} {text(json, Tag.SeriesNumber)} <bdi>{text(json, Tag.SeriesDescription)}</bdi>
+            </div>
+            <div>
+              {t('overlay.instance')} {text(json, Tag.InstanceNumber)}
+            </div>
+          </div>
+          <div class="overlay bottom-left" data-testid="overlay-bottom-left">
+            <div data-testid="slice-position">
+              {t('overlay.image')} {state.imageIndex + 1} / {state.imageCount}
+            </div>
+            <div>{slicePosition(json)}</div>
+            {number(json, Tag.SliceThickness) !== undefined && (
+              <div>
+                {t('overlay.thickness')} {number(json, Tag.SliceThickness)!.toFixed(2)} mm
+              </div>
+            )}
+          </div>
+          <div class="overlay bottom-right" data-testid="overlay-bottom-right">
+            {state.voi && (
+              <div data-testid="overlay-voi">
+                W {Math.round(state.voi.width)} L {Math.round(state.voi.center)}
+              </div>
+            )}
+            <div>
+              {t('overlay.zoom')} {Math.round(state.zoom * 100)}%{state.rotation ? ` ↻${state.rotation}°` : ''}
+              {state.flipHorizontal ? ' ⇋' : ''}
+              {state.flipVertical ? ' ⇵' : ''}
+              {state.invert ? ` ${t('view.invert')}` : ''}
+            </div>
+            {!hasSpacing(json) && <div class="warning">{t('overlay.noSpacing')}</div>}
+          </div>
+        </>
+      )}
+      {state.imageCount > 1 && (
+        <input
+          class="scrollbar"
+          type="range"
+          min={0}
+          max={state.imageCount - 1}
+          value={state.imageIndex}
+          aria-label={t('overlay.image')}
+          data-testid="scrollbar"
+          onInput={(e) => void session.scrollTo(index, Number((e.target as HTMLInputElement).value))}
+        />
+      )}
+      {state.error && (
+        <div class="viewport-error" role="alert" data-testid="viewport-error">
+          <strong>{t('viewport.cannotDecode')}</strong>
+          <span>{transferSyntaxOf(json)}</span>
+          <span class="muted">{state.error}</span>
+        </div>
+      )}
+      {!displaySet && <div class="viewport-empty">{t('viewport.empty')}</div>}
+    </div>
+  );
+}
+
+function formatDate(da: string): string {
+  return /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}` : da;
+}
+
+function slicePosition(json: DicomJson): string {
+  const location = number(json, Tag.SliceLocation);
+  if (location !== undefined) return `Loc ${location.toFixed(2)} mm`;
+  const position = numbers(json, Tag.ImagePositionPatient);
+  if (position.length === 3) return `Pos ${position.map((p) => p.toFixed(1)).join(', ')}`;
+  return '';
+}
+
+function hasSpacing(json: DicomJson): boolean {
+  return numbers(json, Tag.PixelSpacing).length === 2 || numbers(json, Tag.ImagerPixelSpacing).length === 2;
+}
+
+function transferSyntaxOf(json: DicomJson | undefined): string {
+  return text(json, Tag.TransferSyntaxUID);
+}

@@ -1,0 +1,146 @@
+/**
+ * Node-side helpers for the viewer's browser tests and `pnpm bench:viewer`: they put studies on
+ * a running Yunzhen server the way a sending hospital does (STOW-RS with an API token) and open
+ * a consult to the reading centre, so a specialist finds it on the worklist.
+ */
+export const DEMO_PASSWORD = 'yunzhen-demo';
+
+/** An API token for a demo account (PS3.18 says nothing about login; this is Yunzhen's `/api/auth/token`). */
+export async function apiToken(baseUrl: string, email: string): Promise<string> {
+  const response = await fetch(new URL('/api/auth/token', baseUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
+  });
+  if (!response.ok) throw new Error(`token for ${email}: HTTP ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+async function call<T>(baseUrl: string, token: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const response = await fetch(new URL(path, baseUrl), {
+    method: init.method ?? 'GET',
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/**
+ * Stores instances with STOW-RS (PS3.18 10.5), `batch` per request, and returns the
+ * (pseudonymized) StudyInstanceUIDs they were stored under.
+ */
+export async function stowInstances(baseUrl: string, token: string, instances: Uint8Array[], batch = 50): Promise<string[]> {
+  const studies = new Set<string>();
+  for (let start = 0; start < instances.length; start += batch) {
+    const boundary = `seed-${Math.random().toString(36).slice(2)}`;
+    const chunks: Uint8Array[] = [];
+    for (const instance of instances.slice(start, start + batch)) {
+      chunks.push(new TextEncoder().encode(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), instance, new TextEncoder().encode('\r\n'));
+    }
+    chunks.push(new TextEncoder().encode(`--${boundary}--\r\n`));
+    const response = await fetch(new URL('/dicomweb/studies', baseUrl), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`, Accept: 'application/dicom+json' },
+      body: new Blob(chunks as Uint8Array<ArrayBuffer>[]),
+    });
+    const body = (await response.json()) as Record<string, { Value?: Record<string, { Value?: string[] }>[] }>;
+    if (response.status !== 200) throw new Error(`STOW-RS answered ${response.status}: ${JSON.stringify(body['00081198'])}`);
+    for (const item of body['00081199']?.Value ?? []) {
+      const url = item['00081190']?.Value?.[0] ?? '';
+      const study = /\/studies\/([0-9.]+)\//.exec(url)?.[1];
+      if (study) studies.add(study);
+    }
+  }
+  return [...studies];
+}
+
+export interface SeededConsult {
+  id: string;
+  studyInstanceUids: string[];
+}
+
+/**
+ * Opens a consult to the sender's first reading centre for the given (already stored) studies,
+ * as the radiographer whose token this is.
+ */
+export async function createConsult(
+  baseUrl: string,
+  token: string,
+  studyInstanceUids: string[],
+  options: { clinicalQuestion: string; priority?: 'routine' | 'urgent' | 'stat' },
+): Promise<SeededConsult> {
+  const me = await call<{ readingCentres: { id: string }[] }>(baseUrl, token, '/api/me');
+  const centre = me.readingCentres[0];
+  if (!centre) throw new Error('the sender has no reading centre');
+  const { studies } = await call<{ studies: { id: string; studyInstanceUid: string }[] }>(baseUrl, token, '/api/studies');
+  const ids = studyInstanceUids.map((uid) => {
+    const study = studies.find((s) => s.studyInstanceUid === uid);
+    if (!study) throw new Error(`study ${uid} is not visible to the sender`);
+    return study.id;
+  });
+  // Images held for pixel review (burned-in text suspected) are released, as the radiographer would after looking.
+  for (const id of ids) {
+    const { instances } = await call<{ instances: { id: string; pixelReview: string }[] }>(baseUrl, token, `/api/studies/${id}`);
+    const held = instances.filter((i) => i.pixelReview === 'pending').map((i) => i.id);
+    if (held.length) await call(baseUrl, token, `/api/studies/${id}/pixel-review`, { method: 'POST', body: { release: held, remove: [] } });
+  }
+  const { consult } = await call<{ consult: { id: string } }>(baseUrl, token, '/api/consults', {
+    method: 'POST',
+    body: { readingCentreId: centre.id, studyIds: ids, clinicalQuestion: options.clinicalQuestion, priority: options.priority ?? 'routine' },
+  });
+  return { id: consult.id, studyInstanceUids };
+}
+
+/** Stores the instances as the radiographer and opens one consult for all the studies they form. */
+export async function seedConsult(
+  baseUrl: string,
+  instances: Uint8Array[],
+  options: { clinicalQuestion: string; priority?: 'routine' | 'urgent' | 'stat'; sender?: string },
+): Promise<SeededConsult> {
+  const token = await apiToken(baseUrl, options.sender ?? 'rad@xuhui.demo');
+  const studies = await stowInstances(baseUrl, token, instances);
+  return createConsult(baseUrl, token, studies, options);
+}
+
+const UID_TAGS = new Set([0x0020000d, 0x0020000e, 0x00080018, 0x00200052]);
+
+function randomUid(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `2.25.${BigInt(`0x${Buffer.from(bytes).toString('hex')}`).toString()}`;
+}
+
+/**
+ * Copies of instances with some top-level attributes replaced or added (e.g. a hostile
+ * PatientName for the XSS test), written with @yunzhen/dicom. With `freshUids`, Study, Series,
+ * SOP Instance and Frame of Reference UIDs are replaced consistently across the set, so the same
+ * sample can be sent again as a new study.
+ */
+export async function rewriteInstances(instances: Uint8Array[], options: { replace?: Record<number, string>; freshUids?: boolean } = {}): Promise<Uint8Array[]> {
+  const { lookupTag, parseDicom, writeDicom } = await import('@yunzhen/dicom');
+  type Dataset = ReturnType<typeof parseDicom>['dataset'];
+  type Written = Parameters<typeof writeDicom>[0]['dataset'];
+  const replace = options.replace ?? {};
+  const uids = new Map<string, string>();
+  const newUid = (old: string) => uids.get(old) ?? (uids.set(old, randomUid()), uids.get(old)!);
+  const ascii = (ds: Dataset, offset: number, length: number) => new TextDecoder().decode(ds.bytes.subarray(offset, offset + length)).replace(/[\0 ]+$/, '');
+  const copy = (ds: Dataset, top: boolean): Written => {
+    const out: Written[number][] = ds.elements.map((e) => {
+      if (top && e.tag in replace) return { tag: e.tag, vr: e.vr, value: replace[e.tag]! };
+      if (top && options.freshUids && UID_TAGS.has(e.tag)) return { tag: e.tag, vr: e.vr, value: newUid(ascii(ds, e.offset, e.length)) };
+      if (e.items) return { tag: e.tag, vr: e.vr, items: e.items.map((item) => copy(item, false)) };
+      if (e.fragments) return { tag: e.tag, vr: e.vr, fragments: e.fragments.map((f) => ds.bytes.subarray(f.offset, f.offset + f.length)) };
+      return { tag: e.tag, vr: e.vr, bytes: ds.bytes.subarray(e.offset, e.offset + e.length) };
+    });
+    if (top) {
+      for (const [tag, value] of Object.entries(replace)) {
+        if (!ds.elements.some((e) => e.tag === Number(tag))) out.push({ tag: Number(tag), vr: lookupTag(Number(tag))?.vr ?? 'LO', value });
+      }
+    }
+    return out;
+  };
+  return instances.map((bytes) => {
+    const file = parseDicom(bytes);
+    return writeDicom({ dataset: copy(file.dataset, true), transferSyntaxUid: file.transferSyntax.uid });
+  });
+}
