@@ -26,4 +26,6 @@ export async function login(page: Page, email: string, language: 'zh-CN' | 'en' 
   await page.locator('input[name="email"]').fill(email);
   await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
   await page.locator('button[type="submit"]').click();
+  // Signed in once the session cookie is set and the shell shows the account.
+  await page.getByTestId('logout').waitFor();
 }

@@ -48,7 +48,12 @@ export function ConsultPage(props: { me: Me; id: string }) {
       </p>
       {consult.turnaround && <Turnaround turnaround={consult.turnaround} />}
       {consult.sendingHospital.id === props.me.tenant.id && (
-        <SenderReport consultId={consult.id} me={props.me} acknowledgedAt={consult.turnaround?.acknowledgedAt ?? null} />
+        <SenderReport
+          consultId={consult.id}
+          me={props.me}
+          acknowledgedAt={consult.turnaround?.acknowledgedAt ?? null}
+          onAcknowledged={(acknowledgedAt) => setConsult({ ...consult, turnaround: consult.turnaround && { ...consult.turnaround, acknowledgedAt } })}
+        />
       )}
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />

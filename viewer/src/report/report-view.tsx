@@ -119,11 +119,11 @@ export function ReportDetails(props: { view: ReportView; consultId: string }) {
 }
 
 /** The sending hospital's view of a consult's report: the report, downloads, and the read receipt. */
-export function SenderReport(props: { consultId: string; me: Me; acknowledgedAt: string | null }) {
+export function SenderReport(props: { consultId: string; me: Me; acknowledgedAt: string | null; onAcknowledged: (at: string) => void }) {
   const { language } = useI18n();
   const t = (key: ReportMessage) => reportText(language, key);
   const [view, setView] = useState<ReportView | null | 'none'>(null);
-  const [acknowledgedAt, setAcknowledgedAt] = useState(props.acknowledgedAt);
+  const { acknowledgedAt } = props;
   useEffect(() => {
     void reportApi.get(props.consultId).then((loaded) => setView(loaded ?? 'none'));
   }, [props.consultId]);
@@ -156,7 +156,7 @@ export function SenderReport(props: { consultId: string; me: Me; acknowledgedAt:
               {t('acknowledged')} {new Date(acknowledgedAt).toLocaleString()}
             </span>
           ) : (
-            <button type="button" data-testid="acknowledge" onClick={async () => setAcknowledgedAt((await reportApi.acknowledge(props.consultId)).acknowledgedAt)}>
+            <button type="button" data-testid="acknowledge" onClick={async () => props.onAcknowledged((await reportApi.acknowledge(props.consultId)).acknowledgedAt)}>
               {t('acknowledge')}
             </button>
           )}
