@@ -78,7 +78,7 @@ function classify(error: unknown): AppError {
 }
 
 /** Error name, code and stack only: driver messages can quote SQL parameters. */
-function describeForLog(error: unknown): Record<string, unknown> {
+export function describeForLog(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { type: typeof error };
   const code = (error as { code?: unknown }).code;
   return { name: error.name, code, stack: error.stack?.split('\n').slice(1, 8).join('\n') };

@@ -9,6 +9,7 @@ import { createRepositories } from '@yunzhen/db';
 import { createApp, defaultSettings } from './app.js';
 import { openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
+import { describeForLog } from './errors.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
@@ -80,6 +81,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // A stray rejected promise is a bug to find, not a reason to drop every reader's session.
+  // Only the error's kind and where it came from are logged: messages can quote request data.
+  process.on('unhandledRejection', (error) => logger.error(describeForLog(error), 'unhandled rejection'));
+  process.on('uncaughtException', (error) => {
+    // After a synchronous throw nobody caught, the process state is unknown; exit and let the
+    // supervisor restart it rather than serve from a half-updated state.
+    logger.fatal(describeForLog(error), 'uncaught exception; exiting');
+    process.exit(1);
+  });
 }
 
 function printBanner(url: string, demo: boolean, seeded: boolean): void {

@@ -2,9 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { readSample } from '@yunzhen/server/testing';
+import { readSample, rewriteInstances } from '@yunzhen/server/testing';
 
-import { rewriteInstances } from '../../viewer/testing/seed.js';
 import { expect, login, test } from './fixtures.js';
 
 /**
@@ -21,7 +20,7 @@ test('a consult from upload to signed, re-identified, acknowledged report', asyn
   try {
     // A CT image with new UIDs, so the study is this test's own.
     mkdirSync(join(folder, 'CT'));
-    const study = await rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true });
+    const study = rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true });
     writeFileSync(join(folder, 'CT', 'IM1'), study[0]!);
 
     await login(page, 'rad@xuhui.demo');

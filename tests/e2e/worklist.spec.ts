@@ -1,6 +1,6 @@
-import { readSample } from '@yunzhen/server/testing';
+import { readSample, rewriteInstances } from '@yunzhen/server/testing';
 
-import { rewriteInstances, seedConsult, type SeededConsult } from '../../viewer/testing/seed.js';
+import { seedConsult, type SeededConsult } from '../../viewer/testing/seed.js';
 import { expect, login, test } from './fixtures.js';
 
 const baseUrl = () => process.env.YUNZHEN_URL!;
@@ -11,9 +11,9 @@ test.describe.serial('the specialist worklist', () => {
   let stat: SeededConsult;
 
   test.beforeAll(async () => {
-    const mr = await rewriteInstances(Array.from({ length: 4 }, (_, i) => readSample(`studies/mr-16slice/MR${String(i + 5).padStart(2, '0')}.dcm`)), { freshUids: true });
+    const mr = rewriteInstances(Array.from({ length: 4 }, (_, i) => readSample(`studies/mr-16slice/MR${String(i + 5).padStart(2, '0')}.dcm`)), { freshUids: true });
     routine = await seedConsult(baseUrl(), mr, { clinicalQuestion: `Headache, MR follow-up ${tag}`, priority: 'routine' });
-    stat = await seedConsult(baseUrl(), await rewriteInstances([readSample('modalities/PT_acrin_flt_breast_1.dcm')], { freshUids: true }), { clinicalQuestion: `Staging PET ${tag}`, priority: 'stat' });
+    stat = await seedConsult(baseUrl(), rewriteInstances([readSample('modalities/PT_acrin_flt_breast_1.dcm')], { freshUids: true }), { clinicalQuestion: `Staging PET ${tag}`, priority: 'stat' });
   });
 
   test('lists consults stat first with modality, question, hospital and waiting time; filters and search narrow it', async ({ page }) => {

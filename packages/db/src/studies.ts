@@ -174,10 +174,14 @@ async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord):
   // One statement for patient, study, series, instance and vault entries: on an embedded
   // database every round trip counts. "Do update" on a conflict (a no-op change) returns the
   // existing row and locks it, so concurrent uploads of one study serialize instead of racing.
+  // The patient's and study's sealed identity follow the latest upload, so a hospital that
+  // corrects a name or accession number sees the correction on the report; a UID's original
+  // never changes, so those entries are written once.
   const vault = r.vaultEntries.length
     ? sql`, v as (insert into vault_entry (tenant_id, kind, pseudonym, key_version, ciphertext) values ${sql.join(
         r.vaultEntries.map((e) => sql`(${r.tenantId}, ${e.kind}, ${e.pseudonym}, ${e.keyVersion}, ${e.ciphertext})`),
-      )} on conflict (tenant_id, kind, pseudonym) do nothing)`
+      )} on conflict (tenant_id, kind, pseudonym) do update set key_version = excluded.key_version, ciphertext = excluded.ciphertext
+         where vault_entry.kind <> 'uid')`
     : sql``;
   const { rows } = await sql<{ study_id: string; study_tenant: string; series_id: string; series_study: string; instance_id: string | null }>`
     with p as (

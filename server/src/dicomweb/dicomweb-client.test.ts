@@ -117,6 +117,7 @@ describe('DICOMweb read side with dicomweb-client (PostgreSQL + S3)', () => {
     const nm = stored.find((x) => x.path === 'modalities/NM-MONO2-16-13x-heart')!;
     const [metadata] = (await client.retrieveInstanceMetadata({ studyInstanceUID: nm.study, seriesInstanceUID: nm.series, sopInstanceUID: nm.sop })) as Dataset[];
     expect(value(metadata!, '00280008')).toBe(13);
+    expect(value(metadata!, '00020010')).toBe('1.2.840.10008.1.2.1'); // as stored: Explicit VR Little Endian
     expect(metadata!['7FE00010']!.BulkDataURI).toMatch(/\/bulkdata\/7FE00010$/);
     const study = (await client.retrieveStudyMetadata({ studyInstanceUID: nm.study })) as Dataset[];
     expect(study).toHaveLength(1);

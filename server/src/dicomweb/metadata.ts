@@ -25,7 +25,10 @@ const hex = (tag: number) => tag.toString(16).toUpperCase().padStart(8, '0');
  * waveforms…) as a BulkDataURI under `bulkDataBase`, path-addressed for nested values.
  */
 export function toDicomJson(file: DicomFile, bulkDataBase: string): DicomJsonDataset {
-  return datasetToJson(file.dataset, characterSetOf(file.dataset), bulkDataBase, '');
+  // The stored transfer syntax lives in the file meta, outside the data set; viewers read it
+  // from the metadata to choose a decoder and to ask for frames in a syntax they can decode.
+  const transferSyntax: DicomJsonDataset = { '00020010': { vr: 'UI', Value: [file.transferSyntax.uid] } };
+  return { ...transferSyntax, ...datasetToJson(file.dataset, characterSetOf(file.dataset), bulkDataBase, '') };
 }
 
 function datasetToJson(ds: DicomDataset, charset: CharacterSet, bulkBase: string, path: string): DicomJsonDataset {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { testDbKinds } from '@yunzhen/db/testing';
 
-import { readSample, stowBody } from '../testing/dicom-fixtures.js';
+import { readSample, rewriteInstances, stowBody } from '../testing/dicom-fixtures.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 
 describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
@@ -114,5 +114,16 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
     const fetched = await get(`/api/consults/${consults[0].id}/attachments/${attachment.id}`, specialist);
     expect(new Uint8Array(await fetched.arrayBuffer())).toEqual(pdf);
     expect((await get(`/api/consults/${consults[0].id}/attachments/${attachment.id}`, await t.token('doctor@minhang.demo'))).status).toBe(404);
+  });
+
+  it('shows the sending hospital a corrected patient name after it sends the study again', async () => {
+    // Same patient and study, a new image whose name the hospital has corrected.
+    const [corrected] = rewriteInstances([readSample('modalities/CT_small.dcm')], { replace: { 0x00100010: 'Corrected^Name', 0x00080018: '1.2.826.0.1.3680043.2.1125.99.1' } });
+    const { body, contentType } = stowBody([corrected!]);
+    expect((await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': contentType }, body })).status).toBe(200);
+    const studies = (await (await get('/api/studies', rad)).json()).studies;
+    const ct = studies.find((s: { id: string }) => s.id === studyId);
+    expect(ct.identity.name).toBe('Corrected^Name');
+    expect(ct.instanceCount).toBe(2);
   });
 });

@@ -2,6 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { lookupTag, parseDicom, writeDicom } from '@yunzhen/dicom';
+
 /** The real DICOM samples shipped in `fixtures/dicom-samples` (see its MANIFEST.tsv). */
 export const samplesDir = fileURLToPath(new URL('../../../fixtures/dicom-samples', import.meta.url));
 
@@ -43,4 +45,45 @@ export function stowBody(instances: Uint8Array[], boundary = `yunzhen-${Math.ran
   }
   text(`--${boundary}--\r\n`);
   return { body: new Blob(chunks as Uint8Array<ArrayBuffer>[]), contentType: `multipart/related; type="application/dicom"; boundary=${boundary}` };
+}
+
+const UID_TAGS = new Set([0x0020000d, 0x0020000e, 0x00080018, 0x00200052]);
+
+function randomUid(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `2.25.${BigInt(`0x${Buffer.from(bytes).toString('hex')}`).toString()}`;
+}
+
+/**
+ * Copies of instances with some top-level attributes replaced or added (e.g. a hostile
+ * PatientName for the XSS test), written with @yunzhen/dicom. With `freshUids`, Study, Series,
+ * SOP Instance and Frame of Reference UIDs are replaced consistently across the set, so the same
+ * sample can be sent again as a new study.
+ */
+export function rewriteInstances(instances: Uint8Array[], options: { replace?: Record<number, string>; freshUids?: boolean } = {}): Uint8Array[] {
+  type Dataset = ReturnType<typeof parseDicom>['dataset'];
+  type Written = Parameters<typeof writeDicom>[0]['dataset'];
+  const replace = options.replace ?? {};
+  const uids = new Map<string, string>();
+  const newUid = (old: string) => uids.get(old) ?? (uids.set(old, randomUid()), uids.get(old)!);
+  const ascii = (ds: Dataset, offset: number, length: number) => new TextDecoder().decode(ds.bytes.subarray(offset, offset + length)).replace(/[\0 ]+$/, '');
+  const copy = (ds: Dataset, top: boolean): Written => {
+    const out: Written[number][] = ds.elements.map((e) => {
+      if (top && e.tag in replace) return { tag: e.tag, vr: e.vr, value: replace[e.tag]! };
+      if (top && options.freshUids && UID_TAGS.has(e.tag)) return { tag: e.tag, vr: e.vr, value: newUid(ascii(ds, e.offset, e.length)) };
+      if (e.items) return { tag: e.tag, vr: e.vr, items: e.items.map((item) => copy(item, false)) };
+      if (e.fragments) return { tag: e.tag, vr: e.vr, fragments: e.fragments.map((f) => ds.bytes.subarray(f.offset, f.offset + f.length)) };
+      return { tag: e.tag, vr: e.vr, bytes: ds.bytes.subarray(e.offset, e.offset + e.length) };
+    });
+    if (top) {
+      for (const [tag, value] of Object.entries(replace)) {
+        if (!ds.elements.some((e) => e.tag === Number(tag))) out.push({ tag: Number(tag), vr: lookupTag(Number(tag))?.vr ?? 'LO', value });
+      }
+    }
+    return out;
+  };
+  return instances.map((bytes) => {
+    const file = parseDicom(bytes);
+    return writeDicom({ dataset: copy(file.dataset, true), transferSyntaxUid: file.transferSyntax.uid });
+  });
 }
