@@ -9,7 +9,7 @@ export const test = base.extend({
   },
   page: async ({ page }, use) => {
     const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}\n${error.stack?.split('\n').slice(1, 6).join('\n') ?? ''}`));
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
     });

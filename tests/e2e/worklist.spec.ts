@@ -75,6 +75,7 @@ test.describe.serial('the specialist worklist', () => {
     await expect(page.getByTestId('who')).toBeVisible();
     await page.goto(`/consults/${routine.id}/read`);
     await expect(page.getByTestId('tool-Length')).toHaveText('长度');
+    await expect(page.getByTestId('viewport').first()).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
     await page.keyboard.press('?');
     await expect(page.getByTestId('help-panel')).toContainText('快捷键');
   });

@@ -61,6 +61,7 @@ export class ReadingSession {
   readonly engine: RenderingEngine;
   private readonly states = new Map<number, ViewportState>();
   private readonly elements = new Map<number, HTMLDivElement>();
+  private destroyed = false;
   private readonly listeners = new Set<Listener>();
   private readonly cleanups: (() => void)[] = [];
   private readonly elementListeners = new Map<number, () => void>();
@@ -146,6 +147,8 @@ export class ReadingSession {
   }
 
   disable(index: number): void {
+    // The page may tear the session down before its viewports unmount; by then there is nothing to disable.
+    if (this.destroyed) return;
     this.elementListeners.get(index)?.();
     this.elementListeners.delete(index);
     this.stopCine(index);
@@ -332,7 +335,8 @@ export class ReadingSession {
   }
 
   destroy(): void {
-    for (const index of [...this.elements.keys()]) this.stopCine(index);
+    for (const index of [...this.elements.keys()]) this.disable(index);
+    this.destroyed = true;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
     this.engine.destroy();
