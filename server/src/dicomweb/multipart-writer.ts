@@ -2,8 +2,8 @@
 export interface OutgoingPart {
   contentType: string;
   headers?: Record<string, string>;
-  /** Bytes, or a function that opens the body only when the part is reached (streams stay lazy). */
-  body: Uint8Array | (() => Promise<ReadableStream<Uint8Array> | Uint8Array>);
+  /** Bytes, a stream, or a function that opens the body only when the part is reached (streams stay lazy). */
+  body: Uint8Array | ReadableStream<Uint8Array> | (() => Promise<ReadableStream<Uint8Array> | Uint8Array>);
 }
 
 const encoder = new TextEncoder();
@@ -49,8 +49,37 @@ export function multipartStream(parts: AsyncIterable<OutgoingPart> | Iterable<Ou
     },
     async cancel(reason) {
       await reader?.cancel(reason);
+      await iterator.return?.();
     },
   });
+}
+
+/**
+ * Yields `parts` in order while opening the bodies of up to `depth` parts ahead, so the object
+ * store's per-object latency (open, first read, S3 round trip) overlaps with sending the part
+ * before. Memory stays bounded: at most `depth` bodies are open, each buffering one chunk.
+ */
+export async function* openAhead(parts: readonly OutgoingPart[], depth: number): AsyncIterable<OutgoingPart> {
+  const opened: Promise<ReadableStream<Uint8Array> | Uint8Array>[] = [];
+  const open = (i: number) => {
+    const body = parts[i]!.body;
+    opened[i] = typeof body === 'function' ? body() : Promise.resolve(body);
+    opened[i].catch(() => undefined); // awaited in order below; a failure surfaces there
+  };
+  try {
+    for (let i = 0; i < Math.min(depth, parts.length); i++) open(i);
+    for (let i = 0; i < parts.length; i++) {
+      if (i + depth < parts.length) open(i + depth);
+      const body = await opened[i]!;
+      delete opened[i];
+      yield { ...parts[i]!, body };
+    }
+  } finally {
+    // The client went away (or a part failed): close what was opened ahead and never sent.
+    for (const pending of opened) {
+      if (pending) void pending.then((body) => (body instanceof Uint8Array ? undefined : body.cancel()), () => undefined);
+    }
+  }
 }
 
 export function newBoundary(): string {

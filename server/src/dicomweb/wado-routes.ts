@@ -11,7 +11,7 @@ import { AppError, notFound } from '../errors.js';
 import { imageScope } from './access.js';
 import { findByPath, toDicomJson } from './metadata.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isNative, negotiateFrames, negotiateInstance, parseAccept } from './media-types.js';
-import { multipartStream, newBoundary, type OutgoingPart } from './multipart-writer.js';
+import { multipartStream, newBoundary, openAhead, type OutgoingPart } from './multipart-writer.js';
 import type { ObjectCache } from './object-cache.js';
 import { frameBytes, frameRanges, pixelInfo, renderFrame } from './pixels.js';
 import { downscale, encodePng } from './png.js';
@@ -27,6 +27,8 @@ export interface WadoDeps {
 
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 const THUMBNAIL_SIZE = 128;
+/** Instances whose bodies are opened while the one before is sent (see openAhead). */
+const RETRIEVE_READ_AHEAD = 4;
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 
 /** WADO-RS (PS3.18 10.4): instances, metadata, frames, bulk data and rendered images, within the caller's scope. */
@@ -66,7 +68,7 @@ export function wadoRoutes(deps: WadoDeps) {
         return object.body;
       },
     }));
-    return new Response(multipartStream(parts, boundary), {
+    return new Response(multipartStream(openAhead(parts, RETRIEVE_READ_AHEAD), boundary), {
       headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
     });
   };
@@ -98,7 +100,7 @@ export function wadoRoutes(deps: WadoDeps) {
       if (swap) bytes = swap16(bytes);
       return { contentType: `${mediaType}; transfer-syntax=${transferSyntax}`, body: bytes };
     });
-    return new Response(multipartStream(parts, boundary), {
+    return new Response(multipartStream(openAhead(parts, RETRIEVE_READ_AHEAD), boundary), {
       headers: { 'Content-Type': `multipart/related; type="${mediaType}"; boundary=${boundary}` },
     });
   };
@@ -116,7 +118,7 @@ export function wadoRoutes(deps: WadoDeps) {
       // Encapsulated pixel data as bulk data: the frames, each in its stored compression.
       const parts = frameRanges(file).map((_, i) => ({ contentType: `${frameMediaType(row!.transfer_syntax_uid)}; transfer-syntax=${row!.transfer_syntax_uid}`, body: frameBytes(file, i + 1) }));
       const boundary = newBoundary();
-      return new Response(multipartStream(parts, boundary), { headers: { 'Content-Type': `multipart/related; type="${frameMediaType(row!.transfer_syntax_uid)}"; boundary=${boundary}` } });
+      return new Response(multipartStream(openAhead(parts, RETRIEVE_READ_AHEAD), boundary), { headers: { 'Content-Type': `multipart/related; type="${frameMediaType(row!.transfer_syntax_uid)}"; boundary=${boundary}` } });
     }
     body = dataset.bytes.subarray(element.offset, element.offset + element.length);
     if (!dataset.encoding.littleEndian && ['OW', 'US', 'SS'].includes(element.vr)) body = swap16(body);
