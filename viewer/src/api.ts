@@ -1,3 +1,5 @@
+import { takeEarly } from './early-reads.js';
+
 /** A failed API call, carrying the server's reason code (see server/src/errors.ts). */
 export class ApiError extends Error {
   constructor(
@@ -26,12 +28,14 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
-  const response = await fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
+  const early = method === 'GET' ? takeEarly(path) : undefined;
+  const response = await (early ??
+    fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    }));
   if (response.status === 204) return undefined as T;
   const payload = await response.json().catch(() => null);
   if (!response.ok) {

@@ -2,6 +2,7 @@ import type { FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 import { api, setCsrfToken, type Me } from './api.js';
+import { startReadingReads } from './early-reads.js';
 import { Header } from './components/header.js';
 import { useI18n } from './i18n.js';
 import { ConsultPage } from './pages/consult.js';
@@ -69,6 +70,7 @@ function ReadingRoute(props: { me: Me; id: string }) {
   const [Page, setPage] = useState<ReadingPageComponent | null>(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
+    startReadingReads(props.id); // while the bundle below loads
     import('./pages/read.js').then(
       (module) => setPage(() => module.ReadingPage),
       () => setFailed(true),

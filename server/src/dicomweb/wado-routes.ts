@@ -29,6 +29,8 @@ const UID = /^[0-9]+(\.[0-9]+)*$/;
 const THUMBNAIL_SIZE = 128;
 /** Instances whose bodies are opened while the one before is sent (see openAhead). */
 const RETRIEVE_READ_AHEAD = 4;
+const METADATA_READ_AHEAD = 8;
+const METADATA_PARALLEL_MAX_BYTES = 16 * 1024 * 1024;
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 
 /** WADO-RS (PS3.18 10.4): instances, metadata, frames, bulk data and rendered images, within the caller's scope. */
@@ -76,11 +78,13 @@ export function wadoRoutes(deps: WadoDeps) {
   const metadata = async (c: Context<AppEnv>) => {
     const rows = await resolve(c);
     const origin = new URL(c.req.url).origin;
-    const datasets = [];
-    for (const row of rows) {
-      const file = await cache.get(row.object_key);
-      datasets.push(toDicomJson(file, `${origin}/dicomweb/studies/${row.study_uid}/series/${row.series_uid}/instances/${row.sop_instance_uid}/bulkdata`));
-    }
+    // A viewer opening a series waits for this answer before its first image; reading the
+    // instances a few at a time overlaps the object store's latency instead of adding it up.
+    // Large multi-frame objects are read one at a time, so memory stays bounded by instance size.
+    const parallel = rows.every((row) => Number(row.size_bytes) <= METADATA_PARALLEL_MAX_BYTES) ? METADATA_READ_AHEAD : 1;
+    const datasets = await mapInOrder(rows, parallel, async (row) =>
+      toDicomJson(await cache.get(row.object_key), `${origin}/dicomweb/studies/${row.study_uid}/series/${row.series_uid}/instances/${row.sop_instance_uid}/bulkdata`),
+    );
     return c.body(JSON.stringify(datasets), 200, { 'Content-Type': 'application/dicom+json' });
   };
 
@@ -224,4 +228,18 @@ function createAccessAudit(deps: { audit: AuditWriter; now: () => Date }) {
     if (recent.size > 50_000) for (const [k, t] of recent) if (t <= now - WINDOW) recent.delete(k);
     await deps.audit(c, { eventCode: AuditEvent.InstancesAccessed, action: 'R', outcome: Outcome.Success, objectType: 'study', objectId: studyPk });
   };
+}
+
+/** `items` mapped by `task` with at most `limit` tasks running; results keep the input order. */
+async function mapInOrder<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

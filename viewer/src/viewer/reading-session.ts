@@ -211,7 +211,12 @@ export class ReadingSession {
     } catch (error) {
       this.update(index, { error: describeError(error), loading: false });
     }
-    if (displaySet.imageIds.length > 1) toolUtilities.stackPrefetch.enable(element);
+    if (displaySet.imageIds.length > 1) {
+      // Let the browser paint the first image before hundreds of prefetch responses compete
+      // for the main thread.
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      if (this.elements.get(index) === element && !this.destroyed) toolUtilities.stackPrefetch.enable(element);
+    }
   }
 
   async scrollTo(index: number, imageIndex: number): Promise<void> {

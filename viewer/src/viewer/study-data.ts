@@ -6,23 +6,11 @@
  */
 import { utilities as metadataUtilities } from '@cornerstonejs/metadata';
 
+import { takeEarly } from '../early-reads.js';
 import { isImage, isStructuredReport, number, numbers, Tag, text, type DicomJson } from './dicom-json.js';
+import { DICOM_JSON, dicomweb } from './dicomweb-paths.js';
 
-const UID = /^[0-9]+(\.[0-9]+)*$/;
-
-function checkUid(uid: string): string {
-  if (!UID.test(uid) || uid.length > 64) throw new Error('not a DICOM UID');
-  return uid;
-}
-
-/** DICOMweb paths on our own origin (PS3.18 10.4 and 10.6). */
-export const dicomweb = {
-  series: (study: string) => `/dicomweb/studies/${checkUid(study)}/series?includefield=all`,
-  seriesMetadata: (study: string, series: string) => `/dicomweb/studies/${checkUid(study)}/series/${checkUid(series)}/metadata`,
-  seriesThumbnail: (study: string, series: string) => `/dicomweb/studies/${checkUid(study)}/series/${checkUid(series)}/thumbnail`,
-  instance: (study: string, series: string, sop: string) => `/dicomweb/studies/${checkUid(study)}/series/${checkUid(series)}/instances/${checkUid(sop)}`,
-  store: (study: string) => `/dicomweb/studies/${checkUid(study)}`,
-};
+export { dicomweb };
 
 export class DicomWebError extends Error {
   constructor(
@@ -34,7 +22,7 @@ export class DicomWebError extends Error {
 }
 
 export async function fetchDicomJson(path: string): Promise<DicomJson[]> {
-  const response = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/dicom+json' } });
+  const response = await (takeEarly(path) ?? fetch(path, { credentials: 'same-origin', headers: { Accept: DICOM_JSON } }));
   if (!response.ok) throw new DicomWebError(response.status, `${response.status} for ${path.split('?')[0]}`);
   return (await response.json()) as DicomJson[];
 }
