@@ -8,15 +8,21 @@ export const test = base.extend({
     await use(process.env.YUNZHEN_URL);
   },
   page: async ({ page }, use) => {
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}\n${error.stack?.split('\n').slice(1, 6).join('\n') ?? ''}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    });
+    const problems = watchPageErrors(page);
     await use(page);
     expect(problems, 'the page logged errors').toEqual([]);
   },
 });
+
+/** Collects the page's uncaught errors (with their first stack frames) and console errors, for a test to assert empty. */
+export function watchPageErrors(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}\n${error.stack?.split('\n').slice(1, 6).join('\n') ?? ''}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  return problems;
+}
 
 export { expect };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { readSample, rewriteInstances } from '@yunzhen/server/testing';
 
-import { expect, login, test } from './fixtures.js';
+import { expect, login, test, watchPageErrors } from './fixtures.js';
 
 /**
  * The whole consult loop on the embedded defaults, as the three people do it: a radiographer
@@ -87,9 +87,10 @@ test('a consult from upload to signed, re-identified, acknowledged report', asyn
 
     // Another hospital's doctor: nothing.
     const other = await browser.newPage();
+    const problems = watchPageErrors(other);
     await login(other, 'doctor@minhang.demo');
     await expect(other.getByTestId('landing-referring_doctor')).toBeVisible();
-    other.removeAllListeners('console'); // the 404 below is the expected answer
+    expect(problems, 'the page logged errors').toEqual([]); // the 404 below is the expected answer, so not after it
     await other.goto(`/consults/${consultId}`);
     await expect(other.getByTestId('not-found')).toBeVisible();
     const api = await other.request.get(`/api/consults/${consultId}/report`);

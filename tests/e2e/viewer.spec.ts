@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readSample, rewriteInstances, samplesDir } from '@yunzhen/server/testing';
 
 import { apiToken, seedConsult, type SeededConsult } from '../../viewer/testing/seed.js';
-import { expect, login, test } from './fixtures.js';
+import { expect, login, test, watchPageErrors } from './fixtures.js';
 import type { Locator, Page } from '@playwright/test';
 
 const baseUrl = () => process.env.YUNZHEN_URL!;
@@ -203,8 +203,7 @@ test.describe.serial('reading CT_small: render, measure, persist, SR round trip'
 
     const context = await browser.newContext();
     const fresh = await context.newPage();
-    const problems: string[] = [];
-    fresh.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    const problems = watchPageErrors(fresh);
     await signIn(fresh, 'specialist@scc.demo');
     await openReader(fresh, consult.id);
     const restored = fresh.getByTestId('measurement');

@@ -6,6 +6,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The parsed answer, for callers that read more than the code (e.g. a STOW-RS FailedSOPSequence). */
+    readonly body: unknown = null,
   ) {
     super(message);
   }
@@ -22,11 +24,15 @@ export function getCsrfToken(): string | null {
   return csrfToken;
 }
 
-/** Calls the JSON API on our own origin; throws `ApiError` for any non-2xx answer. */
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+/**
+ * Calls the API on our own origin and parses the JSON answer; throws `ApiError` for any non-2xx
+ * answer. Bodies are sent as JSON unless they are a Blob (sent with `contentType`).
+ */
+export async function api<T>(path: string, init: { method?: string; body?: unknown; contentType?: string; accept?: string } = {}): Promise<T> {
   const method = init.method ?? 'GET';
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  const headers: Record<string, string> = { Accept: init.accept ?? 'application/json' };
+  const raw = init.body instanceof Blob;
+  if (init.body !== undefined) headers['Content-Type'] = raw ? (init.contentType ?? 'application/octet-stream') : 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const early = method === 'GET' ? takeEarly(path) : undefined;
   const response = await (early ??
@@ -34,13 +40,13 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
       method,
       headers,
       credentials: 'same-origin',
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.body === undefined ? undefined : raw ? (init.body as Blob) : JSON.stringify(init.body),
     }));
   if (response.status === 204) return undefined as T;
   const payload = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (payload as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(response.status, error?.code ?? 'HttpError', error?.message ?? `HTTP ${response.status}`);
+    throw new ApiError(response.status, error?.code ?? 'HttpError', error?.message ?? `HTTP ${response.status}`, payload);
   }
   return payload as T;
 }

@@ -20,10 +20,6 @@ function initialLanguage(): Language {
 let current: Language = initialLanguage();
 const listeners = new Set<(language: Language) => void>();
 
-export function getLanguage(): Language {
-  return current;
-}
-
 export function setLanguage(language: Language): void {
   current = language;
   localStorage.setItem(STORAGE_KEY, language);

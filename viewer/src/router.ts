@@ -21,15 +21,19 @@ export function usePath(): string {
   return path;
 }
 
-/** Matches `path` against a pattern like `/consults/:id`; returns the parameters or null. */
+/**
+ * Matches `path` against a pattern like `/consults/:id`; returns the parameters or null.
+ * Parameters are ids (letters, digits, `-`, `_`), taken as they are: pages put them into API
+ * paths, so an address bar with `%2F`, `..` or `?` in a parameter matches no page at all.
+ */
 export function matchPath(pattern: string, path: string): Record<string, string> | null {
   const names: string[] = [];
   const regex = new RegExp(
-    '^' + pattern.replace(/:([a-zA-Z]+)/g, (_, name: string) => (names.push(name), '([^/]+)')) + '/?$',
+    '^' + pattern.replace(/:([a-zA-Z]+)/g, (_, name: string) => (names.push(name), '([A-Za-z0-9_-]+)')) + '/?$',
   );
   const match = regex.exec(path);
   if (!match) return null;
-  return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+  return Object.fromEntries(names.map((name, i) => [name, match[i + 1]!]));
 }
 
 /** An in-app link: a real anchor (open in new tab works), client-side navigation on plain clicks. */

@@ -54,7 +54,7 @@ export function ConsultTable(props: { me: Me; consults: ConsultSummary[] }) {
 }
 
 /** One study per patient of the consult, so each patient is shown once. */
-function distinctPatients(consult: ConsultSummary) {
+export function distinctPatients(consult: ConsultSummary) {
   const seen = new Set<string>();
   return consult.studies.filter((study) => !seen.has(study.patient.pseudonymId) && seen.add(study.patient.pseudonymId));
 }

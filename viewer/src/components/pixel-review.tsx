@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 import { api, type InstanceSummary, type StudySummary } from '../api.js';
+import { dicomweb } from '../viewer/dicomweb-paths.js';
 import { useI18n } from '../i18n.js';
 
 interface Held {
@@ -46,7 +47,7 @@ export function PixelReview(props: { studies: StudySummary[] }) {
             <img
               alt=""
               loading="lazy"
-              src={`/dicomweb/studies/${item.study.studyInstanceUid}/series/${item.instance.seriesInstanceUid}/instances/${item.instance.sopInstanceUid}/rendered`}
+              src={dicomweb.rendered(item.study.studyInstanceUid, item.instance.seriesInstanceUid, item.instance.sopInstanceUid)}
             />
             <figcaption>
               {item.instance.modality} · {item.instance.seriesDescription ?? ''} #{item.instance.instanceNumber ?? ''}

@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 
 import type { ConsultSummary } from '../api.js';
-import { useI18n } from '../i18n.js';
+import { useI18n, type MessageKey } from '../i18n.js';
 
 const steps = ['uploadedAt', 'createdAt', 'claimedAt', 'preliminaryAt', 'signedAt', 'acknowledgedAt'] as const;
 
@@ -17,9 +17,9 @@ const labels = {
 
 /** The consult's milestones and its turnaround time, from sending to signing. */
 export function Turnaround(props: { turnaround: NonNullable<ConsultSummary['turnaround']> }) {
-  const { language } = useI18n();
+  const { language, t } = useI18n();
   const { turnaround } = props;
-  const minutes = turnaround.signedAt ? Math.round((Date.parse(turnaround.signedAt) - Date.parse(turnaround.createdAt)) / 60_000) : undefined;
+  const total = turnaround.signedAt ? Date.parse(turnaround.signedAt) - Date.parse(turnaround.createdAt) : undefined;
   return (
     <dl class="facts turnaround" data-testid="turnaround">
       {steps.map((step) => (
@@ -28,12 +28,23 @@ export function Turnaround(props: { turnaround: NonNullable<ConsultSummary['turn
           <dd data-testid={`turnaround-${step}`}>{turnaround[step] ? new Date(turnaround[step]!).toLocaleString() : '—'}</dd>
         </Fragment>
       ))}
-      {minutes !== undefined && (
+      {total !== undefined && (
         <>
           <dt>{labels.total[language]}</dt>
-          <dd data-testid="turnaround-total">{minutes < 120 ? `${minutes} min` : `${(minutes / 60).toFixed(1)} h`}</dd>
+          <dd data-testid="turnaround-total">{formatDuration(total, t)}</dd>
         </>
       )}
     </dl>
   );
+}
+
+/** A duration as `3 d 4 h`, `2 h 5 min` or `12 min`. */
+export function formatDuration(ms: number, t: (key: MessageKey) => string): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  if (days > 0) return `${days} ${t('time.d')} ${hours} ${t('time.h')}`;
+  if (hours > 0) return `${hours} ${t('time.h')} ${rest} ${t('time.min')}`;
+  return `${rest} ${t('time.min')}`;
 }

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 
 import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
 import { Link } from '../components/link.js';
+import { useWindowKeydown } from '../components/use-window-keydown.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { Autosave, loadAnnotations, type SaveState } from '../viewer/autosave.js';
 import { number, Tag, text } from '../viewer/dicom-json.js';
@@ -13,14 +14,13 @@ import { emptyDocument, fromSaved, markSource, parseDocument, summarize, toDocum
 import { ReadingSession, windowPresets, type WindowPreset } from '../viewer/reading-session.js';
 import { findShortcut, layouts, viewportCount, type Layout, type ShortcutAction } from '../viewer/shortcuts.js';
 import { exportMeasurementReport, readMeasurementReport, SrStoreError } from '../viewer/sr.js';
-import { loadStudy, type LoadedStudy } from '../viewer/study-data.js';
+import { imageIndex, loadStudy, type LoadedStudy } from '../viewer/study-data.js';
 import { TagBrowser } from '../viewer/tag-browser.js';
 import { TextDialog } from '../viewer/text-dialog.js';
 import { isMeasurementTool, primaryTools, type PrimaryToolName } from '../viewer/tool-names.js';
 import { setTextRequest } from '../viewer/init.js';
 import { SeriesThumbnail } from '../viewer/series-thumbnail.js';
 import { ViewportPane } from '../viewer/viewport-pane.js';
-import { imageIndex } from '../viewer/study-data.js';
 import { toReportMeasurement } from '../report/from-viewer.js';
 import { ReportPanel } from '../report/report-panel.js';
 
@@ -42,6 +42,8 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const [assigned, setAssigned] = useState<(string | undefined)[]>([]);
   const [, setTick] = useState(0);
   const [measurements, setMeasurements] = useState<MeasurementSummary[]>([]);
+  // The page re-renders at scroll and cine rate; the report's view of the measurements changes only with them.
+  const reportMeasurements = useMemo(() => measurements.flatMap((m) => toReportMeasurement(m) ?? []), [measurements]);
   const [selected, setSelected] = useState<string[]>([]);
   const [saveState, setSaveState] = useState<SaveState>(isReader ? 'idle' : 'readonly');
   const [srState, setSrState] = useState<SrState>({ kind: 'idle' });
@@ -361,21 +363,17 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
     }
   };
 
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      const target = event.target as HTMLElement | null;
-      if (textRequest || (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && event.key !== 'Escape')) return;
-      if (event.key === 'Escape') {
-        if (panel) setPanel(null);
-        return;
-      }
-      const shortcut = findShortcut(event);
-      if (!shortcut) return;
-      event.preventDefault();
-      runAction(shortcut.action);
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+  useWindowKeydown((event) => {
+    const target = event.target as HTMLElement | null;
+    if (textRequest || (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && event.key !== 'Escape')) return;
+    if (event.key === 'Escape') {
+      if (panel) setPanel(null);
+      return;
+    }
+    const shortcut = findShortcut(event);
+    if (!shortcut) return;
+    event.preventDefault();
+    runAction(shortcut.action);
   });
 
   useEffect(() => {
@@ -604,7 +602,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           <ReportPanel
             consultId={consultId}
             me={me}
-            measurements={measurements.flatMap((m) => toReportMeasurement(m) ?? [])}
+            measurements={reportMeasurements}
             captureKeyImage={captureKeyImage}
             studyInstanceUid={studies[0]?.studyInstanceUid}
           />

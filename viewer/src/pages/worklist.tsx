@@ -1,8 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
 import { api, ApiError, type ConsultStatus, type ConsultSummary, type Me, type Priority } from '../api.js';
+import { distinctPatients } from '../components/consult-table.js';
 import { Link } from '../components/link.js';
 import { PatientLabel } from '../components/study-table.js';
+import { formatDuration } from '../components/turnaround.js';
+import { useWindowKeydown } from '../components/use-window-keydown.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { navigate } from '../router.js';
 
@@ -99,39 +102,35 @@ export function Worklist(props: { me: Me }) {
     }
   };
 
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      const target = event.target as HTMLElement | null;
-      const typing = target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
-      if (typing) {
-        if (event.key === 'Escape' || (event.key === 'ArrowDown' && target === search.current)) {
-          (target as HTMLElement).blur();
-          table.current?.querySelector<HTMLElement>('tr[aria-selected="true"]')?.focus();
-          event.preventDefault();
-        }
-        return;
+  useWindowKeydown((event) => {
+    const target = event.target as HTMLElement | null;
+    const typing = target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+    if (typing) {
+      if (event.key === 'Escape' || (event.key === 'ArrowDown' && target === search.current)) {
+        (target as HTMLElement).blur();
+        table.current?.querySelector<HTMLElement>('tr[aria-selected="true"]')?.focus();
+        event.preventDefault();
       }
-      if (event.ctrlKey || event.metaKey || event.altKey) return;
-      // Keys can arrive faster than renders: the row under the cursor is read from the ref,
-      // which each key updates at once, not from the last render.
-      const selected = rows[Math.min(cursorRef.current, rows.length - 1)];
-      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-        event.preventDefault();
-        cursorRef.current = Math.max(0, Math.min(rows.length - 1, cursorRef.current + (event.key === 'ArrowDown' ? 1 : -1)));
-        setCursor(cursorRef.current);
-      } else if (event.key === 'Enter' && selected) {
-        event.preventDefault();
-        navigate(`/consults/${selected.id}/read`);
-      } else if ((event.key === 'c' || event.key === 'C') && selected) {
-        event.preventDefault();
-        void toggleClaim(selected);
-      } else if (event.key === '/') {
-        event.preventDefault();
-        search.current?.focus();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // Keys can arrive faster than renders: the row under the cursor is read from the ref,
+    // which each key updates at once, not from the last render.
+    const selected = rows[Math.min(cursorRef.current, rows.length - 1)];
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      cursorRef.current = Math.max(0, Math.min(rows.length - 1, cursorRef.current + (event.key === 'ArrowDown' ? 1 : -1)));
+      setCursor(cursorRef.current);
+    } else if (event.key === 'Enter' && selected) {
+      event.preventDefault();
+      navigate(`/consults/${selected.id}/read`);
+    } else if ((event.key === 'c' || event.key === 'C') && selected) {
+      event.preventDefault();
+      void toggleClaim(selected);
+    } else if (event.key === '/') {
+      event.preventDefault();
+      search.current?.focus();
+    }
   });
 
   useEffect(() => {
@@ -303,20 +302,4 @@ export function Worklist(props: { me: Me }) {
 
 function modalitiesOf(consult: ConsultSummary): string[] {
   return consult.modalities ?? [...new Set(consult.studies.flatMap((s) => s.modalities))].sort();
-}
-
-function distinctPatients(consult: ConsultSummary) {
-  const seen = new Set<string>();
-  return consult.studies.filter((study) => !seen.has(study.patient.pseudonymId) && seen.add(study.patient.pseudonymId));
-}
-
-/** A waiting time as `3 d 4 h`, `2 h 5 min` or `12 min`. */
-export function formatDuration(ms: number, t: (key: MessageKey) => string): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  const rest = minutes % 60;
-  if (days > 0) return `${days} ${t('time.d')} ${hours} ${t('time.h')}`;
-  if (hours > 0) return `${hours} ${t('time.h')} ${rest} ${t('time.min')}`;
-  return `${rest} ${t('time.min')}`;
 }

@@ -1,7 +1,7 @@
 import { utilities as coreUtilities } from '@cornerstonejs/core';
 import { annotation as annotationApi } from '@cornerstonejs/tools';
 
-import type { Measurement, MeasurementTool, MeasurementValues } from '@yunzhen/report';
+import type { Measurement, MeasurementValues } from '@yunzhen/report';
 
 import { number, Tag, text } from '../viewer/dicom-json.js';
 import type { MeasurementSummary } from '../viewer/measurements.js';
@@ -51,7 +51,7 @@ export function toReportMeasurement(summary: MeasurementSummary): Measurement | 
   });
   return {
     id: summary.uid,
-    tool: summary.tool as MeasurementTool,
+    tool: summary.tool,
     ...(summary.label && { label: summary.label }),
     values,
     image: {

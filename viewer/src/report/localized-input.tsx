@@ -1,4 +1,4 @@
-import type { Locale, LocalizedText, ReportLanguage } from '@yunzhen/report';
+import { localesOf, type Locale, type LocalizedText, type ReportLanguage } from '@yunzhen/report';
 
 const localeLabel: Record<Locale, string> = { 'zh-CN': '中文', en: 'English' };
 
@@ -11,7 +11,7 @@ export function LocalizedInput(props: {
   name: string;
   disabled?: boolean;
 }) {
-  const locales: Locale[] = props.language === 'both' ? ['zh-CN', 'en'] : [props.language];
+  const locales = localesOf(props.language);
   return (
     <div class={`localized${locales.length > 1 ? ' side-by-side' : ''}`}>
       {locales.map((locale) => (

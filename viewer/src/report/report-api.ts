@@ -1,6 +1,6 @@
 import type { ReportContext, ReportDocument } from '@yunzhen/report';
 
-import { api, getCsrfToken } from '../api.js';
+import { api } from '../api.js';
 
 export interface ReportView {
   report: ReportDocument;
@@ -29,14 +29,6 @@ export const reportApi = {
   history: (consultId: string) =>
     api<{ versions: { version: number; event: string; status: string; savedAt: string; savedBy: string }[] }>(`/api/consults/${consultId}/report/history`),
   /** Uploads a PNG key image (the captured viewport); returns its id. */
-  async addKeyImage(consultId: string, png: Blob): Promise<string> {
-    const response = await fetch(`/api/consults/${consultId}/key-images`, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'image/png', 'X-CSRF-Token': getCsrfToken() ?? '' },
-      body: png,
-    });
-    if (!response.ok) throw new Error(`key image upload failed (${response.status})`);
-    return ((await response.json()) as { id: string }).id;
-  },
+  addKeyImage: async (consultId: string, png: Blob): Promise<string> =>
+    (await api<{ id: string }>(`/api/consults/${consultId}/key-images`, { method: 'POST', body: png, contentType: 'image/png' })).id,
 };

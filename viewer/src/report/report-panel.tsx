@@ -1,12 +1,14 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import {
   assessmentLines,
   computeAssessment,
   getTemplate,
+  localesOf,
   lungLobeLabels,
   measurementSummary,
   noduleTypeLabels,
+  reportTemplates,
   type FieldDefinition,
   type ImageRef,
   type LocalizedText,
@@ -29,7 +31,6 @@ type ContentPart = 'language' | 'values' | 'findings' | 'measurements' | 'keyIma
 type SaveState = { kind: 'saved' } | { kind: 'saving' } | { kind: 'conflict'; latest: ReportView } | { kind: 'error'; message: string };
 
 const AUTOSAVE_MS = 1200;
-const TEMPLATES = ['general', 'lung-nodule', 'breast', 'recist'] as const;
 
 export interface ReportPanelProps {
   consultId: string;
@@ -114,7 +115,7 @@ export function ReportPanel(props: ReportPanelProps) {
       : [...doc.measurements, measurement];
     change('measurements', { measurements });
     const text: LocalizedText = {};
-    for (const l of doc.language === 'both' ? (['zh-CN', 'en'] as const) : [doc.language]) text[l] = `${measurement.label ?? ''} ${measurementSummary(measurement, l)}`.trim();
+    for (const l of localesOf(doc.language)) text[l] = `${measurement.label ?? ''} ${measurementSummary(measurement, l)}`.trim();
     change('findings', { findings: [...doc.findings, { id: crypto.randomUUID(), text, measurementIds: [measurement.id], keyImageIds: [] }] });
   };
 
@@ -122,9 +123,11 @@ export function ReportPanel(props: ReportPanelProps) {
     const captured = await props.captureKeyImage?.();
     if (!captured) return;
     const id = await reportApi.addKeyImage(props.consultId, captured.png);
-    change('keyImages', { keyImages: [...doc.keyImages, { id, image: captured.image }] });
-    const last = doc.findings.at(-1);
-    if (last) change('findings', { findings: doc.findings.map((f) => (f === last ? { ...f, keyImageIds: [...f.keyImageIds, id] } : f)) });
+    // The reader may have typed while the image uploaded: build on the document as it is now.
+    const current = docRef.current!;
+    change('keyImages', { keyImages: [...current.keyImages, { id, image: captured.image }] });
+    const last = current.findings.at(-1);
+    if (last) change('findings', { findings: current.findings.map((f) => (f === last ? { ...f, keyImageIds: [...f.keyImageIds, id] } : f)) });
   };
 
   const sign = async (kind: 'preliminary' | 'final') => {
@@ -359,19 +362,18 @@ function Nodules(props: { doc: ReportDocument; locale: 'zh-CN' | 'en'; t: (key: 
 function CreateReport(props: ReportPanelProps & { onCreated: (view: ReportView) => void }) {
   const { language } = useI18n();
   const t = (key: ReportMessage) => reportText(language, key);
-  const [templateId, setTemplateId] = useState<(typeof TEMPLATES)[number]>('general');
-  const [reportLanguage, setReportLanguage] = useState<ReportLanguage>(language === 'en' ? 'en' : 'zh-CN');
-  const titles = useMemo(() => Object.fromEntries(TEMPLATES.map((id) => [id, getTemplate(id, 1).title])), []);
+  const [templateId, setTemplateId] = useState('general');
+  const [reportLanguage, setReportLanguage] = useState<ReportLanguage>(language);
   if (props.me.user.role !== 'specialist') return null;
   return (
     <aside class="report-panel" data-testid="report-panel">
       <h2>{t('title')}</h2>
       <label>
         {t('template')}
-        <select name="template" value={templateId} onChange={(e) => setTemplateId(e.currentTarget.value as (typeof TEMPLATES)[number])}>
-          {TEMPLATES.map((id) => (
-            <option key={id} value={id}>
-              {titles[id]![language]}
+        <select name="template" value={templateId} onChange={(e) => setTemplateId(e.currentTarget.value)}>
+          {reportTemplates.map((template) => (
+            <option key={template.id} value={template.id}>
+              {template.title[language]}
             </option>
           ))}
         </select>

@@ -1,4 +1,5 @@
-import { getCsrfToken } from '../api.js';
+import { api, getCsrfToken } from '../api.js';
+import { DICOM_JSON, stowFailureCode, stowRequest } from '../viewer/dicomweb-paths.js';
 import type { ScanSummary } from './scan-types.js';
 
 export type ItemState = 'scanning' | 'invalid' | 'queued' | 'uploading' | 'retrying' | 'stored' | 'skipped' | 'rejected' | 'failed';
@@ -67,14 +68,10 @@ async function markAlreadyStored(items: UploadItem[]): Promise<void> {
   for (let start = 0; start < candidates.length; start += 2000) {
     const batch = candidates.slice(start, start + 2000);
     const uids = batch.map((i) => (i.scan as Extract<ScanSummary, { ok: true }>).attributes.SOPInstanceUID!);
-    const response = await fetch('/api/uploads/check', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': getCsrfToken() ?? '' },
-      body: JSON.stringify({ sopInstanceUids: uids }),
-    });
-    if (!response.ok) return; // Resume is an optimization; the server stores duplicates once anyway.
-    const stored = new Set(((await response.json()) as { stored: string[] }).stored);
+    // Resume is an optimization; the server stores duplicates once anyway.
+    const answer = await api<{ stored: string[] }>('/api/uploads/check', { method: 'POST', body: { sopInstanceUids: uids } }).catch(() => null);
+    if (!answer) return;
+    const stored = new Set(answer.stored);
     for (const [i, item] of batch.entries()) if (stored.has(uids[i]!)) item.state = 'skipped';
   }
 }
@@ -107,13 +104,12 @@ async function uploadWithRetries(item: UploadItem, onChange: () => void, signal:
 type SendOutcome = { kind: 'done' } | { kind: 'retry'; code: string; retryAfterMs?: number } | { kind: 'expired' };
 
 function sendOnce(item: UploadItem, onChange: () => void, signal: AbortSignal): Promise<SendOutcome> {
-  const boundary = `yunzhen-${crypto.randomUUID()}`;
-  const body = new Blob([`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, item.source, `\r\n--${boundary}--\r\n`]);
+  const { body, contentType } = stowRequest(item.source);
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/dicomweb/studies');
-    xhr.setRequestHeader('Content-Type', `multipart/related; type="application/dicom"; boundary=${boundary}`);
-    xhr.setRequestHeader('Accept', 'application/dicom+json');
+    xhr.setRequestHeader('Content-Type', contentType);
+    xhr.setRequestHeader('Accept', DICOM_JSON);
     xhr.setRequestHeader('X-CSRF-Token', getCsrfToken() ?? '');
     xhr.upload.onprogress = (event) => {
       item.sent = Math.min(item.size, event.loaded);
@@ -133,49 +129,35 @@ function interpret(item: UploadItem, xhr: XMLHttpRequest): SendOutcome {
   const status = xhr.status;
   if (status === 0) return { kind: 'retry', code: 'NetworkError' };
   if (status === 401) return { kind: 'expired' };
+  const answer = parseJson(xhr.responseText);
+  const errorCode = (answer as { error?: { code?: string } } | null)?.error?.code;
   if (status >= 500 || status === 429) {
     const retryAfter = Number(xhr.getResponseHeader('Retry-After'));
-    return { kind: 'retry', code: errorCode(xhr) ?? `HTTP${status}`, retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined };
+    return { kind: 'retry', code: errorCode ?? `HTTP${status}`, retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined };
   }
   item.sent = item.size;
   if (status === 200 || status === 202) {
-    const stored = parseStudyUid(xhr.responseText);
     item.state = 'stored';
-    item.storedStudyUid = stored;
+    item.storedStudyUid = studyUidOf(answer);
     return { kind: 'done' };
   }
   item.state = 'rejected';
-  item.code = failureCode(xhr.responseText) ?? errorCode(xhr) ?? `HTTP${status}`;
+  item.code = stowFailureCode(answer) ?? errorCode ?? `HTTP${status}`;
   return { kind: 'done' };
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** The study UID from the single stored instance's RetrieveURL. */
-function parseStudyUid(text: string): string | undefined {
-  try {
-    const body = JSON.parse(text) as Record<string, { Value?: Record<string, { Value?: string[] }>[] }>;
-    const url = body['00081199']?.Value?.[0]?.['00081190']?.Value?.[0];
-    return url ? /\/studies\/([0-9.]+)\//.exec(url)?.[1] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Our reason code from the FailedSOPSequence item's private attribute (0009,1001). */
-function failureCode(text: string): string | undefined {
-  try {
-    const body = JSON.parse(text) as Record<string, { Value?: Record<string, { Value?: string[] }>[] }>;
-    return body['00081198']?.Value?.[0]?.['00091001']?.Value?.[0];
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(xhr: XMLHttpRequest): string | undefined {
-  try {
-    return (JSON.parse(xhr.responseText) as { error?: { code?: string } }).error?.code;
-  } catch {
-    return undefined;
-  }
+function studyUidOf(answer: unknown): string | undefined {
+  const url = (answer as Record<string, { Value?: Record<string, { Value?: string[] }>[] }> | null)?.['00081199']?.Value?.[0]?.['00081190']?.Value?.[0];
+  return url ? /\/studies\/([0-9.]+)\//.exec(url)?.[1] : undefined;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -75,10 +75,6 @@ export class Autosave {
     }
   }
 
-  get savedVersion(): number {
-    return this.version;
-  }
-
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);

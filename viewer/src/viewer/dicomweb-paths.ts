@@ -13,9 +13,25 @@ function checkUid(uid: string): string {
 export const dicomweb = {
   series: (study: string) => `/dicomweb/studies/${checkUid(study)}/series?includefield=all`,
   seriesMetadata: (study: string, series: string) => `/dicomweb/studies/${checkUid(study)}/series/${checkUid(series)}/metadata`,
-  seriesThumbnail: (study: string, series: string) => `/dicomweb/studies/${checkUid(study)}/series/${checkUid(series)}/thumbnail`,
   instance: (study: string, series: string, sop: string) => `/dicomweb/studies/${checkUid(study)}/series/${checkUid(series)}/instances/${checkUid(sop)}`,
+  rendered: (study: string, series: string, sop: string) => `${dicomweb.instance(study, series, sop)}/rendered`,
   store: (study: string) => `/dicomweb/studies/${checkUid(study)}`,
 };
 
 export const DICOM_JSON = 'application/dicom+json';
+
+/** A STOW-RS request body with one instance (PS3.18 10.5), and its Content-Type. */
+export function stowRequest(instance: BlobPart): { body: Blob; contentType: string } {
+  const boundary = `yunzhen-${crypto.randomUUID()}`;
+  return {
+    body: new Blob([`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, instance, `\r\n--${boundary}--\r\n`]),
+    contentType: `multipart/related; type="application/dicom"; boundary=${boundary}`,
+  };
+}
+
+/** Yunzhen's reason code for a refused instance: (0009,1001) in the first FailedSOPSequence item of a STOW-RS answer. */
+export function stowFailureCode(answer: unknown): string | undefined {
+  const failed = (answer as Record<string, { Value?: Record<string, { Value?: unknown[] }>[] }> | null)?.['00081198']?.Value?.[0];
+  const code = failed?.['00091001']?.Value?.[0];
+  return typeof code === 'string' && code ? code : undefined;
+}

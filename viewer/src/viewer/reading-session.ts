@@ -8,7 +8,7 @@ import { annotation as annotationApi, Enums as ToolEnums, ToolGroupManager, util
 
 import { initCornerstone, toolConfiguration } from './init.js';
 import type { DisplaySet } from './study-data.js';
-import { measurementTools, RENDERING_ENGINE_ID, TOOL_GROUP_ID, ToolName, viewportId, type PrimaryToolName } from './tool-names.js';
+import { isMeasurementTool, measurementTools, RENDERING_ENGINE_ID, TOOL_GROUP_ID, ToolName, viewportId, type PrimaryToolName } from './tool-names.js';
 
 const { MouseBindings } = ToolEnums;
 
@@ -238,7 +238,7 @@ export class ReadingSession {
     const group = ToolGroupManager.getToolGroup(TOOL_GROUP_ID);
     if (!group || name === this.primaryTool) return;
     const previous = this.primaryTool;
-    if ((measurementTools as readonly string[]).includes(previous)) group.setToolPassive(previous);
+    if (isMeasurementTool(previous)) group.setToolPassive(previous);
     else if (previous === ToolName.Pan) group.setToolActive(ToolName.Pan, { bindings: [{ mouseButton: MouseBindings.Auxiliary }] });
     else if (previous === ToolName.Zoom) group.setToolActive(ToolName.Zoom, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
     else group.setToolPassive(previous);

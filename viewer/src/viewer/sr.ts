@@ -10,8 +10,8 @@ import type { Types as ToolTypes } from '@cornerstonejs/tools';
 import { implementationClassUid } from '@yunzhen/dicom';
 import dcmjs from 'dcmjs';
 
-import { getCsrfToken } from '../api.js';
-import { Tag, text, type DicomJson } from './dicom-json.js';
+import { api, ApiError } from '../api.js';
+import { DICOM_JSON, stowFailureCode, stowRequest } from './dicomweb-paths.js';
 import { dicomweb, imageIdByRef, type SrInstance } from './study-data.js';
 import { isMeasurementTool } from './tool-names.js';
 
@@ -95,20 +95,14 @@ export function buildMeasurementReport(annotations: Annotation[], options: SrExp
 
 /** Stores one instance into its study with STOW-RS; throws `SrStoreError` with the server's reason code. */
 export async function storeInstance(studyInstanceUid: string, bytes: ArrayBuffer): Promise<void> {
-  const boundary = `yunzhen-${crypto.randomUUID()}`;
-  const body = new Blob([`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, bytes, `\r\n--${boundary}--\r\n`]);
-  const headers: Record<string, string> = {
-    'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-    Accept: 'application/dicom+json',
-  };
-  const csrf = getCsrfToken();
-  if (csrf) headers['X-CSRF-Token'] = csrf;
-  const response = await fetch(dicomweb.store(studyInstanceUid), { method: 'POST', credentials: 'same-origin', headers, body });
-  const answer = (await response.json().catch(() => null)) as DicomJson | { error?: { code?: string; message?: string } } | null;
-  if (response.status === 200) return;
-  const failed = ((answer as DicomJson | null)?.['00081198']?.Value?.[0] ?? undefined) as DicomJson | undefined;
-  const reason = text(failed, '00091001') || (answer as { error?: { code?: string } } | null)?.error?.code || `HTTP ${response.status}`;
-  throw new SrStoreError(reason, `the measurement report was not stored (${reason})`);
+  const { body, contentType } = stowRequest(bytes);
+  try {
+    await api(dicomweb.store(studyInstanceUid), { method: 'POST', body, contentType, accept: DICOM_JSON });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const reason = stowFailureCode(error.body) ?? error.code;
+    throw new SrStoreError(reason, `the measurement report was not stored (${reason})`);
+  }
 }
 
 /** Exports the annotations as a TID 1500 report stored in the study; returns its SOP Instance UID. */
@@ -151,10 +145,5 @@ export function readMeasurementReport(sr: SrInstance): Annotation[] {
     }
   }
   return annotations;
-}
-
-/** Whether an SR in the study was written by someone for this study (any TID 1500 qualifies). */
-export function describeSr(sr: SrInstance): string {
-  return `${text(sr.json, Tag.SeriesDescription) || 'SR'} ${text(sr.json, Tag.ContentDate)}`.trim();
 }
 

@@ -40,7 +40,6 @@ export interface DisplaySet {
   /** Frames per second for cine, from Cine Rate or Frame Time when the data have them. */
   cineRate: number | undefined;
   multiFrame: boolean;
-  thumbnailUrl: string;
 }
 
 /** A DICOM SR in the study (TID 1500 reports are read back into annotations). */
@@ -151,7 +150,6 @@ async function displaySetsOf(study: string, seriesUid: string, series: DicomJson
         imageIds: Array.from({ length: frames }, (_, i) => frameImageId(study, seriesUid, sop, i + 1)),
         cineRate: cineRateOf(json),
         multiFrame: true,
-        thumbnailUrl: `${dicomweb.instance(study, seriesUid, sop)}/thumbnail`,
       };
     });
     const single = images.filter((json) => (number(json, Tag.NumberOfFrames) ?? 1) <= 1);
@@ -161,7 +159,7 @@ async function displaySetsOf(study: string, seriesUid: string, series: DicomJson
   return [singleFrameSet(base, study, seriesUid, images)];
 }
 
-function singleFrameSet(base: Omit<DisplaySet, 'key' | 'imageIds' | 'cineRate' | 'multiFrame' | 'thumbnailUrl'>, study: string, seriesUid: string, images: DicomJson[]): DisplaySet {
+function singleFrameSet(base: Omit<DisplaySet, 'key' | 'imageIds' | 'cineRate' | 'multiFrame'>, study: string, seriesUid: string, images: DicomJson[]): DisplaySet {
   const sorted = sortSlices(images);
   return {
     ...base,
@@ -169,7 +167,6 @@ function singleFrameSet(base: Omit<DisplaySet, 'key' | 'imageIds' | 'cineRate' |
     imageIds: sorted.map((json) => frameImageId(study, seriesUid, text(json, Tag.SOPInstanceUID), 1)),
     cineRate: undefined,
     multiFrame: false,
-    thumbnailUrl: dicomweb.seriesThumbnail(study, seriesUid),
   };
 }
 

@@ -3,6 +3,8 @@
  * annotations and of the TID 1500 adapters), spelled once here so the compiler checks every use.
  * `init.ts` verifies them against the tool classes at start-up.
  */
+import { measurementTools, type MeasurementTool } from '@yunzhen/report';
+
 export const ToolName = {
   WindowLevel: 'WindowLevel',
   Pan: 'Pan',
@@ -18,21 +20,12 @@ export const ToolName = {
   ArrowAnnotate: 'ArrowAnnotate',
 } as const;
 
-export type ToolNameValue = (typeof ToolName)[keyof typeof ToolName];
-
-/** The tools a reader draws with; their annotations are saved, listed and exported as TID 1500. */
-export const measurementTools = [
-  ToolName.Length,
-  ToolName.Angle,
-  ToolName.CobbAngle,
-  ToolName.Bidirectional,
-  ToolName.EllipticalROI,
-  ToolName.RectangleROI,
-  ToolName.Probe,
-  ToolName.ArrowAnnotate,
-] as const;
-
-export type MeasurementToolName = (typeof measurementTools)[number];
+/**
+ * The tools a reader draws with; their annotations are saved, listed and exported as TID 1500.
+ * The report package owns the list, so a measurement the viewer saves is one a report accepts.
+ */
+export { measurementTools };
+export type MeasurementToolName = MeasurementTool;
 
 export function isMeasurementTool(name: string | undefined): name is MeasurementToolName {
   return (measurementTools as readonly string[]).includes(name ?? '');
