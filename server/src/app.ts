@@ -4,6 +4,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 
@@ -119,10 +120,8 @@ export function createApp(deps: AppDeps) {
     const started = performance.now();
     await next();
     c.header('X-Request-Id', requestId);
-    logger.info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
-      'request',
-    );
+    // The route's pattern, not the URL: a sending hospital's URLs carry its original UIDs.
+    logger.info({ method: c.req.method, path: routePath(c), status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
 
   app.use(

@@ -81,5 +81,7 @@ function classify(error: unknown): AppError {
 export function describeForLog(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { type: typeof error };
   const code = (error as { code?: unknown }).code;
-  return { name: error.name, code, stack: error.stack?.split('\n').slice(1, 8).join('\n') };
+  // Frames only: a message can span several lines (a validation error listing the values it got).
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  return { name: error.name, code, stack: frames.slice(0, 7).join('\n') };
 }

@@ -53,13 +53,13 @@ async function main(): Promise<void> {
   const sweep = () =>
     sweepOrphans({ store: resources.store, repos }, { graceMs: 60 * 60 * 1000, now: new Date() })
       .then((result) => result.removed && logger.info(result, 'removed orphaned objects'))
-      .catch((error: unknown) => logger.warn({ code: (error as { code?: string }).code }, 'orphan sweep failed; next run in 15 minutes'));
+      .catch((error: unknown) => logger.warn(describeForLog(error), 'orphan sweep failed; next run in 15 minutes'));
   setTimeout(sweep, 30_000).unref();
 
   // Report webhooks to sending hospitals, retried with backoff.
   const webhooks = createWebhookDispatcher({ repos, vault: createVault(createHospitalKeys(resources.secret), repos.vault), now: () => new Date() });
   setInterval(() => {
-    webhooks.tick().catch((error: unknown) => logger.warn({ code: (error as { code?: string }).code }, 'webhook delivery pass failed'));
+    webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
   }, 5_000).unref();
   setInterval(sweep, 15 * 60 * 1000).unref();
 

@@ -21,8 +21,11 @@ export function authenticate(repos: Repositories, cache: PrincipalCache, now: ()
     const credential = presentedCredential(c);
     let principal: Principal | undefined;
     if (credential) {
-      principal = cache.get(credential.hash) ?? (await resolvePrincipal(credential, repos, now()));
-      if (principal) cache.set(principal);
+      principal = cache.get(credential.hash);
+      if (!principal) {
+        principal = await resolvePrincipal(credential, repos, now());
+        if (principal) cache.set(principal);
+      }
     }
     c.set('principal', principal);
     await next();

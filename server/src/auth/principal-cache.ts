@@ -1,4 +1,5 @@
 import type { Principal } from '../app-env.js';
+import { createTtlCache } from '../ttl-cache.js';
 
 /**
  * Recently resolved callers, by credential hash, for a few seconds: a viewer sends hundreds of
@@ -6,27 +7,12 @@ import type { Principal } from '../app-env.js';
  * a user forget their entries at once in this process; other replicas notice within `ttlMs`.
  */
 export function createPrincipalCache(options: { ttlMs: number; maxEntries: number; now: () => number }) {
-  const entries = new Map<string, { principal: Principal; until: number }>();
+  const cache = createTtlCache<Principal>(options);
   return {
-    get(credentialHash: string): Principal | undefined {
-      const entry = entries.get(credentialHash);
-      if (!entry) return undefined;
-      if (entry.until <= options.now()) {
-        entries.delete(credentialHash);
-        return undefined;
-      }
-      return entry.principal;
-    },
-    set(principal: Principal): void {
-      if (entries.size >= options.maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(principal.credentialHash, { principal, until: options.now() + options.ttlMs });
-    },
-    forgetCredential(credentialHash: string): void {
-      entries.delete(credentialHash);
-    },
-    forgetUser(userId: string): void {
-      for (const [hash, entry] of entries) if (entry.principal.user.id === userId) entries.delete(hash);
-    },
+    get: (credentialHash: string) => cache.get(credentialHash),
+    set: (principal: Principal) => cache.set(principal.credentialHash, principal),
+    forgetCredential: (credentialHash: string) => cache.delete(credentialHash),
+    forgetUser: (userId: string) => cache.deleteWhere((principal) => principal.user.id === userId),
   };
 }
 

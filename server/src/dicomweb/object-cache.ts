@@ -11,7 +11,28 @@ import { AppError } from '../errors.js';
  */
 export function createObjectCache(store: ObjectStore, budgetBytes: number) {
   const entries = new Map<string, DicomFile>();
+  // Reads under way, so concurrent requests for one uncached instance share one read and parse.
+  const loading = new Map<string, Promise<DicomFile>>();
   let used = 0;
+
+  const load = async (objectKey: string): Promise<DicomFile> => {
+    const object = await store.get(objectKey);
+    if (!object) throw new AppError('StorageUnavailable', 'a stored instance is missing from the object store');
+    const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
+    // Stored objects passed validation on ingest; parse without limits beyond their size.
+    const file = parseDicom(bytes, { maxInstanceBytes: Math.max(bytes.length, 1) });
+    const size = file.dataset.bytes.length;
+    if (size <= budgetBytes / 4) {
+      entries.set(objectKey, file);
+      used += size;
+      for (const [key, value] of entries) {
+        if (used <= budgetBytes) break;
+        entries.delete(key);
+        used -= value.dataset.bytes.length;
+      }
+    }
+    return file;
+  };
 
   return {
     async get(objectKey: string): Promise<DicomFile> {
@@ -21,22 +42,12 @@ export function createObjectCache(store: ObjectStore, budgetBytes: number) {
         entries.set(objectKey, cached);
         return cached;
       }
-      const object = await store.get(objectKey);
-      if (!object) throw new AppError('StorageUnavailable', 'a stored instance is missing from the object store');
-      const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
-      // Stored objects passed validation on ingest; parse without limits beyond their size.
-      const file = parseDicom(bytes, { maxInstanceBytes: Math.max(bytes.length, 1) });
-      const size = file.dataset.bytes.length;
-      if (size <= budgetBytes / 4) {
-        entries.set(objectKey, file);
-        used += size;
-        for (const [key, value] of entries) {
-          if (used <= budgetBytes) break;
-          entries.delete(key);
-          used -= value.dataset.bytes.length;
-        }
+      let pending = loading.get(objectKey);
+      if (!pending) {
+        pending = load(objectKey).finally(() => loading.delete(objectKey));
+        loading.set(objectKey, pending);
       }
-      return file;
+      return pending;
     },
   };
 }

@@ -79,7 +79,18 @@ export function pixelInfo(file: DicomFile): PixelInfo | undefined {
  * into frames by the Extended Offset Table, the Basic Offset Table, one fragment per frame,
  * or (with neither table) by where a new codestream starts.
  */
-export function frameRanges(file: DicomFile): { offset: number; length: number }[][] {
+export function frameRanges(file: DicomFile): readonly FrameRange[] {
+  // Parsed files are immutable and held by the object cache: a viewer reading frame after
+  // frame of one instance finds them here instead of regrouping every fragment each time.
+  let ranges = frameRangesByFile.get(file);
+  if (!ranges) frameRangesByFile.set(file, (ranges = computeFrameRanges(file)));
+  return ranges;
+}
+
+type FrameRange = { offset: number; length: number }[];
+const frameRangesByFile = new WeakMap<DicomFile, readonly FrameRange[]>();
+
+function computeFrameRanges(file: DicomFile): FrameRange[] {
   const ds = file.dataset;
   const pixels = findElement(ds, tag.PixelData);
   const info = pixelInfo(file);
@@ -96,10 +107,10 @@ export function frameRanges(file: DicomFile): { offset: number; length: number }
   if (fragments.length === 0) return [];
   if (info.frames === 1) return [fragments];
 
-  const itemStart = (i: number) => fragments[i]!.offset - 8;
+  // Offset tables count from the first fragment's item tag (8 bytes before its value).
+  const indexByOffset = new Map(fragments.map((fragment, i) => [fragment.offset - fragments[0]!.offset, i]));
   const groupAt = (offsets: number[]) => {
-    const base = itemStart(0);
-    const starts = offsets.map((o) => fragments.findIndex((_, i) => itemStart(i) - base === o));
+    const starts = offsets.map((o) => indexByOffset.get(o) ?? -1);
     if (starts.some((s) => s < 0)) return undefined;
     return starts.map((start, f) => fragments.slice(start, starts[f + 1] ?? fragments.length));
   };
@@ -116,7 +127,7 @@ export function frameRanges(file: DicomFile): { offset: number; length: number }
   }
   if (fragments.length === info.frames) return fragments.map((f) => [f]);
   // No offset table and more fragments than frames: a frame starts where a codestream starts.
-  const frames: { offset: number; length: number }[][] = [];
+  const frames: FrameRange[] = [];
   for (const fragment of fragments) {
     if (frames.length === 0 || (frames.length < info.frames && startsCodestream(ds.bytes, fragment.offset))) frames.push([fragment]);
     else frames[frames.length - 1]!.push(fragment);

@@ -8,6 +8,7 @@ import type { AppEnv } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
+import { createTtlCache } from '../ttl-cache.js';
 import { imageScope } from './access.js';
 import { findByPath, toDicomJson } from './metadata.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isNative, negotiateFrames, negotiateInstance, parseAccept } from './media-types.js';
@@ -48,8 +49,11 @@ export function wadoRoutes(deps: WadoDeps) {
     if (![target.studyUid, target.seriesUid, target.sopUid].every((uid) => uid === undefined || UID.test(uid))) throw notFound('study');
     const scope = imageScope(principal);
     const key = target.sopUid && `${scope.tenantId}|${scope.own}|${scope.reader}|${target.studyUid}|${target.seriesUid}|${target.sopUid}`;
-    const rows = (key && visibleInstance.get(key)) || (await repos.dicomweb.retrievable(scope, target));
-    if (key && rows.length) visibleInstance.set(key, rows);
+    let rows = key ? visibleInstance.get(key) : undefined;
+    if (!rows) {
+      rows = await repos.dicomweb.retrievable(scope, target);
+      if (key && rows.length) visibleInstance.set(key, rows);
+    }
     if (rows.length === 0) throw notFound(target.sopUid ? 'instance' : target.seriesUid ? 'series' : 'study');
     await accessAudit(c, principal.user.id, rows[0]!.study_pk);
     return rows;
@@ -175,21 +179,6 @@ export function wadoRoutes(deps: WadoDeps) {
     .get(`${instance}/bulkdata/*`, bulkdata);
 }
 
-function createTtlCache<T>(options: { ttlMs: number; maxEntries: number; now: () => number }) {
-  const entries = new Map<string, { value: T; until: number }>();
-  return {
-    get(key: string): T | undefined {
-      const entry = entries.get(key);
-      if (!entry || entry.until <= options.now()) return undefined;
-      return entry.value;
-    },
-    set(key: string, value: T): void {
-      if (entries.size >= options.maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(key, { value, until: options.now() + options.ttlMs });
-    },
-  };
-}
-
 function windowOverride(value: string | undefined): { center: number; width: number } | undefined {
   const match = /^(-?[\d.]+),([\d.]+)(,linear)?$/.exec(value ?? '');
   return match ? { center: Number(match[1]), width: Math.max(1, Number(match[2])) } : undefined;
@@ -226,7 +215,12 @@ function createAccessAudit(deps: { audit: AuditWriter; now: () => Date }) {
     if ((recent.get(key) ?? 0) > now - WINDOW) return;
     recent.set(key, now);
     if (recent.size > 50_000) for (const [k, t] of recent) if (t <= now - WINDOW) recent.delete(k);
-    await deps.audit(c, { eventCode: AuditEvent.InstancesAccessed, action: 'R', outcome: Outcome.Success, objectType: 'study', objectId: studyPk });
+    try {
+      await deps.audit(c, { eventCode: AuditEvent.InstancesAccessed, action: 'R', outcome: Outcome.Success, objectType: 'study', objectId: studyPk });
+    } catch (error) {
+      recent.delete(key); // not recorded: the next access must try again, not pass unaudited
+      throw error;
+    }
   };
 }
 

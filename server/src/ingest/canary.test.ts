@@ -96,6 +96,11 @@ describe('no canary identity survives ingest', () => {
     const { body, contentType } = stowBody(files);
     const stored = await app.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType }, body });
     if (stored.status !== 200) throw new Error(`upload failed with ${stored.status}: ${await stored.text()}`);
+    // A sender adds to a study by its original Study Instance UID, in the URL.
+    const again = stowBody([files[0]!]);
+    const studyUrl = `/dicomweb/studies/${scanDicomOk(files[0]!).StudyInstanceUID}`;
+    const added = await app.request(studyUrl, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': again.contentType }, body: again.body });
+    if (added.status !== 200) throw new Error(`adding to the study failed with ${added.status}`);
     // The sending hospital reads its studies back with real identity: that path must not log it either.
     const list = await app.request('/api/studies', { headers: { Authorization: `Bearer ${token}` } });
     const listed = JSON.stringify(await list.json());
@@ -127,6 +132,7 @@ describe('no canary identity survives ingest', () => {
   it('finds none in the logs', () => {
     const text = logs.join('');
     expect(text).toContain('"path":"/dicomweb/studies"');
+    expect(text).toContain('"path":"/dicomweb/studies/:study"');
     for (const canary of canaries) expect(text).not.toContain(canary);
     expect(text).not.toContain(gb18030Name);
   });
@@ -140,4 +146,10 @@ async function listFiles(dir: string): Promise<string[]> {
     else out.push(path);
   }
   return out;
+}
+
+function scanDicomOk(bytes: Uint8Array) {
+  const scanned = scanDicom(bytes);
+  if (!scanned.ok) throw new Error(scanned.code);
+  return scanned.attributes;
 }

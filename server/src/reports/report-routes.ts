@@ -26,7 +26,7 @@ import type { ObjectStore } from '@yunzhen/storage';
 import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, describeForLog, notFound } from '../errors.js';
 import type { IngestDerived } from '../ingest/derived-objects.js';
 import { isUuid } from '../routes/views.js';
 import { readJson } from '../validation.js';
@@ -159,7 +159,7 @@ export function reportRoutes(deps: ReportDeps) {
     } catch (error) {
       // The signature stands; the SR is made again by POST …/report/sr.
       srStored = false;
-      c.var.logger.warn({ code: (error as { code?: string }).code ?? (error as Error).name }, 'report SR not stored');
+      c.var.logger.warn(describeForLog(error), 'report SR not stored');
     }
     if (event !== 'preliminary' && (await repos.webhooks.get(consult.sending_tenant_id))?.enabled) {
       await repos.webhooks.enqueue({ tenantId: consult.sending_tenant_id, consultId: consult.id, event: `report.${event === 'final' ? 'signed' : 'amended'}`, payload: { reportId, version: doc.version } });
