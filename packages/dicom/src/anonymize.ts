@@ -20,7 +20,7 @@ import {
   type ElementRule,
 } from './profile.js';
 import type { PatientIdentity, PseudonymResponse, PseudonymStore } from './pseudonym-store.js';
-import { elementOf, formatTag, groupOf, isGroupLengthTag, Tags, type Tag } from './tags.js';
+import { elementOf, formatTag, groupOf, isCurveGroup, isGroupLengthTag, isOverlayGroup, Tags, type Tag } from './tags.js';
 import { encodeAscii } from './text-encoding.js';
 import { isValidUid } from './uid.js';
 import { validateForIngest, type ValidationLevel } from './validate.js';
@@ -125,9 +125,6 @@ interface MutableValueElement {
 }
 
 type Deferred = (resolved: PseudonymResponse) => void;
-
-const isOverlayGroup = (group: number) => group >= 0x6000 && group <= 0x601e && (group & 1) === 0;
-const isCurveGroup = (group: number) => group >= 0x5000 && group <= 0x501e && (group & 1) === 0;
 
 /**
  * One instance being de-identified. Walking the parsed tree builds the output element list;

@@ -36,6 +36,7 @@ export {
 export {
   createMemoryPseudonymStore,
   dateShiftFromBytes,
+  patientKeyOf,
   pseudonymFromBytes,
   type MemoryPseudonymStoreDeps,
   type PatientIdentity,
@@ -47,6 +48,6 @@ export { scanDicom, type ScanOptions, type ScanResult } from './scan.js';
 export { formatTag, tagOf, Tags, type Tag } from './tags.js';
 export { supportedTransferSyntaxes, type TransferSyntax } from './transfer-syntax.js';
 export { implementationClassUid, implementationVersionName, isValidUid, uidFromBytes } from './uid.js';
-export { validateForIngest, type PixelGeometry, type ValidationLevel } from './validate.js';
+export { archiveValidation, validateForIngest, type PixelGeometry, type ValidationLevel } from './validate.js';
 export type { Vr } from './vr.js';
 export { writeDicom, type WriteDataset, type WriteDicomInput, type WriteElement, type WriteValue } from './write.js';

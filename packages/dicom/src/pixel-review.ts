@@ -1,5 +1,5 @@
 import { findElement, getAsciiString, type DicomDataset } from './dataset.js';
-import { groupOf, Tags } from './tags.js';
+import { groupOf, isOverlayGroup, Tags } from './tags.js';
 
 /**
  * Why an image needs a person to look at its pixels before it is released (PS3.15 E.3.1 Clean
@@ -53,7 +53,7 @@ export function pixelReviewReasonsOf(dataset: DicomDataset): PixelReviewReason[]
   const overlayDataGroups = new Set<number>();
   for (const element of dataset.elements) {
     const group = groupOf(element.tag);
-    if (group >= 0x6000 && group <= 0x601e && (group & 1) === 0) {
+    if (isOverlayGroup(group)) {
       overlayGroups.add(group);
       if ((element.tag & 0xffff) === 0x3000) overlayDataGroups.add(group);
     }

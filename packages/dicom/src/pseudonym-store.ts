@@ -9,6 +9,14 @@ export interface PatientIdentity {
   readonly issuer: string;
 }
 
+/**
+ * Which originals are the same patient: Patient ID with its issuer; without a Patient ID, the
+ * name and birth date are the best key there is. Every pseudonym store keys patients by this.
+ */
+export function patientKeyOf(patient: PatientIdentity): string {
+  return patient.id === '' ? `name\u0000${patient.name}\u0000${patient.birthDate}` : `id\u0000${patient.issuer}\u0000${patient.id}`;
+}
+
 /** Everything one instance needs from the pseudonym store, asked in one call. */
 export interface PseudonymRequest {
   /** Original UIDs to replace, each once. */
@@ -72,9 +80,7 @@ export function createMemoryPseudonymStore(deps: MemoryPseudonymStoreDeps): Pseu
         }
         resolved.set(uid, pseudonym);
       }
-      const { id, name, birthDate, issuer } = request.patient;
-      // Without a Patient ID the name and birth date are the best key there is.
-      const key = id === '' ? `name\u0000${name}\u0000${birthDate}` : `id\u0000${issuer}\u0000${id}`;
+      const key = patientKeyOf(request.patient);
       let patient = patients.get(key);
       if (patient === undefined) {
         const pseudonymId = pseudonymFromBytes('YZ', deps.random(10));

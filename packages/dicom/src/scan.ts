@@ -5,6 +5,7 @@ import { parseDicom } from './parse.js';
 import { pixelReviewReasonsOf, type PixelReviewReason } from './pixel-review.js';
 import { remoteDiagnosisProfile, type DeidentificationProfile } from './profile.js';
 import { validateForIngest, type ValidationLevel } from './validate.js';
+import { isCurveGroup, isOverlayGroup } from './tags.js';
 
 export interface ScanOptions {
   readonly limits?: Partial<DicomLimits>;
@@ -37,11 +38,8 @@ export function scanDicom(bytes: Uint8Array, options: ScanOptions = {}): ScanRes
     validateForIngest(file, options.limits, options.validation ?? 'ingest');
     const reasons = pixelReviewReasonsOf(file.dataset);
     const profile = options.profile ?? remoteDiagnosisProfile;
-    const hasGraphics = file.dataset.elements.some((element) => {
-      const group = element.tag >>> 16;
-      return (group >= 0x5000 && group <= 0x501e) || (group >= 0x6000 && group <= 0x601e);
-    });
-    if (profile.cleanGraphics && hasGraphics && !reasons.includes('OverlayRetained')) reasons.push('OverlayRetained');
+    const hasGraphics = file.dataset.elements.some((element) => isOverlayGroup(element.tag >>> 16) || isCurveGroup(element.tag >>> 16));
+    if (profile.cleanGraphics && hasGraphics) reasons.push('OverlayRetained');
     return { ok: true, attributes: readIndexAttributes(file), needsPixelReview: reasons.length > 0, pixelReviewReasons: reasons };
   } catch (error) {
     if (isDicomError(error)) return { ok: false, code: error.code, message: error.message };

@@ -24,6 +24,10 @@ export function formatTag(tag: Tag): string {
 }
 
 /** Private data elements live in odd groups (PS3.5 7.8.1). */
+/** Overlay (60xx) and curve (50xx) repeating groups: even groups 6000–601E and 5000–501E (PS3.5 7.6). */
+export const isOverlayGroup = (group: number) => group >= 0x6000 && group <= 0x601e && (group & 1) === 0;
+export const isCurveGroup = (group: number) => group >= 0x5000 && group <= 0x501e && (group & 1) === 0;
+
 export function isPrivateTag(tag: Tag): boolean {
   return (groupOf(tag) & 1) === 1;
 }

@@ -17,6 +17,9 @@ import { maxValueBytes } from './vr.js';
  */
 export type ValidationLevel = 'ingest' | 'instance' | 'structure';
 
+/** What the archive accepts on upload; pre-scans use it too, so they refuse exactly what ingest refuses. */
+export const archiveValidation: ValidationLevel = 'instance';
+
 /** Pixel matrix facts established by validation. */
 export interface PixelGeometry {
   readonly rows: number;
@@ -59,7 +62,7 @@ function checkValueLengths(root: DicomDataset): void {
     const bytes = dataset.bytes;
     for (const element of dataset.elements) {
       if (element.items !== undefined) {
-        pending.push(...element.items);
+        for (const item of element.items) pending.push(item); // a spread overflows the stack on huge sequences
         continue;
       }
       if (isPrivateTag(element.tag) || element.vr === 'DS' || element.vr === 'IS') continue;

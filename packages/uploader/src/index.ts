@@ -1,2 +1,2 @@
 export { collectSources, type Source } from './sources.js';
-export { backoff, upload, UploadError, type FileResult, type Progress, type UploadOptions } from './upload.js';
+export { upload, UploadError, type FileResult, type Progress, type UploadOptions } from './upload.js';

@@ -1,4 +1,4 @@
-import { scanDicom } from '@yunzhen/dicom';
+import { archiveValidation, scanDicom } from '@yunzhen/dicom';
 
 import type { Source } from './sources.js';
 
@@ -12,8 +12,6 @@ export interface UploadOptions {
   batchBytes: number;
   maxAttempts: number;
   onProgress: (progress: Progress) => void;
-  /** Waits between retries; injectable so tests need not sleep. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface Progress {
@@ -27,9 +25,9 @@ export type FileResult =
   | { label: string; status: 'stored' | 'skipped' }
   | { label: string; status: 'rejected' | 'failed' | 'invalid'; code: string };
 
+/** A file that scanned clean; its bytes are read again when its batch is sent, so memory stays bounded by the batches in flight. */
 interface Candidate {
   source: Source;
-  bytes: Uint8Array;
   sopInstanceUid: string;
 }
 
@@ -51,12 +49,12 @@ export async function upload(sources: Source[], options: UploadOptions): Promise
 
   for (const source of sources) {
     const bytes = await source.read();
-    const scan = scanDicom(bytes);
+    const scan = scanDicom(bytes, { validation: archiveValidation });
     if (!scan.ok) {
       results.push({ label: source.label, status: 'invalid', code: scan.code });
       advance(source.size);
     } else {
-      candidates.push({ source, bytes, sopInstanceUid: scan.attributes.SOPInstanceUID! });
+      candidates.push({ source, sopInstanceUid: scan.attributes.SOPInstanceUID! });
     }
   }
 
@@ -71,8 +69,8 @@ export async function upload(sources: Source[], options: UploadOptions): Promise
   const batches: Candidate[][] = [];
   for (const candidate of pending) {
     const last = batches.at(-1);
-    const lastBytes = last?.reduce((s, c) => s + c.bytes.length, 0) ?? 0;
-    if (last && last.length < options.batchInstances && lastBytes + candidate.bytes.length <= options.batchBytes) last.push(candidate);
+    const lastBytes = last?.reduce((s, c) => s + c.source.size, 0) ?? 0;
+    if (last && last.length < options.batchInstances && lastBytes + candidate.source.size <= options.batchBytes) last.push(candidate);
     else batches.push([candidate]);
   }
 
@@ -84,11 +82,7 @@ export async function upload(sources: Source[], options: UploadOptions): Promise
       // Some stored and some refused: which is which is told only per instance, so send each
       // alone (the stored ones come back as duplicates, which the server keeps once).
       if (outcome === 'mixed') outcome = (await Promise.all(batch.map((c) => sendWithRetries([c], options)))).map((o) => (o as Outcome[])[0]!);
-      for (const [i, candidate] of batch.entries()) {
-        results.push({ label: candidate.source.label, ...outcome[i]! } as FileResult);
-        // The bytes are no longer needed; let a large upload's memory go.
-        candidate.bytes = new Uint8Array(0);
-      }
+      for (const [i, candidate] of batch.entries()) results.push({ label: candidate.source.label, ...outcome[i]! } as FileResult);
       advance(batch.reduce((s, c) => s + c.source.size, 0), batch.length);
     }
   };
@@ -116,14 +110,14 @@ export class UploadError extends Error {}
 type Outcome = { status: 'stored' } | { status: 'rejected' | 'failed'; code: string };
 
 async function sendWithRetries(batch: Candidate[], options: UploadOptions): Promise<Outcome[] | 'mixed'> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const boundary = `yunzhen-${crypto.randomUUID()}`;
+  const parts: Uint8Array[] = [];
+  for (const c of batch) parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), await c.source.read(), Buffer.from('\r\n'));
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  const body = Buffer.concat(parts);
   let lastCode = 'NetworkError';
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
     try {
-      const boundary = `yunzhen-${crypto.randomUUID()}`;
-      const parts: Uint8Array[] = [];
-      for (const c of batch) parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), c.bytes, Buffer.from('\r\n'));
-      parts.push(Buffer.from(`--${boundary}--\r\n`));
       const response = await fetch(`${options.server}/dicomweb/studies`, {
         method: 'POST',
         headers: {
@@ -131,7 +125,7 @@ async function sendWithRetries(batch: Candidate[], options: UploadOptions): Prom
           'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
           Accept: 'application/dicom+json',
         },
-        body: Buffer.concat(parts),
+        body,
       });
       if (response.status === 401) throw new UploadError('the token was refused (401)');
       if (response.status >= 500 || response.status === 429) {
@@ -174,7 +168,9 @@ async function errorCode(response: Response): Promise<string | undefined> {
 }
 
 /** Exponential backoff from 1 s, capped at 30 s, with jitter. */
-export function backoff(attempt: number): number {
+function backoff(attempt: number): number {
   const base = Math.min(30_000, 1000 * 2 ** (attempt - 1));
   return base / 2 + Math.random() * (base / 2);
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
 import {
-  characterSetOf,
-  findElement,
   isDicomError,
   dicomErrorCodes,
   parseDicom,
   readIndexAttributes,
-  readText,
-  Tags,
   validateForIngest,
   writeDicom,
   type DicomLimits,
@@ -54,13 +50,8 @@ export function createDerivedObjectIngest(deps: DerivedObjectDeps) {
     const study = await deps.repos.studies.findStudyByUid(context.studyUid);
     const patient = study && (await deps.repos.studies.getPatient(study.patient_id));
     if (!study || !patient) return { status: 'rejected', code: 'StudyMismatch', message: 'unknown study' };
-    const charset = characterSetOf(file.dataset);
-    const text = (tag: number) => {
-      const element = findElement(file.dataset, tag);
-      return element ? readText(file.dataset, element, charset).trim() : '';
-    };
     // Only the study's pseudonyms may appear: a derived object must not carry identity back in.
-    if (text(Tags.PatientID) !== patient.pseudonym_id || text(Tags.PatientName) !== patient.pseudonym_name) {
+    if ((a.PatientID ?? '') !== patient.pseudonym_id || (a.PatientName ?? '') !== patient.pseudonym_name) {
       return { status: 'rejected', code: 'PatientMismatch', message: 'the object must name the study’s pseudonymous patient' };
     }
     const existing = await deps.repos.studies.findInstance(a.SOPInstanceUID!);

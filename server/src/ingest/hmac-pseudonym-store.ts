@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 
-import { dateShiftFromBytes, pseudonymFromBytes, uidFromBytes, type PseudonymStore } from '@yunzhen/dicom';
+import { dateShiftFromBytes, patientKeyOf, pseudonymFromBytes, uidFromBytes, type PseudonymStore } from '@yunzhen/dicom';
 
 import type { HospitalKeys } from '../vault/keys.js';
 
@@ -17,10 +17,7 @@ export function createHmacPseudonymStore(keys: HospitalKeys, tenantId: string): 
   return {
     resolve(request) {
       const uids = new Map(request.uids.map((uid) => [uid, pseudonymUid(uidKey, uid)]));
-      const { id, name, birthDate, issuer } = request.patient;
-      // Without a Patient ID the name and birth date are the best key there is.
-      const key = id === '' ? `name\u0000${name}\u0000${birthDate}` : `id\u0000${issuer}\u0000${id}`;
-      const digest = createHmac('sha256', patientKey).update(key, 'utf8').digest();
+      const digest = createHmac('sha256', patientKey).update(patientKeyOf(request.patient), 'utf8').digest();
       const pseudonymId = pseudonymFromBytes('YZ', digest.subarray(0, 10));
       return Promise.resolve({
         uids,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { anonymize, dicomErrorCodes, isDicomError, type DeidentificationProfile, type DicomErrorCode, type DicomLimits, type IndexAttributes } from '@yunzhen/dicom';
+import { anonymize, archiveValidation, dicomErrorCodes, isDicomError, type DeidentificationProfile, type DicomErrorCode, type DicomLimits, type IndexAttributes } from '@yunzhen/dicom';
 import { TenantConflictError, type InstanceRecord, type Repositories } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
@@ -60,7 +60,7 @@ export function createIngestPipeline(deps: IngestDeps) {
   return async function ingestInstance(bytes: Uint8Array, context: IngestContext, options: { originalStudyUid?: string } = {}): Promise<InstanceOutcome> {
     let result;
     try {
-      result = await anonymize(bytes, { profile: deps.profile, limits: deps.limits, validation: 'instance' }, { pseudonyms: pseudonymsFor(context.tenantId) });
+      result = await anonymize(bytes, { profile: deps.profile, limits: deps.limits, validation: archiveValidation }, { pseudonyms: pseudonymsFor(context.tenantId) });
     } catch (error) {
       if (isDicomError(error)) return { status: 'rejected', code: error.code, message: dicomErrorCodes[error.code].meaning };
       throw error;

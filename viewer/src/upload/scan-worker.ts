@@ -3,7 +3,7 @@
  * Pre-scans dropped files off the main thread with the same DICOM engine the server uses,
  * and expands zip archives entry by entry as they stream in.
  */
-import { scanDicom } from '@yunzhen/dicom';
+import { archiveValidation, scanDicom } from '@yunzhen/dicom';
 import { Unzip, UnzipInflate } from 'fflate';
 
 import type { ScanReply, ScanRequest, ScanSummary } from './scan-types.js';
@@ -14,7 +14,7 @@ const MAX_ENTRY_BYTES = 2 * 1024 * 1024 * 1024;
 
 function scan(bytes: Uint8Array): ScanSummary {
   try {
-    const result = scanDicom(bytes);
+    const result = scanDicom(bytes, { validation: archiveValidation });
     return result.ok
       ? { ok: true, attributes: result.attributes, needsPixelReview: result.needsPixelReview, pixelReviewReasons: result.pixelReviewReasons }
       : { ok: false, code: result.code };
