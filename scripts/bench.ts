@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { bin, buildViewerIfStale, repo } from './lib.js';
+import { bin, repo } from './lib.js';
 
 const benches: Record<string, string> = {
   anonymize: 'packages/dicom/bench/anonymize.bench.ts',
@@ -25,7 +25,6 @@ const results: string[] = [];
 let failed = 0;
 for (const name of names) {
   process.stdout.write(`\n=== bench ${name}\n`);
-  if (name === 'viewer') await buildViewerIfStale();
   const child = spawn(bin('.', 'tsx'), [benches[name]!], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
   let pending = '';
   child.stdout.on('data', (chunk: Buffer) => {

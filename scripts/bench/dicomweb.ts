@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
-import { demoToken, spawnServer } from '@yunzhen/server/testing';
+import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
 
 import { seedIndex, STUDIES, SERIES_PER_STUDY, INSTANCES_PER_SERIES } from './dicomweb-seed.js';
 import { percentile, pool, report, round, startOrthanc } from './harness.js';
@@ -70,9 +70,8 @@ try {
   // A real study for WADO-RS.
   const uids: { study: string; series: string; sop: string }[] = [];
   await pool(files, 4, async (file) => {
-    const boundary = `b${Math.random().toString(36).slice(2)}`;
-    const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), file, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-    const response = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { ...auth, 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` }, body });
+    const { body, contentType } = stowBody([file]);
+    const response = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { ...auth, 'Content-Type': contentType }, body });
     const url: string = ((await response.json()) as Record<string, { Value: Record<string, { Value: string[] }>[] }>)['00081199']!.Value[0]!['00081190']!.Value[0]!;
     const [, study, series, sop] = /studies\/([\d.]+)\/series\/([\d.]+)\/instances\/([\d.]+)$/.exec(url)!;
     uids.push({ study: study!, series: series!, sop: sop! });
@@ -97,7 +96,7 @@ try {
     try {
       const oUids: { study: string; series: string; sop: string }[] = [];
       await pool(files, 4, async (file) => {
-        const response = await fetch(`${orthanc.url}/instances`, { method: 'POST', body: file });
+        const response = await fetch(`${orthanc.url}/instances`, { method: 'POST', body: file as Uint8Array<ArrayBuffer> });
         const { ID } = (await response.json()) as { ID: string };
         const tags = (await (await fetch(`${orthanc.url}/instances/${ID}/simplified-tags`)).json()) as Record<string, string>;
         oUids.push({ study: tags.StudyInstanceUID!, series: tags.SeriesInstanceUID!, sop: tags.SOPInstanceUID! });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -81,12 +81,14 @@ export async function startOrthanc(options: { dicomweb?: boolean } = {}): Promis
   await writeFile(join(dir, 'orthanc.json'), JSON.stringify(config));
   const child: ChildProcess = spawn(binary, [join(dir, 'orthanc.json')], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${httpPort}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/system`)).ok) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  let up = false;
+  for (let i = 0; i < 100 && !up; i++) {
+    up = await fetch(`${url}/system`).then((response) => response.ok, () => false);
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!up) {
+    child.kill('SIGKILL');
+    throw new Error('Orthanc did not start within 10 s');
   }
   return {
     url,
@@ -99,9 +101,4 @@ export async function startOrthanc(options: { dicomweb?: boolean } = {}): Promis
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-export function orthancVersion(): string | undefined {
-  const result = spawnSync('/usr/sbin/Orthanc', ['--version'], { encoding: 'utf8' });
-  return result.status === 0 ? result.stdout.split('\n')[0] : undefined;
 }

@@ -7,7 +7,7 @@
  * Orthanc's `POST /instances` in the same run and the ratio is printed.
  */
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
-import { demoToken, spawnServer } from '@yunzhen/server/testing';
+import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
 
 import { peakRssMb, pool, report, round, startOrthanc } from './harness.js';
 
@@ -22,13 +22,8 @@ async function yunzhen(files: Uint8Array[], clients: number) {
     const token = await demoToken(server.url, 'rad@xuhui.demo');
     const started = performance.now();
     await pool(files, clients, async (file) => {
-      const boundary = `b${Math.random().toString(36).slice(2)}`;
-      const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), file, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-      const response = await fetch(`${server.url}/dicomweb/studies`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
-        body,
-      });
+      const { body, contentType } = stowBody([file]);
+      const response = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType }, body });
       if (response.status !== 200) throw new Error(`STOW answered ${response.status}`);
       await response.arrayBuffer();
     });
@@ -45,7 +40,7 @@ async function orthanc(files: Uint8Array[], clients: number) {
   try {
     const started = performance.now();
     await pool(files, clients, async (file) => {
-      const response = await fetch(`${server.url}/instances`, { method: 'POST', headers: { 'Content-Type': 'application/dicom' }, body: file });
+      const response = await fetch(`${server.url}/instances`, { method: 'POST', headers: { 'Content-Type': 'application/dicom' }, body: file as Uint8Array<ArrayBuffer> });
       if (!response.ok) throw new Error(`Orthanc answered ${response.status}`);
       await response.arrayBuffer();
     });

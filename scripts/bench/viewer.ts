@@ -3,20 +3,16 @@
  * with a 300-slice 512×512 CT consult (generated in memory, sent with STOW-RS). Measures, from
  * the navigation to the reading page: the first image on screen, every slice fetched and decoded
  * into the cache, and then the scroll rate (slices shown per second while the wheel turns one
- * slice per animation frame). Build the viewer first (`cd viewer && npx vite build`).
+ * slice per animation frame). The viewer is built first if its sources changed.
  */
-import { createRequire } from 'node:module';
-
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
-import { spawnServer } from '@yunzhen/server/testing';
+import { DEMO_PASSWORD, seedConsult, spawnServer } from '@yunzhen/server/testing';
+import { chromium } from 'playwright-core';
 
-import { seedConsult } from '../../viewer/testing/seed.js';
+import { buildViewerIfStale } from '../lib.js';
 import { report, round } from './harness.js';
 
-// Playwright is a dependency of the browser tests; the bench borrows it from there.
-const requireFromTests = createRequire(new URL('../../tests/package.json', import.meta.url));
-const { chromium } = requireFromTests('playwright-core') as typeof import('playwright-core');
-
+await buildViewerIfStale();
 const SLICES = 300;
 const server = await spawnServer();
 const browser = await chromium.launch({
@@ -29,7 +25,7 @@ try {
   await page.goto(server.url + '/');
   await page.locator('[data-language="en"]').click();
   await page.locator('input[name="email"]').fill('specialist@scc.demo');
-  await page.locator('input[name="password"]').fill('yunzhen-demo');
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
   await page.locator('button[type="submit"]').click();
   await page.getByTestId('who').waitFor();
 

@@ -49,11 +49,11 @@ export const demoLogins = demoUnion.tenants.flatMap((t) => t.users.map((u) => ({
 export async function seedDemoUnion(repos: Repositories): Promise<boolean> {
   if (await repos.tenants.findByName(demoUnion.tenants[0].name)) return false;
   const unionId = await repos.tenants.createUnion(demoUnion.name);
+  // One hash for the one shared demo password: argon2id is slow on purpose, and every test app seeds.
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
   for (const spec of demoUnion.tenants) {
     const tenant = await repos.tenants.create({ name: spec.name, kind: spec.kind, unionId });
-    for (const user of spec.users) {
-      await repos.users.create({ tenantId: tenant.id, ...user, passwordHash: await hashPassword(DEMO_PASSWORD) });
-    }
+    for (const user of spec.users) await repos.users.create({ tenantId: tenant.id, ...user, passwordHash });
   }
   return true;
 }

@@ -22,3 +22,22 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
   }
   return result.data;
 }
+
+/**
+ * The request body as bytes, read only up to `maxBytes`: a larger body is refused with 413 as
+ * soon as it passes the limit, instead of after all of it sits in memory.
+ */
+export async function readBodyBytes(c: Context, maxBytes: number, what: string): Promise<Uint8Array> {
+  const refuse = () => new AppError('PayloadTooLarge', `${what} are limited to ${maxBytes} bytes`);
+  if (Number(c.req.header('Content-Length') ?? 0) > maxBytes) throw refuse();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (c.req.raw.body) {
+    for await (const chunk of c.req.raw.body) {
+      size += chunk.length;
+      if (size > maxBytes) throw refuse();
+      chunks.push(chunk);
+    }
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,6 +1,7 @@
 import { test as base, expect, type Page } from '@playwright/test';
 
-export const DEMO_PASSWORD = 'yunzhen-demo';
+import { DEMO_PASSWORD } from '@yunzhen/server/testing';
+
 
 /** Tests get `baseURL` from the server that global-setup.ts started. */
 export const test = base.extend({

@@ -1,9 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { readSample, rewriteInstances, samplesDir } from '@yunzhen/server/testing';
+import { demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
 
-import { apiToken, seedConsult, type SeededConsult } from '../../viewer/testing/seed.js';
 import { expect, login, test, watchPageErrors } from './fixtures.js';
 import type { Locator, Page } from '@playwright/test';
 
@@ -181,7 +180,7 @@ test.describe.serial('reading CT_small: render, measure, persist, SR round trip'
     await page.goto('/');
 
     // The SR is a new series of the same study, visible over QIDO-RS (OHIF#1679), with the study's pseudonym as a valid PN (OHIF#3648).
-    const token = await apiToken(baseUrl(), 'specialist@scc.demo');
+    const token = await demoToken(baseUrl(), 'specialist@scc.demo');
     const study = consult.studyInstanceUids[0]!;
     const series = (await (await fetch(`${baseUrl()}dicomweb/studies/${study}/series?includefield=all`, { headers: { Authorization: `Bearer ${token}` } })).json()) as Record<string, { Value?: unknown[] }>[];
     const sr = series.find((s) => s['00080060']?.Value?.[0] === 'SR');
@@ -290,7 +289,7 @@ test('a hostile PatientName is shown as text everywhere the viewer shows text, a
   });
 
   // The sending hospital's referring doctor sees the real (hostile) name, as the vault returns it, in the list and the viewer.
-  const doctor = await apiToken(baseUrl(), 'doctor@xuhui.demo');
+  const doctor = await demoToken(baseUrl(), 'doctor@xuhui.demo');
   const { consult: view } = (await (await fetch(`${baseUrl()}api/consults/${consult.id}`, { headers: { Authorization: `Bearer ${doctor}` } })).json()) as { consult: { studies: { identity: { name: string } }[] } };
   const realName = view.studies[0]!.identity.name;
   expect(realName).toContain('<img src=x');

@@ -1,6 +1,5 @@
-import { readSample, rewriteInstances } from '@yunzhen/server/testing';
+import { readSample, rewriteInstances, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
 
-import { seedConsult, type SeededConsult } from '../../viewer/testing/seed.js';
 import { expect, login, test } from './fixtures.js';
 
 const baseUrl = () => process.env.YUNZHEN_URL!;

@@ -28,8 +28,9 @@ import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
 import { AppError, describeForLog, notFound } from '../errors.js';
 import type { IngestDerived } from '../ingest/derived-objects.js';
+import { visibleConsult, type VisibleConsult } from '../routes/consult-access.js';
 import { isUuid } from '../routes/views.js';
-import { readJson } from '../validation.js';
+import { readBodyBytes, readJson } from '../validation.js';
 import type { Vault } from '../vault/vault.js';
 import { audienceOf, auditRevealFor, reportContext } from './report-context.js';
 
@@ -84,12 +85,6 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
 export function reportRoutes(deps: ReportDeps) {
   const { repos } = deps;
 
-  const visibleConsult = async (principal: Principal, id: string) => {
-    const consult = isUuid(id) ? await repos.consults.get(principal.tenant.id, id) : undefined;
-    if (!consult) throw notFound('consult');
-    return consult;
-  };
-
   /** Specialists of the reading centre write; the second readers it invited only give opinions. */
   const requireReader = (principal: Principal, consult: Consult) => {
     if (principal.tenant.id !== consult.reading_tenant_id || principal.user.role !== 'specialist') throw new AppError('Forbidden', 'only specialists of the reading centre write the report');
@@ -105,7 +100,7 @@ export function reportRoutes(deps: ReportDeps) {
 
   /** Who may read what: the reading centre every version; the sending hospital signed ones only. */
   const readable = async (principal: Principal, consultId: string) => {
-    const consult = await visibleConsult(principal, consultId);
+    const consult = await visibleConsult(repos, principal, consultId);
     const { row, doc } = await loadReport(consult);
     const audience = audienceOf(principal, consult);
     if (audience === 'sender' && doc.status === 'draft') throw notFound('report');
@@ -119,7 +114,7 @@ export function reportRoutes(deps: ReportDeps) {
   };
 
   /** Stores the signed report as a TID 1500 SR in the study (pseudonymous, UIDs as stored). */
-  const storeSr = async (consult: Consult & { sending_tenant_name: string; reading_tenant_name: string }, reportId: string, doc: ReportDocument, principal: Principal) => {
+  const storeSr = async (consult: VisibleConsult, reportId: string, doc: ReportDocument, principal: Principal) => {
     const context = await reportContext(deps, consult, doc, 'reader', noReveal);
     const seriesUid = uidFromBytes(new Uint8Array(createHash('sha256').update(`report-series:${reportId}`).digest().subarray(0, 16)));
     // An amended report's SR names the SR it supersedes (PS3.3 C.17.2 Predecessor Documents).
@@ -143,7 +138,7 @@ export function reportRoutes(deps: ReportDeps) {
   };
 
   /** After a signature: turnaround milestone, the SR into the study, the webhook, the audit record. */
-  const afterSigning = async (c: Context<AppEnv>, consult: Consult & { sending_tenant_name: string; reading_tenant_name: string }, reportId: string, doc: ReportDocument, principal: Principal, event: 'preliminary' | 'final' | 'amended') => {
+  const afterSigning = async (c: Context<AppEnv>, consult: VisibleConsult, reportId: string, doc: ReportDocument, principal: Principal, event: 'preliminary' | 'final' | 'amended') => {
     await repos.consults.mark(consult.id, event === 'preliminary' ? 'preliminary' : 'signed', deps.now());
     await deps.audit(c, {
       eventCode: AuditEvent.ProcedureRecord,
@@ -167,7 +162,7 @@ export function reportRoutes(deps: ReportDeps) {
     return srStored;
   };
 
-  const reportView = async (c: Context<AppEnv>, principal: Principal, consult: Consult & { sending_tenant_name: string; reading_tenant_name: string }, row: { id: string; sr_sop_instance_uid: string | null }, doc: ReportDocument) => {
+  const reportView = async (c: Context<AppEnv>, principal: Principal, consult: VisibleConsult, row: { id: string; sr_sop_instance_uid: string | null }, doc: ReportDocument) => {
     const audience = audienceOf(principal, consult);
     const readers = await repos.reports.readers(consult.id);
     return {
@@ -212,7 +207,7 @@ export function reportRoutes(deps: ReportDeps) {
   return new Hono<AppEnv>()
     .get('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       if (principal.user.role === 'admin') throw new AppError('Forbidden', 'administrators do not read reports');
       const row = await repos.reports.getByConsult(consult.id);
       const doc = row?.document as ReportDocument | undefined;
@@ -222,7 +217,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       requireReader(principal, consult);
       const input = await readJson(c, createSchema);
       const studyUids = (await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds: await repos.consults.studyIds(consult.id) })).map((s) => s.study_uid);
@@ -237,7 +232,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .put('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       requireReader(principal, consult);
       const { version, changes } = await readJson(c, saveSchema);
       const { row, doc } = await loadReport(consult);
@@ -248,7 +243,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report/sign', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       requireReader(principal, consult);
       const { version, kind } = await readJson(c, signSchema);
       const { row, doc } = await loadReport(consult);
@@ -260,7 +255,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report/addenda', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       requireReader(principal, consult);
       const { version, text } = await readJson(c, addendumSchema);
       const { row, doc } = await loadReport(consult);
@@ -272,14 +267,14 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report/sr', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       requireReader(principal, consult);
       const { row, doc } = await loadReport(consult);
       return c.json({ srSopInstanceUid: await storeSr(consult, row.id, doc, principal) });
     })
     .post('/consults/:id/readers', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       requireReader(principal, consult);
       const { userId, kind } = await readJson(c, inviteSchema);
       const reader = await repos.users.getInTenant(consult.reading_tenant_id, userId);
@@ -289,7 +284,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report/opinions', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       const invitation = (await repos.reports.readers(consult.id)).find((r) => r.user_id === principal.user.id);
       if (!invitation) throw new AppError('Forbidden', 'only invited second readers record an opinion');
       const input = await readJson(c, opinionSchema);
@@ -320,10 +315,9 @@ export function reportRoutes(deps: ReportDeps) {
     .get('/consults/:id/report/sr', render('sr'))
     .post('/consults/:id/key-images', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       requireReader(principal, consult);
-      const bytes = new Uint8Array(await c.req.arrayBuffer());
-      if (bytes.length > MAX_KEY_IMAGE_BYTES) throw new AppError('PayloadTooLarge', 'key images are limited to 5 MB');
+      const bytes = await readBodyBytes(c, MAX_KEY_IMAGE_BYTES, 'key images');
       if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b)) throw new AppError('UnsupportedMediaType', 'key images are PNG');
       const id = randomUUID();
       const objectKey = `key-images/${id}`;
@@ -333,7 +327,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .get('/consults/:id/key-images/:imageId', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       const imageId = c.req.param('imageId');
       const image = isUuid(imageId) ? await repos.reports.keyImage(consult.id, imageId) : undefined;
       const object = image && (await deps.store.get(image.object_key));
@@ -342,7 +336,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/acknowledge', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       if (audienceOf(principal, consult) !== 'sender' || principal.user.role === 'admin') throw new AppError('Forbidden', 'the sending hospital acknowledges its reports');
       const { doc } = await loadReport(consult);
       if (doc.status !== 'final' && doc.status !== 'amended') throw new AppError('Conflict', 'only a signed report is acknowledged');

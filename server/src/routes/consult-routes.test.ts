@@ -116,6 +116,29 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
     expect((await get(`/api/consults/${consults[0].id}/attachments/${attachment.id}`, await t.token('doctor@minhang.demo'))).status).toBe(404);
   });
 
+  it('refuses an oversized attachment with 413 while it streams in, without reading all of it', async () => {
+    const { consults } = await (await get('/api/consults', rad)).json();
+    let sent = 0;
+    const chunk = new Uint8Array(1024 * 1024);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) chunk.set(new TextEncoder().encode('%PDF-1.4\n'));
+        sent += chunk.length;
+        if (sent > 200 * 1024 * 1024) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const response = await t.request(`/api/consults/${consults[0].id}/attachments`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${rad}`, 'Content-Type': 'application/pdf' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect((await response.json()).error.code).toBe('PayloadTooLarge');
+    expect(sent).toBeLessThan(60 * 1024 * 1024);
+  });
+
   it('shows the sending hospital a corrected patient name after it sends the study again', async () => {
     // Same patient and study, a new image whose name the hospital has corrected.
     const [corrected] = rewriteInstances([readSample('modalities/CT_small.dcm')], { replace: { 0x00100010: 'Corrected^Name', 0x00080018: '1.2.826.0.1.3680043.2.1125.99.1' } });

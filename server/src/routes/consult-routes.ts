@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 
-import type { Consult, ConsultPriority, Repositories } from '@yunzhen/db';
+import type { ConsultPriority, Repositories } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
 import type { AppEnv, Principal } from '../app-env.js';
@@ -12,10 +12,10 @@ import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
-import { readJson } from '../validation.js';
+import { readBodyBytes, readJson } from '../validation.js';
 import { requireSender } from './sender.js';
 import { studyViews } from './study-views.js';
-import { isUuid } from './views.js';
+import { visibleConsult, type VisibleConsult } from './consult-access.js';
 
 /** How long the reading centre has, by priority. */
 export const turnaroundByPriority: Record<ConsultPriority, number> = {
@@ -48,16 +48,10 @@ export interface ConsultDeps {
 export function consultRoutes(deps: ConsultDeps) {
   const { repos } = deps;
 
-  const visibleConsult = async (principal: Principal, id: string) => {
-    const consult = isUuid(id) ? await repos.consults.get(principal.tenant.id, id) : undefined;
-    if (!consult) throw notFound('consult');
-    return consult;
-  };
-
   const consultView = async (
     c: Context<AppEnv>,
     principal: Principal,
-    consult: Consult & { sending_tenant_name: string; reading_tenant_name: string; claimed_by_name: string | null },
+    consult: VisibleConsult,
   ) => {
     const studyIds = await repos.consults.studyIds(consult.id);
     const rows = await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds });
@@ -90,7 +84,7 @@ export function consultRoutes(deps: ConsultDeps) {
   };
 
   /** The consult as the caller sees it, by id (for routes elsewhere that change a consult). */
-  const viewById = async (c: Context<AppEnv>, principal: Principal, id: string) => consultView(c, principal, await visibleConsult(principal, id));
+  const viewById = async (c: Context<AppEnv>, principal: Principal, id: string) => consultView(c, principal, await visibleConsult(repos, principal, id));
 
   return {
     viewById,
@@ -113,7 +107,7 @@ export function consultRoutes(deps: ConsultDeps) {
         dueAt: new Date(deps.now().getTime() + turnaroundByPriority[input.priority]),
         studyIds,
       });
-      const created = await visibleConsult(principal, consult.id);
+      const created = await visibleConsult(repos, principal, consult.id);
       return c.json({ consult: await consultView(c, principal, created) }, 201);
     })
     .get('/consults', async (c) => {
@@ -125,7 +119,7 @@ export function consultRoutes(deps: ConsultDeps) {
     })
     .get('/consults/:id', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       const attachments = await repos.consults.attachments(consult.id);
       return c.json({
         consult: {
@@ -136,13 +130,12 @@ export function consultRoutes(deps: ConsultDeps) {
     })
     .post('/consults/:id/attachments', async (c) => {
       const principal = requireSender(requireUser(c));
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       if (consult.sending_tenant_id !== principal.tenant.id) throw notFound('consult');
       if (c.req.header('Content-Type')?.split(';')[0]?.trim().toLowerCase() !== 'application/pdf') {
         throw new AppError('UnsupportedMediaType', 'attachments are PDF documents (application/pdf)');
       }
-      const bytes = new Uint8Array(await c.req.arrayBuffer());
-      if (bytes.length > MAX_ATTACHMENT_BYTES) throw new AppError('PayloadTooLarge', `attachments are limited to ${MAX_ATTACHMENT_BYTES} bytes`);
+      const bytes = await readBodyBytes(c, MAX_ATTACHMENT_BYTES, 'attachments');
       if (new TextDecoder().decode(bytes.subarray(0, 5)) !== '%PDF-') throw new AppError('InvalidRequest', 'the attachment is not a PDF document');
       // A label from a small fixed vocabulary keeps file names (often the patient's name) out of the database.
       const label = z.enum(['prior-report', 'referral', 'lab-result', 'other']).catch('other').parse(c.req.query('label'));
@@ -158,7 +151,7 @@ export function consultRoutes(deps: ConsultDeps) {
     })
     .get('/consults/:id/attachments/:attachmentId', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(principal, c.req.param('id'));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
       const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId'));
       if (!attachment) throw notFound('attachment');
       const object = await deps.store.get(attachment.object_key);

@@ -8,7 +8,7 @@ import type { AppEnv, Principal } from '../app-env.js';
 import { requireRole } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
 import { readJson } from '../validation.js';
-import { isUuid } from './views.js';
+import { visibleConsult } from './consult-access.js';
 
 const MAX_ANNOTATION_BYTES = 2 * 1024 * 1024;
 
@@ -24,8 +24,8 @@ export function readingRoutes(deps: { repos: Repositories; now: () => Date; cons
 
   /** The consult, if the caller is a specialist of the centre it is addressed to. */
   const readerConsult = async (principal: Principal, id: string) => {
-    const consult = isUuid(id) ? await repos.consults.get(principal.tenant.id, id) : undefined;
-    if (!consult || consult.reading_tenant_id !== principal.tenant.id) throw notFound('consult');
+    const consult = await visibleConsult(repos, principal, id);
+    if (consult.reading_tenant_id !== principal.tenant.id) throw notFound('consult');
     return consult;
   };
 

@@ -1,20 +1,10 @@
 /**
- * Node-side helpers for the viewer's browser tests and `pnpm bench:viewer`: they put studies on
- * a running Yunzhen server the way a sending hospital does (STOW-RS with an API token) and open
- * a consult to the reading centre, so a specialist finds it on the worklist.
+ * Helpers for the browser tests and `pnpm bench:viewer`: they put studies on a running Yunzhen
+ * server the way a sending hospital does (STOW-RS with an API token) and open a consult to the
+ * reading centre, so a specialist finds it on the worklist.
  */
-export const DEMO_PASSWORD = 'yunzhen-demo';
-
-/** An API token for a demo account (PS3.18 says nothing about login; this is Yunzhen's `/api/auth/token`). */
-export async function apiToken(baseUrl: string, email: string): Promise<string> {
-  const response = await fetch(new URL('/api/auth/token', baseUrl), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
-  });
-  if (!response.ok) throw new Error(`token for ${email}: HTTP ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
-}
+import { stowBody } from './dicom-fixtures.js';
+import { demoToken } from './spawn-server.js';
 
 async function call<T>(baseUrl: string, token: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const response = await fetch(new URL(path, baseUrl), {
@@ -33,16 +23,11 @@ async function call<T>(baseUrl: string, token: string, path: string, init: { met
 export async function stowInstances(baseUrl: string, token: string, instances: Uint8Array[], batch = 50): Promise<string[]> {
   const studies = new Set<string>();
   for (let start = 0; start < instances.length; start += batch) {
-    const boundary = `seed-${Math.random().toString(36).slice(2)}`;
-    const chunks: Uint8Array[] = [];
-    for (const instance of instances.slice(start, start + batch)) {
-      chunks.push(new TextEncoder().encode(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), instance, new TextEncoder().encode('\r\n'));
-    }
-    chunks.push(new TextEncoder().encode(`--${boundary}--\r\n`));
+    const { body: request, contentType } = stowBody(instances.slice(start, start + batch));
     const response = await fetch(new URL('/dicomweb/studies', baseUrl), {
       method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`, Accept: 'application/dicom+json' },
-      body: new Blob(chunks as Uint8Array<ArrayBuffer>[]),
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, Accept: 'application/dicom+json' },
+      body: request,
     });
     const body = (await response.json()) as Record<string, { Value?: Record<string, { Value?: string[] }>[] }>;
     if (response.status !== 200) throw new Error(`STOW-RS answered ${response.status}: ${JSON.stringify(body['00081198'])}`);
@@ -98,7 +83,7 @@ export async function seedConsult(
   instances: Uint8Array[],
   options: { clinicalQuestion: string; priority?: 'routine' | 'urgent' | 'stat'; sender?: string },
 ): Promise<SeededConsult> {
-  const token = await apiToken(baseUrl, options.sender ?? 'rad@xuhui.demo');
+  const token = await demoToken(baseUrl, options.sender ?? 'rad@xuhui.demo');
   const studies = await stowInstances(baseUrl, token, instances);
   return createConsult(baseUrl, token, studies, options);
 }

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+import { DEMO_PASSWORD } from '../demo-union.js';
+
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface SpawnedServer {
@@ -66,7 +68,7 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
 
 /** An API token for a demo account on a running server. */
 export async function demoToken(url: string, email: string): Promise<string> {
-  const response = await fetch(`${url}/api/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: 'yunzhen-demo' }) });
+  const response = await fetch(new URL('/api/auth/token', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: DEMO_PASSWORD }) });
   if (!response.ok) throw new Error(`token for ${email}: ${response.status}`);
   return ((await response.json()) as { token: string }).token;
 }

@@ -118,8 +118,10 @@ export async function renderReportPdf(doc: ReportDocument, context: ReportContex
       CreationDate: new Date(doc.updatedAt),
     },
   });
-  pdf.registerFont('regular', Buffer.from(fonts.regular));
-  pdf.registerFont('bold', Buffer.from(fonts.bold));
+  // Views of the cached font files, not copies: the two faces are about 20 MB together.
+  const view = (font: Uint8Array) => Buffer.from(font.buffer, font.byteOffset, font.byteLength);
+  pdf.registerFont('regular', view(fonts.regular));
+  pdf.registerFont('bold', view(fonts.bold));
   const chunks: Buffer[] = [];
   pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
   const finished = new Promise<void>((resolve, reject) => {
