@@ -181,6 +181,8 @@ describe('structured report: write, sign, amend, and return to the sender', () =
 
   it('delivers an HMAC-signed webhook to the sending hospital, retrying after a failure', async () => {
     const secret = 'hospital-webhook-secret-0001';
+    // The payload is the re-identified report: plain http is refused except to this machine.
+    expect((await call('PUT', '/api/webhook', 'admin@xuhui.demo', { url: 'http://his.example.org/hook', secret })).status).toBe(400);
     expect((await call('PUT', '/api/webhook', 'admin@xuhui.demo', { url: receiverUrl, secret })).status).toBe(200);
     // A second consult signed now produces a delivery.
     const [study] = (await (await call('GET', '/api/studies', 'rad@xuhui.demo')).json()).studies;

@@ -117,7 +117,12 @@ async function payload(deps: WebhookDispatcherDeps, delivery: { tenant_id: strin
 }
 
 const webhookSchema = z.object({
-  url: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').max(2000),
+  // The payload carries the re-identified report: plain http only to this machine (a local relay).
+  url: z
+    .string()
+    .url()
+    .max(2000)
+    .refine((value) => /^https:\/\//.test(value) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(value), 'must be an https URL (http only to localhost)'),
   secret: z.string().min(16).max(200),
   enabled: z.boolean().default(true),
 });
