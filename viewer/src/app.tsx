@@ -9,6 +9,7 @@ import { ConsultPage } from './pages/consult.js';
 import { LandingPage } from './pages/landing.js';
 import { LoginPage } from './pages/login.js';
 import { UploadPage } from './pages/upload.js';
+import { loadReadingPage } from './reading-page.js';
 import { matchPath, usePath } from './router.js';
 
 type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'signed-in'; me: Me };
@@ -71,7 +72,7 @@ function ReadingRoute(props: { me: Me; id: string }) {
   const [failed, setFailed] = useState(false);
   useEffect(() => {
     startReadingReads(props.id); // while the bundle below loads
-    import('./pages/read.js').then(
+    loadReadingPage().then(
       (module) => setPage(() => module.ReadingPage),
       () => setFailed(true),
     );

@@ -28,10 +28,26 @@ export function takeEarly(path: string): Promise<Response> | undefined {
   return response;
 }
 
+/** Settles once the reads that follow from the consult (series list, metadata) are under way. */
+let followUps: Promise<void> = Promise.resolve();
+
+/**
+ * `takeEarly` for the reads that follow from the consult: the page parses the consult as fast
+ * as the early reads do, and asking before they have started a read would send it twice
+ * (a series' metadata is the heaviest answer the page waits for).
+ */
+export async function takeEarlyFollowUp(path: string): Promise<Response | undefined> {
+  const response = takeEarly(path);
+  if (response) return response;
+  await followUps;
+  return takeEarly(path);
+}
+
 /** Starts the reads the reading page makes first: the consult, its first study's series and their metadata. */
 export function startReadingReads(consultId: string): void {
   const consultPath = `/api/consults/${encodeURIComponent(consultId)}`;
-  void start(consultPath, 'application/json')
+  if (early.has(consultPath)) return; // started already (a reading link opened directly)
+  followUps = start(consultPath, 'application/json')
     .then(async (response) => {
       if (!response.ok) return;
       const { consult } = (await response.clone().json()) as { consult: ConsultSummary };

@@ -8,12 +8,12 @@ import { useWindowKeydown } from '../components/use-window-keydown.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { Autosave, loadAnnotations, type SaveState } from '../viewer/autosave.js';
 import { number, Tag, text } from '../viewer/dicom-json.js';
+import { SrStoreError } from '../viewer/dicomweb-paths.js';
 import { HelpPanel } from '../viewer/help-panel.js';
 import { MeasurementPanel } from '../viewer/measurement-panel.js';
 import { emptyDocument, fromSaved, markSource, parseDocument, summarize, toDocument, type MeasurementSummary, type SavedAnnotations } from '../viewer/measurements.js';
 import { ReadingSession, windowPresets, type WindowPreset } from '../viewer/reading-session.js';
 import { findShortcut, layouts, viewportCount, type Layout, type ShortcutAction } from '../viewer/shortcuts.js';
-import { exportMeasurementReport, readMeasurementReport, SrStoreError } from '../viewer/sr.js';
 import { imageIndex, loadStudy, type LoadedStudy } from '../viewer/study-data.js';
 import { TagBrowser } from '../viewer/tag-browser.js';
 import { TextDialog } from '../viewer/text-dialog.js';
@@ -126,6 +126,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   async function restoreAnnotations(loaded: LoadedStudy[]) {
     loadingAnnotations.current = true;
     let mine: SavedAnnotations = emptyDocument();
+    const imagesShown = loaded.some((study) => study.displaySets.length) ? session.firstImageShown() : Promise.resolve();
     if (isReader) {
       const saver = new Autosave({
         consultId,
@@ -135,6 +136,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
       });
       try {
         const response = await loadAnnotations(consultId);
+        await imagesShown;
         mine = saver.start(response.mine);
         for (const other of response.others) {
           for (const saved of parseDocument(other.data).annotations) {
@@ -150,6 +152,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         setSaveState('error');
       }
     }
+    await imagesShown;
     for (const saved of mine.annotations) {
       const annotation = fromSaved(saved);
       if (annotation) annotationApi.state.addAnnotation(annotation, saved.metadata.FrameOfReferenceUID ?? '');
@@ -157,16 +160,19 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
     for (const sop of mine.srInstances) srInstances.current.add(sop);
     // TID 1500 reports in the studies that these annotations do not already hold.
     let imported = 0;
-    for (const study of loaded) {
-      for (const sr of study.structuredReports) {
-        if (!sr.isTid1500 || srInstances.current.has(sr.sopInstanceUid)) continue;
+    const reports = loaded.flatMap((study) => study.structuredReports).filter((sr) => sr.isTid1500 && !srInstances.current.has(sr.sopInstanceUid));
+    // The SR code (dcmjs and the adapters) loads only when there is a report to read; if it
+    // cannot load, the images and saved measurements still open.
+    const sr = reports.length ? await import('../viewer/sr.js').catch(() => undefined) : undefined;
+    if (sr) {
+      for (const report of reports) {
         try {
-          for (const annotation of readMeasurementReport(sr)) {
+          for (const annotation of sr.readMeasurementReport(report)) {
             markSource(annotation.annotationUID!, 'sr');
             annotationApi.state.addAnnotation(annotation, annotation.metadata?.FrameOfReferenceUID ?? '');
             imported++;
           }
-          if (isReader) srInstances.current.add(sr.sopInstanceUid);
+          if (isReader) srInstances.current.add(report.sopInstanceUid);
         } catch {
           // A report this viewer cannot read is left alone; the rest still loads.
         }
@@ -277,6 +283,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
     try {
       let total = 0;
       await autosave.current?.flush();
+      const { exportMeasurementReport } = await import('../viewer/sr.js');
       for (const study of studies) {
         const uids = new Set(study.displaySets.flatMap((d) => d.imageIds));
         const annotations = myAnnotations().filter((a) => uids.has(a.metadata?.referencedImageId ?? ''));

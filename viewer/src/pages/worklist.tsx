@@ -7,6 +7,7 @@ import { PatientLabel } from '../components/study-table.js';
 import { formatDuration } from '../components/turnaround.js';
 import { useWindowKeydown } from '../components/use-window-keydown.js';
 import { useI18n, type MessageKey } from '../i18n.js';
+import { preloadReadingPage } from '../reading-page.js';
 import { navigate } from '../router.js';
 
 type StatusFilter = 'open' | 'all' | ConsultStatus;
@@ -40,6 +41,8 @@ export function Worklist(props: { me: Me }) {
     api<{ consults: ConsultSummary[] }>('/api/consults')
       .then((body) => setConsults(body.consults))
       .catch(() => setMessage('worklist.actionFailed'));
+
+  useEffect(preloadReadingPage, []);
 
   useEffect(() => {
     void load();

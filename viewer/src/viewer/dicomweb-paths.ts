@@ -35,3 +35,13 @@ export function stowFailureCode(answer: unknown): string | undefined {
   const code = failed?.['00091001']?.Value?.[0];
   return typeof code === 'string' && code ? code : undefined;
 }
+
+/** A measurement report that was not stored, with the server's reason code (or `Empty`). */
+export class SrStoreError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

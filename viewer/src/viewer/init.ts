@@ -1,11 +1,13 @@
 /**
  * All Cornerstone3D registration in one place and in code order: core rendering, the DICOM
- * image loader (the `wadors:` scheme, its decoder worker and WASM codecs), the tools and the
- * TID 1500 measurement adapters. Everything else imports the finished state through
- * `initCornerstone()`, which runs once however often it is called.
+ * image loader (the `wadors:` scheme, its decoder worker and WASM codecs), instance metadata
+ * and the tools (the TID 1500 adapters load with `sr.ts`, when a report is read or written).
+ * Everything else imports the finished state through `initCornerstone()`, which runs once
+ * however often it is called.
  */
-import { init as coreInit } from '@cornerstonejs/core';
+import { init as coreInit, getRenderingCapabilities } from '@cornerstonejs/core';
 import { init as dicomImageLoaderInit } from '@cornerstonejs/dicom-image-loader';
+import { Enums as MetadataEnums, metaData as metadataProviders } from '@cornerstonejs/metadata';
 import {
   addTool,
   AngleTool,
@@ -22,9 +24,8 @@ import {
   WindowLevelTool,
   ZoomTool,
 } from '@cornerstonejs/tools';
-// Importing the adapters registers the TID 1500 adapter of every measurement tool (MeasurementReport.registerTool).
-import '@cornerstonejs/adapters';
 
+import { naturalizedOnFirstUse } from './study-data.js';
 import { ToolName } from './tool-names.js';
 
 /** Asks the user for an arrow's text; set by the reading page (a dialog of our own, never `window.prompt`). */
@@ -43,11 +44,17 @@ let initialized = false;
 export function initCornerstone(): void {
   if (initialized) return;
   initialized = true;
-  coreInit({ rendering: { useCPURendering: false }, debug: {} });
+  // A workstation without a GPU (a VDI desktop, a thin client) still offers WebGL through a
+  // software rasterizer, and every stack image then makes a WebGL render and a read-back copy
+  // to the screen (about a third of the time to the first image, measured in headless
+  // Chromium). Drawing the stack on a 2D canvas is faster there; a real GPU keeps WebGL.
+  coreInit({ rendering: { useCPURendering: getRenderingCapabilities().softwareRasterizer }, debug: {} });
   // One decoder worker per spare core: decoding is the CPU-bound part of scrolling a CT.
   const cores = typeof navigator.hardwareConcurrency === 'number' ? navigator.hardwareConcurrency : 2;
   dicomImageLoaderInit({ maxWebWorkers: Math.max(1, Math.min(4, cores - 1)) });
   toolsInit();
+  // Below Cornerstone's metadata cache (priority 50,000), so each instance is naturalized once.
+  metadataProviders.addTypedProvider(MetadataEnums.MetadataModules.NATURALIZED, naturalizedOnFirstUse, { priority: 0 });
 
   const tools: Record<keyof typeof ToolName, { toolName: string }> = {
     WindowLevel: WindowLevelTool,

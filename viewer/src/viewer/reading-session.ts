@@ -329,6 +329,23 @@ export class ReadingSession {
     this.engine.render();
   }
 
+  /**
+   * Settles once a viewport has shown its first image (or failed to). Annotations are added
+   * after that: in CPU rendering, drawing an annotation on a viewport whose stack is set but
+   * whose image has not arrived throws inside Cornerstone.
+   */
+  firstImageShown(): Promise<void> {
+    const shown = () => [...this.states.values()].some((state) => state.imageId !== undefined && !state.loading);
+    if (shown() || this.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const stop = this.subscribe(() => {
+        if (!shown() && !this.destroyed) return;
+        stop();
+        resolve();
+      });
+    });
+  }
+
   /** Moves viewport `index` to the image an annotation is on and selects the annotation. */
   async jumpTo(index: number, displaySet: DisplaySet, imageId: string, annotationUid: string): Promise<void> {
     const position = displaySet.imageIds.indexOf(imageId);

@@ -2,7 +2,7 @@
  * DICOM SR TID 1500 (Measurement Report, PS3.16) in and out, through Cornerstone's adapters:
  * export writes a Comprehensive SR (or Comprehensive 3D SR) into the same study as a new series
  * with STOW-RS (PS3.18 10.5); import turns a study's TID 1500 reports back into editable
- * annotations.
+ * annotations. Loaded on first use (with dcmjs and the adapters), not with the reading page.
  */
 import { metaData, type Types as CoreTypes } from '@cornerstonejs/core';
 import { adaptersSR } from '@cornerstonejs/adapters';
@@ -11,22 +11,13 @@ import { implementationClassUid } from '@yunzhen/dicom';
 import dcmjs from 'dcmjs';
 
 import { api, ApiError } from '../api.js';
-import { DICOM_JSON, stowFailureCode, stowRequest } from './dicomweb-paths.js';
+import { DICOM_JSON, SrStoreError, stowFailureCode, stowRequest } from './dicomweb-paths.js';
 import { dicomweb, imageIdByRef, type SrInstance } from './study-data.js';
 import { isMeasurementTool } from './tool-names.js';
 
 const { MeasurementReport } = adaptersSR.Cornerstone3D;
 
 type Annotation = ToolTypes.Annotation;
-
-export class SrStoreError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface SrExportOptions {
   studyInstanceUid: string;
