@@ -47,3 +47,27 @@ describe('app shell on S3 storage', () => {
     expect(await response.json()).toEqual({ error: { code: 'NotFound', message: 'no such API route' } });
   });
 });
+
+describe('cross-origin requests', () => {
+  let t: TestApp;
+  const allowed = 'https://viewer.hospital.example';
+  beforeAll(async () => {
+    t = await createTestApp({ db: 'embedded', store: 'filesystem', settings: { corsOrigins: [allowed] } });
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('answers an allowed origin with CORS headers, and any other origin without them', async () => {
+    const preflight = await t.request('/dicomweb/studies', { method: 'OPTIONS', headers: { Origin: allowed, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'Authorization' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe(allowed);
+    expect(preflight.headers.get('Access-Control-Allow-Headers')).toContain('Authorization');
+    const fromAllowed = await t.request('/api/nothing-here', { headers: { Origin: allowed } });
+    expect(fromAllowed.headers.get('Access-Control-Allow-Origin')).toBe(allowed);
+    expect(fromAllowed.headers.get('Access-Control-Expose-Headers')).toContain('X-Request-Id');
+    for (const origin of ['https://elsewhere.example', undefined]) {
+      const response = await t.request('/api/nothing-here', { headers: origin ? { Origin: origin } : {} });
+      expect(response.headers.get('Access-Control-Allow-Origin')).toBeNull();
+      expect(response.headers.get('X-Request-Id')).toMatch(/.+/);
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { multipartStream, openAhead, type OutgoingPart } from './multipart-writer.js';
+import { multipartOfBytes, multipartStream, openAhead, type OutgoingPart } from './multipart-writer.js';
 
 /** Parts whose bodies record when they are opened and whether they were cancelled. */
 function trackedParts(count: number) {
@@ -48,5 +48,17 @@ describe('openAhead', () => {
     // Part 0 was delivered whole; parts 1–4 were opened ahead and never sent: all closed.
     expect(opened.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
     expect(cancelled.sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('multipartOfBytes', () => {
+  it('writes the same body as the streaming writer, with the bodies themselves (not copies) as chunks', async () => {
+    const bodies: Uint8Array[] = [new Uint8Array([1, 2, 3]), new Uint8Array([])];
+    const parts = bodies.map((body) => ({ contentType: 'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1', headers: { 'Content-Location': 'x' }, body }));
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of multipartOfBytes(parts, 'b')) chunks.push(chunk);
+    expect(chunks.filter((chunk) => bodies.includes(chunk))).toEqual(bodies);
+    const expected = new Uint8Array(await new Response(multipartStream(parts, 'b')).arrayBuffer());
+    expect(new Uint8Array(Buffer.concat(chunks))).toEqual(expected);
   });
 });

@@ -10,7 +10,9 @@ import { AppError } from '../errors.js';
  * go stale.
  */
 export function createObjectCache(store: ObjectStore, budgetBytes: number) {
-  const entries = new Map<string, DicomFile>();
+  // Each entry keeps the stored bytes as well: the parsed data set points into them (so they
+  // cost nothing extra), and a retrieval of a cached instance sends them as they are.
+  const entries = new Map<string, { file: DicomFile; bytes: Uint8Array }>();
   // Reads under way, so concurrent requests for one uncached instance share one read and parse.
   const loading = new Map<string, Promise<DicomFile>>();
   let used = 0;
@@ -21,27 +23,33 @@ export function createObjectCache(store: ObjectStore, budgetBytes: number) {
     const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
     // Stored objects passed validation on ingest; parse without limits beyond their size.
     const file = parseDicom(bytes, { maxInstanceBytes: Math.max(bytes.length, 1) });
-    const size = file.dataset.bytes.length;
+    const size = sizeOf(file, bytes);
     if (size <= budgetBytes / 4) {
-      entries.set(objectKey, file);
+      entries.set(objectKey, { file, bytes });
       used += size;
       for (const [key, value] of entries) {
         if (used <= budgetBytes) break;
         entries.delete(key);
-        used -= value.dataset.bytes.length;
+        used -= sizeOf(value.file, value.bytes);
       }
     }
     return file;
   };
 
+  /** The entry for `objectKey`, moved to the most recently used end; undefined when not cached. */
+  const touch = (objectKey: string) => {
+    const cached = entries.get(objectKey);
+    if (cached) {
+      entries.delete(objectKey);
+      entries.set(objectKey, cached);
+    }
+    return cached;
+  };
+
   return {
     async get(objectKey: string): Promise<DicomFile> {
-      const cached = entries.get(objectKey);
-      if (cached) {
-        entries.delete(objectKey);
-        entries.set(objectKey, cached);
-        return cached;
-      }
+      const cached = touch(objectKey);
+      if (cached) return cached.file;
       let pending = loading.get(objectKey);
       if (!pending) {
         pending = load(objectKey).finally(() => loading.delete(objectKey));
@@ -49,7 +57,21 @@ export function createObjectCache(store: ObjectStore, budgetBytes: number) {
       }
       return pending;
     },
+
+    /**
+     * The stored bytes of an instance when it is in memory, else undefined (the caller streams
+     * it from the store, and the cache is not filled: one retrieval of a large study would
+     * push out every instance the viewers are reading).
+     */
+    storedBytes(objectKey: string): Uint8Array | undefined {
+      return touch(objectKey)?.bytes;
+    },
   };
+}
+
+/** Memory an entry holds: the stored bytes, plus the inflated data set of a deflated file. */
+function sizeOf(file: DicomFile, bytes: Uint8Array): number {
+  return file.dataset.bytes.buffer === bytes.buffer ? bytes.length : bytes.length + file.dataset.bytes.length;
 }
 
 export type ObjectCache = ReturnType<typeof createObjectCache>;

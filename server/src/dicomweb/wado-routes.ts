@@ -12,7 +12,7 @@ import { createTtlCache } from '../ttl-cache.js';
 import { imageScope } from './access.js';
 import { findByPath, toDicomJson } from './metadata.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isNative, negotiateFrames, negotiateInstance, parseAccept } from './media-types.js';
-import { multipartStream, newBoundary, openAhead, type OutgoingPart } from './multipart-writer.js';
+import { multipartOfBytes, multipartStream, newBoundary, openAhead, type OutgoingPart } from './multipart-writer.js';
 import type { ObjectCache } from './object-cache.js';
 import { frameBytes, frameRanges, pixelInfo, renderFrame } from './pixels.js';
 import { downscale, encodePng } from './png.js';
@@ -69,6 +69,8 @@ export function wadoRoutes(deps: WadoDeps) {
       contentType: `application/dicom; transfer-syntax=${transferSyntax}`,
       body: async () => {
         if (transferSyntax !== row.transfer_syntax_uid) return toExplicitLittleEndian(await cache.get(row.object_key));
+        const inMemory = cache.storedBytes(row.object_key);
+        if (inMemory) return inMemory;
         const object = await deps.store.get(row.object_key);
         if (!object) throw new AppError('StorageUnavailable', 'a stored instance is missing from the object store');
         return object.body;
@@ -108,9 +110,8 @@ export function wadoRoutes(deps: WadoDeps) {
       if (swap) bytes = swap16(bytes);
       return { contentType: `${mediaType}; transfer-syntax=${transferSyntax}`, body: bytes };
     });
-    return new Response(multipartStream(openAhead(parts, RETRIEVE_READ_AHEAD), boundary), {
-      headers: { 'Content-Type': `multipart/related; type="${mediaType}"; boundary=${boundary}` },
-    });
+    const headers = { 'Content-Type': `multipart/related; type="${mediaType}"; boundary=${boundary}` };
+    return new Response(multipartOfBytes(parts, boundary), { headers }); // the frames are in memory already
   };
 
   const bulkdata = async (c: Context<AppEnv>) => {
@@ -126,7 +127,7 @@ export function wadoRoutes(deps: WadoDeps) {
       // Encapsulated pixel data as bulk data: the frames, each in its stored compression.
       const parts = frameRanges(file).map((_, i) => ({ contentType: `${frameMediaType(row!.transfer_syntax_uid)}; transfer-syntax=${row!.transfer_syntax_uid}`, body: frameBytes(file, i + 1) }));
       const boundary = newBoundary();
-      return new Response(multipartStream(openAhead(parts, RETRIEVE_READ_AHEAD), boundary), { headers: { 'Content-Type': `multipart/related; type="${frameMediaType(row!.transfer_syntax_uid)}"; boundary=${boundary}` } });
+      return new Response(multipartOfBytes(parts, boundary), { headers: { 'Content-Type': `multipart/related; type="${frameMediaType(row!.transfer_syntax_uid)}"; boundary=${boundary}` } });
     }
     body = dataset.bytes.subarray(element.offset, element.offset + element.length);
     if (!dataset.encoding.littleEndian && ['OW', 'US', 'SS'].includes(element.vr)) body = swap16(body);
@@ -134,7 +135,7 @@ export function wadoRoutes(deps: WadoDeps) {
     const range = byteRange(c.req.header('Range'), body.length);
     const boundary = newBoundary();
     const partBody = range ? body.subarray(range.start, range.end + 1) : body;
-    return new Response(multipartStream([{ contentType, body: partBody }], boundary), {
+    return new Response(multipartOfBytes([{ contentType, body: partBody }], boundary), {
       status: 200,
       headers: { 'Content-Type': `multipart/related; type="application/octet-stream"; boundary=${boundary}` },
     });
