@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { serve } from '@hono/node-server';
 
-import { createRepositories } from '@yunzhen/db';
+import { createRepositories, vacuumImageTablesIfDue } from '@yunzhen/db';
 
 import { createApp, defaultSettings } from './app.js';
 import { openResources } from './compose.js';
@@ -62,6 +62,18 @@ async function main(): Promise<void> {
     webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
   }, 5_000).unref();
   setInterval(sweep, 15 * 60 * 1000).unref();
+
+  // PGlite runs no autovacuum (see vacuumImageTablesIfDue): a pass before serving, so a
+  // restart after a bulk import answers queries at full speed, then one every 15 minutes.
+  const maintain = async () => {
+    if (resources.db.kind !== 'embedded') return;
+    const started = performance.now();
+    const tables = await vacuumImageTablesIfDue(resources.db.kysely);
+    if (tables.length) logger.info({ tables, ms: Math.round(performance.now() - started) }, 'vacuumed the embedded database');
+  };
+  const maintenanceFailed = (error: unknown) => logger.warn(describeForLog(error), 'embedded database maintenance failed; next pass in 15 minutes');
+  await maintain().catch(maintenanceFailed);
+  setInterval(() => void maintain().catch(maintenanceFailed), 15 * 60 * 1000).unref();
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;

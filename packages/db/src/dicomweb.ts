@@ -73,6 +73,39 @@ function visibleInstance(eb: ExpressionBuilder<any, any>, scope: ImageScope) {
   return parts.length ? eb.or(parts) : eb.val(false);
 }
 
+/**
+ * Studies that hold an instance visible in the scope: `visibleInstance` decided once per
+ * study. Instances carry their study's tenant (ingest writes both from one hospital), and a
+ * consult covers whole studies, so only the pixel-review hold is per instance.
+ */
+function visibleStudy(eb: ExpressionBuilder<any, any>, scope: ImageScope) {
+  if (scope.own && scope.reader) return eb.exists(eb.selectFrom('instance as i').select('i.id').whereRef('i.study_id', '=', 's.id').where((e) => visibleInstance(e, scope)));
+  const anyInstance = eb.selectFrom('instance as i').select('i.id').whereRef('i.study_id', '=', 's.id');
+  if (scope.own) return eb.and([eb('s.tenant_id', '=', scope.tenantId), eb.exists(anyInstance)]);
+  if (scope.reader) {
+    return eb.and([
+      eb.exists(
+        eb
+          .selectFrom('consult_study as cs')
+          .innerJoin('consult as c', 'c.id', 'cs.consult_id')
+          .select('cs.study_id')
+          .whereRef('cs.study_id', '=', 's.id')
+          .where('c.reading_tenant_id', '=', scope.tenantId)
+          .where('c.status', '!=', 'cancelled'),
+      ),
+      eb.exists(anyInstance.where('i.pixel_review', 'in', ['none', 'released'])),
+    ]);
+  }
+  return eb.val(false);
+}
+
+/** Of a visible study's instances, those visible in the scope (see visibleStudy). */
+function visibleInStudy(eb: ExpressionBuilder<any, any>, scope: ImageScope) {
+  if (scope.own && scope.reader) return visibleInstance(eb, scope);
+  if (scope.reader) return eb('i.pixel_review', 'in', ['none', 'released']);
+  return eb.val(scope.own);
+}
+
 function textMatch(eb: ExpressionBuilder<any, any>, column: string, value: string) {
   const pattern = likePattern(value);
   // PS3.4 C.2.2.2.1: PN matching is case-insensitive here, as most archives do; other text exact.
@@ -131,23 +164,18 @@ export function createDicomwebRepository(db: Kysely<Database>) {
       let query = db
         .selectFrom('study as s')
         .innerJoin('patient as p', 'p.id', 's.patient_id')
-        .where((eb) => eb.exists(eb.selectFrom('instance as i').select('i.id').whereRef('i.study_id', '=', 's.id').where((e) => visibleInstance(e, scope))));
+        .where((eb) => visibleStudy(eb, scope));
       query = applyFilters(query, filters);
       return query
         .select(studyColumns)
         .select((eb) => [
+          // Both counts in one pass over the study's instances, for the page's rows only.
           eb
             .selectFrom('instance as i')
             .whereRef('i.study_id', '=', 's.id')
-            .where((e) => visibleInstance(e, scope))
-            .select(sql<number>`count(distinct i.series_id)`.as('n'))
-            .as('series_count'),
-          eb
-            .selectFrom('instance as i')
-            .whereRef('i.study_id', '=', 's.id')
-            .where((e) => visibleInstance(e, scope))
-            .select((e) => e.fn.countAll<number>().as('n'))
-            .as('instance_count'),
+            .where((e) => visibleInStudy(e, scope))
+            .select(sql<string[]>`array[count(distinct i.series_id), count(*)]`.as('n'))
+            .as('counts'),
           sql<string[]>`(select array_agg(distinct se.modality) from series se where se.study_id = s.id and se.modality is not null)`.as('modalities'),
         ])
         .orderBy('s.study_date', (ob) => ob.desc().nullsLast())
@@ -156,7 +184,7 @@ export function createDicomwebRepository(db: Kysely<Database>) {
         .limit(paging.limit)
         .offset(paging.offset)
         .execute()
-        .then((rows) => rows.map((row) => ({ ...row, series_count: Number(row.series_count), instance_count: Number(row.instance_count) })));
+        .then((rows) => rows.map(({ counts, ...row }) => ({ ...row, series_count: Number(counts?.[0] ?? 0), instance_count: Number(counts?.[1] ?? 0) })));
     },
 
     async searchSeries(scope: ImageScope, filters: QidoFilters, paging: Paging) {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createRepositories, TenantConflictError, type InstanceRecord, type Repositories } from './index.js';
@@ -100,5 +101,31 @@ describe.each(testDbKinds)('image index and consults on %s', (kind) => {
     expect(await repos.consults.get(other, consult.id)).toBeUndefined();
     expect(await repos.consults.studyIds(consult.id)).toEqual([studyId]);
     expect((await repos.studies.listStudies({ tenantId: hospital, inboxOnly: true })).map((s) => s.id)).not.toContain(studyId);
+  });
+
+  it('finds studies with QIDO-RS in each scope, counting only the instances that scope may see', async () => {
+    const study = '2.25.4';
+    const shown = await repos.studies.indexInstance(record(hospital, { study, series: '2.25.41' }));
+    await repos.studies.indexInstance(record(hospital, { study, series: '2.25.42' }));
+    const heldRecord = record(hospital, { study, series: '2.25.43' });
+    heldRecord.instance.pixelReview = 'pending';
+    const held = await repos.studies.indexInstance(heldRecord);
+    const own = { tenantId: hospital, own: true, reader: false };
+    const reader = { tenantId: centre, own: false, reader: true };
+    const find = async (scope: typeof own) =>
+      (await repos.dicomweb.searchStudies(scope, { studyUids: [study] }, { limit: 10, offset: 0 })).map((m) => [m.series_count, m.instance_count]);
+
+    expect(await find(own)).toEqual([[3, 3]]);
+    expect(await find(reader)).toEqual([]); // no consult yet
+    const consult = await repos.consults.create({
+      sendingTenantId: hospital, readingTenantId: centre, createdBy: radiographer, clinicalQuestion: 'Staging', priority: 'routine', dueAt: new Date(Date.now() + 86_400_000), studyIds: [shown.studyId],
+    });
+    expect(await find(reader)).toEqual([[2, 2]]); // the instance held for pixel review is not counted
+    await repos.studies.setPixelReview(hospital, held.studyId, [held.instanceId], 'released');
+    expect(await find(reader)).toEqual([[3, 3]]);
+    expect(await find({ tenantId: other, own: true, reader: false })).toEqual([]);
+    expect(await find({ tenantId: centre, own: true, reader: false })).toEqual([]);
+    await sql`update consult set status = 'cancelled' where id = ${consult.id}`.execute(db.kysely);
+    expect(await find(reader)).toEqual([]);
   });
 });

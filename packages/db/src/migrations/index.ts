@@ -4,6 +4,7 @@ import * as foundation from './2026-11-23T00-foundation.js';
 import * as studiesAndConsults from './2026-11-23T01-studies-and-consults.js';
 import * as reading from './2026-11-23T02-reading.js';
 import * as reports from './2026-11-23T03-reports.js';
+import * as worklistOrder from './2026-11-23T04-worklist-order.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T01-studies-and-consults': studiesAndConsults,
   '2026-11-23T02-reading': reading,
   '2026-11-23T03-reports': reports,
+  '2026-11-23T04-worklist-order': worklistOrder,
 };
