@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
+import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
 
 import { expect, login, test, watchPageErrors } from './fixtures.js';
 import type { Locator, Page } from '@playwright/test';
@@ -216,6 +216,24 @@ test.describe.serial('reading CT_small: render, measure, persist, SR round trip'
     await context.close();
     expect(problems).toEqual([]);
   });
+});
+
+test('a reading link opened while signed out opens the consult once the reader signs in', async ({ browser }) => {
+  const consult = await seedConsult(baseUrl(), mrSlices(), { clinicalQuestion: `MR link ${Date.now()}` });
+  // Its own page: signed out, the page's early reads are refused (401), which Chromium logs.
+  const page = await browser.newPage({ baseURL: baseUrl() });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`/consults/${consult.id}/read`);
+  await page.locator('[data-language="en"]').click();
+  await page.locator('input[name="email"]').fill('specialist@scc.demo');
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+  const viewport = page.getByTestId('viewport').first();
+  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
+  await expect(viewport.getByTestId('slice-position')).toHaveText('Image 9 / 16');
+  expect(errors).toEqual([]);
+  await page.close();
 });
 
 test('scrolling by wheel, keys and scrollbar changes the slice', async ({ page }) => {

@@ -15,9 +15,12 @@ const early = new Map<string, Promise<Response>>();
 
 function start(path: string, accept: string): Promise<Response> {
   const response = fetch(path, { credentials: 'same-origin', headers: { Accept: accept } });
-  response.catch(() => undefined); // the caller that takes it sees the failure
+  const forget = () => early.get(path) === response && early.delete(path);
+  // A refusal is not kept: a reading link opened while signed out answers 401, and the page
+  // must ask again once the reader has signed in.
+  response.then((answer) => answer.ok || forget(), forget);
   early.set(path, response);
-  setTimeout(() => early.get(path) === response && early.delete(path), KEEP_MS);
+  setTimeout(forget, KEEP_MS);
   return response;
 }
 
