@@ -13,9 +13,10 @@
  * same frame and study requests in the same run, and ratios are printed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
 import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
@@ -23,44 +24,50 @@ import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
 import { seedIndex, STUDIES, SERIES_PER_STUDY, INSTANCES_PER_SERIES } from './dicomweb-seed.js';
 import { percentile, pool, report, round, startOrthanc } from './harness.js';
 
-// Requests go through node:http with keep-alive, reading the body as it streams in, for both
-// servers: with fetch (undici and Web Streams) the client itself capped a study retrieval at
-// 500–650 MB/s while curl and node:http read the same answer at 1.0–1.3 GB/s.
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+// Every timed request goes through http-latency.mjs: node:http with keep-alive, reading the
+// body as it streams in, for both servers, in a plain Node.js process (see that file). With
+// fetch (undici and Web Streams) the client itself capped a study retrieval at 500–650 MB/s
+// while curl and node:http read the same answer at 1.0–1.3 GB/s.
+const latencyClient = fileURLToPath(new URL('./http-latency.mjs', import.meta.url));
 
-function get(url: string, headers: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent, headers }, (response) => {
-      if (response.statusCode !== 200) {
-        response.resume();
-        reject(new Error(`HTTP ${response.statusCode} for ${url}`));
-        return;
-      }
-      response.on('data', () => undefined);
-      response.on('end', resolve);
-      response.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
+interface Timing {
+  urls: string[];
+  headers: Record<string, string>;
+  count: number;
+  warmup?: number;
+  /** `each`: the URLs in turn; `random`: any of them each time. */
+  order?: 'each' | 'random';
 }
 
-async function timed(times: number, send: () => Promise<void>): Promise<number[]> {
-  const latencies: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const started = performance.now();
-    await send();
-    latencies.push(performance.now() - started);
-  }
-  return latencies;
+/** Latencies in milliseconds of `count` GETs made by a plain Node.js process. */
+async function timed(timing: Timing): Promise<number[]> {
+  const { NODE_OPTIONS: _loader, ...env } = process.env; // no TypeScript loader in the client
+  const child = spawn(process.execPath, [latencyClient], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify(timing));
+  let output = '';
+  for await (const chunk of child.stdout) output += chunk;
+  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  if (code !== 0) throw new Error(`the latency client exited with ${code}`);
+  return JSON.parse(output) as number[];
 }
 
 const STUDY_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 
 /** Median MB/s of five whole-study retrievals after two to warm up. */
-async function retrievalMbPerS(send: () => Promise<void>, mb: number): Promise<number> {
-  await timed(2, send);
-  return mb / (percentile(await timed(5, send), 50) / 1000);
+async function retrievalMbPerS(url: string, headers: Record<string, string>, mb: number): Promise<number> {
+  const seconds = (await timed({ urls: [url], headers: { ...headers, Accept: STUDY_ACCEPT }, count: 5, warmup: 2 })).map((ms) => ms / 1000);
+  return mb / percentile(seconds, 50);
+}
+
+/**
+ * Each frame once (cold: its first read), then 600 at random after 1,000 to warm up: the
+ * server's JIT needs about that many before its frame path runs at the speed it keeps for
+ * days (the slowest twentieth still fell over the first thousand requests).
+ */
+async function frameLatencies(urls: string[], headers: Record<string, string>) {
+  const cold = await timed({ urls, headers, count: urls.length });
+  const warm = await timed({ urls, headers, count: 600, warmup: 1000, order: 'random' });
+  return { cold: summary(cold), warm: summary(warm) };
 }
 
 function summary(latencies: number[]) {
@@ -76,7 +83,6 @@ const studyMb = files.reduce((sum, f) => sum + f.length, 0) / 1e6;
 try {
   const token = await demoToken(server.url, 'rad@xuhui.demo');
   const auth = { Authorization: `Bearer ${token}` };
-  const yunzhen = (path: string, accept = 'application/dicom+json') => get(`${server.url}${path}`, { ...auth, Accept: accept });
 
   // QIDO-RS worklist queries over the generated index.
   const queries: Record<string, string> = {
@@ -90,8 +96,7 @@ try {
     'instances-of-series': '/dicomweb/studies/2.25.9500/series/2.25.9500.2/instances',
   };
   for (const [name, path] of Object.entries(queries)) {
-    await timed(5, () => yunzhen(path));
-    const result = summary(await timed(100, () => yunzhen(path)));
+    const result = summary(await timed({ urls: [server.url + path], headers: { ...auth, Accept: 'application/dicom+json' }, count: 100, warmup: 5 }));
     report({ bench: 'dicomweb', measure: 'qido', query: name, index_instances: STUDIES * SERIES_PER_STUDY * INSTANCES_PER_SERIES, ...result }, `QIDO ${name}: median ${result.median_ms} ms, p95 ${result.p95_ms} ms`);
   }
 
@@ -106,17 +111,12 @@ try {
   });
   const frameAccept = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
   const framePath = (u: (typeof uids)[number]) => `/dicomweb/studies/${u.study}/series/${u.series}/instances/${u.sop}/frames/1`;
-  const studyPath = `/dicomweb/studies/${uids[0]!.study}`;
+  const studyUrl = `${server.url}/dicomweb/studies/${uids[0]!.study}`;
   // Just stored, so read from the object store; after the frame reads below the instances are
   // in the server's memory, where a study is retrieved while viewers are reading it.
-  const fromStore = await retrievalMbPerS(() => yunzhen(studyPath, STUDY_ACCEPT), studyMb);
-  const cold: number[] = [];
-  for (const u of uids) cold.push(...(await timed(1, () => yunzhen(framePath(u), frameAccept))));
-  const randomFrame = () => yunzhen(framePath(uids[Math.floor(Math.random() * uids.length)]!), frameAccept);
-  await timed(100, randomFrame); // warm-up, as for the queries
-  const warm = await timed(600, randomFrame);
-  const frames = { cold: summary(cold), warm: summary(warm) };
-  const inMemory = await retrievalMbPerS(() => yunzhen(studyPath, STUDY_ACCEPT), studyMb);
+  const fromStore = await retrievalMbPerS(studyUrl, auth, studyMb);
+  const frames = await frameLatencies(uids.map((u) => server.url + framePath(u)), { ...auth, Accept: frameAccept });
+  const inMemory = await retrievalMbPerS(studyUrl, auth, studyMb);
 
   // Orthanc, same CT, same requests.
   const orthanc = await startOrthanc({ dicomweb: true });
@@ -132,16 +132,11 @@ try {
         const tags = (await (await fetch(`${orthanc.url}/instances/${ID}/simplified-tags`)).json()) as Record<string, string>;
         oUids.push({ study: tags.StudyInstanceUID!, series: tags.SeriesInstanceUID!, sop: tags.SOPInstanceUID! });
       });
-      const oGet = (path: string, accept: string) => get(`${orthanc.url}/dicom-web${path.replace('/dicomweb', '')}`, { Accept: accept });
-      const oStudyPath = `/dicomweb/studies/${oUids[0]!.study}`;
-      orthancFromStore = await retrievalMbPerS(() => oGet(oStudyPath, STUDY_ACCEPT), studyMb);
-      const oCold: number[] = [];
-      for (const u of oUids) oCold.push(...(await timed(1, () => oGet(framePath(u), frameAccept))));
-      const oRandomFrame = () => oGet(framePath(oUids[Math.floor(Math.random() * oUids.length)]!), frameAccept);
-      await timed(100, oRandomFrame);
-      const oWarm = await timed(600, oRandomFrame);
-      orthancFrames = { cold: summary(oCold), warm: summary(oWarm) };
-      orthancAfterReads = await retrievalMbPerS(() => oGet(oStudyPath, STUDY_ACCEPT), studyMb);
+      const orthancUrl = (path: string) => `${orthanc.url}/dicom-web${path.replace('/dicomweb', '')}`;
+      const oStudyUrl = orthancUrl(`/dicomweb/studies/${oUids[0]!.study}`);
+      orthancFromStore = await retrievalMbPerS(oStudyUrl, {}, studyMb);
+      orthancFrames = await frameLatencies(oUids.map((u) => orthancUrl(framePath(u))), { Accept: frameAccept });
+      orthancAfterReads = await retrievalMbPerS(oStudyUrl, {}, studyMb);
     } finally {
       await orthanc.stop();
     }
