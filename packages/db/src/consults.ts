@@ -17,6 +17,15 @@ export interface NewConsult {
  * scoped to a tenant that is either side of the consult; anything else is not found.
  */
 export function createConsultRepository(db: Kysely<Database>) {
+  /** The study ids of each of `consultIds` (one query for a whole worklist). */
+  const studyIdsByConsult = async (consultIds: string[]): Promise<Map<string, string[]>> => {
+    const byConsult = new Map<string, string[]>();
+    if (consultIds.length === 0) return byConsult;
+    const rows = await db.selectFrom('consult_study').select(['consult_id', 'study_id']).where('consult_id', 'in', consultIds).execute();
+    for (const row of rows) byConsult.set(row.consult_id, [...(byConsult.get(row.consult_id) ?? []), row.study_id]);
+    return byConsult;
+  };
+
   const visibleTo = (tenantId: string) =>
     db
       .selectFrom('consult as c')
@@ -63,14 +72,11 @@ export function createConsultRepository(db: Kysely<Database>) {
       return visibleTo(tenantId).where('c.id', '=', id).executeTakeFirst();
     },
 
-    studyIds(consultId: string): Promise<string[]> {
-      return db
-        .selectFrom('consult_study')
-        .select('study_id')
-        .where('consult_id', '=', consultId)
-        .execute()
-        .then((rows) => rows.map((r) => r.study_id));
+    async studyIds(consultId: string): Promise<string[]> {
+      return (await studyIdsByConsult([consultId])).get(consultId) ?? [];
     },
+
+    studyIdsByConsult,
 
     /** Study ids already attached to any consult, among `studyIds`. */
     async studiesInConsults(studyIds: string[]): Promise<Set<string>> {
@@ -142,16 +148,21 @@ export function createConsultRepository(db: Kysely<Database>) {
     },
 
     /** Body parts over the consult's series (for the worklist). */
-    async bodyParts(consultId: string): Promise<string[]> {
+    /** The body parts examined in each of `consultIds`' series, sorted. */
+    async bodyPartsByConsult(consultIds: string[]): Promise<Map<string, string[]>> {
+      const byConsult = new Map<string, string[]>();
+      if (consultIds.length === 0) return byConsult;
       const rows = await db
         .selectFrom('consult_study as cs')
         .innerJoin('series as se', 'se.study_id', 'cs.study_id')
-        .select('se.body_part')
+        .select(['cs.consult_id', 'se.body_part'])
         .distinct()
-        .where('cs.consult_id', '=', consultId)
+        .where('cs.consult_id', 'in', consultIds)
         .where('se.body_part', 'is not', null)
+        .orderBy('se.body_part')
         .execute();
-      return rows.map((r) => r.body_part!).sort();
+      for (const row of rows) byConsult.set(row.consult_id, [...(byConsult.get(row.consult_id) ?? []), row.body_part!]);
+      return byConsult;
     },
 
     /** The latest annotation version of each author on a consult. */

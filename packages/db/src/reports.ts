@@ -20,6 +20,13 @@ export function createReportRepository(db: Kysely<Database>) {
       return db.selectFrom('report').selectAll().where('consult_id', '=', consultId).executeTakeFirst();
     },
 
+    /** The report status of each of `consultIds` that has a report. */
+    async statusByConsult(consultIds: string[]) {
+      if (consultIds.length === 0) return new Map<string, ReportStatusValue>();
+      const rows = await db.selectFrom('report').select(['consult_id', 'status']).where('consult_id', 'in', consultIds).execute();
+      return new Map(rows.map((row) => [row.consult_id, row.status]));
+    },
+
     /** Creates the consult's report, or returns false when one exists already. */
     async create(report: { id: string; consultId: string; createdBy: string } & ReportWrite): Promise<boolean> {
       return db.transaction().execute(async (tx) => {

@@ -149,4 +149,25 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
     expect(ct.identity.name).toBe('Corrected^Name');
     expect(ct.instanceCount).toBe(2);
   });
+
+  it('lists consults from several hospitals, each with its own studies, as each consult reads alone', async () => {
+    const minhangRad = await t.token('rad@minhang.demo');
+    const [mr] = rewriteInstances([readSample('studies/mr-16slice/MR01.dcm')], { freshUids: true });
+    const { body, contentType } = stowBody([mr!]);
+    expect((await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${minhangRad}`, 'Content-Type': contentType }, body })).status).toBe(200);
+    const minhangStudy = (await (await get('/api/studies?inbox=true', minhangRad)).json()).studies[0].id;
+    expect((await post('/api/consults', minhangRad, { readingCentreId: centreId, studyIds: [minhangStudy], clinicalQuestion: 'Brain?', priority: 'routine' })).status).toBe(201);
+
+    for (const token of [await t.token('specialist@scc.demo'), rad, minhangRad]) {
+      const { consults } = await (await get('/api/consults', token)).json();
+      for (const listed of consults) {
+        const { attachments: _attachments, ...alone } = (await (await get(`/api/consults/${listed.id}`, token)).json()).consult;
+        expect(listed).toEqual(alone);
+      }
+      const studyIds = consults.map((c: { studies: { id: string }[] }) => c.studies.map((s) => s.id).sort());
+      expect(new Set(studyIds.flat()).size).toBe(studyIds.flat().length); // no study under two consults
+    }
+    const { consults } = await (await get('/api/consults', await t.token('specialist@scc.demo'))).json();
+    expect(consults.map((c: { sendingHospital: { name: string } }) => c.sendingHospital.name).sort()).toEqual(['Minhang District Hospital (demo)', 'Xuhui District Hospital (demo)']);
+  });
 });

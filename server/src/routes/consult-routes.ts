@@ -41,6 +41,13 @@ export interface ConsultDeps {
   now: () => Date;
 }
 
+/** Study ids per query when a worklist's studies are read (far below PostgreSQL's 65,535 parameters). */
+const STUDIES_PER_QUERY = 5_000;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
 /**
  * Consults: a licensed radiographer asks a reading centre of the union to read inbox studies.
  * Both hospitals see the consult; any other hospital gets 404.
@@ -48,40 +55,60 @@ export interface ConsultDeps {
 export function consultRoutes(deps: ConsultDeps) {
   const { repos } = deps;
 
-  const consultView = async (
-    c: Context<AppEnv>,
-    principal: Principal,
-    consult: VisibleConsult,
-  ) => {
-    const studyIds = await repos.consults.studyIds(consult.id);
-    const rows = await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds });
-    const studies = await studyViews(c, deps, principal, rows);
-    return {
-      id: consult.id,
-      status: consult.status,
-      priority: consult.priority,
-      clinicalQuestion: consult.clinical_question,
-      sendingHospital: { id: consult.sending_tenant_id, name: consult.sending_tenant_name },
-      readingCentre: { id: consult.reading_tenant_id, name: consult.reading_tenant_name },
-      createdAt: consult.created_at.toISOString(),
-      dueAt: consult.due_at.toISOString(),
-      overdue: consult.status !== 'reported' && consult.status !== 'cancelled' && consult.due_at.getTime() < deps.now().getTime(),
-      waitingMinutes: Math.max(0, Math.round((deps.now().getTime() - consult.created_at.getTime()) / 60_000)),
-      claimedBy: consult.claimed_by ? { id: consult.claimed_by, displayName: consult.claimed_by_name ?? '' } : null,
-      modalities: [...new Set(studies.flatMap((s) => s.modalities))].sort(),
-      reportStatus: (await repos.reports.getByConsult(consult.id))?.status ?? null,
-      turnaround: {
-        uploadedAt: studies.map((s) => s.uploadedAt).sort()[0] ?? null,
+  /**
+   * Consults as the caller sees them. A worklist is a few queries in all, not a few per
+   * consult: study rows per sending hospital, report status and body parts for every consult
+   * at once, and the sender's identities unsealed in one vault read (one audit event).
+   */
+  const consultViews = async (c: Context<AppEnv>, principal: Principal, consults: VisibleConsult[]) => {
+    const ids = consults.map((consult) => consult.id);
+    const [studyIds, reportStatus, bodyParts] = await Promise.all([
+      repos.consults.studyIdsByConsult(ids),
+      repos.reports.statusByConsult(ids),
+      repos.consults.bodyPartsByConsult(ids),
+    ]);
+    const studyIdsBySender = new Map<string, string[]>();
+    for (const consult of consults) {
+      studyIdsBySender.set(consult.sending_tenant_id, [...(studyIdsBySender.get(consult.sending_tenant_id) ?? []), ...(studyIds.get(consult.id) ?? [])]);
+    }
+    const queries = [...studyIdsBySender].flatMap(([tenantId, ids]) =>
+      chunks(ids, STUDIES_PER_QUERY).map((part) => repos.studies.listStudies({ tenantId, studyIds: part, limit: part.length })),
+    );
+    const views = await studyViews(c, deps, principal, (await Promise.all(queries)).flat());
+    const order = new Map(views.map((study, i) => [study.id, i])); // listStudies' order: newest first
+    const now = deps.now().getTime();
+    return consults.map((consult) => {
+      const positions = (studyIds.get(consult.id) ?? []).flatMap((id) => order.get(id) ?? []).sort((a, b) => a - b);
+      const studies = positions.map((i) => views[i]!);
+      return {
+        id: consult.id,
+        status: consult.status,
+        priority: consult.priority,
+        clinicalQuestion: consult.clinical_question,
+        sendingHospital: { id: consult.sending_tenant_id, name: consult.sending_tenant_name },
+        readingCentre: { id: consult.reading_tenant_id, name: consult.reading_tenant_name },
         createdAt: consult.created_at.toISOString(),
-        claimedAt: consult.claimed_at?.toISOString() ?? null,
-        preliminaryAt: consult.preliminary_at?.toISOString() ?? null,
-        signedAt: consult.signed_at?.toISOString() ?? null,
-        acknowledgedAt: consult.acknowledged_at?.toISOString() ?? null,
-      },
-      bodyParts: await repos.consults.bodyParts(consult.id),
-      studies,
-    };
+        dueAt: consult.due_at.toISOString(),
+        overdue: consult.status !== 'reported' && consult.status !== 'cancelled' && consult.due_at.getTime() < now,
+        waitingMinutes: Math.max(0, Math.round((now - consult.created_at.getTime()) / 60_000)),
+        claimedBy: consult.claimed_by ? { id: consult.claimed_by, displayName: consult.claimed_by_name ?? '' } : null,
+        modalities: [...new Set(studies.flatMap((s) => s.modalities))].sort(),
+        reportStatus: reportStatus.get(consult.id) ?? null,
+        turnaround: {
+          uploadedAt: studies.map((s) => s.uploadedAt).sort()[0] ?? null,
+          createdAt: consult.created_at.toISOString(),
+          claimedAt: consult.claimed_at?.toISOString() ?? null,
+          preliminaryAt: consult.preliminary_at?.toISOString() ?? null,
+          signedAt: consult.signed_at?.toISOString() ?? null,
+          acknowledgedAt: consult.acknowledged_at?.toISOString() ?? null,
+        },
+        bodyParts: bodyParts.get(consult.id) ?? [],
+        studies,
+      };
+    });
   };
+
+  const consultView = async (c: Context<AppEnv>, principal: Principal, consult: VisibleConsult) => (await consultViews(c, principal, [consult]))[0]!;
 
   /** The consult as the caller sees it, by id (for routes elsewhere that change a consult). */
   const viewById = async (c: Context<AppEnv>, principal: Principal, id: string) => consultView(c, principal, await visibleConsult(repos, principal, id));
@@ -112,10 +139,7 @@ export function consultRoutes(deps: ConsultDeps) {
     })
     .get('/consults', async (c) => {
       const principal = requireUser(c);
-      const consults = await repos.consults.list(principal.tenant.id);
-      const views = [];
-      for (const consult of consults) views.push(await consultView(c, principal, consult));
-      return c.json({ consults: views });
+      return c.json({ consults: await consultViews(c, principal, await repos.consults.list(principal.tenant.id)) });
     })
     .get('/consults/:id', async (c) => {
       const principal = requireUser(c);
