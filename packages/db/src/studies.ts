@@ -141,6 +141,18 @@ export function createStudyRepository(db: Kysely<Database>) {
         .execute();
     },
 
+    /** Series of a study that hold instances, in series number order (without reading the instances). */
+    listSeries(studyId: string) {
+      return db
+        .selectFrom('series as se')
+        .select(['se.series_uid', 'se.modality', 'se.series_description'])
+        .where('se.study_id', '=', studyId)
+        .where((eb) => eb.exists(eb.selectFrom('instance as i').select('i.id').whereRef('i.series_id', '=', 'se.id')))
+        .orderBy('se.series_number')
+        .orderBy('se.series_uid')
+        .execute();
+    },
+
     /** Sets the pixel-review state of pending instances of one tenant's study; returns how many changed. */
     async setPixelReview(tenantId: string, studyId: string, instanceIds: string[], state: 'released' | 'removed'): Promise<number> {
       if (instanceIds.length === 0) return 0;

@@ -41,8 +41,7 @@ export async function reportContext(
   const study = await deps.repos.studies.findStudyByUid(doc.study.studyInstanceUid);
   if (!study || study.tenant_id !== consult.sending_tenant_id) throw notFound('study');
   const patient = (await deps.repos.studies.getPatient(study.patient_id))!;
-  const instances = await deps.repos.studies.listInstances(study.id);
-  const series = [...new Map(instances.map((i) => [i.series_uid, { seriesInstanceUid: i.series_uid, modality: i.modality ?? 'OT', description: i.series_description ?? undefined }])).values()];
+  const series = (await deps.repos.studies.listSeries(study.id)).map((s) => ({ seriesInstanceUid: s.series_uid, modality: s.modality ?? 'OT', description: s.series_description ?? undefined }));
   const base: ReportContext = {
     patient: { name: patient.pseudonym_name, id: patient.pseudonym_id, sex: sexOf(patient.sex), ...(study.patient_age && { age: study.patient_age }) },
     study: {
