@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 
 import type { ConsultPriority, Database } from './schema.js';
 
@@ -60,11 +60,19 @@ export function createConsultRepository(db: Kysely<Database>) {
     },
 
     /** Consults the tenant sent or must read, stat first then by due time. */
+    /**
+     * A hospital's consults for its worklist: every open one first (stat, urgent, routine, then
+     * by due time), then the most recently created closed ones, up to `limit` in all. Ordered
+     * by due time alone, a year of reported consults filled the list and pushed new ones out.
+     */
     list(tenantId: string, options: { limit?: number } = {}) {
+      const open = (eb: ExpressionBuilder<any, any>) => eb('c.status', 'in', ['new', 'in_progress']);
       return visibleTo(tenantId)
-        .orderBy((eb) => eb.case().when('c.priority', '=', 'stat').then(0).when('c.priority', '=', 'urgent').then(1).else(2).end())
-        .orderBy('c.due_at')
-        .limit(options.limit ?? 200)
+        .orderBy((eb) => eb.case().when(open(eb)).then(0).else(1).end())
+        .orderBy((eb) => eb.case().when(eb.not(open(eb))).then(0).when('c.priority', '=', 'stat').then(0).when('c.priority', '=', 'urgent').then(1).else(2).end())
+        .orderBy((eb) => eb.case().when(open(eb)).then(eb.ref('c.due_at')).end())
+        .orderBy('c.created_at', 'desc')
+        .limit(options.limit ?? 500)
         .execute();
     },
 

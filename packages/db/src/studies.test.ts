@@ -128,4 +128,22 @@ describe.each(testDbKinds)('image index and consults on %s', (kind) => {
     await sql`update consult set status = 'cancelled' where id = ${consult.id}`.execute(db.kysely);
     expect(await find(reader)).toEqual([]);
   });
+
+  it('lists open consults first, then the newest closed ones, so a full history never hides new work', async () => {
+    const worklist = await repos.tenants.create({ name: `W-${kind}`, kind: 'reading' });
+    const consultFor = async (n: number, dueInDays: number, status: 'new' | 'in_progress' | 'reported') => {
+      const { studyId } = await repos.studies.indexInstance(record(hospital, { study: `2.25.5${n}`, series: `2.25.5${n}1` }));
+      const consult = await repos.consults.create({
+        sendingTenantId: hospital, readingTenantId: worklist.id, createdBy: radiographer, clinicalQuestion: `Q${n}`, priority: 'routine', dueAt: new Date(Date.now() + dueInDays * 86_400_000), studyIds: [studyId],
+      });
+      await sql`update consult set status = ${status}, created_at = now() + make_interval(secs => ${n}) where id = ${consult.id}`.execute(db.kysely);
+      return consult.id;
+    };
+    const oldReported = await consultFor(1, -30, 'reported');
+    const newerReported = await consultFor(2, -20, 'reported');
+    const open = await consultFor(3, 2, 'new');
+    const started = await consultFor(4, 1, 'in_progress');
+    expect((await repos.consults.list(worklist.id, { limit: 3 })).map((c) => c.id)).toEqual([started, open, newerReported]);
+    expect((await repos.consults.list(worklist.id)).map((c) => c.id)).toEqual([started, open, newerReported, oldReported]);
+  });
 });
