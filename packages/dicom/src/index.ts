@@ -45,6 +45,7 @@ export {
   type PseudonymStore,
 } from './pseudonym-store.js';
 export { scanDicom, type ScanOptions, type ScanResult } from './scan.js';
+export { dicomJsonKey, dicomJsonTags } from './json-tags.js';
 export { formatTag, tagOf, Tags, type Tag } from './tags.js';
 export { supportedTransferSyntaxes, type TransferSyntax } from './transfer-syntax.js';
 export { implementationClassUid, implementationVersionName, isValidUid, uidFromBytes } from './uid.js';

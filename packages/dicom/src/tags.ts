@@ -43,7 +43,7 @@ export function isGroupLengthTag(tag: Tag): boolean {
   return elementOf(tag) === 0;
 }
 
-/** Standard attribute tags this package refers to by keyword. */
+/** Standard attribute tags referred to by keyword, here and by the DICOMweb server and viewer. */
 export const Tags = {
   FileMetaInformationGroupLength: 0x00020000,
   FileMetaInformationVersion: 0x00020001,
@@ -62,8 +62,11 @@ export const Tags = {
   AcquisitionDate: 0x00080022,
   ContentDate: 0x00080023,
   StudyTime: 0x00080030,
+  ContentTime: 0x00080033,
   AccessionNumber: 0x00080050,
   Modality: 0x00080060,
+  ModalitiesInStudy: 0x00080061,
+  InstitutionName: 0x00080080,
   CodeValue: 0x00080100,
   CodingSchemeDesignator: 0x00080102,
   CodeMeaning: 0x00080104,
@@ -71,6 +74,13 @@ export const Tags = {
   URNCodeValue: 0x00080120,
   StudyDescription: 0x00081030,
   SeriesDescription: 0x0008103e,
+  ReferencedSOPClassUID: 0x00081150,
+  ReferencedSOPInstanceUID: 0x00081155,
+  RetrieveURL: 0x00081190,
+  WarningReason: 0x00081196,
+  FailureReason: 0x00081197,
+  FailedSOPSequence: 0x00081198,
+  ReferencedSOPSequence: 0x00081199,
 
   PatientName: 0x00100010,
   PatientID: 0x00100020,
@@ -85,22 +95,36 @@ export const Tags = {
   DeidentificationMethodCodeSequence: 0x00120064,
 
   BodyPartExamined: 0x00180015,
+  CineRate: 0x00180040,
+  SliceThickness: 0x00180050,
+  FrameTime: 0x00181063,
+  ImagerPixelSpacing: 0x00181164,
 
   StudyInstanceUID: 0x0020000d,
   SeriesInstanceUID: 0x0020000e,
   StudyID: 0x00200010,
   SeriesNumber: 0x00200011,
   InstanceNumber: 0x00200013,
+  ImagePositionPatient: 0x00200032,
+  ImageOrientationPatient: 0x00200037,
+  FrameOfReferenceUID: 0x00200052,
+  SliceLocation: 0x00201041,
+  NumberOfStudyRelatedSeries: 0x00201206,
+  NumberOfStudyRelatedInstances: 0x00201208,
+  NumberOfSeriesRelatedInstances: 0x00201209,
 
   SamplesPerPixel: 0x00280002,
   PhotometricInterpretation: 0x00280004,
   NumberOfFrames: 0x00280008,
   Rows: 0x00280010,
   Columns: 0x00280011,
+  PixelSpacing: 0x00280030,
   BitsAllocated: 0x00280100,
   BurnedInAnnotation: 0x00280301,
   RecognizableVisualFeatures: 0x00280302,
   LongitudinalTemporalInformationModified: 0x00280303,
+  WindowCenter: 0x00281050,
+  WindowWidth: 0x00281051,
 
   ValueType: 0x0040a040,
   ConceptNameCodeSequence: 0x0040a043,
@@ -110,14 +134,18 @@ export const Tags = {
   PersonName: 0x0040a123,
   UID: 0x0040a124,
   TextValue: 0x0040a160,
+  ContentTemplateSequence: 0x0040a504,
   ContentSequence: 0x0040a730,
+  TemplateIdentifier: 0x0040db00,
 
-  MIMETypeOfEncapsulatedDocument: 0x00420012,
   EncapsulatedDocument: 0x00420011,
+  MIMETypeOfEncapsulatedDocument: 0x00420012,
 
   IconImageSequence: 0x00880200,
+
   EncryptedAttributesSequence: 0x04000500,
   OriginalAttributesSequence: 0x04000561,
+
   MACParametersSequence: 0x4ffe0001,
 
   FloatPixelData: 0x7fe00008,
@@ -125,8 +153,11 @@ export const Tags = {
   PixelData: 0x7fe00010,
 
   DigitalSignaturesSequence: 0xfffafffa,
+
   DataSetTrailingPadding: 0xfffcfffc,
+
   Item: 0xfffee000,
   ItemDelimitationItem: 0xfffee00d,
   SequenceDelimitationItem: 0xfffee0dd,
 } as const satisfies Record<string, Tag>;
+

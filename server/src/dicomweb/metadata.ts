@@ -1,4 +1,4 @@
-import { characterSetOf, readText, type CharacterSet, type DicomDataset, type DicomElement, type DicomFile } from '@yunzhen/dicom';
+import { characterSetOf, dicomJsonKey, readText, type CharacterSet, type DicomDataset, type DicomElement, type DicomFile } from '@yunzhen/dicom';
 
 import type { DicomJsonAttribute, DicomJsonDataset } from './dicom-json.js';
 
@@ -17,8 +17,6 @@ const numberVrs: Record<string, { bytes: number; read: (view: DataView, at: numb
   SV: { bytes: 8, read: (v, at, le) => v.getBigInt64(at, le) },
 };
 
-const hex = (tag: number) => tag.toString(16).toUpperCase().padStart(8, '0');
-
 /**
  * An instance as the DICOM JSON model (PS3.18 F.2): every element of the data set with its
  * decoded values, sequences recursively, and large binary values (pixel data, overlays,
@@ -36,7 +34,7 @@ export function toDicomJson(file: DicomFile, bulkDataBase: string): DicomJsonDat
 function datasetToJson(ds: DicomDataset, charset: CharacterSet, bulkBase: string, path: string, out: DicomJsonDataset = {}): DicomJsonDataset {
   for (const element of ds.elements) {
     if ((element.tag & 0xffff) === 0) continue; // group lengths are an encoding detail
-    const key = hex(element.tag);
+    const key = dicomJsonKey(element.tag);
     out[key] = elementToJson(ds, element, charset, bulkBase, path ? `${path}/${key}` : key);
   }
   return out;
@@ -70,7 +68,7 @@ function elementToJson(ds: DicomDataset, e: DicomElement, charset: CharacterSet,
     for (let at = 0; at + 4 <= e.length; at += 4) {
       const group = view.getUint16(at, ds.encoding.littleEndian);
       const element = view.getUint16(at + 2, ds.encoding.littleEndian);
-      values.push(hex(((group << 16) | element) >>> 0));
+      values.push(dicomJsonKey(((group << 16) | element) >>> 0));
     }
     return { vr, Value: values };
   }

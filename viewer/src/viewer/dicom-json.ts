@@ -2,6 +2,8 @@
  * Reading the DICOM JSON model (PS3.18 F.2) that QIDO-RS and WADO-RS metadata answer with.
  * Values stay data: callers render them as text, never as markup.
  */
+import { dicomJsonTags } from '@yunzhen/dicom';
+
 export interface DicomJsonAttribute {
   vr: string;
   Value?: unknown[];
@@ -12,52 +14,7 @@ export interface DicomJsonAttribute {
 export type DicomJson = Record<string, DicomJsonAttribute | undefined>;
 
 /** Tags by keyword, as the 8 hex digit keys of the JSON model. */
-export const Tag = {
-  SpecificCharacterSet: '00080005',
-  ImageType: '00080008',
-  SOPClassUID: '00080016',
-  SOPInstanceUID: '00080018',
-  StudyDate: '00080020',
-  StudyTime: '00080030',
-  ContentDate: '00080023',
-  ContentTime: '00080033',
-  AccessionNumber: '00080050',
-  Modality: '00080060',
-  InstitutionName: '00080080',
-  StudyDescription: '00081030',
-  SeriesDescription: '0008103E',
-  PatientName: '00100010',
-  PatientID: '00100020',
-  PatientBirthDate: '00100030',
-  PatientSex: '00100040',
-  PatientAge: '00101010',
-  BodyPartExamined: '00180015',
-  SliceThickness: '00180050',
-  FrameTime: '00181063',
-  CineRate: '00180040',
-  StudyInstanceUID: '0020000D',
-  SeriesInstanceUID: '0020000E',
-  SeriesNumber: '00200011',
-  InstanceNumber: '00200013',
-  ImagePositionPatient: '00200032',
-  ImageOrientationPatient: '00200037',
-  FrameOfReferenceUID: '00200052',
-  SliceLocation: '00201041',
-  NumberOfFrames: '00280008',
-  Rows: '00280010',
-  Columns: '00280011',
-  PixelSpacing: '00280030',
-  ImagerPixelSpacing: '00181164',
-  WindowCenter: '00281050',
-  WindowWidth: '00281051',
-  TransferSyntaxUID: '00020010',
-  NumberOfSeriesRelatedInstances: '00201209',
-  PixelData: '7FE00010',
-  FloatPixelData: '7FE00008',
-  DoubleFloatPixelData: '7FE00009',
-  ContentTemplateSequence: '0040A504',
-  TemplateIdentifier: '0040DB00',
-} as const;
+export const Tag = dicomJsonTags;
 
 export function values(ds: DicomJson | undefined, tag: string): unknown[] {
   return ds?.[tag]?.Value ?? [];
