@@ -16,14 +16,23 @@ export interface NewConsult {
  * Consults: a sending hospital asks a reading centre to read some of its studies. Reads are
  * scoped to a tenant that is either side of the consult; anything else is not found.
  */
+/** `rows` as lists of `value` per consult, in row order. */
+function groupByConsult<R extends { consult_id: string }>(rows: R[], value: (row: R) => string): Map<string, string[]> {
+  const byConsult = new Map<string, string[]>();
+  for (const row of rows) {
+    const list = byConsult.get(row.consult_id) ?? [];
+    list.push(value(row));
+    byConsult.set(row.consult_id, list);
+  }
+  return byConsult;
+}
+
 export function createConsultRepository(db: Kysely<Database>) {
   /** The study ids of each of `consultIds` (one query for a whole worklist). */
   const studyIdsByConsult = async (consultIds: string[]): Promise<Map<string, string[]>> => {
-    const byConsult = new Map<string, string[]>();
-    if (consultIds.length === 0) return byConsult;
+    if (consultIds.length === 0) return new Map();
     const rows = await db.selectFrom('consult_study').select(['consult_id', 'study_id']).where('consult_id', 'in', consultIds).execute();
-    for (const row of rows) byConsult.set(row.consult_id, [...(byConsult.get(row.consult_id) ?? []), row.study_id]);
-    return byConsult;
+    return groupByConsult(rows, (row) => row.study_id);
   };
 
   const visibleTo = (tenantId: string) =>
@@ -158,8 +167,7 @@ export function createConsultRepository(db: Kysely<Database>) {
     /** Body parts over the consult's series (for the worklist). */
     /** The body parts examined in each of `consultIds`' series, sorted. */
     async bodyPartsByConsult(consultIds: string[]): Promise<Map<string, string[]>> {
-      const byConsult = new Map<string, string[]>();
-      if (consultIds.length === 0) return byConsult;
+      if (consultIds.length === 0) return new Map();
       const rows = await db
         .selectFrom('consult_study as cs')
         .innerJoin('series as se', 'se.study_id', 'cs.study_id')
@@ -169,8 +177,7 @@ export function createConsultRepository(db: Kysely<Database>) {
         .where('se.body_part', 'is not', null)
         .orderBy('se.body_part')
         .execute();
-      for (const row of rows) byConsult.set(row.consult_id, [...(byConsult.get(row.consult_id) ?? []), row.body_part!]);
-      return byConsult;
+      return groupByConsult(rows, (row) => row.body_part!);
     },
 
     /** The latest annotation version of each author on a consult. */

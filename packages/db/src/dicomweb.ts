@@ -50,26 +50,27 @@ function likePattern(value: string): string | null {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%').replace(/\?/g, '_');
 }
 
+/** Pixel-review states a reading centre may see: nothing held, or released by the sender. */
+const READABLE = ['none', 'released'];
+
+/** A consult that is not cancelled puts the study `studyRef` names before reading centre `tenantId`. */
+function consultTo(eb: ExpressionBuilder<any, any>, studyRef: string, tenantId: string) {
+  return eb.exists(
+    eb
+      .selectFrom('consult_study as cs')
+      .innerJoin('consult as c', 'c.id', 'cs.consult_id')
+      .select('cs.study_id')
+      .whereRef('cs.study_id', '=', studyRef)
+      .where('c.reading_tenant_id', '=', tenantId)
+      .where('c.status', '!=', 'cancelled'),
+  );
+}
+
 /** Instances visible in the scope (the one predicate every DICOMweb read uses). */
 function visibleInstance(eb: ExpressionBuilder<any, any>, scope: ImageScope) {
   const parts = [];
   if (scope.own) parts.push(eb('i.tenant_id', '=', scope.tenantId));
-  if (scope.reader) {
-    parts.push(
-      eb.and([
-        eb('i.pixel_review', 'in', ['none', 'released']),
-        eb.exists(
-          eb
-            .selectFrom('consult_study as cs')
-            .innerJoin('consult as c', 'c.id', 'cs.consult_id')
-            .select('cs.study_id')
-            .whereRef('cs.study_id', '=', 'i.study_id')
-            .where('c.reading_tenant_id', '=', scope.tenantId)
-            .where('c.status', '!=', 'cancelled'),
-        ),
-      ]),
-    );
-  }
+  if (scope.reader) parts.push(eb.and([eb('i.pixel_review', 'in', READABLE), consultTo(eb, 'i.study_id', scope.tenantId)]));
   return parts.length ? eb.or(parts) : eb.val(false);
 }
 
@@ -82,27 +83,14 @@ function visibleStudy(eb: ExpressionBuilder<any, any>, scope: ImageScope) {
   if (scope.own && scope.reader) return eb.exists(eb.selectFrom('instance as i').select('i.id').whereRef('i.study_id', '=', 's.id').where((e) => visibleInstance(e, scope)));
   const anyInstance = eb.selectFrom('instance as i').select('i.id').whereRef('i.study_id', '=', 's.id');
   if (scope.own) return eb.and([eb('s.tenant_id', '=', scope.tenantId), eb.exists(anyInstance)]);
-  if (scope.reader) {
-    return eb.and([
-      eb.exists(
-        eb
-          .selectFrom('consult_study as cs')
-          .innerJoin('consult as c', 'c.id', 'cs.consult_id')
-          .select('cs.study_id')
-          .whereRef('cs.study_id', '=', 's.id')
-          .where('c.reading_tenant_id', '=', scope.tenantId)
-          .where('c.status', '!=', 'cancelled'),
-      ),
-      eb.exists(anyInstance.where('i.pixel_review', 'in', ['none', 'released'])),
-    ]);
-  }
+  if (scope.reader) return eb.and([consultTo(eb, 's.id', scope.tenantId), eb.exists(anyInstance.where('i.pixel_review', 'in', READABLE))]);
   return eb.val(false);
 }
 
 /** Of a visible study's instances, those visible in the scope (see visibleStudy). */
 function visibleInStudy(eb: ExpressionBuilder<any, any>, scope: ImageScope) {
   if (scope.own && scope.reader) return visibleInstance(eb, scope);
-  if (scope.reader) return eb('i.pixel_review', 'in', ['none', 'released']);
+  if (scope.reader) return eb('i.pixel_review', 'in', READABLE);
   return eb.val(scope.own);
 }
 

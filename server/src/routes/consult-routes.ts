@@ -69,7 +69,9 @@ export function consultRoutes(deps: ConsultDeps) {
     ]);
     const studyIdsBySender = new Map<string, string[]>();
     for (const consult of consults) {
-      studyIdsBySender.set(consult.sending_tenant_id, [...(studyIdsBySender.get(consult.sending_tenant_id) ?? []), ...(studyIds.get(consult.id) ?? [])]);
+      const ids = studyIdsBySender.get(consult.sending_tenant_id) ?? [];
+      ids.push(...(studyIds.get(consult.id) ?? []));
+      studyIdsBySender.set(consult.sending_tenant_id, ids);
     }
     const queries = [...studyIdsBySender].flatMap(([tenantId, ids]) =>
       chunks(ids, STUDIES_PER_QUERY).map((part) => repos.studies.listStudies({ tenantId, studyIds: part, limit: part.length })),

@@ -76,9 +76,6 @@ export const imageIdByRef = new Map<string, string>();
 
 export const refKey = (sopInstanceUid: string, frame: number) => `${sopInstanceUid}:${frame}`;
 
-/** Per instance image id (the `wadors:` instance URL, no frame): its WADO-RS metadata. */
-const instanceMetadata = new Map<string, DicomJson>();
-
 type NaturalizedProvider = (next: (query: string, data: unknown, options: unknown) => unknown, query: string, data: unknown, options: unknown) => unknown;
 
 /**
@@ -87,7 +84,9 @@ type NaturalizedProvider = (next: (query: string, data: unknown, options: unknow
  * (`addDicomWebInstance`) held the first image of a 300-slice CT back by about 120 ms.
  */
 export const naturalizedOnFirstUse: NaturalizedProvider = (next, query, data, options) => {
-  const json = instanceMetadata.get(query);
+  // Cornerstone asks by the instance's image id (`wadors:` URL without a frame); every
+  // instance indexed here has a frame 1.
+  const json = imageIndex.get(`${query}/frames/1`)?.json;
   return json ? metadataUtilities.naturalizeDicomwebMetadata(json) : next(query, data, options);
 };
 
@@ -146,7 +145,6 @@ function displaySetsOf(study: string, seriesUid: string, series: DicomJson, imag
   for (const json of images) {
     const sop = text(json, Tag.SOPInstanceUID);
     const frames = Math.max(1, Math.floor(number(json, Tag.NumberOfFrames) ?? 1));
-    instanceMetadata.set(`wadors:${location.origin}${dicomweb.instance(study, seriesUid, sop)}`, json);
     for (let frame = 1; frame <= frames; frame++) {
       const imageId = frameImageId(study, seriesUid, sop, frame);
       imageIndex.set(imageId, { ref: { studyInstanceUid: study, seriesInstanceUid: seriesUid, sopInstanceUid: sop, frame }, json });
