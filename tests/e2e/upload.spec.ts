@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { samplesDir } from '@yunzhen/server/testing';
+import { demoToken, samplesDir } from '@yunzhen/server/testing';
 
 import { expect, login, test } from './fixtures.js';
 
@@ -42,7 +42,17 @@ test('a radiographer uploads a folder and creates a consult; the centre sees pse
   await held.getByTestId('review-release').click();
   await expect(page.getByTestId('review-none')).toBeVisible();
 
+  // Two patients in one folder: the form offers each apart, checks neither, and lets only one be chosen.
   const form = page.getByTestId('consult-form');
+  await expect(form.getByTestId('consult-one-patient')).toBeVisible();
+  const patients = form.getByTestId('consult-patient');
+  await expect(patients).toHaveCount(2);
+  await expect(form.getByTestId('consult-study').and(page.locator(':checked'))).toHaveCount(0);
+  const doe = patients.filter({ hasText: 'DOE J1' });
+  const other = patients.filter({ hasNotText: 'DOE J1' });
+  await doe.getByTestId('consult-study').check();
+  await expect(other.getByTestId('consult-study')).toBeDisabled();
+  await page.screenshot({ path: test.info().outputPath('consult-form-two-patients.png'), fullPage: true });
   await form.locator('textarea[name=question]').fill('Brain lesion? Please compare with the prior study.');
   await form.locator('select[name=priority]').selectOption('urgent');
   await page.getByTestId('create-consult').click();
@@ -70,4 +80,44 @@ test('the upload page resumes: files already stored are skipped', async ({ page 
   await expect(page.getByTestId('summary-instances')).toHaveText('16');
   await page.getByTestId('start-upload').click();
   await expect(page.locator('[data-testid=file-results] tr[data-state=skipped]')).toHaveCount(16, { timeout: 30_000 });
+  // Its study is in a consult already: nothing to offer, and a way to that consult.
+  await expect(page.getByTestId('consult-nothing-offered')).toBeVisible();
+  await expect(page.getByTestId('consult-already-sent').locator('a')).toHaveAttribute('href', /^\/consults\/[0-9a-f-]{36}$/);
+});
+
+for (const language of ['zh-CN', 'en'] as const) {
+  test(`re-choosing a sent folder offers only that folder's unsent patient, never the inbox (${language})`, async ({ page }) => {
+    await login(page, 'rad@xuhui.demo', language);
+    await page.goto('/upload');
+    // The whole folder again: the MR patient is in a consult, the ultrasound patient is not.
+    await page.getByTestId('folder-input').setInputFiles(join(folder, 'export'));
+    await expect(page.getByTestId('summary-instances')).toHaveText('17');
+    await page.getByTestId('start-upload').click();
+    await expect(page.locator('[data-testid=file-results] tr[data-state=skipped]')).toHaveCount(17, { timeout: 30_000 });
+    const form = page.getByTestId('consult-form');
+    await expect(form.getByTestId('consult-patient')).toHaveCount(1);
+    await expect(form.getByTestId('consult-patient')).not.toContainText('DOE');
+    await expect(form.getByTestId('consult-study')).toHaveCount(1);
+    await expect(form.getByTestId('consult-study')).toBeChecked();
+    await expect(form.getByTestId('consult-one-patient')).toHaveCount(0);
+    await expect(form.getByTestId('consult-already-sent')).toBeVisible();
+    await page.screenshot({ path: test.info().outputPath(`consult-form-resent-${language}.png`), fullPage: true });
+  });
+}
+
+test('the API refuses a consult of two patients: the form is not the only guard', async () => {
+  const base = process.env.YUNZHEN_URL!;
+  const token = await demoToken(base, 'rad@xuhui.demo');
+  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+  const { studies } = (await (await fetch(`${base}api/studies`, { headers })).json()) as { studies: { id: string; patient: { pseudonymId: string } }[] };
+  const onePerPatient = [...new Map(studies.map((s) => [s.patient.pseudonymId, s.id])).values()];
+  expect(onePerPatient.length).toBeGreaterThanOrEqual(2);
+  const { readingCentres } = (await (await fetch(`${base}api/me`, { headers })).json()) as { readingCentres: { id: string }[] };
+  const response = await fetch(`${base}api/consults`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ readingCentreId: readingCentres[0]!.id, studyIds: onePerPatient.slice(0, 2), clinicalQuestion: 'x', priority: 'routine' }),
+  });
+  expect(response.status).toBe(422);
+  expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ConsultSpansPatients');
 });

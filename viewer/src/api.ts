@@ -90,6 +90,8 @@ export interface StudySummary {
   patient: { pseudonymId: string; pseudonymName: string; sex: string | null; age: string | null };
   /** Present only for the hospital that sent the study. */
   identity?: RealIdentity;
+  /** The open consult this study is part of, if any. */
+  consultId?: string | null;
 }
 
 export type ConsultStatus = 'new' | 'in_progress' | 'reported' | 'cancelled';

@@ -34,8 +34,18 @@ const reasons: Record<string, { en: string; 'zh-CN': string }> = {
   SessionExpired: { en: 'session expired', 'zh-CN': '登录已过期' },
   Forbidden: { en: 'not allowed for your account', 'zh-CN': '您的账户无权操作' },
   ScanFailed: { en: 'could not be checked', 'zh-CN': '无法检查' },
+  StudyInConsult: { en: 'a chosen study is already part of an open consult', 'zh-CN': '所选检查已在一个进行中的会诊里' },
+  ConsultSpansPatients: {
+    en: 'the chosen studies belong to different patients: a consult is about one patient',
+    'zh-CN': '所选检查属于不同患者：一个会诊只能针对一位患者',
+  },
+  PatientUnidentified: {
+    en: 'these studies carry neither patient ID nor name, so they cannot be shown to be one patient: send each in its own consult',
+    'zh-CN': '这些检查既无患者 ID 也无姓名，无法确认属于同一患者：请分别发起会诊',
+  },
 };
 
-export function reasonText(code: string, language: Language): string {
-  return reasons[code]?.[language] ?? code;
+/** The words for a reason code; `fallback` (the server's English message) only where no words are known. */
+export function reasonText(code: string, language: Language, fallback?: string): string {
+  return reasons[code]?.[language] ?? fallback ?? code;
 }

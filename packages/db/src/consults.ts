@@ -96,9 +96,16 @@ export function createConsultRepository(db: Kysely<Database>) {
     studyIdsByConsult,
 
     /** Study ids already attached to any consult, among `studyIds`. */
+    /** Which of these studies are part of a consult that was not cancelled. */
     async studiesInConsults(studyIds: string[]): Promise<Set<string>> {
       if (studyIds.length === 0) return new Set();
-      const rows = await db.selectFrom('consult_study').select('study_id').where('study_id', 'in', studyIds).execute();
+      const rows = await db
+        .selectFrom('consult_study as cs')
+        .innerJoin('consult as c', 'c.id', 'cs.consult_id')
+        .select('cs.study_id')
+        .where('cs.study_id', 'in', studyIds)
+        .where('c.status', '!=', 'cancelled')
+        .execute();
       return new Set(rows.map((r) => r.study_id));
     },
 

@@ -63,7 +63,7 @@ describe.each(testDbKinds)('image index and consults on %s', (kind) => {
     const results = await Promise.all(Array.from({ length: 6 }, () => repos.studies.indexInstance({ ...same, instance: { ...same.instance, objectKey: `instances/${Math.random()}` } })));
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(new Set(results.map((r) => r.instanceId)).size).toBe(1);
-    expect(await repos.studies.existingInstances(hospital, ['2.25.777', '2.25.778'])).toEqual(new Set(['2.25.777']));
+    expect(await repos.studies.existingInstances(hospital, ['2.25.777', '2.25.778'])).toEqual(new Map([['2.25.777', '2.25.1']]));
   });
 
   it('refuses a study UID that belongs to another hospital', async () => {

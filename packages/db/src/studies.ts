@@ -61,15 +61,17 @@ export function createStudyRepository(db: Kysely<Database>) {
     },
 
     /** Which of these SOP Instance UIDs are indexed for this tenant. */
-    async existingInstances(tenantId: string, sopInstanceUids: string[]): Promise<Set<string>> {
-      if (sopInstanceUids.length === 0) return new Set();
+    /** Which of these (stored) SOP Instance UIDs a hospital has, and the Study Instance UID each is stored under. */
+    async existingInstances(tenantId: string, sopInstanceUids: string[]): Promise<Map<string, string>> {
+      if (sopInstanceUids.length === 0) return new Map();
       const rows = await db
         .selectFrom('instance')
-        .select('sop_instance_uid')
-        .where('tenant_id', '=', tenantId)
-        .where('sop_instance_uid', 'in', sopInstanceUids)
+        .innerJoin('study', 'study.id', 'instance.study_id')
+        .select(['instance.sop_instance_uid', 'study.study_uid'])
+        .where('instance.tenant_id', '=', tenantId)
+        .where('instance.sop_instance_uid', 'in', sopInstanceUids)
         .execute();
-      return new Set(rows.map((r) => r.sop_instance_uid));
+      return new Map(rows.map((r) => [r.sop_instance_uid, r.study_uid]));
     },
 
     /**
@@ -112,6 +114,14 @@ export function createStudyRepository(db: Kysely<Database>) {
             .select((e) => e.fn.countAll<number>().as('n'))
             .as('pending_review_count'),
           sql<string[]>`(select coalesce(array_agg(distinct modality order by modality), '{}') from series where series.study_id = s.id and modality is not null)`.as('modalities'),
+          eb
+            .selectFrom('consult_study as cs')
+            .innerJoin('consult as c', 'c.id', 'cs.consult_id')
+            .whereRef('cs.study_id', '=', 's.id')
+            .where('c.status', '!=', 'cancelled')
+            .select('c.id')
+            .limit(1)
+            .as('consult_id'),
         ])
         .where('s.tenant_id', '=', filter.tenantId)
         .orderBy('s.created_at', 'desc')

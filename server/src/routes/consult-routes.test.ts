@@ -14,12 +14,9 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
   beforeAll(async () => {
     t = await createTestApp({ db });
     rad = await t.token('rad@xuhui.demo');
-    const stow = async (file: string) => {
-      const { body, contentType } = stowBody([readSample(file)]);
-      await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': contentType }, body });
-    };
-    await stow('modalities/CT_small.dcm');
-    await stow('modalities/US-RGB-8-esopecho');
+    await stow([readSample('modalities/CT_small.dcm')]);
+    // The ultrasound as a second study of the CT's patient: a consult is about one patient.
+    await stow(rewriteInstances([readSample('modalities/US-RGB-8-esopecho')], { replace: { 0x00100010: 'CompressedSamples^CT1', 0x00100020: '1CT1' } }));
     const inbox = (await (await get('/api/studies?inbox=true', rad)).json()).studies;
     studyId = inbox.find((s: { modalities: string[] }) => s.modalities.includes('CT')).id;
     pendingStudyId = inbox.find((s: { modalities: string[] }) => s.modalities.includes('US')).id;
@@ -27,6 +24,11 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
   }, 60_000);
   afterAll(() => t.close());
 
+  const stow = async (instances: Uint8Array[]) => {
+    const { body, contentType } = stowBody(instances);
+    const response = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': contentType }, body });
+    expect(response.status).toBe(200);
+  };
   const get = (path: string, token: string) => t.request(path, { headers: { Authorization: `Bearer ${token}` } });
   const post = (path: string, token: string, body: unknown) =>
     t.request(path, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -83,7 +85,41 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
     expect((await post('/api/consults', minhangRad, { readingCentreId: centreId, studyIds: [studyId], clinicalQuestion: 'x', priority: 'routine' })).status).toBe(404);
     const xuhui = (await t.repos.tenants.findByName('Xuhui District Hospital (demo)'))!.id;
     expect((await post('/api/consults', rad, { readingCentreId: xuhui, studyIds: [studyId], clinicalQuestion: 'x', priority: 'routine' })).status).toBe(400);
-    expect((await post('/api/consults', rad, { readingCentreId: centreId, studyIds: [studyId], clinicalQuestion: 'x', priority: 'routine' })).status).toBe(409);
+    const again = await post('/api/consults', rad, { readingCentreId: centreId, studyIds: [studyId], clinicalQuestion: 'x', priority: 'routine' });
+    expect(again.status).toBe(409);
+    expect((await again.json()).error.code).toBe('StudyInConsult');
+  });
+
+  it('refuses a consult spanning two patients, and one of studies that nothing shows to be one patient', async () => {
+    const before = (await (await get('/api/consults', rad)).json()).consults.length;
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: { 0x00100010: 'OTHER^PATIENT', 0x00100020: 'OTHER-0002' } }));
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: { 0x00100010: 'OTHER^PATIENT', 0x00100020: 'OTHER-0002' } }));
+    const inbox: { id: string; identity: { id: string }; consultId: string | null }[] = (await (await get('/api/studies?inbox=true', rad)).json()).studies;
+    const other = inbox.filter((s) => s.identity.id === 'OTHER-0002').map((s) => s.id);
+    expect(other).toHaveLength(2);
+    expect(inbox.every((s) => s.consultId === null)).toBe(true);
+
+    // The studies of this patient together are fine to send; with another patient's study they are not.
+    const mixed = await post('/api/consults', rad, { readingCentreId: centreId, studyIds: [other[0], studyId], clinicalQuestion: 'x', priority: 'routine' });
+    expect(mixed.status).toBe(422);
+    expect((await mixed.json()).error).toMatchObject({ code: 'ConsultSpansPatients', message: expect.not.stringMatching(/OTHER|CompressedSamples/) });
+
+    // Neither Patient ID nor name: two such studies cannot be shown to be one patient.
+    const nameless = { 0x00100010: '', 0x00100020: '', 0x00100030: '' };
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: nameless }));
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: nameless }));
+    const anonymous = (await (await get('/api/studies?inbox=true', rad)).json()).studies.filter((s: { identity: { id: string; name: string } }) => !s.identity.id && !s.identity.name);
+    expect(anonymous).toHaveLength(2);
+    const unidentified = await post('/api/consults', rad, { readingCentreId: centreId, studyIds: anonymous.map((s: { id: string }) => s.id), clinicalQuestion: 'x', priority: 'routine' });
+    expect(unidentified.status).toBe(422);
+    expect((await unidentified.json()).error.code).toBe('PatientUnidentified');
+    expect((await (await get('/api/consults', rad)).json()).consults).toHaveLength(before);
+
+    const together = await post('/api/consults', rad, { readingCentreId: centreId, studyIds: other, clinicalQuestion: 'x', priority: 'routine' });
+    expect(together.status).toBe(201);
+    const { consult } = await together.json();
+    const listed: { id: string; consultId: string | null }[] = (await (await get('/api/studies', rad)).json()).studies;
+    expect(listed.filter((s) => other.includes(s.id)).map((s) => s.consultId)).toEqual([consult.id, consult.id]);
   });
 
   it('releases pixel-review images to the reading centre and audits it', async () => {
@@ -168,6 +204,6 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
       expect(new Set(studyIds.flat()).size).toBe(studyIds.flat().length); // no study under two consults
     }
     const { consults } = await (await get('/api/consults', await t.token('specialist@scc.demo'))).json();
-    expect(consults.map((c: { sendingHospital: { name: string } }) => c.sendingHospital.name).sort()).toEqual(['Minhang District Hospital (demo)', 'Xuhui District Hospital (demo)']);
+    expect(consults.map((c: { sendingHospital: { name: string } }) => c.sendingHospital.name).sort()).toEqual(['Minhang District Hospital (demo)', 'Xuhui District Hospital (demo)', 'Xuhui District Hospital (demo)']);
   });
 });

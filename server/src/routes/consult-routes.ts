@@ -112,6 +112,26 @@ export function consultRoutes(deps: ConsultDeps) {
 
   const consultView = async (c: Context<AppEnv>, principal: Principal, consult: VisibleConsult) => (await consultViews(c, principal, [consult]))[0]!;
 
+  /**
+   * A consult is about one patient: a report names one patient, and a reader shown two patients'
+   * images as one case could diagnose the wrong person. Studies share a patient row exactly when
+   * their original identities share a patient key (Patient ID with issuer, else name and birth
+   * date), so the check is on that row. With neither Patient ID nor name nothing shows that two
+   * studies are of one person, so such studies go one per consult.
+   */
+  async function requireOnePatient(tenantId: string, studies: { pseudonym_id: string }[]): Promise<void> {
+    const patients = new Set(studies.map((s) => s.pseudonym_id));
+    if (patients.size > 1) {
+      throw new AppError('ConsultSpansPatients', `the studies belong to ${patients.size} different patients; a consult is about one patient`);
+    }
+    if (studies.length < 2) return;
+    const [pseudonym] = patients;
+    const identity = (await deps.vault.reveal(tenantId, 'patient', [pseudonym!])).get(pseudonym!);
+    if (!identity?.id.trim() && !identity?.name.replace(/[\^=\s]/g, '')) {
+      throw new AppError('PatientUnidentified', 'the studies carry neither Patient ID nor patient name, so they cannot be shown to be one patient; send each in its own consult');
+    }
+  }
+
   /** The consult as the caller sees it, by id (for routes elsewhere that change a consult). */
   const viewById = async (c: Context<AppEnv>, principal: Principal, id: string) => consultView(c, principal, await visibleConsult(repos, principal, id));
 
@@ -126,7 +146,9 @@ export function consultRoutes(deps: ConsultDeps) {
       const studyIds = [...new Set(input.studyIds)];
       const owned = await repos.studies.listStudies({ tenantId: principal.tenant.id, studyIds });
       if (owned.length !== studyIds.length) throw notFound('study');
-      if ((await repos.consults.studiesInConsults(studyIds)).size > 0) throw new AppError('Conflict', 'a study is already part of a consult');
+      await requireOnePatient(principal.tenant.id, owned);
+      const taken = await repos.consults.studiesInConsults(studyIds);
+      if (taken.size > 0) throw new AppError('StudyInConsult', `${taken.size} of the studies already belong to an open consult`);
       const consult = await repos.consults.create({
         sendingTenantId: principal.tenant.id,
         readingTenantId: input.readingCentreId,

@@ -67,6 +67,8 @@ export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit
       uploadedAt: row.created_at.toISOString(),
       patient: { pseudonymId: row.pseudonym_id, pseudonymName: row.pseudonym_name, sex: row.sex, age: row.patient_age },
       identity: isOwn ? identities.get(row.id) : undefined,
+      /** The open (not cancelled) consult this study is part of, if any. */
+      consultId: row.consult_id ?? null,
     };
   });
 }

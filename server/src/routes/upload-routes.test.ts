@@ -51,9 +51,13 @@ describe('zip upload and resume check', () => {
     const original = scanned.attributes.SOPInstanceUID!;
     const check = (auth: string) =>
       t.request('/api/uploads/check', { method: 'POST', headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ sopInstanceUids: [original, '1.2.3.4'] }) });
-    expect(await (await check(token)).json()).toEqual({ stored: [original] });
+    const answer = await (await check(token)).json();
+    expect(answer).toEqual({ stored: [original], studies: { [original]: expect.stringMatching(/^2\.25\.\d+$/) } });
+    // The study it is stored under, so the upload page offers exactly that study for a consult.
+    const { studies } = await (await t.request('/api/studies', { headers: { Authorization: `Bearer ${token}` } })).json();
+    expect(studies.map((s: { studyInstanceUid: string }) => s.studyInstanceUid)).toContain(answer.studies[original]);
     // Another hospital never learns what this one stored.
-    expect(await (await check(await t.token('rad@xuhui.demo'))).json()).toEqual({ stored: [] });
+    expect(await (await check(await t.token('rad@xuhui.demo'))).json()).toEqual({ stored: [], studies: {} });
   });
 
   it('refuses a body that is not a zip', async () => {

@@ -30,7 +30,8 @@ const checkSchema = z.object({ sopInstanceUids: z.array(z.string().regex(/^[0-9.
 /**
  * `POST /api/uploads`: a zip of DICOM files, each entry through the ingest pipeline, with a
  * report per entry. `POST /api/uploads/check`: which of these original SOP Instance UIDs this
- * hospital has already stored, so an interrupted upload resumes where it stopped.
+ * hospital has already stored (and under which stored Study Instance UID), so an interrupted
+ * upload resumes where it stopped.
  */
 export function uploadRoutes(deps: UploadDeps) {
   return new Hono<AppEnv>()
@@ -74,7 +75,9 @@ export function uploadRoutes(deps: UploadDeps) {
       const uidKey = deps.keys.forTenant(principal.tenant.id, 'uid');
       const byPseudonym = new Map(sopInstanceUids.map((uid) => [pseudonymUid(uidKey, uid), uid]));
       const existing = await deps.repos.studies.existingInstances(principal.tenant.id, [...byPseudonym.keys()]);
-      return c.json({ stored: [...existing].map((pseudonym) => byPseudonym.get(pseudonym)!) });
+      // The stored Study Instance UID of each lets the upload page offer exactly these studies for a consult.
+      const studies = Object.fromEntries([...existing].map(([pseudonym, studyUid]) => [byPseudonym.get(pseudonym)!, studyUid]));
+      return c.json({ stored: Object.keys(studies), studies });
     });
 }
 

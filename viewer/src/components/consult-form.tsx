@@ -2,17 +2,52 @@ import { useState } from 'preact/hooks';
 
 import { api, ApiError, type ConsultSummary, type Me, type Priority, type StudySummary } from '../api.js';
 import { useI18n } from '../i18n.js';
+import { reasonText } from '../reasons.js';
 import { navigate } from '../router.js';
+import { Link } from './link.js';
 
-/** Creates a consult from inbox studies: reading centre, clinical question, priority. */
+/** A person name as people read it: DICOM's `^` between components becomes a space. */
+export function displayName(name: string | undefined): string {
+  return (name ?? '').split('=')[0]!.split('^').map((part) => part.trim()).filter(Boolean).join(' ');
+}
+
+/** One patient's studies, as the form offers them: a consult is about one patient. */
+interface PatientGroup {
+  key: string;
+  name: string;
+  patientId: string;
+  studies: StudySummary[];
+}
+
+function groupByPatient(studies: StudySummary[]): PatientGroup[] {
+  const groups = new Map<string, PatientGroup>();
+  for (const study of studies) {
+    const key = study.patient.pseudonymId;
+    const group = groups.get(key) ?? { key, name: displayName(study.identity?.name) || study.patient.pseudonymName, patientId: study.identity?.id ?? '', studies: [] };
+    group.studies.push(study);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Creates a consult from the studies just uploaded: reading centre, clinical question, priority.
+ * Studies are offered per patient and only one patient's can be chosen (the server refuses
+ * more, too); studies already in an open consult are named, not offered. Nothing is checked
+ * in advance unless all offered studies are of one patient.
+ */
 export function ConsultForm(props: { me: Me; studies: StudySummary[] }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
+  const offered = props.studies.filter((s) => !s.consultId);
+  const taken = props.studies.filter((s) => s.consultId);
+  const groups = groupByPatient(offered);
   const [centre, setCentre] = useState(props.me.readingCentres[0]?.id ?? '');
   const [question, setQuestion] = useState('');
   const [priority, setPriority] = useState<Priority>('routine');
-  const [selected, setSelected] = useState(new Set(props.studies.map((s) => s.id)));
+  const [selected, setSelected] = useState(new Set(groups.length === 1 ? groups[0]!.studies.map((s) => s.id) : []));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const chosenPatient = offered.find((s) => selected.has(s.id))?.patient.pseudonymId;
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -25,7 +60,7 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[] }) {
       });
       navigate(`/consults/${consult.id}`);
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught));
+      setError(caught instanceof ApiError ? reasonText(caught.code, language, caught.message) : String(caught));
     } finally {
       setBusy(false);
     }
@@ -53,12 +88,39 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[] }) {
       </label>
       <fieldset>
         <legend>{t('consultForm.studies')}</legend>
-        {props.studies.map((study) => (
-          <label key={study.id} class="checkbox">
-            <input type="checkbox" checked={selected.has(study.id)} onChange={() => toggle(study.id)} />
-            <bdi>{study.identity?.name || study.patient.pseudonymName}</bdi> · {study.studyDate ?? '—'} · {study.description ?? ''} · {study.modalities.join('/')} · {study.instanceCount}
-          </label>
+        {groups.length > 1 && <p class="muted" data-testid="consult-one-patient">{t('consultForm.onePatient')}</p>}
+        {offered.length === 0 && <p class="muted" data-testid="consult-nothing-offered">{t('consultForm.nothingOffered')}</p>}
+        {groups.map((group) => (
+          <div key={group.key} class="patient-group" data-testid="consult-patient" data-patient={group.key}>
+            <div class="patient-group-name">
+              <bdi>{group.name}</bdi>
+              {group.patientId && <span class="muted"> · {group.patientId}</span>}
+            </div>
+            {group.studies.map((study) => (
+              <label key={study.id} class="checkbox">
+                <input
+                  type="checkbox"
+                  data-testid="consult-study"
+                  checked={selected.has(study.id)}
+                  disabled={chosenPatient !== undefined && chosenPatient !== group.key}
+                  onChange={() => toggle(study.id)}
+                />
+                {study.studyDate ?? '—'} · {study.description ?? ''} · {study.modalities.join('/')} · {study.instanceCount}
+              </label>
+            ))}
+          </div>
         ))}
+        {taken.length > 0 && (
+          <p class="muted" data-testid="consult-already-sent">
+            {t('consultForm.alreadySent')}{' '}
+            {[...new Set(taken.map((s) => s.consultId!))].map((id, n) => (
+              <span key={id}>
+                {n > 0 && ', '}
+                <Link href={`/consults/${id}`}>{t('consultForm.openConsult')}</Link>
+              </span>
+            ))}
+          </p>
+        )}
       </fieldset>
       <label>
         {t('consultForm.question')}
@@ -74,7 +136,11 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[] }) {
           ))}
         </select>
       </label>
-      {error && <p class="error">{error}</p>}
+      {error && (
+        <p class="error" data-testid="consult-error">
+          {error}
+        </p>
+      )}
       <button type="submit" disabled={busy || selected.size === 0 || !centre} data-testid="create-consult">
         {t('consultForm.submit')}
       </button>

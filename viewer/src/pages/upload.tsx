@@ -133,11 +133,10 @@ export function UploadPage(props: { me: Me }) {
     } catch (caught) {
       setError(caught instanceof SessionExpiredError ? 'upload.sessionExpired' : 'upload.failedToStart');
     }
+    // Exactly the studies of these files, stored now or before (the check names those too): never the whole inbox.
     const uids = new Set(items.current.flatMap((i) => (i.storedStudyUid ? [i.storedStudyUid] : [])));
-    const skipped = items.current.filter((i) => i.state === 'skipped').length;
     const { studies } = await api<{ studies: StudySummary[] }>('/api/studies');
-    // Skipped (already stored) files belong to studies uploaded before: offer the inbox ones too.
-    setUploaded(studies.filter((s) => uids.has(s.studyInstanceUid) || (skipped > 0 && uids.size === 0)));
+    setUploaded(studies.filter((s) => uids.has(s.studyInstanceUid)));
     setPhase('done');
   };
 

@@ -69,10 +69,15 @@ async function markAlreadyStored(items: UploadItem[]): Promise<void> {
     const batch = candidates.slice(start, start + 2000);
     const uids = batch.map((i) => (i.scan as Extract<ScanSummary, { ok: true }>).attributes.SOPInstanceUID!);
     // Resume is an optimization; the server stores duplicates once anyway.
-    const answer = await api<{ stored: string[] }>('/api/uploads/check', { method: 'POST', body: { sopInstanceUids: uids } }).catch(() => null);
+    const answer = await api<{ studies: Record<string, string> }>('/api/uploads/check', { method: 'POST', body: { sopInstanceUids: uids } }).catch(() => null);
     if (!answer) return;
-    const stored = new Set(answer.stored);
-    for (const [i, item] of batch.entries()) if (stored.has(uids[i]!)) item.state = 'skipped';
+    for (const [i, item] of batch.entries()) {
+      const studyUid = answer.studies[uids[i]!];
+      if (studyUid === undefined) continue;
+      item.state = 'skipped';
+      // Known for skipped files too, so a consult is offered exactly the studies of this upload.
+      item.storedStudyUid = studyUid;
+    }
   }
 }
 
