@@ -25,11 +25,11 @@ describe('scanDicom', () => {
     expect(scanDicom(readSample('transfer-syntaxes/HTJ2K_08_RGB.dcm'), { validation: 'structure' }).ok).toBe(true);
   });
 
-  test('does not read pixel data: a 2 MB multi-frame file scans in well under a millisecond per MB', () => {
-    const bytes = readSample('transfer-syntaxes/will-jxl.dcm');
-    scanDicom(bytes);
-    const started = performance.now();
-    for (let i = 0; i < 20; i++) scanDicom(bytes);
-    expect((performance.now() - started) / 20).toBeLessThan(5);
+  // Its time per file is measured by `pnpm bench:dicom`.
+  test('does not decode pixel data: a 27-frame JPEG XL file, a syntax nothing here decodes, scans', () => {
+    const scan = scanDicom(readSample('transfer-syntaxes/will-jxl.dcm'));
+    expect(scan.ok).toBe(true);
+    if (!scan.ok) return;
+    expect(scan.attributes.NumberOfFrames).toBe(27);
   });
 });

@@ -65,11 +65,10 @@ describe('pixel geometry', () => {
     expectCode(() => validate(image({ frames: '1A' }, 32)), 'InvalidValue');
   });
 
-  test('sizes are computed before any allocation: 65535² × 50,000 frames is refused at once', () => {
-    const started = performance.now();
+  // How long the refusal takes is measured by `pnpm bench:dicom`.
+  test('sizes are computed, not allocated: 65535² × 50,000 frames is refused', () => {
     expectCode(() => validate(image({ rows: 65535, columns: 65535, frames: 50_000 }, 32)), 'ImpossiblePixelGeometry');
     expectCode(() => validate(image({ rows: 65535, columns: 65535, frames: 60_000 }, 32)), 'ImpossiblePixelGeometry');
-    expect(performance.now() - started).toBeLessThan(100);
   });
 
   test('compressed frames that would decode past the limit are a decompression bomb', () => {
