@@ -8,8 +8,15 @@ import { seedDemoUnion } from '@yunzhen/server';
 export const STUDIES = 1000;
 export const SERIES_PER_STUDY = 4;
 export const INSTANCES_PER_SERIES = 25;
+/** Studies the sending hospital has sent to the reading centre for a consult: every second one. */
+export const CONSULT_STUDIES = STUDIES / 2;
 
-/** Writes the demo union and a generated index of STUDIES × SERIES × INSTANCES rows into an embedded database. */
+/**
+ * Writes the demo union and a generated index of STUDIES × SERIES × INSTANCES rows of the
+ * sending hospital (Xuhui) into an embedded database, and a consult to the reading centre
+ * (Shanghai Cancer Center) for every second study, so that the specialist's queries, which go
+ * through the consults, are measured too.
+ */
 export async function seedIndex(dataDir: string): Promise<void> {
   const db = await createDb({ dataDir: join(dataDir, 'db') });
   await migrateToLatest(db.kysely);
@@ -36,6 +43,15 @@ export async function seedIndex(dataDir: string): Promise<void> {
     select se.id, se.study_id, ${tenant}, se.series_uid || '.' || i, '1.2.840.10008.5.1.4.1.1.2', i, '1.2.840.10008.1.2.1', 512, 512, 1, 16, 525000,
            repeat('0', 64), 'instances/bench-' || se.id || '-' || i
     from series se cross join generate_series(1, ${INSTANCES_PER_SERIES}) i where se.series_uid like '2.25.9%'`.execute(db.kysely);
+  const reading = (await repos.tenants.findByName('Shanghai Cancer Center (demo)'))!.id;
+  const sender = (await repos.users.findByEmail('rad@xuhui.demo'))!.id;
+  await sql`
+    insert into consult (sending_tenant_id, reading_tenant_id, created_by, clinical_question, priority, due_at)
+    select ${tenant}, ${reading}, ${sender}, 'bench ' || study_uid, 'routine', now() + interval '1 day'
+    from study where study_uid like '2.25.9%' and substr(study_uid, 7)::int % 2 = 0`.execute(db.kysely);
+  await sql`
+    insert into consult_study (consult_id, study_id)
+    select c.id, st.id from consult c join study st on c.clinical_question = 'bench ' || st.study_uid`.execute(db.kysely);
   await sql`analyze`.execute(db.kysely);
   await db.close();
 }

@@ -1,16 +1,24 @@
 /**
- * `pnpm bench:dicomweb`: DICOMweb read latency and throughput on the embedded defaults.
+ * `pnpm bench:dicomweb`: DICOMweb read latency and throughput on the embedded defaults. Every
+ * figure says whether the server's caches were cold or warm (`cache`) and where the bytes came
+ * from (`source`).
  *
  * - QIDO-RS over an index of 100,000 instances (1,000 studies × 4 series × 25 instances of 500
- *   patients, generated straight into the database, not uploaded): typical worklist queries,
- *   median and p95 over repeated requests.
+ *   patients, generated straight into the database, not uploaded; half of the studies sent to
+ *   the reading centre for a consult): typical worklist queries, median and p95 over 100
+ *   requests after 5 to warm up, as the sending hospital's radiographer and as the reading
+ *   centre's specialist (whose every query goes through the consults).
  * - WADO-RS single frames of a real 300-slice 512×512 CT uploaded through STOW-RS: the first
- *   read of each instance (cold: from the object store) and repeated reads (warm: the viewer's
- *   pattern), median and p95.
- * - Whole-study retrieval (multipart, stored transfer syntax) in MB/s: right after the upload
- *   (read from the object store) and after the frame reads (the instances in memory).
+ *   read of each instance (cold: from the object store) and 600 at random after 1,000 to warm
+ *   up (warm: from the server's memory, the viewer's pattern), median and p95.
+ * - Whole-study retrieval (multipart, stored transfer syntax) in MB/s: the first retrieval after
+ *   the upload (cold), five more (warm; a retrieval streams from the object store and does not
+ *   fill the server's cache), and five after the frame reads (warm, the instances in memory).
  * With Debian's `orthanc` and `orthanc-dicomweb` installed, Orthanc gets the same CT and the
- * same frame and study requests in the same run, and ratios are printed.
+ * same frame and study requests in the same run, with a storage cache as large as ours
+ * (256 MB) and restarted before each first read, so that cold is cold for both servers.
+ * Cold means the server's own caches are empty: the files were just written, so the operating
+ * system's page cache holds them for both servers.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
@@ -21,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
 import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
 
-import { seedIndex, STUDIES, SERIES_PER_STUDY, INSTANCES_PER_SERIES } from './dicomweb-seed.js';
+import { CONSULT_STUDIES, INSTANCES_PER_SERIES, seedIndex, SERIES_PER_STUDY, STUDIES } from './dicomweb-seed.js';
 import { percentile, pool, report, round, startOrthanc } from './harness.js';
 
 // Every timed request goes through http-latency.mjs: node:http with keep-alive, reading the
@@ -52,39 +60,47 @@ async function timed(timing: Timing): Promise<number[]> {
 }
 
 const STUDY_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*';
-
-/** Median MB/s of five whole-study retrievals after two to warm up. */
-async function retrievalMbPerS(url: string, headers: Record<string, string>, mb: number): Promise<number> {
-  const seconds = (await timed({ urls: [url], headers: { ...headers, Accept: STUDY_ACCEPT }, count: 5, warmup: 2 })).map((ms) => ms / 1000);
-  return mb / percentile(seconds, 50);
-}
-
-/**
- * Each frame once (cold: its first read), then 600 at random after 1,000 to warm up: the
- * server's JIT needs about that many before its frame path runs at the speed it keeps for
- * days (the slowest twentieth still fell over the first thousand requests).
- */
-async function frameLatencies(urls: string[], headers: Record<string, string>) {
-  const cold = await timed({ urls, headers, count: urls.length });
-  const warm = await timed({ urls, headers, count: 600, warmup: 1000, order: 'random' });
-  return { cold: summary(cold), warm: summary(warm) };
-}
+const FRAME_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
+/** The server's object cache and Orthanc's storage cache, the same size for a warm-to-warm comparison. */
+const CACHE_MB = 256;
 
 function summary(latencies: number[]) {
   return { median_ms: round(percentile(latencies, 50), 2), p95_ms: round(percentile(latencies, 95), 2) };
 }
 
+type Server = 'yunzhen' | 'orthanc';
+/** Which retrieval of the study: the first, repeated ones, or repeated ones after the frame reads. */
+type Step = 'first-read' | 'repeat' | 'after-frame-reads';
+
+function reportFrames(server: Server, cache: 'cold' | 'warm', source: string, latencies: number[], extra: Record<string, unknown>) {
+  const result = summary(latencies);
+  report(
+    { bench: 'dicomweb', measure: 'frame', server, cache, source, requests: latencies.length, ...extra, ...result },
+    `WADO frame (512×512×16) ${server}, ${cache} (${source}): median ${result.median_ms} ms, p95 ${result.p95_ms} ms over ${latencies.length}`,
+  );
+}
+
+/** MB/s of whole-study retrievals: the median of `count` after `warmup`. */
+async function reportStudy(server: Server, step: Step, cache: 'cold' | 'warm', source: string, url: string, headers: Record<string, string>, count: number, warmup: number, extra: Record<string, unknown>) {
+  const seconds = (await timed({ urls: [url], headers: { ...headers, Accept: STUDY_ACCEPT }, count, warmup })).map((ms) => ms / 1000);
+  const mbPerS = round(studyMb / percentile(seconds, 50));
+  report(
+    { bench: 'dicomweb', measure: 'study-retrieve', server, step, cache, source, mb: round(studyMb), requests: count, warmup, ...extra, mb_per_s: mbPerS },
+    `WADO study retrieval (${round(studyMb)} MB) ${server}, ${step}, ${cache} (${source}): ${mbPerS} MB/s`,
+  );
+}
+
 const dataDir = await mkdtemp(join(tmpdir(), 'yunzhen-bench-dicomweb-'));
 await seedIndex(dataDir);
-const server = await spawnServer({ dataDir, env: { LOG_LEVEL: 'warn' } });
+const server = await spawnServer({ dataDir, env: { LOG_LEVEL: 'warn', OBJECT_CACHE_MB: String(CACHE_MB) } });
 const files = buildCtSeries({ slices: 300, rows: 512, columns: 512, seed: 21 });
 const studyMb = files.reduce((sum, f) => sum + f.length, 0) / 1e6;
 
 try {
-  const token = await demoToken(server.url, 'rad@xuhui.demo');
-  const auth = { Authorization: `Bearer ${token}` };
+  const auth = { Authorization: `Bearer ${await demoToken(server.url, 'rad@xuhui.demo')}` };
+  const users = { 'sending-hospital': auth, 'reading-centre': { Authorization: `Bearer ${await demoToken(server.url, 'specialist@scc.demo')}` } };
 
-  // QIDO-RS worklist queries over the generated index.
+  // QIDO-RS worklist queries over the generated index, as each user.
   const queries: Record<string, string> = {
     'latest-50': '/dicomweb/studies?limit=50',
     'patient-name-wildcard': '/dicomweb/studies?PatientName=anonymous%5Eyzbench12*&limit=50',
@@ -95,9 +111,31 @@ try {
     'series-of-study': '/dicomweb/studies/2.25.9500/series',
     'instances-of-series': '/dicomweb/studies/2.25.9500/series/2.25.9500.2/instances',
   };
-  for (const [name, path] of Object.entries(queries)) {
-    const result = summary(await timed({ urls: [server.url + path], headers: { ...auth, Accept: 'application/dicom+json' }, count: 100, warmup: 5 }));
-    report({ bench: 'dicomweb', measure: 'qido', query: name, index_instances: STUDIES * SERIES_PER_STUDY * INSTANCES_PER_SERIES, ...result }, `QIDO ${name}: median ${result.median_ms} ms, p95 ${result.p95_ms} ms`);
+  for (const [user, headers] of Object.entries(users)) {
+    for (const [name, path] of Object.entries(queries)) {
+      const qidoHeaders = { ...headers, Accept: 'application/dicom+json' };
+      // How many results the query has, so a fast answer is known not to be an empty one.
+      const answer = await fetch(server.url + path, { headers: qidoHeaders });
+      const matches = answer.status === 204 ? 0 : ((await answer.json()) as unknown[]).length;
+      const result = summary(await timed({ urls: [server.url + path], headers: qidoHeaders, count: 100, warmup: 5 }));
+      report(
+        {
+          bench: 'dicomweb',
+          measure: 'qido',
+          query: name,
+          user,
+          cache: 'warm',
+          source: 'index',
+          index_instances: STUDIES * SERIES_PER_STUDY * INSTANCES_PER_SERIES,
+          consult_studies: CONSULT_STUDIES,
+          matches,
+          requests: 100,
+          warmup: 5,
+          ...result,
+        },
+        `QIDO ${name} as the ${user} (${matches} results): median ${result.median_ms} ms, p95 ${result.p95_ms} ms`,
+      );
+    }
   }
 
   // A real study for WADO-RS.
@@ -109,20 +147,22 @@ try {
     const [, study, series, sop] = /studies\/([\d.]+)\/series\/([\d.]+)\/instances\/([\d.]+)$/.exec(url)!;
     uids.push({ study: study!, series: series!, sop: sop! });
   });
-  const frameAccept = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
   const framePath = (u: (typeof uids)[number]) => `/dicomweb/studies/${u.study}/series/${u.series}/instances/${u.sop}/frames/1`;
   const studyUrl = `${server.url}/dicomweb/studies/${uids[0]!.study}`;
-  // Just stored, so read from the object store; after the frame reads below the instances are
-  // in the server's memory, where a study is retrieved while viewers are reading it.
-  const fromStore = await retrievalMbPerS(studyUrl, auth, studyMb);
-  const frames = await frameLatencies(uids.map((u) => server.url + framePath(u)), { ...auth, Accept: frameAccept });
-  const inMemory = await retrievalMbPerS(studyUrl, auth, studyMb);
+  const frameUrls = uids.map((u) => server.url + framePath(u));
+  const ours = { object_cache_mb: CACHE_MB };
+  await reportStudy('yunzhen', 'first-read', 'cold', 'object-store', studyUrl, auth, 1, 0, ours);
+  await reportStudy('yunzhen', 'repeat', 'warm', 'object-store', studyUrl, auth, 5, 0, ours);
+  // Each frame once (cold: its first read), then 600 at random after 1,000 to warm up: the
+  // server's JIT needs about that many before its frame path runs at the speed it keeps for
+  // days (the slowest twentieth still fell over the first thousand requests).
+  reportFrames('yunzhen', 'cold', 'object-store', await timed({ urls: frameUrls, headers: { ...auth, Accept: FRAME_ACCEPT }, count: frameUrls.length }), { warmup: 0, ...ours });
+  reportFrames('yunzhen', 'warm', 'memory', await timed({ urls: frameUrls, headers: { ...auth, Accept: FRAME_ACCEPT }, count: 600, warmup: 1000, order: 'random' }), { warmup: 1000, ...ours });
+  await reportStudy('yunzhen', 'after-frame-reads', 'warm', 'memory', studyUrl, auth, 5, 2, ours);
 
-  // Orthanc, same CT, same requests.
-  const orthanc = await startOrthanc({ dicomweb: true });
-  let orthancFrames: { cold: ReturnType<typeof summary>; warm: ReturnType<typeof summary> } | undefined;
-  let orthancFromStore: number | undefined;
-  let orthancAfterReads: number | undefined;
+  // Orthanc, same CT, same requests, restarted before each first read so that its storage
+  // cache (which keeps written files too) is empty.
+  const orthanc = await startOrthanc({ dicomweb: true, storageCacheMb: CACHE_MB });
   if (orthanc) {
     try {
       const oUids: { study: string; series: string; sop: string }[] = [];
@@ -134,28 +174,21 @@ try {
       });
       const orthancUrl = (path: string) => `${orthanc.url}/dicom-web${path.replace('/dicomweb', '')}`;
       const oStudyUrl = orthancUrl(`/dicomweb/studies/${oUids[0]!.study}`);
-      orthancFromStore = await retrievalMbPerS(oStudyUrl, {}, studyMb);
-      orthancFrames = await frameLatencies(oUids.map((u) => orthancUrl(framePath(u))), { Accept: frameAccept });
-      orthancAfterReads = await retrievalMbPerS(oStudyUrl, {}, studyMb);
+      const oFrameUrls = oUids.map((u) => orthancUrl(framePath(u)));
+      const theirs = { orthanc_version: orthanc.version, orthanc_storage_cache_mb: CACHE_MB };
+      await orthanc.restart();
+      await reportStudy('orthanc', 'first-read', 'cold', 'storage', oStudyUrl, {}, 1, 0, theirs);
+      // The first read put the study in Orthanc's storage cache, unlike ours.
+      await reportStudy('orthanc', 'repeat', 'warm', 'storage-cache', oStudyUrl, {}, 5, 0, theirs);
+      await orthanc.restart();
+      reportFrames('orthanc', 'cold', 'storage', await timed({ urls: oFrameUrls, headers: { Accept: FRAME_ACCEPT }, count: oFrameUrls.length }), { warmup: 0, ...theirs });
+      reportFrames('orthanc', 'warm', 'storage-cache', await timed({ urls: oFrameUrls, headers: { Accept: FRAME_ACCEPT }, count: 600, warmup: 1000, order: 'random' }), { warmup: 1000, ...theirs });
+      await reportStudy('orthanc', 'after-frame-reads', 'warm', 'storage-cache', oStudyUrl, {}, 5, 2, theirs);
     } finally {
       await orthanc.stop();
     }
-  }
-
-  report(
-    { bench: 'dicomweb', measure: 'frame', instances: uids.length, cold: frames.cold, warm: frames.warm, orthanc: orthancFrames },
-    `WADO frame (512×512×16): cold median ${frames.cold.median_ms} ms p95 ${frames.cold.p95_ms} ms; warm median ${frames.warm.median_ms} ms p95 ${frames.warm.p95_ms} ms` +
-      (orthancFrames ? ` | Orthanc warm p95 ${orthancFrames.warm.p95_ms} ms` : ''),
-  );
-  for (const [where, mbPerS, orthancMbPerS] of [
-    ['object store', fromStore, orthancFromStore],
-    ['memory', inMemory, orthancAfterReads],
-  ] as const) {
-    const ratio = orthancMbPerS && round(mbPerS / orthancMbPerS, 2);
-    report(
-      { bench: 'dicomweb', measure: 'study-retrieve', from: where, mb: round(studyMb), mb_per_s: round(mbPerS), orthanc_mb_per_s: orthancMbPerS && round(orthancMbPerS), ratio_vs_orthanc: ratio },
-      `WADO study retrieval from ${where} (${round(studyMb)} MB): ${round(mbPerS)} MB/s` + (orthancMbPerS ? ` | Orthanc ${round(orthancMbPerS)} MB/s → ${ratio}×` : ' | Orthanc not installed'),
-    );
+  } else {
+    process.stdout.write('# Orthanc not installed: no side-by-side figures\n');
   }
 } finally {
   await server.stop();

@@ -5,6 +5,9 @@
  * small (64×64) instances. Reports instances/s, MB/s (10^6 bytes of DICOM sent) and the
  * server's peak resident memory. With Debian's `orthanc` installed, the same files go to
  * Orthanc's `POST /instances` in the same run and the ratio is printed.
+ *
+ * Every row starts both servers afresh (cache: cold): their JIT, database and caches warm up
+ * during the row, as after a deployment. The client sends from memory.
  */
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
 import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
@@ -45,7 +48,7 @@ async function orthanc(files: Uint8Array[], clients: number) {
       await response.arrayBuffer();
     });
     const seconds = (performance.now() - started) / 1000;
-    return { seconds, rssMb: peakRssMb(server.pid) };
+    return { seconds, rssMb: peakRssMb(server.pid), version: server.version };
   } finally {
     await server.stop();
   }
@@ -63,6 +66,10 @@ for (const set of sets) {
         bench: 'ingest',
         set: set.name,
         clients,
+        cache: 'cold',
+        source: 'memory',
+        store: 'filesystem',
+        db: 'pglite',
         instances: set.files.length,
         mb: round(mb),
         instances_per_s: round(perSecond),
@@ -70,6 +77,7 @@ for (const set of sets) {
         peak_rss_mb: ours.rssMb,
         orthanc_instances_per_s: orthancPerSecond && round(orthancPerSecond),
         orthanc_peak_rss_mb: theirs?.rssMb,
+        orthanc_version: theirs?.version,
         ratio_vs_orthanc: orthancPerSecond && round(perSecond / orthancPerSecond, 2),
       },
       `ingest ${set.name} ×${clients} clients: ${round(perSecond)} instances/s, ${round(mb / ours.seconds)} MB/s, peak RSS ${ours.rssMb} MB` +
