@@ -3,11 +3,22 @@ import { z } from 'zod';
 
 import { AppError } from './errors.js';
 
-/** Reads and validates a JSON body: 400 `MalformedJson` or `InvalidRequest` naming the fields, never echoing values. */
-export async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+/**
+ * What a JSON body may weigh unless its route says otherwise. The largest ordinary body (a report
+ * in two languages, 20,000 characters each, with its structured findings) is well under it.
+ */
+export const JSON_BODY_BYTES = 512 * 1024;
+
+/**
+ * Reads and validates a JSON body: 400 `MalformedJson` or `InvalidRequest` naming the fields,
+ * never echoing values. The body is read only up to `maxBytes` (413 `PayloadTooLarge` as soon as
+ * it passes), so nobody, signed in or not, can make the server hold a huge body in memory.
+ */
+export async function readJson<T extends z.ZodType>(c: Context, schema: T, maxBytes = JSON_BODY_BYTES): Promise<z.infer<T>> {
+  const bytes = await readBodyBytes(c, maxBytes, 'JSON bodies here');
   let body: unknown;
   try {
-    body = await c.req.json();
+    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
     throw new AppError('MalformedJson', 'request body is not valid JSON');
   }

@@ -17,6 +17,31 @@ describe.each(testDbKinds)('authentication on %s', (db) => {
   }, 60_000);
   afterAll(() => t.close());
 
+  it('refuses an endless login body after a few kilobytes, without reading the rest (no Content-Length)', async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 16 * 1024;
+        controller.enqueue(new TextEncoder().encode('{"email":"' + 'a'.repeat(16 * 1024 - 10)));
+      },
+    });
+    const response = await t.request('/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: endless, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+    expect((await response.json()).error.code).toBe('PayloadTooLarge');
+    expect(pulled).toBeLessThanOrEqual(64 * 1024);
+    // Nothing is locked or broken by it.
+    expect((await t.request('/api/auth/login', json({ email: 'rad@xuhui.demo', password: 'yunzhen-demo' }))).status).toBe(200);
+  });
+
+  it('refuses a JSON body over its route\'s limit with 413, signed in or not', async () => {
+    const token = await t.token('rad@xuhui.demo');
+    const huge = JSON.stringify({ readingCentreId: 'x', studyIds: [], clinicalQuestion: 'q'.repeat(600 * 1024), priority: 'routine' });
+    const response = await t.request('/api/consults', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: huge });
+    expect(response.status).toBe(413);
+    const login = await t.request('/api/auth/login', json({ email: 'rad@xuhui.demo', password: 'p'.repeat(20_000) }));
+    expect(login.status).toBe(413);
+  });
+
   it('logs in with a HttpOnly, SameSite=Lax session cookie and a new id each time', async () => {
     const first = await t.request('/api/auth/login', json({ email: 'rad@xuhui.demo', password: 'yunzhen-demo' }));
     expect(first.status).toBe(200);

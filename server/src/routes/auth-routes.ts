@@ -28,6 +28,9 @@ export interface AuthRouteDeps {
   principals: PrincipalCache;
 }
 
+/** An email (320) and a password (1,024 characters, up to 4 bytes each) with JSON around them. */
+const LOGIN_BODY_BYTES = 8 * 1024;
+
 const credentialsSchema = z.object({
   email: z.string().trim().email().max(320),
   password: z.string().min(1).max(1024),
@@ -39,7 +42,7 @@ export function authRoutes(deps: AuthRouteDeps) {
 
   /** Checks email and password, throttling guesses and auditing every outcome (110114). */
   async function checkCredentials(c: Context<AppEnv>, via: 'session' | 'token') {
-    const { email, password } = await readJson(c, credentialsSchema);
+    const { email, password } = await readJson(c, credentialsSchema, LOGIN_BODY_BYTES);
     const attempt = { account: email.toLowerCase(), address: deps.sourceIp(c) };
     const wait = throttle.retryAfterSeconds(attempt);
     if (wait > 0) {

@@ -60,8 +60,7 @@ export function readingRoutes(deps: { repos: Repositories; now: () => Date; cons
     .put('/consults/:id/annotations', async (c) => {
       const principal = requireRole(c, 'specialist');
       const consult = await readerConsult(principal, c.req.param('id'));
-      if (Number(c.req.header('Content-Length') ?? 0) > MAX_ANNOTATION_BYTES) throw new AppError('PayloadTooLarge', 'annotations are limited to 2 MB');
-      const { version, data } = await readJson(c, saveSchema);
+      const { version, data } = await readJson(c, saveSchema, MAX_ANNOTATION_BYTES + 1024);
       if (JSON.stringify(data ?? null).length > MAX_ANNOTATION_BYTES) throw new AppError('PayloadTooLarge', 'annotations are limited to 2 MB');
       const saved = await repos.consults.saveAnnotations(consult.id, principal.user.id, version, data ?? null);
       if (saved === null) throw new AppError('Conflict', 'the annotations were saved elsewhere in the meantime; reload them');

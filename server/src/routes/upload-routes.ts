@@ -25,6 +25,8 @@ export interface UploadDeps {
   tempDir: string;
 }
 
+/** 10,000 UIDs of up to 64 characters, quoted and separated. */
+const CHECK_BODY_BYTES = 10_000 * 68 + 1024;
 const checkSchema = z.object({ sopInstanceUids: z.array(z.string().regex(/^[0-9.]{1,64}$/)).max(10_000) });
 
 /**
@@ -71,7 +73,7 @@ export function uploadRoutes(deps: UploadDeps) {
     })
     .post('/uploads/check', async (c) => {
       const principal = requireSender(requireUser(c));
-      const { sopInstanceUids } = await readJson(c, checkSchema);
+      const { sopInstanceUids } = await readJson(c, checkSchema, CHECK_BODY_BYTES);
       const uidKey = deps.keys.forTenant(principal.tenant.id, 'uid');
       const byPseudonym = new Map(sopInstanceUids.map((uid) => [pseudonymUid(uidKey, uid), uid]));
       const existing = await deps.repos.studies.existingInstances(principal.tenant.id, [...byPseudonym.keys()]);
