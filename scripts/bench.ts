@@ -46,7 +46,8 @@ export interface RunInfo {
   };
 }
 
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+// Only the end is trimmed: porcelain lines start with a status column that may be a space.
+const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trimEnd();
 const load = () => loadavg().map((value) => Number(value.toFixed(2)));
 
 function runInfo(): Omit<RunInfo, 'machine'> & { machine: Omit<RunInfo['machine'], 'load_end'> } {
