@@ -6,6 +6,7 @@ import { referencedUids, type ReportContext, type ReportDocument } from '@yunzhe
 import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { notFound } from '../errors.js';
+import { isoDate, shownStudyDate } from '../routes/study-views.js';
 import type { Vault } from '../vault/vault.js';
 
 /** Whose eyes a rendering is for: the sending hospital sees the real patient, everyone else pseudonyms. */
@@ -15,12 +16,6 @@ export function audienceOf(principal: Principal, consult: Pick<Consult, 'sending
   return principal.tenant.id === consult.sending_tenant_id ? 'sender' : 'reader';
 }
 
-/** `YYYYMMDD` (DICOM DA) or `YYYY-MM-DD` as ISO; empty when absent. */
-const isoDate = (value: string | null | undefined) => {
-  if (!value) return '';
-  const digits = value.replaceAll('-', '');
-  return /^\d{8}$/.test(digits) ? `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}` : '';
-};
 
 const sexOf = (value: string | null | undefined): ReportContext['patient']['sex'] => (value === 'M' || value === 'F' || value === 'O' ? value : 'U');
 
@@ -84,7 +79,7 @@ export async function reportContext(
       ...base.study,
       studyInstanceUid: studyUid,
       accessionNumber: original?.accessionNumber ?? '',
-      studyDate: isoDate(original?.studyDate) || base.study.studyDate,
+      studyDate: shownStudyDate(true, base.study.studyDate, original) ?? '',
       series: series.map((s) => ({ ...s, seriesInstanceUid: uidMap[s.seriesInstanceUid] ?? s.seriesInstanceUid })),
     },
     uids: uidMap,

@@ -65,6 +65,28 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
     expect(mine.studies.find((s: { id: string }) => s.id === studyId).identity.name).toBe('CompressedSamples^CT1');
   });
 
+  it('shows the sending hospital the real study date in every view, and the reading centre only the shifted one', async () => {
+    // CT_small was acquired on 2004-01-19; the stored copy carries a date shifted per patient.
+    const { consults } = await (await get('/api/consults', rad)).json();
+    const consultId = consults.find((c: { studies: { id: string }[] }) => c.studies.some((s) => s.id === studyId)).id;
+    const doctor = await t.token('doctor@xuhui.demo');
+    const dateIn = (studies: { id: string; studyDate: string | null }[]) => studies.find((s) => s.id === studyId)?.studyDate;
+    const senderViews = {
+      studies: dateIn((await (await get('/api/studies', rad)).json()).studies),
+      study: (await (await get(`/api/studies/${studyId}`, rad)).json()).study.studyDate,
+      consultList: dateIn(consults.find((c: { id: string }) => c.id === consultId).studies),
+      consult: dateIn((await (await get(`/api/consults/${consultId}`, doctor)).json()).consult.studies),
+    };
+    expect(senderViews).toEqual({ studies: '2004-01-19', study: '2004-01-19', consultList: '2004-01-19', consult: '2004-01-19' });
+
+    const specialist = await t.token('specialist@scc.demo');
+    const seen = (await (await get(`/api/consults/${consultId}`, specialist)).json()).consult.studies.find((s: { id: string }) => s.id === studyId);
+    const [qido] = await (await get(`/dicomweb/studies?StudyInstanceUID=${seen.studyInstanceUid}`, specialist)).json();
+    const stored = qido['00080020'].Value[0] as string;
+    expect(seen.studyDate).toBe(`${stored.slice(0, 4)}-${stored.slice(4, 6)}-${stored.slice(6, 8)}`);
+    expect(seen.studyDate).not.toBe('2004-01-19');
+  });
+
   it('answers 404 to another hospital for consults and studies, exactly as for ids that do not exist', async () => {
     const { consults } = await (await get('/api/consults', rad)).json();
     const consultId = consults[0].id;

@@ -17,6 +17,22 @@ export interface RealIdentity {
   studyInstanceUid: string;
 }
 
+/** `YYYYMMDD` (DICOM DA) or `YYYY-MM-DD` as ISO; empty when absent or malformed. */
+export function isoDate(value: string | null | undefined): string {
+  if (!value) return '';
+  const digits = value.replaceAll('-', '');
+  return /^\d{8}$/.test(digits) ? `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}` : '';
+}
+
+/**
+ * The study date a caller is shown, decided here for every view: the hospital that sent the
+ * study sees the date it was acquired (from the vault), everyone else the shifted date the
+ * stored objects carry. Never the shifted date beside the real name.
+ */
+export function shownStudyDate(isOwn: boolean, storedDate: string | null, original: { studyDate: string } | undefined): string | null {
+  return isOwn ? isoDate(original?.studyDate) || null : storedDate;
+}
+
 /**
  * Study summaries for one caller. The sending hospital's own users also get the real
  * identity from the vault (audited as 110110 Patient Record); everyone else gets pseudonyms.
@@ -25,6 +41,7 @@ export interface RealIdentity {
 export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit: AuditWriter }, principal: Principal, rows: StudyRow[]) {
   const own = rows.filter((r) => r.tenant_id === principal.tenant.id);
   const identities = new Map<string, RealIdentity>();
+  const originalDates = new Map<string, { studyDate: string }>();
   if (own.length) {
     const tenantId = principal.tenant.id;
     const [patients, studies] = await Promise.all([
@@ -34,6 +51,7 @@ export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit
     for (const row of own) {
       const patient = patients.get(row.pseudonym_id);
       const study = studies.get(row.study_uid);
+      if (study) originalDates.set(row.id, study);
       identities.set(row.id, {
         name: patient?.name ?? '',
         id: patient?.id ?? '',
@@ -56,7 +74,7 @@ export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit
     return {
       id: row.id,
       studyInstanceUid: row.study_uid,
-      studyDate: row.study_date,
+      studyDate: shownStudyDate(isOwn, row.study_date, originalDates.get(row.id)),
       studyTime: row.study_time,
       accessionNumber: row.accession_number,
       description: row.study_description,

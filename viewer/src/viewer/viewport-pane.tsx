@@ -48,6 +48,8 @@ export function ViewportPane(props: {
   // The sending hospital sees the real identity (from the API); everyone else the pseudonym in the DICOM.
   const patientName = study?.identity?.name || text(json, Tag.PatientName);
   const patientId = study?.identity?.id || text(json, Tag.PatientID);
+  // The server decides which study date each side sees (the real one for the sender, the shifted one for readers).
+  const studyDate = study ? (study.studyDate ?? '') : formatDate(text(json, Tag.StudyDate));
 
   return (
     <div
@@ -80,7 +82,7 @@ export function ViewportPane(props: {
             <div>
               <bdi>{text(json, Tag.StudyDescription)}</bdi>
             </div>
-            <div>{formatDate(text(json, Tag.StudyDate))}</div>
+            <div data-testid="overlay-study-date">{studyDate}</div>
           </div>
           <div class="overlay top-right" data-testid="overlay-top-right">
             <div>
