@@ -179,7 +179,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api', studyRoutes({ repos, vault, audit }));
   const consults = consultRoutes({ repos, store: deps.store, vault, audit, now });
   app.route('/api', consults.routes);
-  app.route('/api', readingRoutes({ repos, now, consultView: consults.viewById }));
+  app.route('/api', readingRoutes({ repos, audit, now, consultView: consults.viewById }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));
   const cache = createObjectCache(deps.store, deps.settings.objectCacheBytes);
   app.route('/dicomweb', qidoRoutes({ repos, audit }));

@@ -24,6 +24,7 @@ export const errorStatus = {
   NotFound: 404,
   Conflict: 409,
   StudyInConsult: 409,
+  ClaimedByOther: 409,
   ConsultSpansPatients: 422,
   PatientUnidentified: 422,
   NotAcceptable: 406,

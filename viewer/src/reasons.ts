@@ -34,6 +34,10 @@ const reasons: Record<string, { en: string; 'zh-CN': string }> = {
   SessionExpired: { en: 'session expired', 'zh-CN': '登录已过期' },
   Forbidden: { en: 'not allowed for your account', 'zh-CN': '您的账户无权操作' },
   ScanFailed: { en: 'could not be checked', 'zh-CN': '无法检查' },
+  ClaimedByOther: {
+    en: 'another specialist holds this consult: you can read it, not write or sign, until it is released or reassigned',
+    'zh-CN': '此会诊已由其他专家认领：在其释放或重新分配之前，您只能查看，不能编辑或签发',
+  },
   StudyInConsult: { en: 'a chosen study is already part of an open consult', 'zh-CN': '所选检查已在一个进行中的会诊里' },
   ConsultSpansPatients: {
     en: 'the chosen studies belong to different patients: a consult is about one patient',

@@ -142,6 +142,18 @@ export function createConsultRepository(db: Kysely<Database>) {
       return current && (current.status === 'new' || current.status === 'in_progress') ? 'held-by-other' : 'closed';
     },
 
+    /** Gives an open consult to a specialist, or back to the worklist (null), whoever held it. */
+    async assign(readingTenantId: string, consultId: string, userId: string | null, now: Date): Promise<boolean> {
+      const updated = await db
+        .updateTable('consult')
+        .set({ claimed_by: userId, claimed_at: userId ? now : null, status: userId ? 'in_progress' : 'new', updated_at: now })
+        .where('id', '=', consultId)
+        .where('reading_tenant_id', '=', readingTenantId)
+        .where('status', 'in', ['new', 'in_progress'])
+        .executeTakeFirst();
+      return Number(updated.numUpdatedRows) === 1;
+    },
+
     /** Gives a claimed consult back to the worklist (only its holder can). */
     async release(readingTenantId: string, consultId: string, userId: string, now: Date): Promise<boolean> {
       const updated = await db

@@ -90,6 +90,21 @@ export function reportRoutes(deps: ReportDeps) {
     if (principal.tenant.id !== consult.reading_tenant_id || principal.user.role !== 'specialist') throw new AppError('Forbidden', 'only specialists of the reading centre write the report');
   };
 
+  /**
+   * The report of a consult is written by one specialist at a time: the one who claimed it.
+   * Writing on an open, unclaimed consult claims it (so two readers never edit one report
+   * unknowingly); a consult another specialist holds can be read, not written, until its
+   * holder releases it or the centre reassigns it.
+   */
+  const requireReportWriter = async (principal: Principal, consult: Consult) => {
+    requireReader(principal, consult);
+    const open = consult.status === 'new' || consult.status === 'in_progress';
+    const heldByOther = open
+      ? (await repos.consults.claim(consult.reading_tenant_id, consult.id, principal.user.id, deps.now())) === 'held-by-other'
+      : consult.claimed_by !== null && consult.claimed_by !== principal.user.id;
+    if (heldByOther) throw new AppError('ClaimedByOther', 'another specialist holds this consult; it can be read but not written until it is released or reassigned');
+  };
+
   const signerOf = (principal: Principal): Signer => ({ userId: principal.user.id, displayName: principal.user.display_name, licensed: principal.user.licensed });
 
   const loadReport = async (consult: Consult) => {
@@ -218,7 +233,7 @@ export function reportRoutes(deps: ReportDeps) {
     .post('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      requireReader(principal, consult);
+      await requireReportWriter(principal, consult);
       const input = await readJson(c, createSchema);
       const studyUids = (await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds: await repos.consults.studyIds(consult.id) })).map((s) => s.study_uid);
       const studyInstanceUid = input.studyInstanceUid ?? studyUids[0];
@@ -233,7 +248,7 @@ export function reportRoutes(deps: ReportDeps) {
     .put('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      requireReader(principal, consult);
+      await requireReportWriter(principal, consult);
       const { version, changes } = await readJson(c, saveSchema);
       const { row, doc } = await loadReport(consult);
       if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; reload and merge your changes`);
@@ -244,7 +259,7 @@ export function reportRoutes(deps: ReportDeps) {
     .post('/consults/:id/report/sign', async (c) => {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      requireReader(principal, consult);
+      await requireReportWriter(principal, consult);
       const { version, kind } = await readJson(c, signSchema);
       const { row, doc } = await loadReport(consult);
       if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; review it before signing`);
@@ -256,7 +271,7 @@ export function reportRoutes(deps: ReportDeps) {
     .post('/consults/:id/report/addenda', async (c) => {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      requireReader(principal, consult);
+      await requireReportWriter(principal, consult);
       const { version, text } = await readJson(c, addendumSchema);
       const { row, doc } = await loadReport(consult);
       if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; reload it`);
@@ -268,14 +283,14 @@ export function reportRoutes(deps: ReportDeps) {
     .post('/consults/:id/report/sr', async (c) => {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      requireReader(principal, consult);
+      await requireReportWriter(principal, consult);
       const { row, doc } = await loadReport(consult);
       return c.json({ srSopInstanceUid: await storeSr(consult, row.id, doc, principal) });
     })
     .post('/consults/:id/readers', async (c) => {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      requireReader(principal, consult);
+      await requireReportWriter(principal, consult);
       const { userId, kind } = await readJson(c, inviteSchema);
       const reader = await repos.users.getInTenant(consult.reading_tenant_id, userId);
       if (!reader || reader.role !== 'specialist' || reader.disabled_at) throw notFound('specialist');
@@ -316,7 +331,7 @@ export function reportRoutes(deps: ReportDeps) {
     .post('/consults/:id/key-images', async (c) => {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      requireReader(principal, consult);
+      await requireReportWriter(principal, consult);
       const bytes = await readBodyBytes(c, MAX_KEY_IMAGE_BYTES, 'key images');
       if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b)) throw new AppError('UnsupportedMediaType', 'key images are PNG');
       const id = randomUUID();

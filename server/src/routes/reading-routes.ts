@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Repositories } from '@yunzhen/db';
 
 import type { AppEnv, Principal } from '../app-env.js';
+import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireRole } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
 import { readJson } from '../validation.js';
@@ -13,13 +14,15 @@ import { visibleConsult } from './consult-access.js';
 const MAX_ANNOTATION_BYTES = 2 * 1024 * 1024;
 
 const saveSchema = z.object({ version: z.number().int().min(0), data: z.unknown() });
+const assignSchema = z.object({ userId: z.string().uuid().nullable() });
 
 /**
  * What a specialist does on a consult addressed to their centre: claim it from the worklist,
- * give it back, and keep their annotations (versioned per author; a save against an old
+ * give it back (or the centre's admin reassigns it: a claim locks the report to its holder),
+ * and keep their annotations (versioned per author; a save against an old
  * version is refused with 409 so two screens never overwrite each other silently).
  */
-export function readingRoutes(deps: { repos: Repositories; now: () => Date; consultView: (c: Context<AppEnv>, principal: Principal, id: string) => Promise<unknown> }) {
+export function readingRoutes(deps: { repos: Repositories; audit: AuditWriter; now: () => Date; consultView: (c: Context<AppEnv>, principal: Principal, id: string) => Promise<unknown> }) {
   const { repos } = deps;
 
   /** The consult, if the caller is a specialist of the centre it is addressed to. */
@@ -44,6 +47,30 @@ export function readingRoutes(deps: { repos: Repositories; now: () => Date; cons
       if (!(await repos.consults.release(principal.tenant.id, consult.id, principal.user.id, deps.now()))) {
         throw new AppError('Conflict', 'only the specialist who claimed the consult can release it');
       }
+      return c.json({ consult: await deps.consultView(c, principal, consult.id) });
+    })
+    .post('/consults/:id/assign', async (c) => {
+      // Staffing, not reading: the centre's admin moves a claimed consult to another specialist
+      // (or back to the worklist) when its holder is away. Audited; no patient data involved.
+      const principal = requireRole(c, 'admin');
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      if (consult.reading_tenant_id !== principal.tenant.id) throw notFound('consult');
+      const { userId } = await readJson(c, assignSchema);
+      if (userId !== null) {
+        const specialist = await repos.users.getInTenant(principal.tenant.id, userId);
+        if (!specialist || specialist.role !== 'specialist' || specialist.disabled_at) throw notFound('specialist');
+      }
+      if (!(await repos.consults.assign(principal.tenant.id, consult.id, userId, deps.now()))) {
+        throw new AppError('Conflict', 'the consult is already reported or cancelled');
+      }
+      await deps.audit(c, {
+        eventCode: AuditEvent.ProcedureRecord,
+        action: 'U',
+        outcome: Outcome.Success,
+        objectType: 'consult',
+        objectId: consult.id,
+        detail: { change: 'reassigned', from: consult.claimed_by, to: userId },
+      });
       return c.json({ consult: await deps.consultView(c, principal, consult.id) });
     })
     .get('/consults/:id/annotations', async (c) => {
