@@ -5,7 +5,8 @@ import { DicomError } from './errors.js';
 import { parseDicom } from './parse.js';
 import { scanDicom } from './scan.js';
 import { Tags } from './tags.js';
-import { readSample } from './testing/samples.js';
+import { listSamples, readSample } from './testing/samples.js';
+
 
 /**
  * Patient names of fixtures/dicom-samples/charsets as their bytes spell them (the trailing "="
@@ -24,12 +25,17 @@ const expectedNames: Record<string, string> = {
 };
 
 describe('character sets of the samples', () => {
+  test('every sample in charsets/ is checked: 8 patient names here, chrSQEncoding.dcm in the item test below', () => {
+    const charsetSamples = listSamples().filter((s) => s.path.startsWith('charsets/')).map((s) => s.path);
+    expect(charsetSamples.sort()).toEqual([...Object.keys(expectedNames), 'charsets/chrSQEncoding.dcm'].sort());
+    expect(Object.keys(expectedNames)).toHaveLength(8);
+  });
+
   test.each(Object.entries(expectedNames))('%s decodes to %s', (path, name) => {
     const file = parseDicom(readSample(path));
     const characterSet = characterSetOf(file.dataset);
     expect(readText(file.dataset, findElement(file.dataset, Tags.PatientName)!, characterSet)).toBe(name);
-    const scan = scanDicom(readSample(path));
-    expect(scan.ok && scan.attributes.PatientName).toBe(name);
+    expect(scanDicom(readSample(path))).toMatchObject({ ok: true, attributes: { PatientName: name } });
   });
 
   test('an item with its own Specific Character Set decodes with it (ISO_IR 192 data set, ISO 2022 IR 13/87 item)', () => {
@@ -56,13 +62,9 @@ describe('parseCharacterSet', () => {
     expect(parseCharacterSet('')).toBe('');
   });
 
-  test('rejects an unknown character set with a code', () => {
-    expect(() => parseCharacterSet('KLINGON')).toThrow(DicomError);
-    try {
-      parseCharacterSet('EBCDIC');
-    } catch (error) {
-      expect((error as DicomError).code).toBe('UnsupportedCharacterSet');
-    }
+  test.each(['KLINGON', 'EBCDIC'])('rejects the unknown character set %s with a code', (value) => {
+    expect(() => parseCharacterSet(value)).toThrow(DicomError);
+    expect(() => parseCharacterSet(value)).toThrow(expect.objectContaining({ code: 'UnsupportedCharacterSet' }));
   });
 });
 
