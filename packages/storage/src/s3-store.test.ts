@@ -54,16 +54,27 @@ describe('S3 store failures', () => {
     await expect(store.head('during')).resolves.toBeNull();
   });
 
-  it('reports wrong credentials as StorageUnavailable without echoing them', async () => {
-    const client = createS3Client({
-      endpoint: 'http://127.0.0.1:1',
-      region: 'us-east-1',
-      accessKeyId: 'AKIA-SECRET-ID',
-      secretAccessKey: 'very-secret',
-      forcePathStyle: true,
-    });
-    const error = await createS3Store({ client, bucket: 'x' }).ping().catch((e) => e);
-    expect(error.code).toBe('StorageUnavailable');
-    expect(String(error.message)).not.toContain('very-secret');
+  it('reports wrong credentials as the server refuses them (HTTP 403, InvalidAccessKeyId), without echoing them', async () => {
+    await ensureBucket(clientFor(server), 'credentials');
+    const right = createS3Store({ client: clientFor(server), bucket: 'credentials' });
+    await right.put('object', new Uint8Array([1]));
+    // s3rver knows one key id (S3RVER) and refuses any other. It takes any secret for that id: the
+    // test server runs with allowMismatchedSignatures, because s3rver 4 computes other signatures
+    // than AWS SDK v3 for bucket requests (HeadBucket, ListObjectsV2). So the key id is wrong here.
+    const client = createS3Client({ endpoint: server.endpoint, region: 'us-east-1', accessKeyId: 'AKIA-WRONG-ID', secretAccessKey: 'very-secret', forcePathStyle: true });
+    const wrong = createS3Store({ client, bucket: 'credentials' });
+    // A ping is a HEAD: the refusal has no body, so its status is all there is to report.
+    const ping = await wrong.ping().then(() => 'resolved', (e: unknown) => e);
+    expect(ping).toMatchObject({ code: 'StorageUnavailable', message: 'object store ping failed (HTTP 403)' });
+    const get = await wrong.get('object').then(() => 'resolved', (e: unknown) => e);
+    expect(get).toMatchObject({ code: 'StorageUnavailable', message: 'object store get failed (HTTP 403)', cause: { name: 'InvalidAccessKeyId' } });
+    for (const error of [ping, get]) {
+      expect(String((error as Error).message)).not.toMatch(/very-secret|AKIA-WRONG-ID/);
+    }
+    // The same calls with the right credentials succeed: the refusal is the credentials'.
+    await expect(right.ping()).resolves.toBeUndefined();
+    const object = await right.get('object');
+    expect(object).toMatchObject({ size: 1 });
+    await object!.body.cancel();
   });
 });
