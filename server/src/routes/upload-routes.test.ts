@@ -1,20 +1,38 @@
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { scanDicom } from '@yunzhen/dicom';
+
+import { defaultSettings } from '../app.js';
 import { readSample } from '../testing/dicom-fixtures.js';
+import { quotedOverlapBomb } from '../testing/hostile-zips.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
+
+const TOTAL_INFLATE_LIMIT = 2 << 20;
 
 describe('zip upload and resume check', () => {
   let t: TestApp;
   let token: string;
   beforeAll(async () => {
-    t = await createTestApp({ db: 'embedded' });
+    t = await createTestApp({ db: 'embedded', settings: { zipLimits: { ...defaultSettings.zipLimits, maxTotalBytes: TOTAL_INFLATE_LIMIT } } });
     token = await t.token('rad@minhang.demo');
   }, 60_000);
   afterAll(() => t.close());
 
   const upload = (archive: Uint8Array, auth = token) =>
     t.request('/api/uploads', { method: 'POST', headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/zip' }, body: new Blob([archive]) });
+
+  /** Which of these instances (by their original SOP Instance UID) the hospital has stored. */
+  const storedOf = async (...instances: Uint8Array[]) => {
+    const uids = instances.map((bytes) => {
+      const scanned = scanDicom(bytes);
+      if (!scanned.ok) throw new Error('sample did not scan');
+      return scanned.attributes.SOPInstanceUID!;
+    });
+    const response = await t.request('/api/uploads/check', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ sopInstanceUids: uids }) });
+    const { stored } = (await response.json()) as { stored: string[] };
+    return uids.map((uid) => stored.includes(uid));
+  };
 
   it('reports every entry of a mixed zip: stored, duplicate, rejected with a code, ignored', async () => {
     const ct = readSample('modalities/CT_small.dcm');
@@ -64,5 +82,37 @@ describe('zip upload and resume check', () => {
     const response = await t.request('/api/uploads', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/zip' }, body: 'definitely not a zip' });
     expect(response.status).toBe(400);
     expect((await response.json()).error.code).toBe('InvalidRequest');
+  });
+
+  it('refuses an overlapping-entry zip bomb with 400 naming the overlap, before inflating anything', async () => {
+    const response = await upload(quotedOverlapBomb(64, 512 << 10));
+    expect(response.status).toBe(400);
+    const { error } = await response.json();
+    expect(error).toEqual({ code: 'InvalidRequest', message: expect.stringMatching(/^OverlappingEntries: entries \d+ and \d+ of the zip archive share bytes/) });
+  });
+
+  it('rejects an instance with a flipped pixel byte by its CRC-32 and never stores it', async () => {
+    const intact = readSample('modalities/PT_acrin_flt_breast_1.dcm');
+    const original = readSample('modalities/dx_image.dcm');
+    const archive = zipSync({ 'exam/dx.dcm': [original, { level: 0 }], 'exam/pt.dcm': [intact, { level: 0 }] });
+    // The last byte of the DX instance is pixel data; the entry's CRC-32 still describes the original.
+    archive[30 + 'exam/dx.dcm'.length + original.length - 1]! ^= 0x10;
+    const response = await upload(archive);
+    expect(response.status).toBe(200);
+    const report = await response.json();
+    expect(report.entries).toEqual([
+      { index: 0, name: 'exam/dx.dcm', status: 'rejected', code: 'CorruptEntry', message: expect.stringMatching(/CRC-32/) },
+      expect.objectContaining({ index: 1, name: 'exam/pt.dcm', status: 'stored' }),
+    ]);
+    expect(await storedOf(original, intact)).toEqual([false, true]);
+  });
+
+  it('refuses an archive over the total inflate budget with 413 before storing any of its entries', async () => {
+    const instance = readSample('modalities/XA1_JPLY');
+    const filler = new Uint8Array(TOTAL_INFLATE_LIMIT).map((_, i) => (i * 7919) % 251);
+    const response = await upload(zipSync({ 'first.dcm': [instance, { level: 0 }], 'filler.bin': [filler, { level: 0 }] }));
+    expect(response.status).toBe(413);
+    expect((await response.json()).error).toEqual({ code: 'PayloadTooLarge', message: expect.stringMatching(/^archive inflates to \d+ bytes; the limit is 2097152$/) });
+    expect(await storedOf(instance)).toEqual([false]);
   });
 });

@@ -23,6 +23,8 @@ export interface UploadDeps {
   keys: HospitalKeys;
   zipLimits: ZipLimits;
   tempDir: string;
+  /** Monotonic milliseconds for the zip's time budget (`ZipLimits.maxMillis`); `performance.now` when omitted. */
+  now?: () => number;
 }
 
 /** 10,000 UIDs of up to 64 characters, quoted and separated. */
@@ -47,11 +49,11 @@ export function uploadRoutes(deps: UploadDeps) {
       const context = { tenantId: principal.tenant.id, userId: principal.user.id };
       const entries: UploadEntryReport[] = [];
       const outcomes: InstanceOutcome[] = [];
-      for await (const entry of readZipEntries(c.req.raw.body, deps.tempDir, deps.zipLimits)) {
+      for await (const entry of readZipEntries(c.req.raw.body, deps.tempDir, deps.zipLimits, { now: deps.now })) {
         if (entry.kind === 'ignored') {
           entries.push({ index: entry.index, name: entry.name, status: 'ignored', code: entry.reason });
         } else if (entry.kind === 'rejected') {
-          entries.push({ index: entry.index, name: entry.name, status: 'rejected', code: entry.code });
+          entries.push({ index: entry.index, name: entry.name, status: 'rejected', code: entry.code, message: entry.message });
         } else {
           const outcome = await deps.ingest(entry.bytes, context);
           outcomes.push(outcome);
