@@ -106,7 +106,7 @@ export function createApp(deps: AppDeps) {
     limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
   });
   const principals = createPrincipalCache({ ttlMs: 10_000, maxEntries: 10_000, now: () => now().getTime() });
-  const throttle = createLoginThrottle({ perAccount: 10, perAddress: 200, windowMs: 15 * 60 * 1000, now: () => now().getTime() });
+  const throttle = createLoginThrottle({ repo: repos.loginThrottle, secret: deps.secret, now });
 
   const app = new Hono<AppEnv>();
 

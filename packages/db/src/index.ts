@@ -4,6 +4,7 @@ import { createAuditRepository } from './audit.js';
 import { createConsultRepository } from './consults.js';
 import { createDicomwebRepository } from './dicomweb.js';
 import { createCredentialRepository } from './credentials.js';
+import { createLoginThrottleRepository } from './login-throttle.js';
 import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
 import { createStudyRepository } from './studies.js';
@@ -18,6 +19,7 @@ export { vacuumImageTablesIfDue } from './maintenance.js';
 export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';
 export type { CredentialRepository, SessionRecord } from './credentials.js';
+export type { LoginThrottleDecision, LoginThrottleRepository } from './login-throttle.js';
 export type { DicomwebRepository, ImageScope, InstanceMatch, Paging, QidoFilters, Range, SeriesMatch, StudyMatch } from './dicomweb.js';
 export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyRepository } from './studies.js';
 export type { VaultRepository } from './vault.js';
@@ -32,6 +34,7 @@ export function createRepositories(db: Kysely<Database>) {
     tenants: createTenantRepository(db),
     users: createUserRepository(db),
     credentials: createCredentialRepository(db),
+    loginThrottle: createLoginThrottleRepository(db),
     audit: createAuditRepository(db),
     studies: createStudyRepository(db),
     vault: createVaultRepository(db),

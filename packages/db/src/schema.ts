@@ -23,6 +23,7 @@ export interface Database {
   key_image: KeyImageTable;
   hospital_webhook: HospitalWebhookTable;
   webhook_delivery: WebhookDeliveryTable;
+  login_throttle: LoginThrottleTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -294,3 +295,18 @@ export interface WebhookDeliveryTable {
   created_at: CreatedAt;
   delivered_at: NullableDate;
 }
+
+/**
+ * One login-throttle counter, keyed by a keyed hash of what it counts (never a plain email or
+ * address). `failures` leak away with time, so the stored value is as of `updated_at`.
+ */
+export interface LoginThrottleTable {
+  key_hash: string;
+  failures: number;
+  updated_at: Date;
+  /** No attempt on this counter before this time. */
+  blocked_until: Date | null;
+  /** The row means nothing after this and may be deleted. */
+  expires_at: Date;
+}
+export type LoginThrottleEntry = Selectable<LoginThrottleTable>;

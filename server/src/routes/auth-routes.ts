@@ -44,7 +44,7 @@ export function authRoutes(deps: AuthRouteDeps) {
   async function checkCredentials(c: Context<AppEnv>, via: 'session' | 'token') {
     const { email, password } = await readJson(c, credentialsSchema, LOGIN_BODY_BYTES);
     const attempt = { account: email.toLowerCase(), address: deps.sourceIp(c) };
-    const wait = throttle.retryAfterSeconds(attempt);
+    const wait = await throttle.admit(attempt);
     if (wait > 0) {
       await audit(c, { eventCode: AuditEvent.UserAuthentication, action: 'E', outcome: Outcome.MinorFailure, detail: { via, reason: 'TooManyAttempts' } });
       throw new AppError('TooManyAttempts', 'too many failed logins, retry later', { retryAfterSeconds: wait });
@@ -53,7 +53,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     const valid = await verifyPassword(user && !user.disabled_at ? user.password_hash : null, password);
     const tenant = valid && user ? await repos.tenants.get(user.tenant_id) : undefined;
     if (!user || !valid || !tenant) {
-      throttle.recordFailure(attempt);
+      // Already counted as a failure when admitted.
       await audit(c, {
         eventCode: AuditEvent.UserAuthentication,
         action: 'E',
@@ -64,7 +64,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       });
       throw new AppError('InvalidCredentials', 'email or password is wrong');
     }
-    throttle.recordSuccess(attempt);
+    await throttle.succeeded(attempt);
     await audit(c, { eventCode: AuditEvent.UserAuthentication, action: 'E', outcome: Outcome.Success, userId: user.id, tenantId: tenant.id, detail: { via } });
     return { user, tenant };
   }

@@ -5,6 +5,7 @@ import * as studiesAndConsults from './2026-11-23T01-studies-and-consults.js';
 import * as reading from './2026-11-23T02-reading.js';
 import * as reports from './2026-11-23T03-reports.js';
 import * as worklistOrder from './2026-11-23T04-worklist-order.js';
+import * as loginThrottle from './2026-11-23T05-login-throttle.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T02-reading': reading,
   '2026-11-23T03-reports': reports,
   '2026-11-23T04-worklist-order': worklistOrder,
+  '2026-11-23T05-login-throttle': loginThrottle,
 };
