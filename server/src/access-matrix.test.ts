@@ -6,8 +6,10 @@ import { createTestApp, type TestApp } from './testing/test-app.js';
 /**
  * Every route of the app × every role of the other hospitals: nobody outside Xuhui District
  * Hospital gets any of its data, and a reading centre gets only what a consult addressed to it
- * covers. The route list comes from the router itself; a route added without an entry here
- * fails the test until someone decides how it must be probed.
+ * covers. Admins, of either side, manage people, not patients: no route shows them a real
+ * identity, and the routes that are only about patients refuse them. The route list comes from
+ * the router itself; a route added without an entry here fails the test until someone decides
+ * how it must be probed.
  */
 
 interface Owned {
@@ -23,6 +25,8 @@ interface Owned {
   reportVersion: number;
   /** Values that must never appear in an outsider's answer. */
   secrets: string[];
+  /** The sending hospital's real identities (names, patient IDs, birth dates, original UIDs): never in an admin's answer. */
+  identities: string[];
 }
 
 type Probe =
@@ -51,6 +55,21 @@ const RAD = 'rad@xuhui.demo';
 const DOCTOR = 'doctor@xuhui.demo';
 const ADMIN = 'admin@xuhui.demo';
 const SPECIALIST = 'specialist@scc.demo';
+const CENTRE_ADMIN = 'admin@scc.demo';
+
+/** Routes about patients and nothing else: an admin is refused (403) whatever the resource. */
+const patientOnly = new Set([
+  'GET /api/studies',
+  'GET /api/studies/:id',
+  'GET /api/consults/:id/attachments/:attachmentId',
+  'GET /api/consults/:id/key-images/:imageId',
+  'GET /api/consults/:id/report',
+  'GET /api/consults/:id/report/history',
+  'GET /api/consults/:id/report/versions/:version',
+  'GET /api/consults/:id/report/pdf',
+  'GET /api/consults/:id/report/fhir',
+  'GET /api/consults/:id/report/sr',
+]);
 
 const matrix: Record<string, Probe> = {
   'GET /healthz': { kind: 'public' },
@@ -75,10 +94,11 @@ const matrix: Record<string, Probe> = {
     kind: 'resource',
     path: (o) => `/api/consults/${o.consultId}/attachments/${o.attachmentId}`,
     owner: DOCTOR,
-    sharedWith: ['specialist@scc.demo', 'admin@scc.demo'],
+    sharedWith: ['specialist@scc.demo'],
   },
   'POST /api/consults/:id/claim': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/claim`, owner: '', sharedWith: [SPECIALIST] },
   'POST /api/consults/:id/release': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/release`, owner: '', sharedWith: [SPECIALIST] },
+  'POST /api/consults/:id/assign': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/assign`, body: () => ({ userId: null }), owner: '', sharedWith: [CENTRE_ADMIN] },
   'GET /api/consults/:id/annotations': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/annotations`, owner: SPECIALIST, sharedWith: [SPECIALIST] },
   'PUT /api/consults/:id/annotations': {
     kind: 'resource',
@@ -103,7 +123,7 @@ const matrix: Record<string, Probe> = {
   'GET /api/consults/:id/report/fhir': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/fhir`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'GET /api/consults/:id/report/sr': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/sr`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'POST /api/consults/:id/key-images': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/key-images`, body: () => PNG, contentType: 'image/png', owner: '', sharedWith: [SPECIALIST] },
-  'GET /api/consults/:id/key-images/:imageId': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/key-images/${o.keyImageId}`, owner: DOCTOR, sharedWith: [SPECIALIST, 'admin@scc.demo'] },
+  'GET /api/consults/:id/key-images/:imageId': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/key-images/${o.keyImageId}`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'POST /api/consults/:id/acknowledge': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/acknowledge`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'GET /api/webhook': { kind: 'list', path: '/api/webhook' },
   'PUT /api/webhook': { kind: 'own-hospital', note: 'configures the admin’s own hospital' },
@@ -132,7 +152,7 @@ const matrix: Record<string, Probe> = {
 };
 
 /** Users outside Xuhui, and the reading centre for a study no consult addresses to it. */
-const outsiders = ['rad@minhang.demo', 'doctor@minhang.demo', 'specialist@scc.demo', 'admin@scc.demo'];
+const outsiders = ['rad@minhang.demo', 'doctor@minhang.demo', 'specialist@scc.demo', CENTRE_ADMIN];
 
 describe('route × role × hospital access matrix', () => {
   let t: TestApp;
@@ -161,7 +181,12 @@ describe('route × role × hospital access matrix', () => {
     };
     const [sharedStudyUid] = await stow('modalities/CT_small.dcm');
     const [studyUid, seriesUid, sopUid] = await stow('transfer-syntaxes/MR_small.dcm');
-    const studies = (await (await request(RAD, '/api/studies')).json()).studies as { id: string; studyInstanceUid: string; identity: { name: string }; patient: { pseudonymId: string; pseudonymName: string } }[];
+    const studies = (await (await request(RAD, '/api/studies')).json()).studies as {
+      id: string;
+      studyInstanceUid: string;
+      identity: { name: string; id: string; birthDate: string; accessionNumber: string; studyInstanceUid: string };
+      patient: { pseudonymId: string; pseudonymName: string };
+    }[];
     const shared = studies.find((s) => s.studyInstanceUid === sharedStudyUid)!;
     const kept = studies.find((s) => s.studyInstanceUid === studyUid)!;
     const centre = (await (await request(RAD, '/api/me')).json()).readingCentres[0].id;
@@ -186,7 +211,10 @@ describe('route × role × hospital access matrix', () => {
       keyImageId: keyImage.id,
       reportVersion: signed.report.version,
       secrets: [studyUid, seriesUid, sopUid, kept.id, kept.patient.pseudonymId, kept.identity.name, shared.identity.name, user!.id, user!.email],
+      // Short values (a one-digit Patient ID) would match anywhere; the samples' are longer.
+      identities: [kept, shared].flatMap((s) => [s.identity.name, s.identity.id, s.identity.birthDate, s.identity.accessionNumber, s.identity.studyInstanceUid]).filter((v) => v.length >= 4),
     };
+    expect(owned.identities.length, 'the samples carry real identities to look for').toBeGreaterThanOrEqual(4);
     // Paths of list probes under a study are filled in now that the UIDs exist.
     for (const [route, probe] of Object.entries(matrix)) {
       if (probe.kind === 'list' && probe.path === '') {
@@ -229,6 +257,26 @@ describe('route × role × hospital access matrix', () => {
       }
     });
   }
+
+  for (const admin of [ADMIN, CENTRE_ADMIN]) {
+    it(`shows ${admin} no real identity on any route, and refuses the routes only about patients`, async () => {
+      for (const [route, probe] of Object.entries(matrix)) {
+        if (probe.kind === 'public' || probe.kind === 'own-hospital') continue;
+        const path = probe.kind === 'resource' ? probe.path(owned) : probe.path;
+        const response = await request(admin, path, { method: probe.method, body: probe.body?.(owned), contentType: probe.kind === 'resource' ? probe.contentType : undefined });
+        const text = await response.text();
+        if (patientOnly.has(route)) expect(response.status, `${route} as ${admin}`).toBe(403);
+        expect(text, `${route} as ${admin}`).not.toMatch(/"identity":\{/);
+        for (const identity of owned.identities) expect(text.includes(identity), `${route} as ${admin} shows ${identity}`).toBe(false);
+      }
+    });
+  }
+
+  it('shows the sending hospital’s clinical staff the real identity (positive control)', async () => {
+    const listed = await (await request(DOCTOR, '/api/studies')).json();
+    const text = JSON.stringify(listed);
+    for (const identity of owned.identities) expect(text).toContain(identity);
+  });
 
   it('answers a UID of another hospital exactly like one that does not exist', async () => {
     const missing = { ...owned, studyUid: '2.25.1', seriesUid: '2.25.2', sopUid: '2.25.3', studyId: '00000000-0000-4000-8000-000000000001', consultId: '00000000-0000-4000-8000-000000000002' };

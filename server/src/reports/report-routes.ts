@@ -28,6 +28,7 @@ import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
 import { AppError, describeForLog, notFound } from '../errors.js';
 import type { IngestDerived } from '../ingest/derived-objects.js';
+import { requireClinician } from '../routes/clinician.js';
 import { visibleConsult, type VisibleConsult } from '../routes/consult-access.js';
 import { isUuid } from '../routes/views.js';
 import { readBodyBytes, readJson } from '../validation.js';
@@ -341,7 +342,7 @@ export function reportRoutes(deps: ReportDeps) {
       return c.json({ id }, 201);
     })
     .get('/consults/:id/key-images/:imageId', async (c) => {
-      const principal = requireUser(c);
+      const principal = requireClinician(requireUser(c));
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
       const imageId = c.req.param('imageId');
       const image = isUuid(imageId) ? await repos.reports.keyImage(consult.id, imageId) : undefined;

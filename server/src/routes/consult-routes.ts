@@ -13,6 +13,7 @@ import { requireUser } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
 import { readBodyBytes, readJson } from '../validation.js';
+import { requireClinician } from './clinician.js';
 import { requireSender } from './sender.js';
 import { studyViews } from './study-views.js';
 import { visibleConsult, type VisibleConsult } from './consult-access.js';
@@ -198,7 +199,7 @@ export function consultRoutes(deps: ConsultDeps) {
       }
     })
     .get('/consults/:id/attachments/:attachmentId', async (c) => {
-      const principal = requireUser(c);
+      const principal = requireClinician(requireUser(c));
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
       const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId'));
       if (!attachment) throw notFound('attachment');

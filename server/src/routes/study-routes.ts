@@ -9,6 +9,7 @@ import { requireUser } from '../auth/authenticate.js';
 import { notFound } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
 import { readJson } from '../validation.js';
+import { requireClinician } from './clinician.js';
 import { requireSender } from './sender.js';
 import { studyViews } from './study-views.js';
 import { isUuid } from './views.js';
@@ -18,7 +19,7 @@ const reviewSchema = z.object({
   remove: z.array(z.string().uuid()).max(10_000).default([]),
 });
 
-/** A hospital's own studies: the inbox, one study's instances, and the pixel-review decision. */
+/** A hospital's own studies: the inbox, one study's instances, and the pixel-review decision. Not for its admins. */
 export function studyRoutes(deps: { repos: Repositories; vault: Vault; audit: AuditWriter }) {
   const { repos } = deps;
 
@@ -30,12 +31,12 @@ export function studyRoutes(deps: { repos: Repositories; vault: Vault; audit: Au
 
   return new Hono<AppEnv>()
     .get('/studies', async (c) => {
-      const principal = requireUser(c);
+      const principal = requireClinician(requireUser(c));
       const rows = await repos.studies.listStudies({ tenantId: principal.tenant.id, inboxOnly: c.req.query('inbox') === 'true' });
       return c.json({ studies: await studyViews(c, deps, principal, rows) });
     })
     .get('/studies/:id', async (c) => {
-      const principal = requireUser(c);
+      const principal = requireClinician(requireUser(c));
       const study = await ownStudy(principal.tenant.id, c.req.param('id'));
       const [view] = await studyViews(c, deps, principal, await repos.studies.listStudies({ tenantId: principal.tenant.id, studyIds: [study.id] }));
       const instances = await repos.studies.listInstances(study.id);

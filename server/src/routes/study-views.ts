@@ -5,6 +5,7 @@ import type { Repositories } from '@yunzhen/db';
 import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import type { Vault } from '../vault/vault.js';
+import { isClinician } from './clinician.js';
 
 type StudyRow = Awaited<ReturnType<Repositories['studies']['listStudies']>>[number];
 
@@ -34,12 +35,13 @@ export function shownStudyDate(isOwn: boolean, storedDate: string | null, origin
 }
 
 /**
- * Study summaries for one caller. The sending hospital's own users also get the real
- * identity from the vault (audited as 110110 Patient Record); everyone else gets pseudonyms.
+ * Study summaries for one caller. The sending hospital's own clinical users also get the real
+ * identity from the vault (audited as 110110 Patient Record); everyone else, its admins
+ * included, gets pseudonyms.
  * Instances held for pixel review are not counted for the reading centre.
  */
 export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit: AuditWriter }, principal: Principal, rows: StudyRow[]) {
-  const own = rows.filter((r) => r.tenant_id === principal.tenant.id);
+  const own = isClinician(principal) ? rows.filter((r) => r.tenant_id === principal.tenant.id) : [];
   const identities = new Map<string, RealIdentity>();
   const originalDates = new Map<string, { studyDate: string }>();
   if (own.length) {
@@ -74,7 +76,7 @@ export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit
     return {
       id: row.id,
       studyInstanceUid: row.study_uid,
-      studyDate: shownStudyDate(isOwn, row.study_date, originalDates.get(row.id)),
+      studyDate: shownStudyDate(isOwn && isClinician(principal), row.study_date, originalDates.get(row.id)),
       studyTime: row.study_time,
       accessionNumber: row.accession_number,
       description: row.study_description,
