@@ -75,6 +75,8 @@ export interface RealIdentity {
   birthDate: string;
   accessionNumber: string;
   studyInstanceUid: string;
+  /** The Patient ID was first seen with another name or birth date. */
+  identityConflict?: boolean;
 }
 
 export interface StudySummary {

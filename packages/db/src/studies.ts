@@ -55,12 +55,11 @@ export function createStudyRepository(db: Kysely<Database>) {
     findInstance(sopInstanceUid: string) {
       return db
         .selectFrom('instance')
-        .select(['id', 'study_id', 'series_id', 'tenant_id', 'object_key'])
+        .select(['id', 'study_id', 'series_id', 'tenant_id', 'object_key', 'sha256', 'transfer_syntax_uid'])
         .where('sop_instance_uid', '=', sopInstanceUid)
         .executeTakeFirst();
     },
 
-    /** Which of these SOP Instance UIDs are indexed for this tenant. */
     /** Which of these (stored) SOP Instance UIDs a hospital has, and the Study Instance UID each is stored under. */
     async existingInstances(tenantId: string, sopInstanceUids: string[]): Promise<Map<string, string>> {
       if (sopInstanceUids.length === 0) return new Map();
@@ -196,14 +195,13 @@ async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord):
   // One statement for patient, study, series, instance and vault entries: on an embedded
   // database every round trip counts. "Do update" on a conflict (a no-op change) returns the
   // existing row and locks it, so concurrent uploads of one study serialize instead of racing.
-  // The patient's and study's sealed identity follow the latest upload, so a hospital that
-  // corrects a name or accession number sees the correction on the report; a UID's original
-  // never changes, so those entries are written once.
+  // Vault entries are written once: a study keeps the identity it arrived with, and a later
+  // upload naming the same Patient ID differently must not rewrite it (the ingest pipeline
+  // flags such uploads instead). A UID's original never changes anyway.
   const vault = r.vaultEntries.length
     ? sql`, v as (insert into vault_entry (tenant_id, kind, pseudonym, key_version, ciphertext) values ${sql.join(
         r.vaultEntries.map((e) => sql`(${r.tenantId}, ${e.kind}, ${e.pseudonym}, ${e.keyVersion}, ${e.ciphertext})`),
-      )} on conflict (tenant_id, kind, pseudonym) do update set key_version = excluded.key_version, ciphertext = excluded.ciphertext
-         where vault_entry.kind <> 'uid')`
+      )} on conflict (tenant_id, kind, pseudonym) do nothing)`
     : sql``;
   const { rows } = await sql<{ study_id: string; study_tenant: string; series_id: string; series_study: string; instance_id: string | null }>`
     with p as (

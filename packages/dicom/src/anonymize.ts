@@ -359,12 +359,22 @@ class Anonymization {
     output.push(this.copy(dataset, element));
   }
 
-  private planPatientPseudonym(element: DicomElement, output: WriteElement[]): void {
+  private planPatientPseudonym(element: Pick<DicomElement, 'tag'>, output: WriteElement[]): void {
     const planned: MutableValueElement = { tag: element.tag, vr: element.tag === Tags.PatientName ? 'PN' : 'LO', bytes: new Uint8Array(0) };
     output.push(planned);
     this.deferred.push((resolved) => {
       planned.bytes = encodeAscii(element.tag === Tags.PatientName ? resolved.patient.name : resolved.patient.id);
     });
+  }
+
+  /**
+   * Patient ID and Name are written even when the original lacks them (both are type 2 in every
+   * image IOD), so the stored file names the same pseudonymous patient the index does.
+   */
+  planMissingPatientPseudonyms(output: WriteElement[]): void {
+    for (const tag of [Tags.PatientName, Tags.PatientID]) {
+      if (!output.some((element) => element.tag === tag)) this.planPatientPseudonym({ tag }, output);
+    }
   }
 
   private planUidReplacement(dataset: DicomDataset, element: DicomElement, output: WriteElement[]): void {
@@ -489,7 +499,13 @@ function readPatientIdentity(dataset: DicomDataset, characterSet: CharacterSet):
     const element = findElement(dataset, tag);
     return element === undefined ? '' : readText(dataset, element, characterSet).trim();
   };
-  return { id: text(Tags.PatientID), name: text(Tags.PatientName), birthDate: getAsciiString(dataset, Tags.PatientBirthDate) ?? '', issuer: text(Tags.IssuerOfPatientID) };
+  return {
+    id: text(Tags.PatientID),
+    name: text(Tags.PatientName),
+    birthDate: getAsciiString(dataset, Tags.PatientBirthDate) ?? '',
+    issuer: text(Tags.IssuerOfPatientID),
+    studyUid: getAsciiString(dataset, Tags.StudyInstanceUID) ?? '',
+  };
 }
 
 /** Pseudonyms are written into the original character set, so they must be plain ASCII. */
@@ -605,6 +621,7 @@ export async function anonymize(bytes: Uint8Array, options: AnonymizeOptions, de
   const anonymization = new Anonymization(file, compiled);
   const output = anonymization.planDataset(file.dataset, rootCharacterSet, 0, 'none');
   if (options.validation === 'instance') deriveMissingStudyAndSeries(output, file.dataset, anonymization);
+  anonymization.planMissingPatientPseudonyms(output);
   const patient = readPatientIdentity(file.dataset, rootCharacterSet);
   const request = { uids: [...anonymization.uidsToReplace], patient };
   const resolved = await deps.pseudonyms.resolve(request);

@@ -20,6 +20,7 @@ export const dicomErrorCodes = {
   DecompressionBomb: { httpStatus: 413, meaning: 'Inflating the deflated data set, or decoding the compressed frames, would exceed the configured size or ratio.' },
   InvalidUid: { httpStatus: 400, meaning: 'A UID that identifies the instance or is kept in the output does not conform to PS3.5 9.1.' },
   MissingRequiredUid: { httpStatus: 400, meaning: 'SOP Class, SOP Instance, Study Instance or Series Instance UID is absent or empty.' },
+  MissingPixelData: { httpStatus: 400, meaning: 'An image storage SOP class without Pixel Data: the instance is incomplete (often a file cut short).' },
   ImpossiblePixelGeometry: { httpStatus: 400, meaning: 'Rows, Columns, samples, bits or frames are invalid or disagree with the pixel data length.' },
   CorruptPixelData: { httpStatus: 400, meaning: 'The first compressed frame is not a codestream of the declared transfer syntax or disagrees with Rows and Columns.' },
   InvalidValue: { httpStatus: 400, meaning: 'A value breaks its VR rules (length, format) where it matters for safe processing.' },

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createMemoryPseudonymStore } from './pseudonym-store.js';
+import { createMemoryPseudonymStore, patientKeyOf } from './pseudonym-store.js';
 import { seededRandom } from './testing/random.js';
 import { isValidUid } from './uid.js';
 
@@ -28,5 +28,16 @@ describe('the in-memory pseudonym store', () => {
     const noIdAgain = await store.resolve({ uids: [], patient: { ...patient, id: '', issuer: 'Z' } });
     expect(otherIssuer.patient.id).not.toBe(a.patient.id);
     expect(noId.patient.id).toBe(noIdAgain.patient.id);
+  });
+});
+
+describe('patient keys', () => {
+  test('never merge patients by an empty key: with neither ID nor name each study is its own patient', () => {
+    const nameless = { id: '', name: '', birthDate: '', issuer: '' };
+    expect(patientKeyOf({ ...nameless, studyUid: '1.2.3' })).not.toBe(patientKeyOf({ ...nameless, studyUid: '1.2.4' }));
+    expect(patientKeyOf({ ...nameless, name: '^^', studyUid: '1.2.3' })).not.toBe(patientKeyOf({ ...nameless, name: '^^', studyUid: '1.2.4' }));
+    // An ID, or else a name, still joins a patient's studies.
+    expect(patientKeyOf({ ...nameless, id: 'P1', studyUid: '1.2.3' })).toBe(patientKeyOf({ ...nameless, id: 'P1', studyUid: '1.2.4' }));
+    expect(patientKeyOf({ ...nameless, name: 'Doe^J', studyUid: '1.2.3' })).toBe(patientKeyOf({ ...nameless, name: 'Doe^J', studyUid: '1.2.4' }));
   });
 });

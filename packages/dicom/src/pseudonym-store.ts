@@ -7,14 +7,20 @@ export interface PatientIdentity {
   readonly birthDate: string;
   /** Issuer of Patient ID (0010,0021); empty when absent. */
   readonly issuer: string;
+  /** The original Study Instance UID: the patient key of last resort. */
+  readonly studyUid?: string;
 }
 
 /**
  * Which originals are the same patient: Patient ID with its issuer; without a Patient ID, the
- * name and birth date are the best key there is. Every pseudonym store keys patients by this.
+ * name and birth date are the best key there is. With neither ID nor name nothing says two
+ * studies are of one person, so each study is its own patient: an empty key must never merge
+ * unrelated patients. Every pseudonym store keys patients by this.
  */
 export function patientKeyOf(patient: PatientIdentity): string {
-  return patient.id === '' ? `name\u0000${patient.name}\u0000${patient.birthDate}` : `id\u0000${patient.issuer}\u0000${patient.id}`;
+  if (patient.id !== '') return `id\u0000${patient.issuer}\u0000${patient.id}`;
+  if (patient.name.replace(/[\^=\s]/g, '') !== '') return `name\u0000${patient.name}\u0000${patient.birthDate}`;
+  return `study\u0000${patient.studyUid ?? ''}`;
 }
 
 /** Everything one instance needs from the pseudonym store, asked in one call. */

@@ -12,6 +12,9 @@ const identity: WriteElement[] = [
   { tag: Tags.SeriesInstanceUID, vr: 'UI', value: '2.25.102' },
 ];
 
+/** An object without pixels by design (Basic Text SR), for checks that are not about pixels. */
+const textReport: WriteElement[] = [{ ...identity[0]!, value: '1.2.840.10008.5.1.4.1.1.88.11' }, ...identity.slice(1)];
+
 function image(overrides: Partial<Record<'rows' | 'columns' | 'bits' | 'samples' | 'frames', number | string>>, pixelBytes: number, extra: WriteElement[] = []): WriteElement[] {
   return [
     ...identity,
@@ -42,13 +45,25 @@ function expectCode(action: () => unknown, code: DicomErrorCode): void {
 
 describe('identifying UIDs', () => {
   test('must be present for ingest, and conform to PS3.5 9.1 when present', () => {
-    expect(validate(identity)).toBeUndefined();
-    expectCode(() => validate(identity.filter((element) => element.tag !== Tags.SeriesInstanceUID)), 'MissingRequiredUid');
+    expect(validate(image({}, 32))).toBeDefined();
+    expectCode(() => validate(image({}, 32).filter((element) => element.tag !== Tags.SeriesInstanceUID)), 'MissingRequiredUid');
+    expectCode(() => validate(image({}, 32).filter((element) => element.tag !== Tags.StudyInstanceUID)), 'MissingRequiredUid');
     expectCode(() => validate([...identity.slice(0, 3), { tag: Tags.SeriesInstanceUID, vr: 'UI', value: '' }]), 'MissingRequiredUid');
     expectCode(() => validate([...identity.slice(0, 3), { tag: Tags.SeriesInstanceUID, vr: 'UI', value: '1.02.3' }]), 'InvalidUid');
     expectCode(() => validate([...identity.slice(0, 3), { tag: Tags.SeriesInstanceUID, vr: 'UI', value: '1..3' }]), 'InvalidUid');
     const structureOnly = parseDicom(writeDicom({ dataset: identity.slice(0, 2), transferSyntaxUid: '1.2.840.10008.1.2.1' }));
     expect(validateForIngest(structureOnly, undefined, 'structure')).toBeUndefined();
+  });
+});
+
+describe('whole instances', () => {
+  test('an image storage class without Pixel Data is refused: a file cut before its pixels is not an image', () => {
+    expectCode(() => validate(identity), 'MissingPixelData');
+    const ctWithoutPixels = [{ ...identity[0]!, value: '1.2.840.10008.5.1.4.1.1.2' }, ...identity.slice(1)];
+    expectCode(() => validate(ctWithoutPixels), 'MissingPixelData');
+    // Objects that have no pixels by design (an SR, a PDF) need none.
+    expect(validate([{ ...identity[0]!, value: '1.2.840.10008.5.1.4.1.1.88.11' }, ...identity.slice(1)])).toBeUndefined();
+    expect(validate([{ ...identity[0]!, value: '1.2.840.10008.5.1.4.1.1.104.1' }, ...identity.slice(1)])).toBeUndefined();
   });
 });
 
@@ -104,9 +119,9 @@ describe('pixel geometry', () => {
 
 describe('value lengths', () => {
   test('ASCII-only VRs are held to their maximum length; the retired ACR-NEMA date form is accepted', () => {
-    expect(validate([...identity, { tag: Tags.StudyDate, vr: 'DA', value: '1997.08.28' }])).toBeUndefined();
-    expectCode(() => validate([...identity, { tag: 0x00080031, vr: 'TM', value: '09:11:02.00000000' }]), 'InvalidValue');
-    expectCode(() => validate([...identity, { tag: Tags.Modality, vr: 'CS', value: 'X'.repeat(17) }]), 'InvalidValue');
-    expect(validate([...identity, { tag: 0x00080008, vr: 'CS', value: ['ORIGINAL', 'PRIMARY', 'AXIAL', 'HELICAL_CT_IMAGE'] }])).toBeUndefined();
+    expect(validate([...textReport, { tag: Tags.StudyDate, vr: 'DA', value: '1997.08.28' }])).toBeUndefined();
+    expectCode(() => validate([...textReport, { tag: 0x00080031, vr: 'TM', value: '09:11:02.00000000' }]), 'InvalidValue');
+    expectCode(() => validate([...textReport, { tag: Tags.Modality, vr: 'CS', value: 'X'.repeat(17) }]), 'InvalidValue');
+    expect(validate([...textReport, { tag: 0x00080008, vr: 'CS', value: ['ORIGINAL', 'PRIMARY', 'AXIAL', 'HELICAL_CT_IMAGE'] }])).toBeUndefined();
   });
 });

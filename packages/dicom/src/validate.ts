@@ -17,8 +17,12 @@ import { maxValueBytes } from './vr.js';
  */
 export type ValidationLevel = 'ingest' | 'instance' | 'structure';
 
-/** What the archive accepts on upload; pre-scans use it too, so they refuse exactly what ingest refuses. */
-export const archiveValidation: ValidationLevel = 'instance';
+/**
+ * What the archive accepts on upload; pre-scans use it too, so they refuse exactly what ingest
+ * refuses. Every identifying UID must be present: a file cut short after its SOP UIDs must be
+ * refused, not stored under invented Study and Series UIDs.
+ */
+export const archiveValidation: ValidationLevel = 'ingest';
 
 /** Pixel matrix facts established by validation. */
 export interface PixelGeometry {
@@ -45,7 +49,29 @@ export function validateForIngest(file: DicomFile, limits?: Partial<DicomLimits>
   checkValueLengths(file.dataset);
   checkIdentifyingUids(file.dataset, level === 'ingest' ? identifyingUids : level === 'instance' ? instanceUids : []);
   if (level === 'structure' && (findElement(file.dataset, Tags.Rows) === undefined || findElement(file.dataset, Tags.Columns) === undefined)) return undefined;
+  if (level !== 'structure') checkPixelDataPresent(file.dataset);
   return checkPixelGeometry(file, resolved);
+}
+
+/**
+ * Storage SOP classes whose IODs require the Image Pixel module (PS3.3 A; PS3.4 B.5): CR, DX,
+ * MG, IO, CT, US, MR, SC, XA, RF, 3D X-ray, NM, VL and ophthalmic photography, PET, RT Image,
+ * segmentation and parametric maps. Without Pixel Data such an instance is incomplete, usually a
+ * file cut short, and an archive must not keep it as if it were the image.
+ */
+const imageStorageSopClasses = new Set(
+  [
+    '1', '1.1', '1.1.1', '1.2', '1.2.1', '1.3', '1.3.1', '2', '2.1', '2.2', '3.1', '4', '4.1', '4.3', '4.4', '6.1', '6.2', '7', '7.1', '7.2', '7.3', '7.4',
+    '12.1', '12.1.1', '12.2', '12.2.1', '13.1.1', '13.1.2', '13.1.3', '13.1.4', '13.1.5', '14.1', '14.2', '20', '30', '66.4',
+    '77.1.1', '77.1.1.1', '77.1.2', '77.1.2.1', '77.1.3', '77.1.4', '77.1.4.1', '77.1.5.1', '77.1.5.2', '77.1.5.4', '77.1.6', '128', '128.1', '130', '481.1',
+  ].map((suffix) => `1.2.840.10008.5.1.4.1.1.${suffix}`),
+);
+
+function checkPixelDataPresent(dataset: DicomDataset): void {
+  const sopClass = getAsciiString(dataset, Tags.SOPClassUID) ?? '';
+  if (imageStorageSopClasses.has(sopClass) && pixelDataElement(dataset) === undefined) {
+    throw new DicomError('MissingPixelData', `${keywordOf(Tags.SOPClassUID)} is an image storage class but Pixel Data (7FE0,0010) is absent`, { tag: formatTag(Tags.PixelData) });
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import XMLHttpRequest from 'xhr2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { pydicomFrames } from '../testing/oracles.js';
-import { readSample, samples, stowBody } from '../testing/dicom-fixtures.js';
+import { readSample, rewriteInstances, samples, stowBody } from '../testing/dicom-fixtures.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 
 // dicomweb-client is the DICOMweb client OHIF uses; it speaks XMLHttpRequest, which xhr2 provides in Node.
@@ -48,6 +48,8 @@ const SENT = [
  * FailureReason, PS3.18 10.5.3). None: the engine stores every transfer syntax sent here.
  */
 const REFUSED: Record<string, string> = {};
+/** Samples their converter wrote without Study and Series UIDs: sent with fresh ones added (as they are, the archive refuses them). */
+const WITHOUT_STUDY_UIDS = ['transfer-syntaxes/HTJ2KLossless_08_RGB.dcm', 'transfer-syntaxes/HTJ2K_08_RGB.dcm', 'transfer-syntaxes/JPEGLSNearLossless_16.dcm'];
 /** Stored instances whose frames are not compared with pydicom, and why; each is checked otherwise. */
 const NO_FRAMES: Record<string, string> = {
   'transfer-syntaxes/report_dfl': 'an Enhanced SR: no Pixel Data, so frame 1 is Not Found',
@@ -69,7 +71,9 @@ describe('DICOMweb read side with dicomweb-client (PostgreSQL + S3)', () => {
     url = await t.listen();
     const rad = await t.token('rad@xuhui.demo');
     for (const path of SENT) {
-      const { body, contentType } = stowBody([readSample(path)]);
+      // Fresh UIDs complete the samples written without Study and Series UIDs (the archive refuses those).
+      const bytes = WITHOUT_STUDY_UIDS.includes(path) ? rewriteInstances([readSample(path)], { freshUids: true })[0]! : readSample(path);
+      const { body, contentType } = stowBody([bytes]);
       const response = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': contentType }, body });
       const json = await response.json();
       const reasons = (json['00081198']?.Value ?? []).map((f: Record<string, { Value: unknown[] }>) => f['00091001']?.Value[0]);

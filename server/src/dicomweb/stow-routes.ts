@@ -41,6 +41,10 @@ const failureReason = (code: string): number => {
       return 0x0122; // Referenced SOP Class not supported
     case 'PatientMismatch':
       return 0xa900;
+    case 'InstanceConflict':
+      return 0x0111; // Duplicate SOP Instance (PS3.4 C.4.2.1.4.2), here with different content
+    case 'MissingPixelData':
+      return 0xa900;
     default:
       return 0xc000; // Cannot understand
   }

@@ -58,7 +58,8 @@ describe('no canary identity survives ingest', () => {
       const path = join(fixtures, `f${index}.dcm`);
       await writeFile(path, await readFile(join(samplesDir, sample)));
       const values = canariesFor(index);
-      const args = ['-nb', '-ie'];
+      // New study, series and instance UIDs: two samples of one original study must not become two patients in one study.
+      const args = ['-nb', '-ie', '-gst', '-gse', '-gin'];
       for (const [tag, value] of Object.entries(values)) {
         if (sample.startsWith('charsets/') && tag === '(0010,0010)') continue;
         args.push('-i', `${tag}=${value}`);

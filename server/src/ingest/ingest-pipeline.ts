@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { anonymize, archiveValidation, dicomErrorCodes, isDicomError, type DeidentificationProfile, type DicomErrorCode, type DicomLimits, type IndexAttributes } from '@yunzhen/dicom';
 import { TenantConflictError, type InstanceRecord, type Repositories } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
 import type { HospitalKeys } from '../vault/keys.js';
-import type { Vault } from '../vault/vault.js';
+import { sameIdentity, type PatientRecord, type Vault } from '../vault/vault.js';
 import { createHmacPseudonymStore } from './hmac-pseudonym-store.js';
 
 export interface IngestDeps {
@@ -24,7 +24,7 @@ export interface IngestContext {
 }
 
 /** Rejection codes the pipeline adds to the DICOM engine's. */
-export type IngestRejectionCode = DicomErrorCode | 'NotAnInstance' | 'StudyMismatch' | 'UidConflict' | 'NotADerivedObject' | 'PatientMismatch';
+export type IngestRejectionCode = DicomErrorCode | 'NotAnInstance' | 'StudyMismatch' | 'UidConflict' | 'InstanceConflict' | 'NotADerivedObject' | 'PatientMismatch';
 
 export type InstanceOutcome =
   | {
@@ -57,6 +57,23 @@ export function createIngestPipeline(deps: IngestDeps) {
     return store;
   };
 
+  /**
+   * The identity a study arrived with. Sealed once and never rewritten, so it is cached once
+   * read (a study of 300 instances costs one vault read, not 300).
+   */
+  const studyIdentities = new Map<string, PatientRecord>();
+  async function sealedStudyIdentity(tenantId: string, studyUid: string): Promise<PatientRecord | undefined> {
+    const key = `${tenantId}\u0000${studyUid}`;
+    const cached = studyIdentities.get(key);
+    if (cached) return cached;
+    const sealed = (await deps.vault.reveal(tenantId, 'study', [studyUid])).get(studyUid)?.patient;
+    if (sealed) {
+      if (studyIdentities.size >= 10_000) studyIdentities.delete(studyIdentities.keys().next().value!);
+      studyIdentities.set(key, sealed);
+    }
+    return sealed;
+  }
+
   return async function ingestInstance(bytes: Uint8Array, context: IngestContext, options: { originalStudyUid?: string } = {}): Promise<InstanceOutcome> {
     let result;
     try {
@@ -74,19 +91,35 @@ export function createIngestPipeline(deps: IngestDeps) {
       return { status: 'rejected', code: 'StudyMismatch', message: 'the instance belongs to another study than the request URL names' };
     }
     const ids = requiredUids(a);
-    const existing = await deps.repos.studies.findInstance(ids.sop);
-    if (existing) {
-      if (existing.tenant_id !== context.tenantId) return { status: 'rejected', code: 'UidConflict', message: 'SOP Instance UID conflict' };
-      return outcome('duplicate', existing.study_id, a, result.bytes.length, result.needsPixelReview);
+    const identity = patientRecordOf(result, a);
+    const studyIdentity = await sealedStudyIdentity(context.tenantId, ids.study);
+    if (studyIdentity && !sameIdentity(studyIdentity, identity)) {
+      return { status: 'rejected', code: 'PatientMismatch', message: 'the instance names another patient (ID, name or birth date) than the rest of its study' };
     }
+    // The same SOP Instance UID again: identical content is idempotent, different content a
+    // conflict. The same instance in another transfer syntax (a PACS that recompresses) differs
+    // in every pixel byte without being other content; the first copy stays.
+    const again = (existing: { tenant_id: string; study_id: string; sha256: string; transfer_syntax_uid: string }): InstanceOutcome => {
+      if (existing.tenant_id !== context.tenantId) return { status: 'rejected', code: 'UidConflict', message: 'SOP Instance UID conflict' };
+      const sameEncoding = existing.transfer_syntax_uid === a.TransferSyntaxUID;
+      if (sameEncoding && existing.sha256 !== createHash('sha256').update(result.bytes).digest('hex')) {
+        return { status: 'rejected', code: 'InstanceConflict', message: 'an instance with this SOP Instance UID is already stored with different content' };
+      }
+      return outcome('duplicate', existing.study_id, a, result.bytes.length, result.needsPixelReview);
+    };
+    const existing = await deps.repos.studies.findInstance(ids.sop);
+    if (existing) return again(existing);
 
     const objectKey = `instances/${randomUUID()}`;
     const put = await deps.store.put(objectKey, result.bytes, { contentType: 'application/dicom' });
     if (!put.created) throw new Error('a fresh object key was already taken');
     try {
-      const indexed = await deps.repos.studies.indexInstance(instanceRecord(context, a, objectKey, put.sha256, result, deps.vault));
-      if (indexed.duplicate) await deps.store.delete(objectKey);
-      return outcome(indexed.duplicate ? 'duplicate' : 'stored', indexed.studyId, a, result.bytes.length, result.needsPixelReview);
+      const indexed = await deps.repos.studies.indexInstance(instanceRecord(context, a, objectKey, put.sha256, result, identity, deps.vault));
+      if (!indexed.duplicate) return outcome('stored', indexed.studyId, a, result.bytes.length, result.needsPixelReview);
+      // A concurrent upload of the same SOP Instance UID won the race.
+      await deps.store.delete(objectKey);
+      const winner = await deps.repos.studies.findInstance(ids.sop);
+      return winner ? again(winner) : outcome('duplicate', indexed.studyId, a, result.bytes.length, result.needsPixelReview);
     } catch (error) {
       await deps.store.delete(objectKey).catch(() => undefined);
       if (error instanceof TenantConflictError) return { status: 'rejected', code: 'UidConflict', message: 'study or series UID conflict' };
@@ -109,14 +142,19 @@ function outcome(status: 'stored' | 'duplicate', studyId: string, a: IndexAttrib
   return { status, studyId, studyInstanceUid: ids.study, seriesInstanceUid: ids.series, sopClassUid: ids.sopClass, sopInstanceUid: ids.sop, pixelReview, sizeBytes };
 }
 
+/** The original patient identity an instance names, as the vault keeps it. */
+function patientRecordOf(result: Anonymized, a: IndexAttributes): PatientRecord {
+  const original = result.mapping.patient.original;
+  return { name: original.name, id: original.id, birthDate: original.birthDate, issuer: original.issuer, sex: a.PatientSex ?? '' };
+}
+
 /** The index row of one anonymized instance and the vault entries that lead back to its originals. */
-function instanceRecord(context: IngestContext, a: IndexAttributes, objectKey: string, sha256: string, result: Anonymized, vault: Vault): InstanceRecord {
+function instanceRecord(context: IngestContext, a: IndexAttributes, objectKey: string, sha256: string, result: Anonymized, identity: PatientRecord, vault: Vault): InstanceRecord {
   const ids = requiredUids(a);
   const { mapping } = result;
   // Without a replacement (Retain UIDs) the stored UID is the original.
   const originalOf = (pseudonym: string) => mapping.uids.find((u) => u.pseudonym === pseudonym)?.original ?? pseudonym;
   const studyOriginal = originalOf(ids.study);
-  const patientOriginal = mapping.patient.original;
   return {
     tenantId: context.tenantId,
     uploadedBy: context.userId,
@@ -147,19 +185,14 @@ function instanceRecord(context: IngestContext, a: IndexAttributes, objectKey: s
       pixelReviewReasons: [...result.pixelReviewReasons],
     },
     vaultEntries: [
-      vault.seal(context.tenantId, 'patient', mapping.patient.pseudonym.id, {
-        name: patientOriginal.name,
-        id: patientOriginal.id,
-        birthDate: patientOriginal.birthDate,
-        issuer: patientOriginal.issuer,
-        sex: a.PatientSex ?? '',
-      }),
+      vault.seal(context.tenantId, 'patient', mapping.patient.pseudonym.id, identity),
       vault.seal(context.tenantId, 'study', ids.study, {
         studyInstanceUid: studyOriginal,
         accessionNumber: mapping.accessionNumber.original,
         studyDate: shiftBack(a.StudyDate, mapping.dateShiftDays),
         studyTime: a.StudyTime ?? '',
         dateShiftDays: mapping.dateShiftDays ?? 0,
+        patient: identity,
       }),
       ...mapping.uids.map((u) => vault.seal(context.tenantId, 'uid', u.pseudonym, { original: u.original })),
     ],

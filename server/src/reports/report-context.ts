@@ -60,8 +60,9 @@ export async function reportContext(
     deps.vault.reveal(tenantId, 'study', [study.study_uid]),
     deps.vault.reveal(tenantId, 'uid', [...referencedUids(doc), ...series.map((s) => s.seriesInstanceUid)]),
   ]);
-  const real = patients.get(patient.pseudonym_id);
   const original = studies.get(study.study_uid);
+  // The identity the study arrived with: sealed once, so a signed report names the same patient forever.
+  const real = original?.patient ?? patients.get(patient.pseudonym_id);
   // Study and series UIDs the engine derived (the sender's file had none) stay as stored.
   const uidMap: Record<string, string> = {};
   for (const [pseudonym, record] of uids) if (!record.original.startsWith('derived:')) uidMap[pseudonym] = record.original;

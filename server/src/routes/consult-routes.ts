@@ -11,7 +11,7 @@ import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
-import type { Vault } from '../vault/vault.js';
+import { sameIdentity, type Vault } from '../vault/vault.js';
 import { readBodyBytes, readJson } from '../validation.js';
 import { requireClinician } from './clinician.js';
 import { requireSender } from './sender.js';
@@ -120,12 +120,17 @@ export function consultRoutes(deps: ConsultDeps) {
    * date), so the check is on that row. With neither Patient ID nor name nothing shows that two
    * studies are of one person, so such studies go one per consult.
    */
-  async function requireOnePatient(tenantId: string, studies: { pseudonym_id: string }[]): Promise<void> {
+  async function requireOnePatient(tenantId: string, studies: { pseudonym_id: string; study_uid: string }[]): Promise<void> {
     const patients = new Set(studies.map((s) => s.pseudonym_id));
     if (patients.size > 1) {
       throw new AppError('ConsultSpansPatients', `the studies belong to ${patients.size} different patients; a consult is about one patient`);
     }
     if (studies.length < 2) return;
+    // One Patient ID may have arrived with different names or birth dates: not shown to be one person.
+    const arrived = [...(await deps.vault.reveal(tenantId, 'study', studies.map((s) => s.study_uid))).values()].flatMap((s) => (s.patient ? [s.patient] : []));
+    if (arrived.some((identity) => !sameIdentity(identity, arrived[0]!))) {
+      throw new AppError('ConsultSpansPatients', 'the studies share a Patient ID but name different patients (name or birth date); a consult is about one patient');
+    }
     const [pseudonym] = patients;
     const identity = (await deps.vault.reveal(tenantId, 'patient', [pseudonym!])).get(pseudonym!);
     if (!identity?.id.trim() && !identity?.name.replace(/[\^=\s]/g, '')) {

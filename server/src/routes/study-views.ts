@@ -4,7 +4,7 @@ import type { Repositories } from '@yunzhen/db';
 
 import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
-import type { Vault } from '../vault/vault.js';
+import { sameIdentity, type Vault } from '../vault/vault.js';
 import { isClinician } from './clinician.js';
 
 type StudyRow = Awaited<ReturnType<Repositories['studies']['listStudies']>>[number];
@@ -16,6 +16,11 @@ export interface RealIdentity {
   birthDate: string;
   accessionNumber: string;
   studyInstanceUid: string;
+  /**
+   * The study's Patient ID was first seen with another name or birth date: two people may share
+   * an ID, or a record was corrected. The sending hospital must check before it sends.
+   */
+  identityConflict: boolean;
 }
 
 /** `YYYYMMDD` (DICOM DA) or `YYYY-MM-DD` as ISO; empty when absent or malformed. */
@@ -51,15 +56,18 @@ export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit
       deps.vault.reveal(tenantId, 'study', own.map((r) => r.study_uid)),
     ]);
     for (const row of own) {
-      const patient = patients.get(row.pseudonym_id);
       const study = studies.get(row.study_uid);
+      const patient = patients.get(row.pseudonym_id);
+      // Each study shows the identity it arrived with (studies sealed before that was kept per study show the patient's).
+      const identity = study?.patient ?? patient;
       if (study) originalDates.set(row.id, study);
       identities.set(row.id, {
-        name: patient?.name ?? '',
-        id: patient?.id ?? '',
-        birthDate: patient?.birthDate ?? '',
+        name: identity?.name ?? '',
+        id: identity?.id ?? '',
+        birthDate: identity?.birthDate ?? '',
         accessionNumber: study?.accessionNumber ?? '',
         studyInstanceUid: study?.studyInstanceUid ?? '',
+        identityConflict: Boolean(study?.patient && patient && !sameIdentity(study.patient, patient)),
       });
     }
     await deps.audit(c, {

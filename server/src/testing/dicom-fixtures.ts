@@ -79,6 +79,10 @@ export function rewriteInstances(instances: Uint8Array[], options: { replace?: R
       for (const [tag, value] of Object.entries(replace)) {
         if (!ds.elements.some((e) => e.tag === Number(tag))) out.push({ tag: Number(tag), vr: lookupTag(Number(tag))?.vr ?? 'LO', value });
       }
+      // Fresh UIDs include the Study and Series UIDs some converters leave out (the archive needs them).
+      for (const tag of options.freshUids ? [0x0020000d, 0x0020000e] : []) {
+        if (!(tag in replace) && !ds.elements.some((e) => e.tag === tag)) out.push({ tag, vr: 'UI', value: randomUid() });
+      }
     }
     return out;
   };

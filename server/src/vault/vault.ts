@@ -4,12 +4,33 @@ import type { VaultRepository } from '@yunzhen/db';
 
 import { KEY_VERSION, type HospitalKeys } from './keys.js';
 
-/** What the vault keeps, by kind, keyed by the pseudonym that replaced it. */
+/** A patient's identity as one upload named it. */
+export interface PatientRecord {
+  name: string;
+  id: string;
+  birthDate: string;
+  issuer: string;
+  sex: string;
+}
+
+/** The same person as far as the sending hospital's records say: ID, issuer, name and birth date all agree. */
+export function sameIdentity(a: PatientRecord, b: PatientRecord): boolean {
+  return a.id === b.id && a.issuer === b.issuer && a.name === b.name && a.birthDate === b.birthDate;
+}
+
+/**
+ * What the vault keeps, by kind, keyed by the pseudonym that replaced it. Entries are written
+ * once and never replaced: the first upload's identity is the one a patient or study keeps.
+ */
 export interface VaultRecords {
-  /** Keyed by the pseudonym PatientID. */
-  patient: { name: string; id: string; birthDate: string; issuer: string; sex: string };
-  /** Keyed by the new Study Instance UID. */
-  study: { studyInstanceUid: string; accessionNumber: string; studyDate: string; studyTime: string; dateShiftDays: number };
+  /** Keyed by the pseudonym PatientID: the identity of the patient's first upload. */
+  patient: PatientRecord;
+  /**
+   * Keyed by the new Study Instance UID. `patient` is the identity the study arrived with (absent
+   * in entries sealed before it was kept per study): a study keeps it whatever later uploads of
+   * the same Patient ID say.
+   */
+  study: { studyInstanceUid: string; accessionNumber: string; studyDate: string; studyTime: string; dateShiftDays: number; patient?: PatientRecord };
   /** Keyed by any new UID (series, instance, frame of reference, …): the original UID. */
   uid: { original: string };
 }

@@ -96,6 +96,11 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[] }) {
               <bdi>{group.name}</bdi>
               {group.patientId && <span class="muted"> · {group.patientId}</span>}
             </div>
+            {group.studies.some((s) => s.identity?.identityConflict) && (
+              <p class="warning" data-testid="identity-conflict">
+                {t('study.identityConflictHelp')}
+              </p>
+            )}
             {group.studies.map((study) => (
               <label key={study.id} class="checkbox">
                 <input

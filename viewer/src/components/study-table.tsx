@@ -38,6 +38,11 @@ export function StudyTable(props: { studies: StudySummary[]; testId?: string }) 
                 {' '}
                 {study.patient.sex ?? ''} {study.patient.age ?? ''}
               </span>
+              {study.identity?.identityConflict && (
+                <div class="warning" data-testid="identity-conflict" title={t('study.identityConflictHelp')}>
+                  {t('study.identityConflict')}
+                </div>
+              )}
             </td>
             <td>{study.studyDate ?? '—'}</td>
             <td>{study.description ?? ''}</td>

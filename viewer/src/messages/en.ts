@@ -45,6 +45,8 @@ export const en = {
   'study.description': 'Description',
   'study.modalities': 'Modalities',
   'study.instances': 'Images',
+  'study.identityConflict': 'Identity conflict',
+  'study.identityConflictHelp': 'This Patient ID was first sent with another name or birth date. Check the patient before sending: the study keeps the identity it arrived with.',
   'study.pendingReview': 'awaiting pixel review',
   'consult.status': 'Status',
   'consult.priority': 'Priority',

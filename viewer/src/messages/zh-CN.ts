@@ -46,6 +46,8 @@ export const zhCN: Record<MessageKey, string> = {
   'study.description': '描述',
   'study.modalities': '设备类型',
   'study.instances': '图像',
+  'study.identityConflict': '身份信息冲突',
+  'study.identityConflictHelp': '此患者 ID 此前以不同的姓名或出生日期发送过。发送前请核对患者：每个检查保留其上传时的身份信息。',
   'study.pendingReview': '待像素审查',
   'consult.status': '状态',
   'consult.priority': '优先级',

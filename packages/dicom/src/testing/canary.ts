@@ -275,6 +275,13 @@ class CanaryBuilder {
     if (specificCharacterSet !== undefined) elements.set(Tags.SpecificCharacterSet, explicit(Tags.SpecificCharacterSet, 'CS', padEven(ascii(specificCharacterSet), 0x20)));
     elements.set(Tags.SOPClassUID, explicit(Tags.SOPClassUID, 'UI', padEven(ascii('1.2.840.10008.5.1.4.1.1.7'), 0)));
     elements.set(Tags.PatientName, explicit(Tags.PatientName, 'PN', padEven(this.encodeText(patientName), 0x20)));
+    // A 1×1 image: a secondary capture without pixels is an incomplete instance an archive refuses.
+    const us = (value: number) => new Uint8Array([value & 0xff, value >> 8]);
+    for (const [tag, value] of [[Tags.SamplesPerPixel, 1], [Tags.Rows, 1], [Tags.Columns, 1], [Tags.BitsAllocated, 16], [0x00280101, 16], [0x00280102, 15], [0x00280103, 0]] as const) {
+      elements.set(tag, explicit(tag, 'US', us(value)));
+    }
+    elements.set(Tags.PhotometricInterpretation, explicit(Tags.PhotometricInterpretation, 'CS', ascii('MONOCHROME2 ')));
+    elements.set(Tags.PixelData, explicit(Tags.PixelData, 'OW', new Uint8Array(2)));
     return serialize(elements);
   }
 
