@@ -11,8 +11,13 @@ const requirements: { pkg: string; why: string; present: () => boolean }[] = [
   { pkg: 'dcmtk', why: 'dcmdump as a DICOM oracle', present: () => commandExists('dcmdump') },
   { pkg: 'dicom3tools', why: 'dciodvfy as a DICOM validator', present: () => commandExists('dciodvfy') },
   { pkg: 'poppler-utils', why: 'pdftoppm and pdftotext to check report PDFs', present: () => commandExists('pdftoppm') },
-  { pkg: 'python3-pydicom', why: 'pydicom as a DICOM oracle', present: () => existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import pydicom'], { stdio: 'ignore' }).status === 0 },
+  { pkg: 'python3-pydicom', why: 'pydicom as a DICOM oracle', present: () => pythonImports('pydicom') },
+  { pkg: 'python3-numpy', why: 'pydicom decoding native pixel data for frame comparisons', present: () => pythonImports('numpy') },
 ];
+
+function pythonImports(module: string): boolean {
+  return existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
 
 function hasPostgresServer(): boolean {
   const base = '/usr/lib/postgresql';
