@@ -72,7 +72,8 @@ export async function migrateToLatest(kysely: Kysely<Database>): Promise<void> {
   if (error) throw error;
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+/** Connection failures, shutdowns (57P0x) and insufficient resources (53xxx: disk full, out of memory, too many connections). */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'ENOSPC', '57P01', '57P02', '57P03', '53000', '53100', '53200', '53300', '53400']);
 
 /** True for errors that mean "the database is down or overloaded" (a 503), not "the query was wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {

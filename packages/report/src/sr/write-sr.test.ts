@@ -25,7 +25,7 @@ import { expectGolden } from '../testing/golden.js';
 import { draftReport, pseudonymousContext, realContext, signedReport } from '../testing/fixtures.js';
 import { reportTemplates } from '../templates/index.js';
 import { toSrContentTree, type SrCode, type SrContainer, type SrDocumentDescription, type SrItem } from './content-tree.js';
-import { decimalString, personName, writeStructuredReport, type SrHeader } from './write-sr.js';
+import { decimalString, personName, recordedPersonName, writeStructuredReport, type SrHeader } from './write-sr.js';
 
 /*
  * Every sample report is written to a temporary folder and read by tools this project did not
@@ -598,3 +598,13 @@ function renderValue(value: Uint8Array, vr: string, characterSet: CharacterSet):
       return JSON.stringify(decodeText(value, characterSet, vr as Parameters<typeof decodeText>[2]));
   }
 }
+
+describe('names from the sending hospital', () => {
+  it('are made conformant, not refused, so a report with a malformed original PatientName can still be delivered', () => {
+    const PatientName = 0x00100010;
+    expect(() => personName('A=B=C=D', PatientName)).toThrow();
+    expect(recordedPersonName('Wang^Xiao=王^小=ワン^シャオ=EXTRA', PatientName)).toBe('Wang^Xiao=王^小=ワン^シャオ');
+    expect(recordedPersonName('A^B^C^D^E^F^G', PatientName)).toBe('A^B^C^D^E F G');
+    expect([...recordedPersonName('X'.repeat(80), PatientName)]).toHaveLength(64);
+  });
+});

@@ -168,7 +168,7 @@ function srDataset(description: SrDocumentDescription, header: SrHeader): WriteD
     { tag: tags.TimezoneOffsetFromUTC, vr: 'SH', value: offset },
     ...codingSchemeIdentification(description.root),
     // Patient (C.7.1.1), Patient Study (C.7.2.2)
-    { tag: tags.PatientName, vr: 'PN', value: personName(patient.name, tags.PatientName) },
+    { tag: tags.PatientName, vr: 'PN', value: recordedPersonName(patient.name, tags.PatientName) },
     identifier(tags.PatientID, 'LO', patient.id, 64),
     { tag: tags.PatientBirthDate, vr: 'DA', value: patient.birthDate ? dicomDate(patient.birthDate, tags.PatientBirthDate) : '' },
     // U (unknown) is no defined term of Patient's Sex; the attribute is Type 2, so unknown is empty.
@@ -178,7 +178,7 @@ function srDataset(description: SrDocumentDescription, header: SrHeader): WriteD
     uid(tags.StudyInstanceUID, study.studyInstanceUid),
     { tag: tags.StudyDate, vr: 'DA', value: dicomDate(study.studyDate, tags.StudyDate) },
     { tag: tags.StudyTime, vr: 'TM', value: '' },
-    { tag: tags.ReferringPhysicianName, vr: 'PN', value: study.referringPhysician ? personName(study.referringPhysician, tags.ReferringPhysicianName) : '' },
+    { tag: tags.ReferringPhysicianName, vr: 'PN', value: study.referringPhysician ? recordedPersonName(study.referringPhysician, tags.ReferringPhysicianName) : '' },
     { tag: tags.StudyID, vr: 'SH', value: '' },
     identifier(tags.AccessionNumber, 'SH', study.accessionNumber, 16),
     ...(study.studyDescription ? [descriptiveLongString(tags.StudyDescription, study.studyDescription)] : []),
@@ -471,6 +471,21 @@ export function personName(value: string, tag: Tag = tags.PersonName): string {
   });
   while (formatted.length > 0 && formatted.at(-1) === '') formatted.pop();
   return formatted.join('=');
+}
+
+/**
+ * A name from the sending hospital's records made conformant instead of refused: the report
+ * must be deliverable even when the original PatientName broke PS3.5 (more than three groups,
+ * more than five components, over-long groups). Extra groups are dropped, extra components
+ * joined into the fifth with spaces, over-long groups cut at 64 characters.
+ */
+export function recordedPersonName(value: string, tag: Tag): string {
+  const groups = value.split('=').slice(0, 3).map((group) => {
+    const components = group.split('^');
+    const fitted = components.length > 5 ? [...components.slice(0, 4), components.slice(4).join(' ')] : components;
+    return [...fitted.join('^')].slice(0, 64).join('');
+  });
+  return personName(groups.join('='), tag);
 }
 
 function patientAge(age: string): WriteElement {
