@@ -56,8 +56,11 @@ export interface OrthancServer {
   pid: number | undefined;
   /** Orthanc's own version string, recorded with its figures. */
   version: string;
-  /** Stops and starts the same server on the same storage: its memory caches are empty again. */
-  restart(): Promise<void>;
+  /**
+   * Stops and starts the same server on the same storage, so its memory caches are empty again;
+   * with `storageCacheMb`, with a storage cache of that size from then on.
+   */
+  restart(options?: Pick<OrthancOptions, 'storageCacheMb'>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +80,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   const dir = await mkdtemp(join(tmpdir(), 'orthanc-bench-'));
   const httpPort = await freePort();
   const plugins = options.dicomweb && existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so') ? ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so'] : [];
-  const config = {
+  const configFor = (storageCacheMb: number | undefined) => ({
     Name: 'bench',
     StorageDirectory: join(dir, 'storage'),
     IndexDirectory: join(dir, 'index'),
@@ -87,15 +90,15 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     AuthenticationEnabled: false,
     HttpCompressionEnabled: false,
     StorageCompression: false,
-    ...(options.storageCacheMb === undefined ? {} : { MaximumStorageCacheSize: options.storageCacheMb }),
+    ...(storageCacheMb === undefined ? {} : { MaximumStorageCacheSize: storageCacheMb }),
     Plugins: plugins,
     DicomWeb: { Enable: true, Root: '/dicom-web/' },
-  };
-  await mkdir(config.StorageDirectory, { recursive: true });
-  await writeFile(join(dir, 'orthanc.json'), JSON.stringify(config));
+  });
+  await mkdir(join(dir, 'storage'), { recursive: true });
   const url = `http://127.0.0.1:${httpPort}`;
 
-  const start = async () => {
+  const start = async (storageCacheMb: number | undefined) => {
+    await writeFile(join(dir, 'orthanc.json'), JSON.stringify(configFor(storageCacheMb)));
     const child: ChildProcess = spawn(binary, [join(dir, 'orthanc.json')], { stdio: 'ignore' });
     let system: { Version?: string } | undefined;
     for (let i = 0; i < 100 && !system; i++) {
@@ -114,16 +117,18 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
       child.kill('SIGTERM');
     });
 
-  let running = await start();
+  let storageCacheMb = options.storageCacheMb;
+  let running = await start(storageCacheMb);
   return {
     url,
     get pid() {
       return running.child.pid;
     },
     version: running.version,
-    async restart() {
+    async restart(restartOptions = {}) {
+      if ('storageCacheMb' in restartOptions) storageCacheMb = restartOptions.storageCacheMb;
       await stop(running.child);
-      running = await start();
+      running = await start(storageCacheMb);
     },
     async stop() {
       await stop(running.child);
