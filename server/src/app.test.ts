@@ -1,3 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createTestApp, type TestApp } from './testing/test-app.js';
@@ -41,6 +45,15 @@ describe('app shell on S3 storage', () => {
     expect(response.headers.get('X-Request-Id')).toMatch(/.+/);
   });
 
+  it('keeps a client’s X-Request-Id only when it is a UUID, so free text never reaches the logs', async () => {
+    const canary = 'ZHANG-WEI-MRN-0038841';
+    const refused = await t.request('/healthz', { headers: { 'X-Request-Id': canary } });
+    expect(refused.headers.get('X-Request-Id')).not.toBe(canary);
+    expect(t.logs.join('')).not.toContain(canary);
+    const uuid = '3f2c7a4e-9b1d-4c8e-a5f6-0d2e4b6c8a10';
+    expect((await t.request('/healthz', { headers: { 'X-Request-Id': uuid } })).headers.get('X-Request-Id')).toBe(uuid);
+  });
+
   it('answers unknown API routes with a JSON 404', async () => {
     const response = await t.request('/api/nothing-here');
     expect(response.status).toBe(404);
@@ -69,5 +82,32 @@ describe('cross-origin requests', () => {
       expect(response.headers.get('Access-Control-Allow-Origin')).toBeNull();
       expect(response.headers.get('X-Request-Id')).toMatch(/.+/);
     }
+  });
+});
+
+describe('the built viewer', () => {
+  let t: TestApp;
+  const dist = mkdtempSync(join(tmpdir(), 'yunzhen-dist-'));
+  beforeAll(async () => {
+    mkdirSync(join(dist, 'assets'));
+    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>Yunzhen</title>');
+    writeFileSync(join(dist, 'assets', 'app-abc123.js'), 'export {};');
+    t = await createTestApp({ db: 'embedded', settings: { viewerDist: dist } });
+  }, 60_000);
+  afterAll(async () => {
+    await t.close();
+    rmSync(dist, { recursive: true, force: true });
+  });
+
+  it('caches fingerprinted assets for a year, answers a missing one 404 (not the page, not cached), and routes the rest to the page', async () => {
+    const asset = await t.request('/assets/app-abc123.js');
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('Cache-Control')).toContain('immutable');
+    const missing = await t.request('/assets/app-gone999.js');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('Cache-Control')).not.toContain('max-age=31536000');
+    const page = await t.request('/consults/some-id');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Yunzhen</title>');
   });
 });

@@ -88,7 +88,11 @@ export const defaultSettings: AppSettings = {
   corsOrigins: [],
 };
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * A client's X-Request-Id is kept only when it is a UUID: anything freer (a name, an MRN) would
+ * be written verbatim to the logs and the audit trail.
+ */
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Builds the Hono app. No I/O happens here: everything with side effects comes in `deps`. */
 export function createApp(deps: AppDeps) {

@@ -18,6 +18,8 @@ export function viewerRoutes(distDir: string) {
       if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
     })
     .use('*', serveStatic({ root: distDir }))
+    // A missing asset is a 404, not the index page under a one-year cache header.
+    .get('/assets/*', (c) => c.text('not found', 404, { 'Cache-Control': 'no-store' }))
     .get('*', async (c) => {
       indexHtml ??= readFile(join(distDir, 'index.html'), 'utf8').catch((error: unknown) => {
         indexHtml = undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readSample, samples, stowBody, storableSamples } from '../testing/dicom-fixtures.js';
+import { readSample, rewriteInstances, samples, stowBody, storableSamples } from '../testing/dicom-fixtures.js';
 import { createTestApp, type TestApp, type TestStoreKind } from '../testing/test-app.js';
 import type { TestDbKind } from '@yunzhen/db/testing';
 
@@ -34,6 +34,25 @@ describe.each(deployments)('STOW-RS on %s + %s', (db, store) => {
     const { body, contentType } = stowBody(instances);
     return t.request(path, { method: 'POST', headers: { Authorization: `Bearer ${auth}`, 'Content-Type': contentType, Accept: 'application/dicom+json' }, body });
   };
+
+  it('refuses what it cannot answer or holds nothing, and reports a body that breaks off per instance', async () => {
+    const ct = rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true })[0]!;
+    const { body, contentType } = stowBody([ct]);
+    const html = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, Accept: 'text/html' }, body });
+    expect(html.status).toBe(406);
+    const empty = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'multipart/related; type="application/dicom"; boundary=b' }, body: '--b--\r\n' });
+    expect(empty.status).toBe(400);
+    // One whole part, then a second that never reaches its closing boundary.
+    const [first, second] = rewriteInstances([readSample('modalities/CT_small.dcm'), readSample('transfer-syntaxes/MR_small.dcm')], { freshUids: true });
+    const head = new TextEncoder().encode('--b\r\nContent-Type: application/dicom\r\n\r\n');
+    const between = new TextEncoder().encode('\r\n--b\r\nContent-Type: application/dicom\r\n\r\n');
+    const broken = new Blob([head, first!, between, second!.subarray(0, 500)] as Uint8Array<ArrayBuffer>[]);
+    const answer = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'multipart/related; type="application/dicom"; boundary=b' }, body: broken });
+    expect(answer.status).toBe(202);
+    const json = await answer.json();
+    expect(json['00081199'].Value).toHaveLength(1);
+    expect(json['00081198'].Value.map((f: Record<string, { Value: unknown[] }>) => f['00091001']!.Value[0])).toEqual(['Truncated']);
+  });
 
   it('stores every image and document sample outside broken/; data sets that are no instance are refused', async () => {
     // Five samples are bare data sets without a SOP Class UID (parser edge cases, no image, no

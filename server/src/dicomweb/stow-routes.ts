@@ -13,6 +13,7 @@ import type { IngestDerived } from '../ingest/derived-objects.js';
 import { requireSender } from '../routes/sender.js';
 import { imageScope } from './access.js';
 import { attr, PRIVATE_CREATOR, sequence, T, type DicomJsonDataset } from './dicom-json.js';
+import { parseAccept } from './media-types.js';
 
 export interface StowDeps {
   ingest: IngestInstance;
@@ -73,6 +74,7 @@ export function stowRoutes(deps: StowDeps) {
       if (visible.length === 0) throw notFound('study');
     }
     const principal = addsDerived ? caller : requireSender(caller);
+    requireJsonAnswerAccepted(c.req.header('Accept'));
     const media = parseMediaType(c.req.header('Content-Type'));
     if (media.type !== 'multipart/related') throw new AppError('UnsupportedMediaType', 'STOW-RS takes multipart/related; type="application/dicom"');
     if (media.params.type && media.params.type.toLowerCase() !== 'application/dicom') {
@@ -82,18 +84,26 @@ export function stowRoutes(deps: StowDeps) {
     if (!boundary || !c.req.raw.body) throw new AppError('InvalidRequest', 'multipart boundary or body missing');
     const outcomes: InstanceOutcome[] = [];
     const parts = readMultipart(c.req.raw.body, boundary, { maxPartBytes: deps.maxInstanceBytes, maxParts: deps.maxInstancesPerRequest });
-    for await (const part of parts) {
-      const partType = parseMediaType(part.headers['content-type']).type;
-      if (partType && partType !== 'application/dicom') {
-        outcomes.push({ status: 'rejected', code: 'NotDicom', message: 'part is not application/dicom' });
-        continue;
+    try {
+      for await (const part of parts) {
+        const partType = parseMediaType(part.headers['content-type']).type;
+        if (partType && partType !== 'application/dicom') {
+          outcomes.push({ status: 'rejected', code: 'NotDicom', message: 'part is not application/dicom' });
+          continue;
+        }
+        outcomes.push(
+          addsDerived
+            ? await deps.ingestDerived(part.body, { userId: principal.user.id, studyUid: studyInUrl! })
+            : await deps.ingest(part.body, { tenantId: principal.tenant.id, userId: principal.user.id }, { originalStudyUid: studyInUrl }),
+        );
       }
-      outcomes.push(
-        addsDerived
-          ? await deps.ingestDerived(part.body, { userId: principal.user.id, studyUid: studyInUrl! })
-          : await deps.ingest(part.body, { tenantId: principal.tenant.id, userId: principal.user.id }, { originalStudyUid: studyInUrl }),
-      );
+    } catch (error) {
+      // A body that breaks off after some parts were stored: those stay stored, and the answer
+      // says so per instance (with the break as one failure) instead of a bare 400.
+      if (!(error instanceof AppError) || error.code !== 'InvalidRequest' || outcomes.length === 0) throw error;
+      outcomes.push({ status: 'rejected', code: 'Truncated', message: error.message });
     }
+    if (outcomes.length === 0) throw new AppError('InvalidRequest', 'the multipart body holds no instance');
     await auditImport(c, deps.audit, 'stow-rs', outcomes);
 
     const origin = new URL(c.req.url).origin;
@@ -123,6 +133,15 @@ export function stowRoutes(deps: StowDeps) {
   };
 
   return new Hono<AppEnv>().post('/studies', handler).post('/studies/:study', handler);
+}
+
+/** The STOW-RS answer is DICOM JSON (PS3.18 10.5.3): a client that accepts only something else gets 406 before any work. */
+function requireJsonAnswerAccepted(accept: string | undefined): void {
+  const entries = parseAccept(accept);
+  const acceptable = new Set(['application/dicom+json', 'application/json', 'application/*', '*/*']);
+  if (entries.length > 0 && !entries.some((entry) => acceptable.has(entry.type.toLowerCase()))) {
+    throw new AppError('NotAcceptable', 'STOW-RS answers application/dicom+json');
+  }
 }
 
 /** One Import event (110107) per upload and one Instances Transferred event (110104) per study. */
