@@ -12,6 +12,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 
 import { hashedChunks, sha256Hash } from './body.js';
+import { createWatchdog, guardStalls, withDeadline } from './deadline.js';
 import { assertValidKey, resolveRange, StorageError, type ObjectStore } from './object-store.js';
 
 export interface S3StoreConfig {
@@ -23,7 +24,28 @@ export interface S3StoreConfig {
   multipartThreshold?: number;
   /** Keys per list request (S3 allows at most 1000). */
   listPageSize?: number;
+  /** How long the store waits on the endpoint; `defaultS3Timeouts` for what is not given. */
+  timeouts?: Partial<S3Timeouts>;
 }
+
+/**
+ * How long Yunzhen waits on an S3 endpoint before answering `StorageUnavailable` (503 with
+ * Retry-After), so a frozen store never holds an upload or a retrieval open.
+ */
+export interface S3Timeouts {
+  /** Opening a connection to the endpoint. */
+  connectMs: number;
+  /**
+   * One call (head, get, put, delete, one list page, ping) until its answer's headers, retries
+   * included. A multipart put, whose length depends on the body, instead fails when the
+   * endpoint has made no progress for this long, and each of its requests has this limit.
+   */
+  requestMs: number;
+  /** The longest wait for the next chunk of an object being read; a slow reader does not count. */
+  stallMs: number;
+}
+
+export const defaultS3Timeouts: Readonly<S3Timeouts> = Object.freeze({ connectMs: 10_000, requestMs: 30_000, stallMs: 30_000 });
 
 export interface S3ClientConfig {
   endpoint?: string;
@@ -32,27 +54,35 @@ export interface S3ClientConfig {
   secretAccessKey: string;
   /** Path-style addressing (`endpoint/bucket/key`) as MinIO, Ceph RGW and most on-premise stores need. */
   forcePathStyle: boolean;
+  /** Connection and per-request limits of the HTTP client; `defaultS3Timeouts` for what is not given. */
+  timeouts?: Partial<S3Timeouts>;
 }
 
-/** Builds an S3 client with timeouts short enough that a dead endpoint becomes a prompt 503. */
+/**
+ * Builds an S3 client with timeouts short enough that a dead endpoint becomes a prompt 503.
+ * The SDK's request timeout only logs a warning unless told to throw; it applies to each
+ * attempt, the store's own deadline (`S3Timeouts.requestMs`) to the call as a whole.
+ */
 export function createS3Client(config: S3ClientConfig): S3Client {
+  const timeouts = { ...defaultS3Timeouts, ...config.timeouts };
   return new S3Client({
     endpoint: config.endpoint,
     region: config.region,
     forcePathStyle: config.forcePathStyle,
     credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 60_000 },
+    requestHandler: { connectionTimeout: timeouts.connectMs, requestTimeout: timeouts.requestMs, throwOnRequestTimeout: true },
   });
 }
 
 /** Creates the bucket when it does not exist yet (first start of a deployment, tests). */
-export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+export async function ensureBucket(client: S3Client, bucket: string, timeouts?: Partial<S3Timeouts>): Promise<void> {
+  const { requestMs } = { ...defaultS3Timeouts, ...timeouts };
   try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    await withDeadline(requestMs, 'head bucket', (abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }));
   } catch (error) {
     if (httpStatus(error) !== 404) throw asStorageError(error, 'head bucket');
-    await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((cause: unknown) => {
+    await withDeadline(requestMs, 'create bucket', (abortSignal) => client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal })).catch((cause: unknown) => {
       throw asStorageError(cause, 'create bucket');
     });
   }
@@ -69,6 +99,9 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
   const { client, bucket } = config;
   const threshold = config.multipartThreshold ?? PART_SIZE;
   const prefix = config.keyPrefix ?? '';
+  const { requestMs, stallMs } = { ...defaultS3Timeouts, ...config.timeouts };
+  /** Every call to the endpoint goes through here: aborted and answered StorageUnavailable after requestMs. */
+  const call = <T>(operation: string, run: (abortSignal: AbortSignal) => Promise<T>) => withDeadline(requestMs, operation, run);
   const fullKey = (key: string) => {
     assertValidKey(key);
     return prefix + key;
@@ -76,7 +109,7 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
 
   async function exists(Key: string): Promise<boolean> {
     try {
-      await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+      await call('head', (abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal }));
       return true;
     } catch (error) {
       if (httpStatus(error) === 404) return false;
@@ -94,16 +127,19 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
           throw new StorageError('IntegrityMismatch', 'object body does not match its SHA-256');
         }
         try {
-          await client.send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key,
-              Body: body,
-              ContentLength: body.byteLength,
-              ContentType: options?.contentType ?? 'application/octet-stream',
-              Metadata: { sha256 },
-              IfNoneMatch: '*',
-            }),
+          await call('put', (abortSignal) =>
+            client.send(
+              new PutObjectCommand({
+                Bucket: bucket,
+                Key,
+                Body: body,
+                ContentLength: body.byteLength,
+                ContentType: options?.contentType ?? 'application/octet-stream',
+                Metadata: { sha256 },
+                IfNoneMatch: '*',
+              }),
+              { abortSignal },
+            ),
           );
         } catch (error) {
           const status = httpStatus(error);
@@ -114,14 +150,21 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
       }
 
       // Large or streamed body: multipart upload, hashing on the way. The hash is known only
-      // at the end, so a mismatch removes the object again.
+      // at the end, so a mismatch removes the object again. Its length depends on the body, so
+      // instead of a deadline a watchdog runs while the upload waits on the endpoint (it holds
+      // a chunk and asks for no more, or has the whole body): no progress for requestMs aborts.
       const hash = sha256Hash();
       let size = 0;
+      const abortController = new AbortController();
+      const watchdog = createWatchdog(requestMs, 'multipart put', () => abortController.abort());
       const counted = (async function* () {
         for await (const chunk of hashedChunks(body, hash)) {
           size += chunk.byteLength;
+          watchdog.arm();
           yield chunk;
+          watchdog.disarm(); // asked for more: waiting on the caller's body now
         }
+        watchdog.arm();
       })();
       try {
         const upload = new Upload({
@@ -129,6 +172,7 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
           partSize: PART_SIZE,
           queueSize: 2,
           leavePartsOnError: false,
+          abortController,
           params: {
             Bucket: bucket,
             Key,
@@ -136,13 +180,18 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
             ContentType: options?.contentType ?? 'application/octet-stream',
           },
         });
-        await upload.done();
+        upload.on('httpUploadProgress', () => watchdog.renew());
+        const done = upload.done();
+        done.catch(() => undefined); // after the watchdog fired, the aborted upload's failure is moot
+        await Promise.race([done, watchdog.expired]);
       } catch (error) {
         throw asStorageError(error, 'multipart put');
+      } finally {
+        watchdog.stop();
       }
       const sha256 = hash.digest('hex');
       if (options?.sha256 && options.sha256 !== sha256) {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key })).catch(() => undefined);
+        await call('delete', (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal })).catch(() => undefined);
         throw new StorageError('IntegrityMismatch', 'object body does not match its SHA-256');
       }
       return { created: true, size, sha256 };
@@ -161,7 +210,7 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
         : undefined;
       let response;
       try {
-        response = await client.send(new GetObjectCommand({ Bucket: bucket, Key, Range }));
+        response = await call('get', (abortSignal) => client.send(new GetObjectCommand({ Bucket: bucket, Key, Range }), { abortSignal }));
       } catch (error) {
         const status = httpStatus(error);
         if (status === 404) return null;
@@ -169,7 +218,10 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
         throw asStorageError(error, 'get');
       }
       const size = totalSize(response.ContentRange) ?? response.ContentLength ?? 0;
-      const body = response.Body?.transformToWebStream() as ReadableStream<Uint8Array> | undefined;
+      const stream = response.Body?.transformToWebStream() as ReadableStream<Uint8Array> | undefined;
+      // After the headers, a store that stops sending must not hold the reader (and the
+      // client it streams to) forever.
+      const body = stream && guardStalls(stream, stallMs, 'get', (error) => asStorageError(error, 'get'));
       try {
         const served = resolveRange(size, range);
         if (!body) throw new StorageError('StorageUnavailable', 'object store returned no body');
@@ -182,7 +234,8 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
 
     async head(key) {
       try {
-        const info = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+        const Key = fullKey(key);
+        const info = await call('head', (abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal }));
         return { key, size: info.ContentLength ?? 0, lastModified: info.LastModified ?? new Date(0) };
       } catch (error) {
         if (httpStatus(error) === 404) return null;
@@ -192,7 +245,8 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
 
     async delete(key) {
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) }));
+        const Key = fullKey(key);
+        await call('delete', (abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }));
       } catch (error) {
         if (httpStatus(error) !== 404) throw asStorageError(error, 'delete');
       }
@@ -203,14 +257,8 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
       do {
         let page;
         try {
-          page = await client.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: prefix + keyPrefix,
-              ContinuationToken,
-              MaxKeys: config.listPageSize,
-            }),
-          );
+          const command = new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + keyPrefix, ContinuationToken, MaxKeys: config.listPageSize });
+          page = await call('list', (abortSignal) => client.send(command, { abortSignal }));
         } catch (error) {
           throw asStorageError(error, 'list');
         }
@@ -228,7 +276,7 @@ export function createS3Store(config: S3StoreConfig): ObjectStore {
 
     async ping() {
       try {
-        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+        await call('ping', (abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }));
       } catch (error) {
         throw asStorageError(error, 'ping');
       }

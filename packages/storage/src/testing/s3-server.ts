@@ -12,6 +12,12 @@ export interface TestS3Server {
   /** Kills the server abruptly (a dead object store); `start` brings it back on the same port and data. */
   kill(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Stops the server process (SIGSTOP) without closing its port: connections are still
+   * accepted by the kernel and never answered, as with a hung store. `thaw` resumes it.
+   */
+  freeze(): void;
+  thaw(): void;
   /** Stops the server and removes its data. */
   close(): Promise<void>;
 }
@@ -57,6 +63,12 @@ export async function startTestS3Server(): Promise<TestS3Server> {
     secretAccessKey: 'S3RVER',
     kill,
     start,
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
+    thaw() {
+      child?.kill('SIGCONT');
+    },
     async close() {
       await kill();
       await rm(directory, { recursive: true, force: true });
