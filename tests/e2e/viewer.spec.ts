@@ -263,6 +263,30 @@ test('a reading link opened while signed out opens the consult once the reader s
   await page.close();
 });
 
+test('a line drawn before the saved annotations arrive is saved once they do', async ({ page }) => {
+  const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `early line ${Date.now()}` });
+  await signIn(page, 'specialist@scc.demo');
+  // Hold the first read of the saved annotations until the line is drawn.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(`**/api/consults/${consult.id}/annotations`, async (route) => {
+    if (route.request().method() === 'GET') await held;
+    await route.continue();
+  });
+  const viewport = await openReader(page, consult.id);
+  await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
+  await expect(page.getByTestId('measurement')).toHaveCount(1);
+  release();
+  await expect(page.getByTestId('save-state')).toHaveAttribute('data-state', 'saved');
+  const token = await demoToken(baseUrl(), 'specialist@scc.demo');
+  await expect
+    .poll(async () => {
+      const saved = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { mine: { data: { annotations?: unknown[] } | null } | null };
+      return saved.mine?.data?.annotations?.length ?? 0;
+    })
+    .toBe(1);
+});
+
 test('scrolling by wheel, keys and scrollbar changes the slice', async ({ page }) => {
   const consult = await seedConsult(baseUrl(), mrSlices(), { clinicalQuestion: `MR scroll ${Date.now()}` });
   await signIn(page, 'specialist@scc.demo');

@@ -54,6 +54,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const othersUids = useRef(new Set<string>());
   const srInstances = useRef(new Set<string>());
   const loadingAnnotations = useRef(true);
+  const changedWhileLoading = useRef(false);
 
   const displaySets = useMemo(() => studies.flatMap((s) => s.displaySets), [studies]);
   const byKey = useMemo(() => new Map(displaySets.map((d) => [d.key, d])), [displaySets]);
@@ -181,7 +182,8 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
     loadingAnnotations.current = false;
     refreshMeasurements();
     session.render();
-    if (imported > 0) autosave.current?.schedule();
+    if (imported > 0 || changedWhileLoading.current) autosave.current?.schedule();
+    changedWhileLoading.current = false;
   }
 
   function applyDocument(doc: SavedAnnotations) {
@@ -207,11 +209,16 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
     const Events = ToolEnums.Events;
     const onChange = (event: Event) => {
       refreshMeasurements();
-      if (loadingAnnotations.current) return;
       const changed = (event as CustomEvent<{ annotation?: Annotation; changeType?: string }>).detail;
       const uid = changed?.annotation?.annotationUID;
       if (uid && othersUids.current.has(uid)) return;
       if (changed?.changeType === 'StatsUpdated') return;
+      // The image can show before the saved annotations arrive, and the reader may draw then:
+      // remember it, so the save runs once loading is done instead of the line being lost.
+      if (loadingAnnotations.current) {
+        changedWhileLoading.current = true;
+        return;
+      }
       autosave.current?.schedule();
     };
     const onSelection = () => setSelected(annotationApi.selection.getAnnotationsSelected() ?? []);
