@@ -1,7 +1,7 @@
 import type { Language } from './i18n.js';
 
 /** Reason codes from the DICOM engine, the server and the uploader, in words a radiographer acts on. */
-const reasons: Record<string, { en: string; 'zh-CN': string }> = {
+export const reasons: Record<string, { en: string; 'zh-CN': string }> = {
   NotDicom: { en: 'not a DICOM file', 'zh-CN': '不是 DICOM 文件' },
   MissingTransferSyntax: { en: 'file header lacks its transfer syntax', 'zh-CN': '文件头缺少传输语法' },
   UnknownTransferSyntax: { en: 'unknown transfer syntax', 'zh-CN': '未知的传输语法' },
@@ -41,6 +41,34 @@ const reasons: Record<string, { en: string; 'zh-CN': string }> = {
     en: 'another specialist holds this consult: you can read it, not write or sign, until it is released or reassigned',
     'zh-CN': '此会诊已由其他专家认领：在其释放或重新分配之前，您只能查看，不能编辑或签发',
   },
+  MalformedJson: { en: 'the request was not valid JSON', 'zh-CN': '请求不是有效的 JSON' },
+  InvalidRequest: { en: 'the request is missing or has invalid fields', 'zh-CN': '请求缺少字段或字段无效' },
+  InvalidKey: { en: 'invalid object key', 'zh-CN': '对象键无效' },
+  IntegrityMismatch: { en: 'the data arrived damaged (checksum mismatch)', 'zh-CN': '数据传输损坏（校验不符）' },
+  Unauthenticated: { en: 'please sign in', 'zh-CN': '请先登录' },
+  InvalidCredentials: { en: 'wrong email or password', 'zh-CN': '邮箱或密码错误' },
+  CsrfTokenInvalid: { en: 'the page is out of date: reload it', 'zh-CN': '页面已过期：请刷新' },
+  CrossOriginRequest: { en: 'request from another site refused', 'zh-CN': '拒绝来自其他站点的请求' },
+  NotFound: { en: 'not found', 'zh-CN': '未找到' },
+  Conflict: { en: 'changed elsewhere in the meantime: reload and try again', 'zh-CN': '已在别处被修改：请刷新后重试' },
+  NotAcceptable: { en: 'the server cannot answer in the format asked for', 'zh-CN': '服务器无法以所请求的格式应答' },
+  PayloadTooLarge: { en: 'too large', 'zh-CN': '内容过大' },
+  UnsupportedMediaType: { en: 'unsupported file type', 'zh-CN': '不支持的文件类型' },
+  InvalidRange: { en: 'invalid byte range', 'zh-CN': '字节范围无效' },
+  TooManyAttempts: { en: 'too many failed sign-ins: wait a moment and try again', 'zh-CN': '登录失败次数过多：请稍后再试' },
+  InternalError: { en: 'server error: please try again', 'zh-CN': '服务器错误：请重试' },
+  UnknownTemplate: { en: 'unknown report template', 'zh-CN': '未知的报告模板' },
+  UnsupportedSchemaVersion: { en: 'report saved by a newer version', 'zh-CN': '报告由更新的版本保存' },
+  InvalidTransition: { en: 'not possible in the report’s current state', 'zh-CN': '报告当前状态下无法执行此操作' },
+  ReportLocked: { en: 'the report is signed: add an addendum instead', 'zh-CN': '报告已签发：请改为添加补充说明' },
+  SignerNotLicensed: { en: 'only licensed specialists can sign', 'zh-CN': '只有持证专家可以签发' },
+  SelfReview: { en: 'the author cannot give the second opinion', 'zh-CN': '报告作者不能提供第二意见' },
+  ReportIncomplete: { en: 'the report is incomplete', 'zh-CN': '报告不完整' },
+  CompressionRatioTooHigh: { en: 'archive entry expands too much', 'zh-CN': '压缩包条目膨胀比例异常' },
+  EncryptedEntry: { en: 'encrypted archive entry', 'zh-CN': '压缩包条目已加密' },
+  UnsupportedCompression: { en: 'unsupported zip compression', 'zh-CN': '不支持的 zip 压缩方式' },
+  TimeBudgetExceeded: { en: 'the archive took too long to check', 'zh-CN': '压缩包检查超时' },
+  NotADerivedObject: { en: 'only reports, segmentations and key objects can be added here', 'zh-CN': '此处只能添加报告、分割或关键对象' },
   StudyInConsult: { en: 'a chosen study is already part of an open consult', 'zh-CN': '所选检查已在一个进行中的会诊里' },
   ConsultSpansPatients: {
     en: 'the chosen studies belong to different patients: a consult is about one patient',
