@@ -2,9 +2,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { demoToken, samplesDir } from '@yunzhen/server/testing';
+import { demoToken, readSample, rewriteInstances, samplesDir } from '@yunzhen/server/testing';
 
-import { expect, login, test } from './fixtures.js';
+import { expect, login, test, watchPageErrors } from './fixtures.js';
 
 let folder: string;
 test.beforeAll(() => {
@@ -120,4 +120,41 @@ test('the API refuses a consult of two patients: the form is not the only guard'
   });
   expect(response.status).toBe(422);
   expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ConsultSpansPatients');
+});
+
+test('a consult of an upload with refused files needs a deliberate yes, in the user’s language', async ({ browser }) => {
+  // Its own page: the refusal below is a 409 the browser logs, which the shared page would count as an error.
+  const page = await browser.newPage({ baseURL: process.env.YUNZHEN_URL });
+  const problems = watchPageErrors(page);
+  const dir = mkdtempSync(join(tmpdir(), 'yunzhen-partial-'));
+  try {
+    const slices = rewriteInstances([readSample('studies/mr-16slice/MR01.dcm'), readSample('studies/mr-16slice/MR02.dcm')], { freshUids: true });
+    slices.forEach((bytes, i) => writeFileSync(join(dir, `IM${i + 1}`), bytes));
+    // The second STOW-RS request is refused, as the server refuses an instance it cannot keep.
+    let sent = 0;
+    await page.route('**/dicomweb/studies', async (route) => {
+      if (route.request().method() !== 'POST' || ++sent !== 2) return route.continue();
+      await route.fulfill({
+        status: 409,
+        contentType: 'application/dicom+json',
+        body: JSON.stringify({ '00081198': { vr: 'SQ', Value: [{ '00081197': { vr: 'US', Value: [0x0111] }, '00091001': { vr: 'LO', Value: ['InstanceConflict'] } }] } }),
+      });
+    });
+    await login(page, 'rad@xuhui.demo', 'zh-CN');
+    await page.goto('/upload');
+    await page.getByTestId('folder-input').setInputFiles(dir);
+    await page.getByTestId('start-upload').click();
+    await expect(page.locator('[data-testid=file-results] tr[data-state=rejected]')).toHaveCount(1, { timeout: 30_000 });
+    const form = page.getByTestId('consult-form');
+    await expect(form.getByTestId('consult-missing-files')).toContainText('1 个文件未能保存');
+    await form.locator('textarea[name=question]').fill('MR brain');
+    await expect(page.getByTestId('create-consult')).toBeDisabled();
+    await form.getByTestId('consult-send-incomplete').check();
+    await expect(page.getByTestId('create-consult')).toBeEnabled();
+    await page.screenshot({ path: test.info().outputPath('consult-form-missing-files-zh-CN.png'), fullPage: true });
+    expect(problems.filter((p) => !p.includes('409'))).toEqual([]);
+  } finally {
+    await page.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -36,7 +36,7 @@ function groupByPatient(studies: StudySummary[]): PatientGroup[] {
  * more, too); studies already in an open consult are named, not offered. Nothing is checked
  * in advance unless all offered studies are of one patient.
  */
-export function ConsultForm(props: { me: Me; studies: StudySummary[] }) {
+export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFiles?: number }) {
   const { t, language } = useI18n();
   const offered = props.studies.filter((s) => !s.consultId);
   const taken = props.studies.filter((s) => s.consultId);
@@ -46,6 +46,9 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[] }) {
   const [priority, setPriority] = useState<Priority>('routine');
   const [selected, setSelected] = useState(new Set(groups.length === 1 ? groups[0]!.studies.map((s) => s.id) : []));
   const [busy, setBusy] = useState(false);
+  // Files of this upload that were refused or failed: the studies are incomplete, so sending needs a deliberate yes.
+  const missing = props.missingFiles ?? 0;
+  const [sendIncomplete, setSendIncomplete] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const chosenPatient = offered.find((s) => selected.has(s.id))?.patient.pseudonymId;
 
@@ -141,12 +144,21 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[] }) {
           ))}
         </select>
       </label>
+      {missing > 0 && (
+        <div class="warning" data-testid="consult-missing-files">
+          <p>{t('consultForm.missingFiles').replace('{n}', String(missing))}</p>
+          <label class="checkbox">
+            <input type="checkbox" data-testid="consult-send-incomplete" checked={sendIncomplete} onChange={(e) => setSendIncomplete(e.currentTarget.checked)} />
+            {t('consultForm.sendIncomplete')}
+          </label>
+        </div>
+      )}
       {error && (
         <p class="error" data-testid="consult-error">
           {error}
         </p>
       )}
-      <button type="submit" disabled={busy || selected.size === 0 || !centre} data-testid="create-consult">
+      <button type="submit" disabled={busy || selected.size === 0 || !centre || (missing > 0 && !sendIncomplete)} data-testid="create-consult">
         {t('consultForm.submit')}
       </button>
     </form>

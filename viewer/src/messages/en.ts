@@ -107,6 +107,8 @@ export const en = {
   'consultForm.nothingOffered': 'No study of this upload can be sent: each is already part of a consult.',
   'consultForm.alreadySent': 'Already sent in a consult:',
   'consultForm.openConsult': 'open the consult',
+  'consultForm.missingFiles': '{n} file(s) of this upload were not stored (see the results): the studies may be incomplete. Upload them again, or send as they are.',
+  'consultForm.sendIncomplete': 'Send without them: the reading centre will see the studies incomplete',
   'consultForm.created': 'Consult created',
   'review.title': 'Pixel review',
   'review.intro': 'Check each image for names, IDs or dates burned into the pixels. Release it to the reading centre, or keep it out of the consult.',

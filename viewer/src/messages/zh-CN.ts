@@ -108,6 +108,8 @@ export const zhCN: Record<MessageKey, string> = {
   'consultForm.nothingOffered': '本次上传的检查都已在会诊中，无可发送的检查。',
   'consultForm.alreadySent': '已在会诊中发送：',
   'consultForm.openConsult': '打开会诊',
+  'consultForm.missingFiles': '本次上传有 {n} 个文件未能保存（见结果）：检查可能不完整。请重新上传，或按现状发送。',
+  'consultForm.sendIncomplete': '不含这些文件发送：阅片中心将看到不完整的检查',
   'consultForm.created': '会诊已发起',
   'review.title': '像素审查',
   'review.intro': '检查每幅图像的像素中是否含有姓名、编号或日期。可放行给阅片中心，或将其排除在会诊之外。',

@@ -262,7 +262,7 @@ export function UploadPage(props: { me: Me }) {
       {phase === 'done' && uploaded.length > 0 && (
         <>
           <PixelReview studies={uploaded} />
-          <ConsultForm me={props.me} studies={uploaded} />
+          <ConsultForm me={props.me} studies={uploaded} missingFiles={all.filter((i) => i.state === 'failed' || i.state === 'rejected').length} />
         </>
       )}
     </main>
