@@ -323,7 +323,7 @@ test('every transfer syntax sample renders non-blank', async ({ page }) => {
   // own Study ID: three samples have no Study Instance UID, and ingest derives one from the
   // patient and study attributes, which would put them in one series.
   const patientId = `TS-${Date.now()}`;
-  const instances = files.map((f, i) => rewriteInstances([readSample(`transfer-syntaxes/${f}`)], { freshUids: true, replace: { 0x00100010: 'TRANSFER^SYNTAXES', 0x00100020: patientId, 0x00200010: `TS${i}` } })[0]!);
+  const instances = files.map((f, i) => rewriteInstances([readSample(`transfer-syntaxes/${f}`)], { freshUids: true, replace: { 0x00100010: 'TRANSFER^SYNTAXES', 0x00100020: patientId, 0x00100030: '19700101', 0x00100021: '', 0x00200010: `TS${i}` } })[0]!);
   const consult = await seedConsult(baseUrl(), instances, { clinicalQuestion: `Transfer syntaxes ${Date.now()}` });
   await signIn(page, 'specialist@scc.demo');
   const viewport = await openReader(page, consult.id);
