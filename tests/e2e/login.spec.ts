@@ -58,3 +58,11 @@ test('the server log holds no password, token or cookie', async ({ page }) => {
   expect(log).not.toContain('not-the-password');
   expect(log).not.toContain(session!.value);
 });
+
+test('an unknown address says so in the chosen language, with a way back', async ({ page }) => {
+  await login(page, 'rad@xuhui.demo', 'zh-CN');
+  await page.goto('/no-such-page');
+  await expect(page.getByTestId('page-not-found')).toContainText('此地址没有页面');
+  await page.getByTestId('page-not-found').locator('a').click();
+  await expect(page.getByTestId('page-not-found')).toHaveCount(0);
+});

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrfToken, type Me } from './api.js';
 import { startReadingReads } from './early-reads.js';
 import { Header } from './components/header.js';
+import { Link } from './components/link.js';
 import { useI18n } from './i18n.js';
 import { ConsultPage } from './pages/consult.js';
 import { LandingPage } from './pages/landing.js';
@@ -60,7 +61,21 @@ function Page(props: { me: Me; path: string }) {
   if (reading) return <ReadingRoute me={me} id={reading.id!} />;
   const consult = matchPath('/consults/:id', path);
   if (consult) return <ConsultPage me={me} id={consult.id!} />;
-  return <LandingPage me={me} />;
+  if (path === '/' || path === '') return <LandingPage me={me} />;
+  return <PageNotFound />;
+}
+
+/** An address the viewer does not know (a mistyped or outdated link) says so, instead of quietly showing the start page. */
+function PageNotFound() {
+  const { t } = useI18n();
+  return (
+    <main class="page" data-testid="page-not-found">
+      <h1>{t('page.notFound')}</h1>
+      <p>
+        <Link href="/">{t('page.toStart')}</Link>
+      </p>
+    </main>
+  );
 }
 
 type ReadingPageComponent = FunctionComponent<{ me: Me; consultId: string }>;

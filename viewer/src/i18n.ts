@@ -42,3 +42,11 @@ export function useI18n() {
 }
 
 document.documentElement.lang = current;
+
+/**
+ * A moment as people of the chosen language write it (not the browser's locale, which may
+ * differ from the language chosen here): 2026/12/4 13:47 in Chinese, 4 Dec 2026, 13:47 in English.
+ */
+export function formatDateTime(iso: string | Date, language: Language): string {
+  return new Intl.DateTimeFormat(language === 'zh-CN' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+}

@@ -1,11 +1,11 @@
 import type { ConsultSummary, Me } from '../api.js';
-import { useI18n } from '../i18n.js';
+import { formatDateTime, useI18n } from '../i18n.js';
 import { Link } from './link.js';
 import { PatientLabel } from './study-table.js';
 
 /** Consults as a list: the other side's hospital, the patient as this viewer may see them, priority and due time. */
 export function ConsultTable(props: { me: Me; consults: ConsultSummary[] }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   if (props.consults.length === 0) return <p class="empty" data-testid="empty-list">{t('empty')}</p>;
   const reading = props.me.tenant.kind === 'reading';
   return (
@@ -41,9 +41,9 @@ export function ConsultTable(props: { me: Me; consults: ConsultSummary[] }) {
               </Link>
             </td>
             <td>{reading ? consult.sendingHospital.name : consult.readingCentre.name}</td>
-            <td>{new Date(consult.createdAt).toLocaleString()}</td>
+            <td>{formatDateTime(consult.createdAt, language)}</td>
             <td>
-              {new Date(consult.dueAt).toLocaleString()}
+              {formatDateTime(consult.dueAt, language)}
               {consult.overdue && <span class="badge danger"> {t('consult.overdue')}</span>}
             </td>
           </tr>

@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 
 import type { ConsultSummary } from '../api.js';
-import { useI18n, type MessageKey } from '../i18n.js';
+import { formatDateTime, useI18n, type MessageKey } from '../i18n.js';
 
 const steps = ['uploadedAt', 'createdAt', 'claimedAt', 'preliminaryAt', 'signedAt', 'acknowledgedAt'] as const;
 
@@ -25,7 +25,7 @@ export function Turnaround(props: { turnaround: NonNullable<ConsultSummary['turn
       {steps.map((step) => (
         <Fragment key={step}>
           <dt>{labels[step][language]}</dt>
-          <dd data-testid={`turnaround-${step}`}>{turnaround[step] ? new Date(turnaround[step]!).toLocaleString() : '—'}</dd>
+          <dd data-testid={`turnaround-${step}`}>{turnaround[step] ? formatDateTime(turnaround[step]!, language) : '—'}</dd>
         </Fragment>
       ))}
       {total !== undefined && (

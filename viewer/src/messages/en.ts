@@ -120,6 +120,8 @@ export const en = {
   'ok': 'OK',
   'cancel': 'Cancel',
   'consult.read': 'Open in viewer',
+  'page.notFound': 'There is no page at this address.',
+  'page.toStart': 'Go to the start page',
   'reading.notFound': 'This consult does not exist or is not yours to read.',
   'reading.loadError': 'The study could not be loaded. Check the connection and reload the page.',
   'reading.toolbar': 'Viewer tools',

@@ -121,6 +121,8 @@ export const zhCN: Record<MessageKey, string> = {
   'ok': '确定',
   'cancel': '取消',
   'consult.read': '在阅片器中打开',
+  'page.notFound': '此地址没有页面。',
+  'page.toStart': '返回首页',
   'reading.notFound': '该会诊不存在，或您无权阅片。',
   'reading.loadError': '检查加载失败，请检查网络后刷新页面。',
   'reading.toolbar': '阅片工具',

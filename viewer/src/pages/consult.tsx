@@ -3,12 +3,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
 import { Link } from '../components/link.js';
 import { StudyTable } from '../components/study-table.js';
-import { useI18n } from '../i18n.js';
+import { formatDateTime, useI18n } from '../i18n.js';
 import { SenderReport } from '../report/report-view.js';
 import { Turnaround } from '../components/turnaround.js';
 
 export function ConsultPage(props: { me: Me; id: string }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const [consult, setConsult] = useState<ConsultSummary | null>(null);
   const [missing, setMissing] = useState(false);
   useEffect(() => {
@@ -35,10 +35,10 @@ export function ConsultPage(props: { me: Me; id: string }) {
         <dt>{t('consult.centre')}</dt>
         <dd>{consult.readingCentre.name}</dd>
         <dt>{t('consult.created')}</dt>
-        <dd>{new Date(consult.createdAt).toLocaleString()}</dd>
+        <dd>{formatDateTime(consult.createdAt, language)}</dd>
         <dt>{t('consult.due')}</dt>
         <dd>
-          {new Date(consult.dueAt).toLocaleString()} {consult.overdue && <span class="badge danger">{t('consult.overdue')}</span>}
+          {formatDateTime(consult.dueAt, language)} {consult.overdue && <span class="badge danger">{t('consult.overdue')}</span>}
         </dd>
       </dl>
       <p>

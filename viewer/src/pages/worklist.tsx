@@ -6,7 +6,7 @@ import { Link } from '../components/link.js';
 import { PatientLabel } from '../components/study-table.js';
 import { formatDuration } from '../components/turnaround.js';
 import { useWindowKeydown } from '../components/use-window-keydown.js';
-import { useI18n, type MessageKey } from '../i18n.js';
+import { formatDateTime, useI18n, type MessageKey } from '../i18n.js';
 import { preloadReadingPage } from '../reading-page.js';
 import { navigate } from '../router.js';
 
@@ -21,7 +21,7 @@ const priorityRank: Record<Priority, number> = { stat: 0, urgent: 1, routine: 2 
  * search, claim/release and keyboard navigation (↑/↓, Enter, C, /). Patients by pseudonym only.
  */
 export function Worklist(props: { me: Me }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const [consults, setConsults] = useState<ConsultSummary[] | null>(null);
   const [status, setStatus] = useState<StatusFilter>('open');
   const [priority, setPriority] = useState<PriorityFilter>('all');
@@ -273,7 +273,7 @@ export function Worklist(props: { me: Me }) {
                   <td>{consult.sendingHospital.name}</td>
                   <td data-testid="waiting">{formatDuration(now - new Date(consult.createdAt).getTime(), t)}</td>
                   <td>
-                    {new Date(consult.dueAt).toLocaleString()}
+                    {formatDateTime(consult.dueAt, language)}
                     {consult.overdue && (
                       <span class="badge danger" data-testid="overdue">
                         {' '}

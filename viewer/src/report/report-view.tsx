@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { assessmentLines, getTemplate, localesOf, measurementSummary, textIn, type LocalizedText } from '@yunzhen/report';
 
 import type { Me } from '../api.js';
-import { useI18n } from '../i18n.js';
+import { formatDateTime, useI18n } from '../i18n.js';
 import { reportText, type ReportMessage } from './messages.js';
 import { reportApi, type ReportView } from './report-api.js';
 
@@ -93,13 +93,13 @@ export function ReportDetails(props: { view: ReportView; consultId: string }) {
       )}
       {doc.signatures.map((s) => (
         <p key={s.signedAt} class="signature" data-testid="signature">
-          {t(`status_${s.kind}` as ReportMessage)} · {t('signedBy')} {s.signer.displayName} · {new Date(s.signedAt).toLocaleString()} · {t('contentHash')} <code>{s.contentHash.slice(0, 16)}</code>
+          {t(`status_${s.kind}` as ReportMessage)} · {t('signedBy')} {s.signer.displayName} · {formatDateTime(s.signedAt, language)} · {t('contentHash')} <code>{s.contentHash.slice(0, 16)}</code>
         </p>
       ))}
       {doc.addenda.map((a) => (
         <section key={a.id} data-testid="addendum">
           <h4>
-            {t('addendum')} · {a.signer.displayName} · {new Date(a.signedAt).toLocaleString()}
+            {t('addendum')} · {a.signer.displayName} · {formatDateTime(a.signedAt, language)}
           </h4>
           {texts(a.text)}
         </section>
@@ -153,7 +153,7 @@ export function SenderReport(props: { consultId: string; me: Me; acknowledgedAt:
         <p>
           {acknowledgedAt ? (
             <span class="badge" data-testid="acknowledged">
-              {t('acknowledged')} {new Date(acknowledgedAt).toLocaleString()}
+              {t('acknowledged')} {formatDateTime(acknowledgedAt, language)}
             </span>
           ) : (
             <button type="button" data-testid="acknowledge" onClick={async () => props.onAcknowledged((await reportApi.acknowledge(props.consultId)).acknowledgedAt)}>
