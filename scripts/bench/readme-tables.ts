@@ -42,7 +42,7 @@ function find(run: Run, match: Record<string, unknown>): Line | undefined {
 }
 
 function format(value: number): string {
-  if (Number.isInteger(value) || Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(Math.abs(value) >= 1 ? 1 : 2);
 }
 
@@ -50,7 +50,9 @@ function format(value: number): string {
 function range(runs: Run[], pick: (run: Run) => number | undefined, digits?: number): string {
   const values = runs.map(pick).filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
   if (!values.length) return '—';
-  const show = (value: number) => (digits === undefined ? format(value) : value.toFixed(digits));
+  // Counts (all whole numbers) as they are; measurements to the digits they are worth.
+  const counts = values.every(Number.isInteger);
+  const show = (value: number) => (digits !== undefined ? value.toFixed(digits) : counts ? value.toLocaleString('en-US') : format(value));
   const [low, high] = [show(Math.min(...values)), show(Math.max(...values))];
   return low === high ? low : `${low}–${high}`;
 }
