@@ -79,6 +79,7 @@ const matrix: Record<string, Probe> = {
   'POST /api/auth/logout': { kind: 'own-hospital', note: 'revokes the caller’s own credential' },
   'GET /api/auth/session': { kind: 'list', path: '/api/auth/session' },
   'GET /api/me': { kind: 'list', path: '/api/me' },
+  'POST /api/me/password': { kind: 'own-hospital', note: 'changes the caller’s own password, given the current one' },
   'GET /api/users': { kind: 'list', path: '/api/users' },
   'POST /api/users': { kind: 'own-hospital', note: 'creates a user in the admin’s own hospital' },
   'GET /api/users/:id': { kind: 'resource', path: (o) => `/api/users/${o.userId}`, owner: ADMIN },

@@ -27,11 +27,11 @@ export function watchPageErrors(page: Page): string[] {
 
 export { expect };
 
-export async function login(page: Page, email: string, language: 'zh-CN' | 'en' = 'en') {
+export async function login(page: Page, email: string, language: 'zh-CN' | 'en' = 'en', password = DEMO_PASSWORD) {
   await page.goto('/');
   await page.locator(`[data-language="${language}"]`).click();
   await page.locator('input[name="email"]').fill(email);
-  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await page.locator('input[name="password"]').fill(password);
   await page.locator('button[type="submit"]').click();
   // Signed in once the session cookie is set and the shell shows the account.
   await page.getByTestId('logout').waitFor();

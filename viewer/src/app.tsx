@@ -9,6 +9,7 @@ import { useI18n } from './i18n.js';
 import { ConsultPage } from './pages/consult.js';
 import { LandingPage } from './pages/landing.js';
 import { LoginPage } from './pages/login.js';
+import { AccountPage } from './pages/people.js';
 import { UploadPage } from './pages/upload.js';
 import { loadReadingPage } from './reading-page.js';
 import { matchPath, usePath } from './router.js';
@@ -57,6 +58,7 @@ export function App() {
 function Page(props: { me: Me; path: string }) {
   const { me, path } = props;
   if (path === '/upload' && me.user.role === 'radiographer') return <UploadPage me={me} />;
+  if (path === '/account') return <AccountPage />;
   const reading = matchPath('/consults/:id/read', path);
   if (reading) return <ReadingRoute me={me} id={reading.id!} />;
   const consult = matchPath('/consults/:id', path);

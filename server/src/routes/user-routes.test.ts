@@ -67,6 +67,22 @@ describe.each(testDbKinds)('users and hospitals on %s', (db) => {
     expect((await short.json()).error).toEqual({ code: 'InvalidRequest', message: 'invalid or missing: password' });
   });
 
+  it('lets everyone change their own password, given the current one, audited', async () => {
+    const created = await send('/api/users', 'POST', { email: 'self.service@xuhui.demo', displayName: 'Self service', role: 'referring_doctor', password: 'first-password-of-12' }, xuhuiAdmin);
+    expect(created.status).toBe(201);
+    const session = await t.login('self.service@xuhui.demo', 'first-password-of-12');
+    const wrong = await send('/api/me/password', 'POST', { currentPassword: 'not-the-password', newPassword: 'second-password-of-12' }, session);
+    expect(wrong.status).toBe(401);
+    const short = await send('/api/me/password', 'POST', { currentPassword: 'first-password-of-12', newPassword: 'short' }, session);
+    expect(short.status).toBe(400);
+    const changed = await send('/api/me/password', 'POST', { currentPassword: 'first-password-of-12', newPassword: 'second-password-of-12' }, session);
+    expect(changed.status).toBe(200);
+    await expect(t.login('self.service@xuhui.demo', 'first-password-of-12')).rejects.toThrow();
+    await expect(t.login('self.service@xuhui.demo', 'second-password-of-12')).resolves.toBeTruthy();
+    const [event] = await t.repos.audit.list({ eventCode: '110137', limit: 1 });
+    expect(event).toMatchObject({ event_action: 'U', detail: { changed: ['password'], by: 'self' } });
+  });
+
   it('disables a user, which ends their access', async () => {
     const victim = await t.repos.users.findByEmail('doctor@xuhui.demo');
     const session = await t.login('doctor@xuhui.demo');

@@ -6,7 +6,7 @@ import { userRoles, type Repositories } from '@yunzhen/db';
 import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireRole, requireUser } from '../auth/authenticate.js';
-import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
+import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../auth/passwords.js';
 import type { PrincipalCache } from '../auth/principal-cache.js';
 import { AppError, notFound } from '../errors.js';
 import { readJson } from '../validation.js';
@@ -22,6 +22,8 @@ const newUserSchema = z.object({
   licensed: z.boolean().default(false),
   password,
 });
+
+const ownPasswordSchema = z.object({ currentPassword: z.string().min(1).max(1024), newPassword: password });
 
 const userChangesSchema = z
   .object({
@@ -47,6 +49,30 @@ export function userRoutes(deps: { repos: Repositories; audit: AuditWriter; prin
     .get('/me', async (c) => c.json(await meView(requireUser(c))))
     // The browser's start-up probe: 200 either way, so an anonymous visit logs no error.
     .get('/auth/session', async (c) => c.json({ me: c.var.principal ? await meView(c.var.principal) : null }))
+    .post('/me/password', async (c) => {
+      // Everyone changes their own password, proving they know the current one (a session left
+      // open on a shared workstation must not be enough to take the account over).
+      const principal = requireUser(c);
+      const { currentPassword, newPassword } = await readJson(c, ownPasswordSchema);
+      const user = await repos.users.getInTenant(principal.tenant.id, principal.user.id);
+      const outcome = (ok: boolean) =>
+        audit(c, {
+          eventCode: AuditEvent.UserSecurityAttributesChanged,
+          action: 'U',
+          outcome: ok ? Outcome.Success : Outcome.MinorFailure,
+          objectType: 'user',
+          objectId: principal.user.id,
+          detail: { changed: ['password'], by: 'self' },
+        });
+      if (!user || !(await verifyPassword(user.password_hash, currentPassword))) {
+        await outcome(false);
+        throw new AppError('InvalidCredentials', 'the current password is wrong');
+      }
+      await repos.users.update(principal.tenant.id, principal.user.id, { passwordHash: await hashPassword(newPassword) });
+      deps.principals.forgetUser(principal.user.id);
+      await outcome(true);
+      return c.json({ changed: true });
+    })
     .get('/users', async (c) => {
       const { tenant } = requireRole(c, 'admin');
       const users = await repos.users.listByTenant(tenant.id);

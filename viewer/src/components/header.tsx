@@ -1,6 +1,7 @@
 import type { Me } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { LanguageSwitch } from './language-switch.js';
+import { Link } from './link.js';
 
 export function Header(props: { me: Me | null; onLogout?: () => void }) {
   const { t } = useI18n();
@@ -19,6 +20,11 @@ export function Header(props: { me: Me | null; onLogout?: () => void }) {
               {t(`role.${me.user.role}`)} · {me.tenant.name}
             </span>
           </div>
+        )}
+        {me && (
+          <Link href="/account" class="button secondary" testId="go-account">
+            {t('account.title')}
+          </Link>
         )}
         <LanguageSwitch />
         {me && props.onLogout && (

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, type ConsultSummary, type Me, type StudySummary, type UserSummary } from '../api.js';
+import { api, type ConsultSummary, type Me, type StudySummary } from '../api.js';
 import { ConsultTable } from '../components/consult-table.js';
 import { Link } from '../components/link.js';
 import { StudyTable } from '../components/study-table.js';
+import { PeopleAdmin } from './people.js';
 import { useI18n } from '../i18n.js';
 import { Worklist } from './worklist.js';
 
@@ -15,7 +16,7 @@ export function LandingPage(props: { me: Me }) {
     <main class="page landing" data-testid={`landing-${role}`}>
       <h1>{t(`landing.${role}.title`)}</h1>
       <p class="intro">{t(`landing.${role}.intro`)}</p>
-      {role === 'admin' && <UserList />}
+      {role === 'admin' && <PeopleAdmin selfId={props.me.user.id} />}
       {role === 'radiographer' && (
         <>
           <p>
@@ -65,37 +66,4 @@ function Consults(props: { me: Me }) {
     api<{ consults: ConsultSummary[] }>('/api/consults').then((body) => setConsults(body.consults));
   }, []);
   return consults ? <ConsultTable me={props.me} consults={consults} /> : <p>{t('loading')}</p>;
-}
-
-function UserList() {
-  const { t } = useI18n();
-  const [users, setUsers] = useState<UserSummary[] | null>(null);
-  useEffect(() => {
-    api<{ users: UserSummary[] }>('/api/users').then((body) => setUsers(body.users));
-  }, []);
-  if (!users) return <p>{t('loading')}</p>;
-  return (
-    <table class="table" data-testid="user-list">
-      <thead>
-        <tr>
-          <th>{t('users.name')}</th>
-          <th>{t('users.email')}</th>
-          <th>{t('users.role')}</th>
-          <th>{t('users.status')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {users.map((user) => (
-          <tr key={user.id}>
-            <td>{user.displayName}</td>
-            <td>{user.email}</td>
-            <td>
-              {t(`role.${user.role}`)} · {t(user.licensed ? 'licensed' : 'unlicensed')}
-            </td>
-            <td>{t(user.disabled ? 'users.disabled' : 'users.active')}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
 }
