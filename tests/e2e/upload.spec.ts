@@ -158,3 +158,32 @@ test('a consult of an upload with refused files needs a deliberate yes, in the u
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('from the inbox: review a held image, release it and send a consult without uploading again', async ({ page }) => {
+  // Sent earlier (as the command line does), held for pixel review.
+  const base = process.env.YUNZHEN_URL!;
+  const name = `INBOX^PATIENT${Date.now()}`;
+  const [us] = rewriteInstances([readSample('modalities/US-RGB-8-esopecho')], { freshUids: true, replace: { 0x00100010: name, 0x00100020: `INBOX-${Date.now()}` } });
+  const token = await demoToken(base, 'rad@xuhui.demo');
+  const boundary = 'inbox-test';
+  const body = new Blob([`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, us!, `\r\n--${boundary}--\r\n`] as BlobPart[]);
+  const stored = await fetch(`${base}dicomweb/studies`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` }, body });
+  expect(stored.status).toBe(200);
+  const { studies } = (await (await fetch(`${base}api/studies?inbox=true`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { studies: { id: string; identity: { name: string } }[] };
+  const study = studies.find((s) => s.identity.name === name)!;
+
+  await login(page, 'rad@xuhui.demo', 'zh-CN');
+  const held = page.locator(`[data-testid=review-item][data-study="${study.id}"]`);
+  await expect(held).toContainText(name.replace('^', ' '));
+  await expect(held).toContainText('超声');
+  await held.getByTestId('review-release').click();
+  await expect(held).toHaveCount(0);
+
+  const form = page.getByTestId('consult-form');
+  const patient = form.getByTestId('consult-patient').filter({ hasText: name.replace('^', ' ') });
+  await patient.getByTestId('consult-study').check();
+  await form.locator('textarea[name=question]').fill('Echo: please read');
+  await page.screenshot({ path: test.info().outputPath('inbox-consult-zh-CN.png'), fullPage: true });
+  await page.getByTestId('create-consult').click();
+  await expect(page.getByTestId('consult-studies')).toContainText(name);
+});

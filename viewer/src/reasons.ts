@@ -69,6 +69,12 @@ export const reasons: Record<string, { en: string; 'zh-CN': string }> = {
   UnsupportedCompression: { en: 'unsupported zip compression', 'zh-CN': '不支持的 zip 压缩方式' },
   TimeBudgetExceeded: { en: 'the archive took too long to check', 'zh-CN': '压缩包检查超时' },
   NotADerivedObject: { en: 'only reports, segmentations and key objects can be added here', 'zh-CN': '此处只能添加报告、分割或关键对象' },
+  BurnedInAnnotation: { en: 'the image says it has text burned in', 'zh-CN': '图像声明含有烧录文字' },
+  ModalityBurnsInText: { en: 'this kind of image (ultrasound, photo…) often shows patient data in its pixels', 'zh-CN': '此类图像（超声、照片等）常在像素中显示患者信息' },
+  SecondaryCapture: { en: 'a screen capture or scan, which may show patient data', 'zh-CN': '屏幕截图或扫描件，可能显示患者信息' },
+  RecognizableVisualFeatures: { en: 'the face or body may be recognizable', 'zh-CN': '面部或身体可能可被识别' },
+  OverlayRetained: { en: 'an overlay that may carry text was kept', 'zh-CN': '保留了可能含文字的叠加层' },
+  OverlayInPixelData: { en: 'an overlay drawn into the pixels may carry text', 'zh-CN': '像素中的叠加层可能含有文字' },
   StudyInConsult: { en: 'a chosen study is already part of an open consult', 'zh-CN': '所选检查已在一个进行中的会诊里' },
   ConsultSpansPatients: {
     en: 'the chosen studies belong to different patients: a consult is about one patient',

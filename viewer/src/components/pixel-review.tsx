@@ -3,6 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type InstanceSummary, type StudySummary } from '../api.js';
 import { dicomweb } from '../viewer/dicomweb-paths.js';
 import { useI18n } from '../i18n.js';
+import { reasonText } from '../reasons.js';
+import { displayName } from './consult-form.js';
 
 interface Held {
   study: StudySummary;
@@ -15,7 +17,7 @@ interface Held {
  * the sending hospital has looked and released them.
  */
 export function PixelReview(props: { studies: StudySummary[] }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const [held, setHeld] = useState<Held[] | null>(null);
 
   const load = async () => {
@@ -43,16 +45,19 @@ export function PixelReview(props: { studies: StudySummary[] }) {
       {held.length === 0 && <p data-testid="review-none">{t('review.none')}</p>}
       <div class="review-grid">
         {held.map((item) => (
-          <figure key={item.instance.id} class="review-item" data-testid="review-item">
+          <figure key={item.instance.id} class="review-item" data-testid="review-item" data-study={item.study.id}>
             <img
               alt=""
               loading="lazy"
               src={dicomweb.rendered(item.study.studyInstanceUid, item.instance.seriesInstanceUid, item.instance.sopInstanceUid)}
             />
             <figcaption>
-              {item.instance.modality} · {item.instance.seriesDescription ?? ''} #{item.instance.instanceNumber ?? ''}
+              <bdi>{item.study.identity ? displayName(item.study.identity.name) || '—' : item.study.patient.pseudonymName}</bdi> · {item.study.studyDate ?? '—'} ·{' '}
+              <bdi>{item.study.description ?? ''}</bdi>
               <br />
-              {t('review.reason')}: {item.instance.pixelReviewReasons.join(', ')}
+              {item.instance.modality} · <bdi>{item.instance.seriesDescription ?? ''}</bdi> #{item.instance.instanceNumber ?? ''}
+              <br />
+              {t('review.reason')}: {item.instance.pixelReviewReasons.map((reason) => reasonText(reason, language)).join(language === 'zh-CN' ? '、' : ', ')}
             </figcaption>
             <div class="actions">
               <button type="button" onClick={() => decide(item, 'release')} data-testid="review-release">

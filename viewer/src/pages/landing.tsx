@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 
 import { api, type ConsultSummary, type Me, type StudySummary } from '../api.js';
+import { ConsultForm } from '../components/consult-form.js';
 import { ConsultTable } from '../components/consult-table.js';
 import { Link } from '../components/link.js';
+import { PixelReview } from '../components/pixel-review.js';
 import { StudyTable } from '../components/study-table.js';
 import { PeopleAdmin } from './people.js';
 import { useI18n } from '../i18n.js';
@@ -24,7 +26,7 @@ export function LandingPage(props: { me: Me }) {
               {t('nav.upload')}
             </Link>
           </p>
-          <Inbox />
+          <Inbox me={props.me} />
           <h2>{t('landing.radiographer.consults')}</h2>
           <Consults me={props.me} />
           {props.me.readingCentres.length > 0 && (
@@ -45,16 +47,24 @@ export function LandingPage(props: { me: Me }) {
   );
 }
 
-function Inbox() {
+/**
+ * The radiographer's inbox: studies not yet in a consult, with their held images to review and
+ * the consult form, so studies sent earlier (or by the command line) are sent on from here
+ * without uploading them again.
+ */
+function Inbox(props: { me: Me }) {
   const { t } = useI18n();
   const [studies, setStudies] = useState<StudySummary[] | null>(null);
   useEffect(() => {
     api<{ studies: StudySummary[] }>('/api/studies?inbox=true').then((body) => setStudies(body.studies));
   }, []);
+  const held = studies?.filter((s) => (s.pendingReviewCount ?? 0) > 0) ?? [];
   return (
     <section>
       <h2>{t('landing.inbox')}</h2>
       {studies ? <StudyTable studies={studies} testId="inbox" /> : <p>{t('loading')}</p>}
+      {held.length > 0 && <PixelReview studies={held} />}
+      {studies && studies.length > 0 && <ConsultForm me={props.me} studies={studies} />}
     </section>
   );
 }
