@@ -287,6 +287,20 @@ test('a line drawn before the saved annotations arrive is saved once they do', a
     .toBe(1);
 });
 
+test('signing out right after drawing saves the line first, and nothing is refused halfway', async ({ page }) => {
+  const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `sign out ${Date.now()}` });
+  await signIn(page, 'specialist@scc.demo');
+  const viewport = await openReaderToDraw(page, consult.id);
+  await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
+  await expect(page.getByTestId('measurement')).toHaveCount(1);
+  // Within the autosave delay: the save is still waiting for its timer.
+  await page.getByTestId('logout').click();
+  await expect(page.locator('input[name="email"]')).toBeVisible();
+  const token = await demoToken(baseUrl(), 'specialist@scc.demo');
+  const saved = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { mine: { data: { annotations?: unknown[] } | null } | null };
+  expect(saved.mine?.data?.annotations ?? []).toHaveLength(1);
+});
+
 test('scrolling by wheel, keys and scrollbar changes the slice', async ({ page }) => {
   const consult = await seedConsult(baseUrl(), mrSlices(), { clinicalQuestion: `MR scroll ${Date.now()}` });
   await signIn(page, 'specialist@scc.demo');

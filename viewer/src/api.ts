@@ -24,6 +24,25 @@ export function getCsrfToken(): string | null {
   return csrfToken;
 }
 
+const inFlight = new Set<Promise<unknown>>();
+const beforeSignOut = new Set<() => Promise<void>>();
+
+/** Work a page must finish while still signed in (a pending autosave); returns the unregister function. */
+export function onBeforeSignOut(finish: () => Promise<void>): () => void {
+  beforeSignOut.add(finish);
+  return () => void beforeSignOut.delete(finish);
+}
+
+/**
+ * Lets pending work end before the session does: registered saves are flushed and requests
+ * already sent are answered (at most a few seconds), so signing out neither loses the last
+ * edit nor leaves a request to be refused as unauthenticated halfway.
+ */
+export async function settleBeforeSignOut(): Promise<void> {
+  await Promise.allSettled([...beforeSignOut].map((finish) => finish()));
+  await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+}
+
 /**
  * Calls the API on our own origin and parses the JSON answer; throws `ApiError` for any non-2xx
  * answer. Bodies are sent as JSON unless they are a Blob (sent with `contentType`).
@@ -35,13 +54,16 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   if (init.body !== undefined) headers['Content-Type'] = raw ? (init.contentType ?? 'application/octet-stream') : 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const early = method === 'GET' ? takeEarly(path) : undefined;
-  const response = await (early ??
+  const request =
+    early ??
     fetch(path, {
       method,
       headers,
       credentials: 'same-origin',
       body: init.body === undefined ? undefined : raw ? (init.body as Blob) : JSON.stringify(init.body),
-    }));
+    });
+  inFlight.add(request);
+  const response = await request.finally(() => inFlight.delete(request));
   if (response.status === 204) return undefined as T;
   const payload = await response.json().catch(() => null);
   if (!response.ok) {

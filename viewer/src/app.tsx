@@ -1,7 +1,7 @@
 import type { FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, setCsrfToken, type Me } from './api.js';
+import { api, setCsrfToken, settleBeforeSignOut, type Me } from './api.js';
 import { startReadingReads } from './early-reads.js';
 import { Header } from './components/header.js';
 import { Link } from './components/link.js';
@@ -33,6 +33,7 @@ export function App() {
   }, []);
 
   const logout = async () => {
+    await settleBeforeSignOut();
     await api('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
     setCsrfToken(null);
     setSession({ state: 'anonymous' });

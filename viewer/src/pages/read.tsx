@@ -2,7 +2,7 @@ import { eventTarget, utilities as coreUtilities } from '@cornerstonejs/core';
 import { annotation as annotationApi, AnnotationTool, Enums as ToolEnums, type Types as ToolTypes } from '@cornerstonejs/tools';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
-import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
+import { api, ApiError, onBeforeSignOut, type ConsultSummary, type Me } from '../api.js';
 import { Link } from '../components/link.js';
 import { useWindowKeydown } from '../components/use-window-keydown.js';
 import { useI18n, type MessageKey } from '../i18n.js';
@@ -230,7 +230,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
       if (document.visibilityState === 'hidden') void autosave.current?.flush();
     };
     document.addEventListener('visibilitychange', flush);
+    const unregister = onBeforeSignOut(async () => autosave.current?.flush());
     return () => {
+      unregister();
       for (const name of changes) eventTarget.removeEventListener(name, onChange);
       eventTarget.removeEventListener(Events.ANNOTATION_ADDED, refreshMeasurements);
       eventTarget.removeEventListener(Events.ANNOTATION_SELECTION_CHANGE, onSelection);

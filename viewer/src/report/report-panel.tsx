@@ -20,7 +20,7 @@ import {
   type ReportLanguage,
 } from '@yunzhen/report';
 
-import { ApiError, type Me } from '../api.js';
+import { ApiError, onBeforeSignOut, type Me } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { LocalizedInput } from './localized-input.js';
 import { reportText, type ReportMessage } from './messages.js';
@@ -98,6 +98,16 @@ export function ReportPanel(props: ReportPanelProps) {
     timer.current = setTimeout(() => void flush(docRef.current!.version), AUTOSAVE_MS);
   };
   useEffect(() => () => clearTimeout(timer.current), []);
+  // Signing out saves a draft change still waiting for its timer, while the session lasts.
+  useEffect(
+    () =>
+      onBeforeSignOut(async () => {
+        if (timer.current === undefined || dirty.current.size === 0 || !docRef.current) return;
+        clearTimeout(timer.current);
+        await flush(docRef.current.version);
+      }),
+    [],
+  );
 
   if (view === 'loading') return <aside class="report-panel" data-testid="report-panel" />;
   if (view === 'none' || !doc || !view) return <CreateReport {...props} onCreated={(created) => (setView(created), setDoc(created.report))} />;
