@@ -36,3 +36,9 @@ export async function login(page: Page, email: string, language: 'zh-CN' | 'en' 
   // Signed in once the session cookie is set and the shell shows the account.
   await page.getByTestId('logout').waitFor();
 }
+
+/** Signs out as a user does: clicks, then waits for the sign-in form (pending saves finish first). */
+export async function logout(page: Page) {
+  await page.getByTestId('logout').click();
+  await page.locator('input[name="email"]').waitFor({ timeout: 30_000 });
+}

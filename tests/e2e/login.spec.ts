@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { expect, login, test } from './fixtures.js';
+import { expect, login, logout, test } from './fixtures.js';
 
 const roles = [
   { email: 'specialist@scc.demo', role: 'specialist', en: 'Worklist', zh: '工作列表', hospital: 'Shanghai Cancer Center (demo)' },
@@ -30,7 +30,7 @@ for (const account of roles) {
     if (account.role === 'admin') {
       await expect(page.getByTestId('user-list')).toContainText(account.email);
     }
-    await page.getByTestId('logout').click();
+    await logout(page);
     await expect(page.locator('input[name="email"]')).toBeVisible();
   });
 }

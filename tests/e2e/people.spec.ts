@@ -1,4 +1,4 @@
-import { expect, login, test } from './fixtures.js';
+import { expect, login, logout, test } from './fixtures.js';
 
 test('an admin adds a user (in Chinese), who signs in and changes the password (in English)', async ({ page }) => {
   const email = `new.rad.${Date.now()}@xuhui.demo`;
@@ -16,7 +16,7 @@ test('an admin adds a user (in Chinese), who signs in and changes the password (
   const row = page.getByTestId('user-row').and(page.locator(`[data-email="${email}"]`));
   await expect(row).toContainText('技师');
   await page.screenshot({ path: test.info().outputPath('people-admin-zh-CN.png'), fullPage: true });
-  await page.getByTestId('logout').click();
+  await logout(page);
 
   await login(page, email, 'en', first);
   await page.getByTestId('go-account').click();
@@ -26,10 +26,10 @@ test('an admin adds a user (in Chinese), who signs in and changes the password (
   await page.getByTestId('password-submit').click();
   await expect(page.getByTestId('password-changed')).toBeVisible();
   await page.screenshot({ path: test.info().outputPath('account-password-en.png'), fullPage: true });
-  await page.getByTestId('logout').click();
+  await logout(page);
   await login(page, email, 'en', second);
   await expect(page.getByTestId('landing-radiographer')).toBeVisible();
-  await page.getByTestId('logout').click();
+  await logout(page);
 
   // The admin switches the account off; it no longer signs in.
   await login(page, 'admin@xuhui.demo', 'en');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { readSample, rewriteInstances } from '@yunzhen/server/testing';
 
-import { expect, login, test, watchPageErrors } from './fixtures.js';
+import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
 
 /**
  * The whole consult loop on the embedded defaults, as the three people do it: a radiographer
@@ -35,7 +35,7 @@ test('a consult from upload to signed, re-identified, acknowledged report', asyn
     await page.getByTestId('create-consult').click();
     await expect(page.getByTestId('consult-page')).toBeVisible();
     const consultId = /\/consults\/([0-9a-f-]{36})/.exec(page.url())![1]!;
-    await page.getByTestId('logout').click();
+    await logout(page);
 
     // The specialist reads, measures and reports.
     await login(page, 'specialist@scc.demo');
@@ -69,7 +69,7 @@ test('a consult from upload to signed, re-identified, acknowledged report', asyn
     await panel.getByTestId('sign-final').click();
     await expect(panel.getByTestId('report-status')).toHaveText('Final', { timeout: 20_000 });
     await expect(panel.getByTestId('signature')).toContainText('Dr. Chen Wei');
-    await page.getByTestId('logout').click();
+    await logout(page);
 
     // The referring doctor of the sending hospital gets it back with the real patient.
     await login(page, 'doctor@xuhui.demo');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { demoToken, readSample, rewriteInstances, samplesDir } from '@yunzhen/server/testing';
 
-import { expect, login, test, watchPageErrors } from './fixtures.js';
+import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
 
 let folder: string;
 test.beforeAll(() => {
@@ -59,7 +59,7 @@ test('a radiographer uploads a folder and creates a consult; the centre sees pse
   await expect(page.getByTestId('consult-page')).toBeVisible();
   await expect(page.getByTestId('consult-studies')).toContainText('DOE^J1');
 
-  await page.getByTestId('logout').click();
+  await logout(page);
   await login(page, 'specialist@scc.demo');
   const row = page.getByTestId('consult-row').filter({ hasText: 'Xuhui District Hospital (demo)' }).first();
   await expect(row).toContainText(/ANONYMOUS\^YZ/);
@@ -68,7 +68,7 @@ test('a radiographer uploads a folder and creates a consult; the centre sees pse
   await expect(page.getByTestId('consult-studies')).toContainText('ANONYMOUS^YZ');
   await expect(page.getByTestId('consult-studies')).not.toContainText('DOE');
 
-  await page.getByTestId('logout').click();
+  await logout(page);
   await login(page, 'doctor@xuhui.demo');
   await expect(page.getByTestId('consult-list')).toContainText('DOE^J1');
 });

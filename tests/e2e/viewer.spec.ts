@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
 
-import { expect, login, test, watchPageErrors } from './fixtures.js';
+import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
 import type { Locator, Page } from '@playwright/test';
 
 const baseUrl = () => process.env.YUNZHEN_URL!;
@@ -294,7 +294,7 @@ test('signing out right after drawing saves the line first, and nothing is refus
   await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
   await expect(page.getByTestId('measurement')).toHaveCount(1);
   // Within the autosave delay: the save is still waiting for its timer.
-  await page.getByTestId('logout').click();
+  await logout(page);
   await expect(page.locator('input[name="email"]')).toBeVisible();
   const token = await demoToken(baseUrl(), 'specialist@scc.demo');
   const saved = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { mine: { data: { annotations?: unknown[] } | null } | null };
@@ -380,7 +380,7 @@ test('a hostile PatientName is shown as text everywhere the viewer shows text, a
   await expect(page.getByTestId('reading-patient')).toHaveText(realName);
   await expect(viewport.getByTestId('overlay-top-right')).toContainText('<svg onload=alert(2)>');
   await expect(page.getByTestId('series-panel')).toContainText('<svg onload=alert(2)>');
-  await page.getByTestId('logout').click();
+  await logout(page);
 
   // The reading centre gets pseudonyms from the server; here the DICOM answers are made hostile on the way in.
   await page.route('**/dicomweb/**', async (route) => {

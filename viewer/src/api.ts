@@ -35,12 +35,12 @@ export function onBeforeSignOut(finish: () => Promise<void>): () => void {
 
 /**
  * Lets pending work end before the session does: registered saves are flushed and requests
- * already sent are answered (at most a few seconds), so signing out neither loses the last
+ * already sent are answered (at most 1.5 s), so signing out neither loses the last
  * edit nor leaves a request to be refused as unauthenticated halfway.
  */
 export async function settleBeforeSignOut(): Promise<void> {
   await Promise.allSettled([...beforeSignOut].map((finish) => finish()));
-  await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, 1_500))]);
 }
 
 /**
