@@ -1,3 +1,4 @@
+import { ApiError } from './api.js';
 import type { Language } from './i18n.js';
 
 /** Reason codes from the DICOM engine, the server and the uploader, in words a radiographer acts on. */
@@ -89,4 +90,9 @@ export const reasons: Record<string, { en: string; 'zh-CN': string }> = {
 /** The words for a reason code; `fallback` (the server's English message) only where no words are known. */
 export function reasonText(code: string, language: Language, fallback?: string): string {
   return reasons[code]?.[language] ?? fallback ?? code;
+}
+
+/** What to tell the user when an API call was refused: the code's words, else the server's message. */
+export function refusalText(caught: unknown, language: Language): string {
+  return caught instanceof ApiError ? reasonText(caught.code, language, caught.message) : String(caught);
 }

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 
-import { api, ApiError, type ConsultSummary, type Me, type Priority, type StudySummary } from '../api.js';
+import { api, type ConsultSummary, type Me, type Priority, type StudySummary } from '../api.js';
 import { useI18n } from '../i18n.js';
-import { reasonText } from '../reasons.js';
+import { refusalText } from '../reasons.js';
 import { navigate } from '../router.js';
 import { Link } from './link.js';
 
@@ -63,7 +63,7 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
       });
       navigate(`/consults/${consult.id}`);
     } catch (caught) {
-      setError(caught instanceof ApiError ? reasonText(caught.code, language, caught.message) : String(caught));
+      setError(refusalText(caught, language));
     } finally {
       setBusy(false);
     }

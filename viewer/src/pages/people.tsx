@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, type Role, type UserSummary } from '../api.js';
+import { api, type Role, type UserSummary } from '../api.js';
 import { useI18n } from '../i18n.js';
-import { reasonText } from '../reasons.js';
+import { refusalText } from '../reasons.js';
 
 const roles: Role[] = ['radiographer', 'referring_doctor', 'specialist', 'admin'];
 const MIN_PASSWORD_LENGTH = 12;
@@ -16,7 +16,7 @@ function useRefusal() {
     try {
       await action();
     } catch (caught) {
-      setError(caught instanceof ApiError ? reasonText(caught.code, language, caught.message) : String(caught));
+      setError(refusalText(caught, language));
     }
   };
   return { error, attempt };
