@@ -104,18 +104,9 @@ export async function runVitest(options: { name: string; root: string; output: s
     env: { ...options.env, YUNZHEN_TEST_LIST_ONLY: '1' },
     quiet: true,
   });
-  return countVitest(options.name, report, code, countListed(listing.stdout));
+  return countVitest(options.name, report, code, parseListing<unknown[]>(listing.stdout, '[')?.length);
 }
 
-function countListed(stdout: string): number | undefined {
-  const start = stdout.indexOf('[');
-  if (start < 0) return undefined;
-  try {
-    return (JSON.parse(stdout.slice(start)) as unknown[]).length;
-  } catch {
-    return undefined;
-  }
-}
 
 interface PlaywrightSuite {
   specs?: { tests: { status: string }[] }[];
@@ -163,7 +154,7 @@ export async function runPlaywright(options: { name: string; cwd: string; output
   const playwright = bin('tests', 'playwright');
   const config = options.config ? ['--config', options.config] : [];
   const listing = await runCapturing(playwright, ['test', ...config, '--list', '--reporter=json'], { cwd: options.cwd, env: options.env, quiet: true });
-  const listed = parseJsonObject<PlaywrightReport>(listing.stdout);
+  const listed = parseListing<PlaywrightReport>(listing.stdout, '{');
   const discovered = listed ? playwrightTestCount(listed) : undefined;
   rmSync(options.output, { force: true });
   const { code } = await runCapturing(playwright, ['test', ...config, '--reporter=list,json'], { cwd: options.cwd, env: { ...options.env, PLAYWRIGHT_JSON_OUTPUT_FILE: options.output }, quiet: options.quiet });
@@ -171,8 +162,9 @@ export async function runPlaywright(options: { name: string; cwd: string; output
   return countPlaywright(options.name, report, code, discovered);
 }
 
-function parseJsonObject<T>(stdout: string): T | undefined {
-  const start = stdout.indexOf('{');
+/** The JSON a listing printed, from its first `[` or `{` (runners may print a banner before it). */
+function parseListing<T>(stdout: string, opening: '[' | '{'): T | undefined {
+  const start = stdout.indexOf(opening);
   if (start < 0) return undefined;
   try {
     return JSON.parse(stdout.slice(start)) as T;
