@@ -4,7 +4,7 @@ import type { Repositories } from '@yunzhen/db';
 
 import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
-import { sameIdentity, type Vault } from '../vault/vault.js';
+import { sameIdentity, type Vault, type VaultRecords } from '../vault/vault.js';
 import { isClinician } from './clinician.js';
 
 type StudyRow = Awaited<ReturnType<Repositories['studies']['listStudies']>>[number];
@@ -48,19 +48,19 @@ export function shownStudyDate(isOwn: boolean, storedDate: string | null, origin
 export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit: AuditWriter }, principal: Principal, rows: StudyRow[]) {
   const own = isClinician(principal) ? rows.filter((r) => r.tenant_id === principal.tenant.id) : [];
   const identities = new Map<string, RealIdentity>();
-  const originalDates = new Map<string, { studyDate: string }>();
+  let studies = new Map<string, VaultRecords['study']>();
   if (own.length) {
     const tenantId = principal.tenant.id;
-    const [patients, studies] = await Promise.all([
+    const [patients, sealedStudies] = await Promise.all([
       deps.vault.reveal(tenantId, 'patient', own.map((r) => r.pseudonym_id)),
       deps.vault.reveal(tenantId, 'study', own.map((r) => r.study_uid)),
     ]);
+    studies = sealedStudies;
     for (const row of own) {
       const study = studies.get(row.study_uid);
       const patient = patients.get(row.pseudonym_id);
       // Each study shows the identity it arrived with (studies sealed before that was kept per study show the patient's).
       const identity = study?.patient ?? patient;
-      if (study) originalDates.set(row.id, study);
       identities.set(row.id, {
         name: identity?.name ?? '',
         id: identity?.id ?? '',
@@ -84,7 +84,8 @@ export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit
     return {
       id: row.id,
       studyInstanceUid: row.study_uid,
-      studyDate: shownStudyDate(isOwn && isClinician(principal), row.study_date, originalDates.get(row.id)),
+      // Rows whose identity was unsealed are exactly those the caller sees as the sender.
+      studyDate: shownStudyDate(identities.has(row.id), row.study_date, studies.get(row.study_uid)),
       studyTime: row.study_time,
       accessionNumber: row.accession_number,
       description: row.study_description,
