@@ -85,6 +85,11 @@ export const reasons: Record<string, { en: string; 'zh-CN': string }> = {
     en: 'these studies carry neither patient ID nor name, so they cannot be shown to be one patient: send each in its own consult',
     'zh-CN': '这些检查既无患者 ID 也无姓名，无法确认属于同一患者：请分别发起会诊',
   },
+  // Report webhook addresses the server refuses (server/src/reports/webhooks.ts).
+  WebhookUrlInvalid: { en: 'not a valid web address', 'zh-CN': '不是有效的网址' },
+  WebhookUrlScheme: { en: 'the address must start with https://', 'zh-CN': '地址必须以 https:// 开头' },
+  WebhookUrlCredentials: { en: 'no user name or password in the address: the signature proves the sender', 'zh-CN': '地址中不能包含用户名或密码：由签名证明发送方' },
+  WebhookHttpsRequired: { en: 'https is required (plain http only to this machine, where the server allows it)', 'zh-CN': '必须使用 https（仅在服务器允许时，可对本机使用 http）' },
 };
 
 /** The words for a reason code; `fallback` (the server's English message) only where no words are known. */

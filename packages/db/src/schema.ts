@@ -284,14 +284,19 @@ export interface HospitalWebhookTable {
 export interface WebhookDeliveryTable {
   id: Generated<string>;
   tenant_id: string;
-  consult_id: string;
+  /** Empty for test events, which are about no consult. */
+  consult_id: string | null;
   event: string;
   payload: ColumnType<unknown, string, string>;
-  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | undefined, 'pending' | 'delivered' | 'failed'>;
+  /** `failed`: given up (no attempt left); test events are logged with their outcome. */
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | 'delivered' | 'failed' | undefined, 'pending' | 'delivered' | 'failed'>;
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at: ColumnType<Date, Date | undefined, Date>;
   last_status_code: number | null;
+  /** An error class (`timeout`, `connection refused`, `HTTP 500`…), never a response body. */
   last_error: string | null;
+  last_attempt_at: NullableDate;
+  last_duration_ms: number | null;
   created_at: CreatedAt;
   delivered_at: NullableDate;
 }

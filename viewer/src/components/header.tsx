@@ -21,6 +21,11 @@ export function Header(props: { me: Me | null; onLogout?: () => void }) {
             </span>
           </div>
         )}
+        {me?.user.role === 'admin' && (
+          <Link href="/admin/webhook" class="button secondary" testId="go-webhook">
+            {t('webhook.nav')}
+          </Link>
+        )}
         {me && (
           <Link href="/account" class="button secondary" testId="go-account">
             {t('account.title')}
