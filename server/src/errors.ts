@@ -28,6 +28,7 @@ export const errorStatus = {
   ConsultSpansPatients: 422,
   PatientUnidentified: 422,
   NotAcceptable: 406,
+  CorruptPixelData: 422,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   InvalidRange: 416,

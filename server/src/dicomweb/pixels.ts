@@ -1,6 +1,7 @@
 import { findElement, getAsciiString, readUint16Values, valueBytes, type DicomDataset, type DicomFile } from '@yunzhen/dicom';
 
 import { AppError } from '../errors.js';
+import { decodeFrame, decodeRle as decodeRleFrame, RLE_LOSSLESS, type DecodedFrame } from './decode-frame.js';
 
 const tag = {
   SamplesPerPixel: 0x00280002,
@@ -164,45 +165,67 @@ export interface RenderedImage {
   data: Uint8Array;
 }
 
-const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
-
 /**
  * Renders one frame of native or RLE pixel data to 8 bits: monochrome through the stored
  * window (or the frame's min/max) after the modality rescale, MONOCHROME1 inverted, RGB and
- * YBR_FULL as colour, PALETTE COLOR through its lookup tables. Other compressed syntaxes are
- * decoded by the viewer's codecs, not here.
+ * YBR_FULL as colour, PALETTE COLOR through its lookup tables. Other compressed syntaxes
+ * need a codec: use renderFrameAsync, which decodes every syntax in decode-frame.ts.
  */
 export function renderFrame(file: DicomFile, frameNumber: number, window?: { center: number; width: number }): RenderedImage {
   const info = pixelInfo(file);
   if (!info) throw new AppError('NotFound', 'the instance has no image');
   const ts = file.transferSyntax;
-  let raw = frameBytes(file, frameNumber);
-  let bigEndian = !ts.littleEndian;
+  const raw = frameBytes(file, frameNumber);
   if (ts.uid === RLE_LOSSLESS) {
-    raw = decodeRle(raw, info);
-    bigEndian = false;
-  } else if (ts.encapsulated) {
-    throw new AppError('NotAcceptable', `rendering ${ts.name} is done by the viewer`);
+    checkRenderable(info);
+    return renderPixels(file, info, { data: decodeRleFrame(raw, info), planar: true, photometric: info.photometric }, false, window);
   }
-  const pixels = info.rows * info.columns;
+  if (ts.encapsulated) throw new AppError('NotAcceptable', `rendering ${ts.name} needs renderFrameAsync`);
+  checkRenderable(info);
+  return renderPixels(file, info, { data: raw, planar: info.planar, photometric: info.photometric }, !ts.littleEndian, window);
+}
+
+/**
+ * renderFrame for every transfer syntax the viewer decodes: compressed frames (RLE, JPEG,
+ * JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K) are decoded first (decode-frame.ts, a few at a
+ * time). A frame that cannot be decoded throws CorruptPixelData; a syntax without a decoder
+ * here (JPEG XL, 12-bit JPEG), NotAcceptable.
+ */
+export async function renderFrameAsync(file: DicomFile, frameNumber: number, window?: { center: number; width: number }): Promise<RenderedImage> {
+  const ts = file.transferSyntax;
+  if (!ts.encapsulated || ts.uid === RLE_LOSSLESS) return renderFrame(file, frameNumber, window);
+  const info = pixelInfo(file);
+  if (!info) throw new AppError('NotFound', 'the instance has no image');
+  checkRenderable(info);
+  const decoded = await decodeFrame(ts.uid, frameBytes(file, frameNumber), info);
+  return renderPixels(file, info, decoded, false, window);
+}
+
+function checkRenderable(info: PixelInfo): void {
   if (info.bitsAllocated !== 8 && info.bitsAllocated !== 16) throw new AppError('NotAcceptable', `cannot render ${info.bitsAllocated}-bit pixels`);
+}
+
+function renderPixels(file: DicomFile, info: PixelInfo, frame: DecodedFrame, bigEndian: boolean, window: { center: number; width: number } | undefined): RenderedImage {
+  const pixels = info.rows * info.columns;
   const bytesPerSample = info.bitsAllocated / 8;
+  const raw = frame.data;
+  if (raw.length < pixels * info.samplesPerPixel * bytesPerSample) throw new AppError('CorruptPixelData', `frame holds ${raw.length} bytes where the image needs ${pixels * info.samplesPerPixel * bytesPerSample}`);
   const sample = sampleReader(raw, info, bigEndian);
 
   if (info.samplesPerPixel === 3) {
     const out = new Uint8Array(pixels * 3);
     for (let p = 0; p < pixels; p++) {
       for (let c = 0; c < 3; c++) {
-        const index = info.planar ? c * pixels + p : p * 3 + c;
+        const index = frame.planar ? c * pixels + p : p * 3 + c;
         const value = sample(index);
-        out[p * 3 + c] = bytesPerSample === 2 ? value >> (info.bitsStored - 8) : value;
+        out[p * 3 + c] = bytesPerSample === 2 ? value >> Math.max(0, info.bitsStored - 8) : value;
       }
     }
-    if (info.photometric === 'YBR_FULL') ybrToRgb(out);
+    if (frame.photometric === 'YBR_FULL') ybrToRgb(out);
     return { width: info.columns, height: info.rows, channels: 3, data: out };
   }
 
-  if (info.photometric === 'PALETTE COLOR') {
+  if (frame.photometric === 'PALETTE COLOR') {
     const palette = readPalette(file.dataset);
     const out = new Uint8Array(pixels * 3);
     for (let p = 0; p < pixels; p++) {
@@ -226,7 +249,7 @@ export function renderFrame(file: DicomFile, frameNumber: number, window?: { cen
   const { center, width } = window ?? info.window ?? { center: (min + max) / 2, width: Math.max(1, max - min) };
   const low = center - 0.5 - (width - 1) / 2;
   const span = Math.max(1, width - 1);
-  const invert = info.photometric === 'MONOCHROME1';
+  const invert = frame.photometric === 'MONOCHROME1';
   const out = new Uint8Array(pixels);
   for (let p = 0; p < pixels; p++) {
     // PS3.3 C.11.2.1.2.1 linear VOI function.
@@ -276,39 +299,12 @@ function readPalette(ds: DicomDataset): (index: number) => [number, number, numb
   return (index) => [r(index), g(index), b(index)];
 }
 
-/** PS3.5 Annex G: one segment per byte plane, each PackBits-encoded; output little-endian, colour by plane. */
+/**
+ * PS3.5 Annex G (decoded by decode-frame.ts): little-endian output, colour by plane, and
+ * `info.planar` set to say so. Corrupt frames throw CorruptPixelData.
+ */
 export function decodeRle(frame: Uint8Array, info: PixelInfo): Uint8Array {
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const segments = view.getUint32(0, true);
-  const bytesPerSample = info.bitsAllocated / 8;
-  if (segments !== bytesPerSample * info.samplesPerPixel || segments > 15) throw new AppError('NotAcceptable', 'RLE segment count does not match the image');
-  const pixels = info.rows * info.columns;
-  const out = new Uint8Array(pixels * info.samplesPerPixel * bytesPerSample);
-  for (let s = 0; s < segments; s++) {
-    const start = view.getUint32(4 + s * 4, true);
-    const end = s + 1 < segments ? view.getUint32(8 + s * 4, true) : frame.length;
-    const sampleIndex = Math.floor(s / bytesPerSample);
-    // Segments run from the most to the least significant byte.
-    const byteIndex = bytesPerSample - 1 - (s % bytesPerSample);
-    let position = start;
-    let pixel = 0;
-    const put = (value: number) => {
-      if (pixel >= pixels) return;
-      const target = info.samplesPerPixel === 1 ? pixel * bytesPerSample + byteIndex : (sampleIndex * pixels + pixel) * bytesPerSample + byteIndex;
-      out[target] = value;
-      pixel++;
-    };
-    while (position < end && pixel < pixels) {
-      const n = (frame[position++]! << 24) >> 24;
-      if (n >= 0) {
-        for (let i = 0; i <= n && position < end; i++) put(frame[position++]!);
-      } else if (n !== -128) {
-        const value = frame[position++]!;
-        for (let i = 0; i < 1 - n; i++) put(value);
-      }
-    }
-  }
-  // RLE colour is always planar (PS3.5 G.2); report it as such.
+  const out = decodeRleFrame(frame, info);
   if (info.samplesPerPixel === 3) info.planar = true;
   return out;
 }

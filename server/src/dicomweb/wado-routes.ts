@@ -14,7 +14,7 @@ import { findByPath, toDicomJson } from './metadata.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isNative, negotiateFrames, negotiateInstance, parseAccept } from './media-types.js';
 import { multipartOfBytes, multipartStream, newBoundary, openAhead, type OutgoingPart } from './multipart-writer.js';
 import type { ObjectCache } from './object-cache.js';
-import { frameBytes, frameRanges, pixelInfo, renderFrame } from './pixels.js';
+import { frameBytes, frameRanges, pixelInfo, renderFrameAsync } from './pixels.js';
 import { downscale, encodePng } from './png.js';
 import { toExplicitLittleEndian } from './transcode.js';
 
@@ -150,14 +150,19 @@ export function wadoRoutes(deps: WadoDeps) {
     if (!pixelInfo(file)) throw new AppError('NotAcceptable', 'the instance has no image to render');
     const accepts = parseAccept(c.req.header('Accept')).map((a) => a.type);
     const wantsJpegOnly = accepts.length > 0 && accepts.every((t) => t === 'image/jpeg');
-    if (row.transfer_syntax_uid === JPEG_BASELINE && (wantsJpegOnly || accepts.length === 0 || accepts.includes('image/jpeg') || accepts.includes('*/*') || accepts.includes('image/*'))) {
+    const window = windowOverride(c.req.query('window'));
+    const viewport = /^(\d+),(\d+)$/.exec(c.req.query('viewport') ?? '');
+    // The stored JPEG baseline frame as it is, unless a window or a viewport asks for a rendering.
+    const asStored = wantsJpegOnly || (!window && !viewport && (accepts.length === 0 || accepts.includes('image/jpeg') || accepts.includes('*/*') || accepts.includes('image/*')));
+    if (row.transfer_syntax_uid === JPEG_BASELINE && asStored) {
       return c.body(frameBytes(file, frameNumber) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600' });
     }
     if (accepts.length > 0 && !accepts.some((t) => t === 'image/png' || t === 'image/*' || t === '*/*')) {
       throw new AppError('NotAcceptable', 'rendered images are PNG (or the stored JPEG baseline frame)');
     }
-    let image = renderFrame(file, frameNumber, windowOverride(c.req.query('window')));
-    const viewport = /^(\d+),(\d+)$/.exec(c.req.query('viewport') ?? '');
+    // Compressed frames (RLE, JPEG, JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K) are decoded here, a
+    // few at a time; one that cannot be decoded answers CorruptPixelData (422).
+    let image = await renderFrameAsync(file, frameNumber, window);
     const max = thumbnail ? THUMBNAIL_SIZE : viewport ? Math.max(Number(viewport[1]), Number(viewport[2])) : undefined;
     if (max) image = downscale(image, max);
     return c.body(encodePng(image) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png', 'Cache-Control': 'private, max-age=3600' });
