@@ -11,7 +11,7 @@ import { reportErrorCodes } from '../packages/report/src/errors.js';
 import { errorStatus } from '../server/src/errors.js';
 import type { IngestRejectionCode } from '../server/src/ingest/ingest-pipeline.js';
 import type { ZipEntryErrorCode } from '../server/src/ingest/zip-entries.js';
-import { reasons } from '../viewer/src/reasons.js';
+import { reasons } from '../packages/dicom/src/reason-words.js';
 
 /** Codes the pipeline and the zip reader add to the DICOM engine's. */
 const ingestAndZipCodes = {

@@ -44,6 +44,7 @@ export {
   type PseudonymResponse,
   type PseudonymStore,
 } from './pseudonym-store.js';
+export { reasons, reasonWords, type ReasonLanguage } from './reason-words.js';
 export { scanDicom, type ScanOptions, type ScanResult } from './scan.js';
 export { dicomJsonKey, dicomJsonTags } from './json-tags.js';
 export { formatTag, tagOf, Tags, type Tag } from './tags.js';

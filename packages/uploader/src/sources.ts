@@ -3,27 +3,61 @@ import { join } from 'node:path';
 
 import yauzl from 'yauzl';
 
+import { UploaderFailure } from './failure.js';
+
 /** One candidate instance: a file, or an entry of a zip archive, read only when needed. */
 export interface Source {
   /** `path/to/file` or `archive.zip › entry`, for the report. */
   label: string;
   size: number;
   read(): Promise<Uint8Array>;
+  /** A reason code when it is known without reading it (a zip that cannot be opened, a folder that cannot be listed). */
+  invalid?: string;
 }
 
 const SKIPPED_NAMES = /(^|\/)(__MACOSX\/|\._|\.DS_Store$|Thumbs\.db$|DICOMDIR$)/i;
 
-/** Every file under the given paths (folders recursively) and every entry of the zips among them. */
+/**
+ * Every file under the given paths (folders recursively) and every entry of the zips among
+ * them. A path given that does not exist stops with `PathNotFound` (a typo, before anything is
+ * sent); what cannot be read below it is reported per file.
+ */
 export async function* collectSources(paths: string[]): AsyncGenerator<Source> {
-  for (const path of paths) yield* walk(path);
+  for (const path of paths) {
+    try {
+      await stat(path);
+    } catch (error) {
+      throw new UploaderFailure((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'PathNotFound' : 'Unreadable', { path });
+    }
+    yield* walk(path);
+  }
 }
 
+const unreadable = (label: string, code = 'Unreadable'): Source => ({ label, size: 0, invalid: code, read: async () => new Uint8Array() });
+
 async function* walk(path: string): AsyncGenerator<Source> {
-  const info = await stat(path);
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    yield unreadable(path);
+    return;
+  }
   if (info.isDirectory()) {
-    for (const name of (await readdir(path)).sort()) yield* walk(join(path, name));
+    let names: string[];
+    try {
+      names = await readdir(path);
+    } catch {
+      yield unreadable(path);
+      return;
+    }
+    for (const name of names.sort()) yield* walk(join(path, name));
   } else if (/\.zip$/i.test(path)) {
-    yield* zipEntries(path);
+    try {
+      yield* zipEntries(path);
+    } catch {
+      yield unreadable(path, 'InvalidArchive');
+    }
   } else if (!SKIPPED_NAMES.test(path)) {
     yield { label: path, size: info.size, read: async () => new Uint8Array(await readFile(path)) };
   }

@@ -1,5 +1,6 @@
 import { archiveValidation, scanDicom } from '@yunzhen/dicom';
 
+import { endpointOf, failureOf, jsonOf, networkCode, request, UploaderFailure } from './failure.js';
 import type { Source } from './sources.js';
 
 export interface UploadOptions {
@@ -47,8 +48,22 @@ export async function upload(sources: Source[], options: UploadOptions): Promise
     options.onProgress(progress);
   };
 
+  await checkServer(options);
+
   for (const source of sources) {
-    const bytes = await source.read();
+    if (source.invalid) {
+      results.push({ label: source.label, status: 'invalid', code: source.invalid });
+      advance(source.size);
+      continue;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await source.read();
+    } catch {
+      results.push({ label: source.label, status: 'invalid', code: source.label.includes(' › ') ? 'CorruptEntry' : 'Unreadable' });
+      advance(source.size);
+      continue;
+    }
     const scan = scanDicom(bytes, { validation: archiveValidation });
     if (!scan.ok) {
       results.push({ label: source.label, status: 'invalid', code: scan.code });
@@ -58,7 +73,7 @@ export async function upload(sources: Source[], options: UploadOptions): Promise
     }
   }
 
-  const stored = await alreadyStored(candidates.map((c) => c.sopInstanceUid), options);
+  const stored = candidates.length > 0 ? await alreadyStored(candidates.map((c) => c.sopInstanceUid), options) : new Set<string>();
   const pending = candidates.filter((c) => {
     if (!stored.has(c.sopInstanceUid)) return true;
     results.push({ label: c.source.label, status: 'skipped' });
@@ -90,22 +105,45 @@ export async function upload(sources: Source[], options: UploadOptions): Promise
   return results;
 }
 
+/**
+ * Checks, before a large folder is scanned, that the address is a Yunzhen server, the token
+ * valid and the account one that sends studies: any failure stops the upload.
+ */
+async function checkServer(options: UploadOptions): Promise<void> {
+  const response = await request(options.server, '/api/uploads/check', { method: 'POST', token: options.token, json: { sopInstanceUids: [] }, timeoutMs: 120_000 });
+  const body = (await jsonOf(response)) as { stored?: unknown } | undefined;
+  if (response.ok && Array.isArray(body?.stored)) return;
+  throw response.ok ? new UploaderFailure('WrongServer', { endpoint: endpointOf(options.server), status: response.status }) : failureOf(response, body, options.server, { withToken: true });
+}
+
+/**
+ * Which of these instances the server already stores (resume). Resuming is an optimisation
+ * (the server keeps a duplicate once anyway), so an outage here only means sending them all;
+ * a refused token still stops the upload.
+ */
 async function alreadyStored(uids: string[], options: UploadOptions): Promise<Set<string>> {
   const stored = new Set<string>();
   for (let i = 0; i < uids.length; i += 5000) {
-    const response = await fetch(`${options.server}/api/uploads/check`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sopInstanceUids: uids.slice(i, i + 5000) }),
-    });
-    if (response.status === 401) throw new UploadError('the token was refused (401): create a new one with POST /api/auth/token');
-    if (!response.ok) continue; // resuming is an optimisation; the server stores duplicates once anyway
-    for (const uid of ((await response.json()) as { stored: string[] }).stored) stored.add(uid);
+    let response: Response;
+    try {
+      response = await request(options.server, '/api/uploads/check', {
+        method: 'POST',
+        token: options.token,
+        json: { sopInstanceUids: uids.slice(i, i + 5000) },
+        timeoutMs: 120_000,
+      });
+    } catch {
+      continue;
+    }
+    const body = (await jsonOf(response)) as { stored?: unknown } | undefined;
+    if (response.ok && Array.isArray(body?.stored)) {
+      for (const uid of body.stored) stored.add(String(uid));
+    } else if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+      throw failureOf(response, body, options.server, { withToken: true });
+    }
   }
   return stored;
 }
-
-export class UploadError extends Error {}
 
 type Outcome = { status: 'stored' } | { status: 'rejected' | 'failed'; code: string };
 
@@ -117,31 +155,38 @@ async function sendWithRetries(batch: Candidate[], options: UploadOptions): Prom
   const body = Buffer.concat(parts);
   let lastCode = 'NetworkError';
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    let response: Response;
     try {
-      const response = await fetch(`${options.server}/dicomweb/studies`, {
+      response = await request(options.server, '/dicomweb/studies', {
         method: 'POST',
+        token: options.token,
         headers: {
-          Authorization: `Bearer ${options.token}`,
           'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
           Accept: 'application/dicom+json',
         },
         body,
       });
-      if (response.status === 401) throw new UploadError('the token was refused (401)');
-      if (response.status >= 500 || response.status === 429) {
-        lastCode = (await errorCode(response)) ?? `HTTP${response.status}`;
-        const retryAfter = Number(response.headers.get('Retry-After'));
-        await sleep(Math.max(Number.isFinite(retryAfter) ? retryAfter * 1000 : 0, backoff(attempt)));
-        continue;
-      }
-      if (response.status === 200 || response.status === 202 || response.status === 409) return outcomes(batch, (await response.json()) as Parameters<typeof outcomes>[1]);
-      const code = (await errorCode(response)) ?? `HTTP${response.status}`;
-      return batch.map(() => ({ status: 'rejected', code }));
     } catch (error) {
-      if (error instanceof UploadError) throw error;
-      lastCode = 'NetworkError';
+      if (error instanceof UploaderFailure && error.code === 'Redirected') throw error;
+      lastCode = error instanceof UploaderFailure ? error.code : networkCode(error);
       await sleep(backoff(attempt));
+      continue;
     }
+    if (response.status === 200 || response.status === 202 || response.status === 409) {
+      const answer = await jsonOf(response);
+      if (answer && typeof answer === 'object') return outcomes(batch, answer as Parameters<typeof outcomes>[1]);
+      throw new UploaderFailure('WrongServer', { endpoint: endpointOf(options.server), status: response.status });
+    }
+    const failure = failureOf(response, await jsonOf(response), options.server, { withToken: true });
+    if (failure.code === 'TokenRefused' || failure.code === 'WrongServer') throw failure;
+    if (response.status >= 500 || response.status === 429) {
+      lastCode = failure.code;
+      await sleep(Math.max((failure.details.retryAfter ?? 0) * 1000, backoff(attempt)));
+      continue;
+    }
+    // Too large for the server or a proxy in front of it: each file on its own may pass.
+    if (response.status === 413 && batch.length > 1) return 'mixed';
+    return batch.map(() => ({ status: 'rejected', code: failure.code }));
   }
   return batch.map(() => ({ status: 'failed', code: lastCode }));
 }
@@ -157,14 +202,6 @@ function outcomes(batch: Candidate[], body: Record<string, { Value?: Record<stri
   if (failed.length === 0) return batch.map(() => ({ status: 'stored' }));
   if (storedCount === 0) return failed.map((f) => ({ status: 'rejected', code: String(f['00091001']?.Value?.[0] ?? 'Rejected') }));
   return 'mixed';
-}
-
-async function errorCode(response: Response): Promise<string | undefined> {
-  try {
-    return ((await response.json()) as { error?: { code?: string } }).error?.code;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Exponential backoff from 1 s, capped at 30 s, with jitter. */
