@@ -126,7 +126,7 @@ const expectedRejections: Record<string, DicomErrorCode> = {
   'broken/emri_small_jpeg_2k_lossless_too_short.dcm': 'Truncated',
   'broken/invalid-vr-length-test.dcm': 'InvalidValue',
   'broken/meta_missing_tsyntax.dcm': 'MissingTransferSyntax',
-  'broken/no_meta.dcm': 'NotDicom',
+  'broken/no_meta.dcm': 'InvalidStructure',
 };
 
 describe('broken samples', () => {

@@ -204,6 +204,13 @@ describe('structural rejections', () => {
     expectRejection(() => parseDicom(new Uint8Array(300)), 'NotDicom');
   });
 
+  test('a raw data set damaged at the front is called damaged DICOM, not "not DICOM"', () => {
+    // no_meta.dcm: a raw explicit-VR data set with one stray byte before (0008,0005).
+    expectRejection(() => parseDicom(readSample('broken/no_meta.dcm')), 'InvalidStructure');
+    expect(() => parseDicom(readSample('broken/no_meta.dcm'))).toThrow(/starts 1 byte\(s\) in/);
+    expect(parseDicom(readSample('broken/no_meta.dcm').subarray(1)).dataset.elements.length).toBeGreaterThan(10);
+  });
+
   test('size and element limits', () => {
     const bytes = part10(concat(explicit(Tags.PatientName, 'PN', ascii('A')), explicit(Tags.PatientID, 'LO', ascii('1'))), explicitLE);
     expectRejection(() => parseDicom(bytes, { maxInstanceBytes: 100 }), 'InstanceTooLarge');

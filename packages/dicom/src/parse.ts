@@ -339,24 +339,35 @@ function locateFileMeta(bytes: Uint8Array): number {
  * two letters naming a VR where implicit VR would have the low bytes of a length.
  */
 function inferRawTransferSyntax(bytes: Uint8Array): TransferSyntax {
-  const notDicom = () => new DicomError('NotDicom', 'no file meta and the data do not start with a standard data element');
-  if (bytes.length < 8) throw notDicom();
-  const u16 = (offset: number, littleEndian: boolean) =>
-    littleEndian ? bytes[offset]! | (bytes[offset + 1]! << 8) : (bytes[offset]! << 8) | bytes[offset + 1]!;
-  const u32le = (offset: number) => (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+  const found = rawTransferSyntaxAt(bytes, 0);
+  if (found) return found;
+  // A data set that starts a few bytes in is DICOM damaged at the front (a stray byte, a cut
+  // header), not some other kind of file: say so, so the sender fixes the export, not the file type.
+  for (let skip = 1; skip <= 16; skip++) {
+    if (rawTransferSyntaxAt(bytes, skip)) throw new DicomError('InvalidStructure', `no file meta, and the data set starts ${skip} byte(s) in: the file is damaged at the front`);
+  }
+  throw new DicomError('NotDicom', 'no file meta and the data do not start with a standard data element');
+}
+
+function rawTransferSyntaxAt(bytes: Uint8Array, base: number): TransferSyntax | undefined {
+  const size = bytes.length - base;
+  if (size < 8) return undefined;
+  const at = (offset: number) => bytes[base + offset]!;
+  const u16 = (offset: number, littleEndian: boolean) => (littleEndian ? at(offset) | (at(offset + 1) << 8) : (at(offset) << 8) | at(offset + 1));
+  const u32le = (offset: number) => (at(offset) | (at(offset + 1) << 8) | (at(offset + 2) << 16) | (at(offset + 3) << 24)) >>> 0;
   const plausibleTag = (group: number, element: number) => group >= 0x0008 && (group & 1) === 0 && lookupTag(((group << 16) | element) >>> 0) !== undefined;
 
-  const vr = vrFromBytes(bytes[4]!, bytes[5]!);
+  const vr = vrFromBytes(at(4), at(5));
   for (const littleEndian of [true, false]) {
     if (!plausibleTag(u16(0, littleEndian), u16(2, littleEndian))) continue;
     if (vr !== undefined) {
-      const length = hasLongLength(vr) ? (bytes.length >= 12 ? u32le(8) : Number.POSITIVE_INFINITY) : u16(6, littleEndian);
+      const length = hasLongLength(vr) ? (size >= 12 ? u32le(8) : Number.POSITIVE_INFINITY) : u16(6, littleEndian);
       if (!littleEndian) return ExplicitVrBigEndian;
-      if (length === UNDEFINED_LENGTH || length <= bytes.length) return ExplicitVrLittleEndian;
+      if (length === UNDEFINED_LENGTH || length <= size) return ExplicitVrLittleEndian;
     }
-    if (littleEndian && u32le(4) <= bytes.length - 8) return ImplicitVrLittleEndian;
+    if (littleEndian && u32le(4) <= size - 8) return ImplicitVrLittleEndian;
   }
-  throw notDicom();
+  return undefined;
 }
 
 /**
