@@ -14,6 +14,7 @@ import type { AppEnv } from './app-env.js';
 export const errorStatus = {
   MalformedJson: 400,
   InvalidRequest: 400,
+  RequestAborted: 400,
   InvalidKey: 400,
   IntegrityMismatch: 400,
   Unauthenticated: 401,
@@ -25,6 +26,7 @@ export const errorStatus = {
   Conflict: 409,
   StudyInConsult: 409,
   ClaimedByOther: 409,
+  ConsultClosed: 409,
   ConsultSpansPatients: 422,
   PatientUnidentified: 422,
   NotAcceptable: 406,
@@ -65,6 +67,11 @@ export function toErrorResponse(error: unknown, c: Context<AppEnv>): Response {
     const status = reportErrorCodes[error.code].httpStatus as ContentfulStatusCode;
     return c.json({ error: { code: error.code, message: error.message.replace(/^\w+: /, ''), issues: error.issues } }, status);
   }
+  if (clientWentAway(error, c)) {
+    // Nobody reads this answer: the sender closed the tab or lost the link mid-upload. Not a server fault.
+    c.var.logger?.info({ code: 'RequestAborted' }, 'client closed the request before it was answered');
+    return c.json({ error: { code: 'RequestAborted', message: 'the client closed the request' } }, 400);
+  }
   const appError = classify(error);
   const status = errorStatus[appError.code];
   if (status >= 500) {
@@ -73,6 +80,17 @@ export function toErrorResponse(error: unknown, c: Context<AppEnv>): Response {
   const retryAfter = appError.extra?.retryAfterSeconds ?? (status === 503 ? RETRY_AFTER_SECONDS : undefined);
   if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
   return c.json({ error: { code: appError.code, message: appError.message } }, status);
+}
+
+/**
+ * The client closed the connection while its request was read: Node fails the body stream with
+ * ECONNRESET "aborted" (a database connection reset says otherwise), and the request's signal aborts.
+ */
+function clientWentAway(error: unknown, c: Context<AppEnv>): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNRESET' && error.message === 'aborted') return true;
+  return c.req.raw.signal.aborted && (error.name === 'AbortError' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET');
 }
 
 function classify(error: unknown): AppError {
