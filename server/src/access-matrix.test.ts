@@ -90,6 +90,7 @@ const matrix: Record<string, Probe> = {
   'POST /api/consults': { kind: 'resource', method: 'POST', path: () => '/api/consults', body: (o) => ({ readingCentreId: o.centreId, studyIds: [o.studyId], clinicalQuestion: 'x', priority: 'routine' }), owner: '' },
   'GET /api/consults': { kind: 'list', path: '/api/consults' },
   'GET /api/consults/:id': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}`, owner: DOCTOR, sharedWith: ['specialist@scc.demo', 'admin@scc.demo'] },
+  'POST /api/consults/:id/studies': { kind: 'own-hospital', note: 'adds the sender’s own studies to its own open consult; another hospital gets 404 (consult-routes.test.ts)' },
   'POST /api/consults/:id/attachments': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/attachments`, body: () => '%PDF-1.4 x', contentType: 'application/pdf', owner: RAD },
   'GET /api/consults/:id/attachments/:attachmentId': {
     kind: 'resource',
@@ -128,6 +129,10 @@ const matrix: Record<string, Probe> = {
   'POST /api/consults/:id/acknowledge': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/acknowledge`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'GET /api/webhook': { kind: 'list', path: '/api/webhook' },
   'PUT /api/webhook': { kind: 'own-hospital', note: 'configures the admin’s own hospital' },
+  'GET /api/webhook/deliveries': { kind: 'list', path: '/api/webhook/deliveries' },
+  'POST /api/webhook/test': { kind: 'own-hospital', note: 'sends a test event to the admin’s own hospital’s webhook' },
+  'POST /api/webhook/secret': { kind: 'own-hospital', note: 'rotates the admin’s own hospital’s webhook secret' },
+  'POST /api/webhook/deliveries/:id/retry': { kind: 'own-hospital', note: 'the admin’s own deliveries; another hospital’s id answers 404 (webhook-routes.test.ts)' },
   'POST /api/uploads/check': { kind: 'list', method: 'POST', path: '/api/uploads/check', body: (o) => ({ sopInstanceUids: [o.sopUid] }) },
   'GET /dicomweb/studies': { kind: 'list', path: '/dicomweb/studies?includefield=all' },
   'GET /dicomweb/series': { kind: 'list', path: '/dicomweb/series?includefield=all' },

@@ -109,6 +109,20 @@ export function createConsultRepository(db: Kysely<Database>) {
       return new Set(rows.map((r) => r.study_id));
     },
 
+    /** Adds studies to an open consult; the consult row is locked so a signature or a cancellation cannot slip in between. */
+    addStudies(consultId: string, studyIds: string[]): Promise<'added' | 'closed'> {
+      return db.transaction().execute(async (tx) => {
+        const consult = await tx.selectFrom('consult').select('status').where('id', '=', consultId).forUpdate().executeTakeFirstOrThrow();
+        if (consult.status === 'reported' || consult.status === 'cancelled') return 'closed';
+        await tx
+          .insertInto('consult_study')
+          .values(studyIds.map((studyId) => ({ consult_id: consultId, study_id: studyId })))
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+        return 'added';
+      });
+    },
+
     addAttachment(attachment: { consultId: string; tenantId: string; objectKey: string; mediaType: string; sizeBytes: number; label: string }) {
       return db
         .insertInto('consult_attachment')

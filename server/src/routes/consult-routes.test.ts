@@ -144,6 +144,38 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
     expect(listed.filter((s) => other.includes(s.id)).map((s) => s.consultId)).toEqual([consult.id, consult.id]);
   });
 
+  it('adds a later study of the same patient to an open consult, and refuses another patient’s, another hospital, a reader and a closed consult', async () => {
+    const followUp = { 0x00100010: 'FOLLOW^UP', 0x00100020: 'FU-0001' };
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: followUp }));
+    const first = (await (await get('/api/studies?inbox=true', rad)).json()).studies.find((s: { identity: { id: string } }) => s.identity.id === 'FU-0001');
+    const { consult } = await (await post('/api/consults', rad, { readingCentreId: centreId, studyIds: [first.id], clinicalQuestion: 'Progression?', priority: 'routine' })).json();
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: followUp }));
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: { 0x00100010: 'SOMEONE^ELSE', 0x00100020: 'SE-0001' } }));
+    const inbox: { id: string; identity: { id: string } }[] = (await (await get('/api/studies?inbox=true', rad)).json()).studies;
+    const later = inbox.find((s) => s.identity.id === 'FU-0001')!.id;
+    const stranger = inbox.find((s) => s.identity.id === 'SE-0001')!.id;
+
+    const spans = await post(`/api/consults/${consult.id}/studies`, rad, { studyIds: [stranger] });
+    expect(spans.status).toBe(422);
+    expect((await spans.json()).error.code).toBe('ConsultSpansPatients');
+    expect((await post(`/api/consults/${consult.id}/studies`, await t.token('rad@minhang.demo'), { studyIds: [later] })).status).toBe(404);
+    expect((await post(`/api/consults/${consult.id}/studies`, await t.token('specialist@scc.demo'), { studyIds: [later] })).status).toBe(403);
+
+    const added = await post(`/api/consults/${consult.id}/studies`, rad, { studyIds: [later] });
+    expect(added.status).toBe(200);
+    expect((await added.json()).consult.studies.map((s: { id: string }) => s.id).sort()).toEqual([first.id, later].sort());
+    const seen = (await (await get(`/api/consults/${consult.id}`, await t.token('specialist@scc.demo'))).json()).consult;
+    expect(seen.studies).toHaveLength(2);
+    expect((await post(`/api/consults/${consult.id}/studies`, rad, { studyIds: [later] })).status).toBe(409);
+
+    await t.repos.consults.mark(consult.id, 'signed', new Date());
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: followUp }));
+    const third = (await (await get('/api/studies?inbox=true', rad)).json()).studies.find((s: { identity: { id: string } }) => s.identity.id === 'FU-0001');
+    const closed = await post(`/api/consults/${consult.id}/studies`, rad, { studyIds: [third.id] });
+    expect(closed.status).toBe(409);
+    expect((await closed.json()).error.code).toBe('ConsultClosed');
+  });
+
   it('releases pixel-review images to the reading centre and audits it', async () => {
     const detail = await (await get(`/api/studies/${pendingStudyId}`, rad)).json();
     const held = detail.instances.filter((i: { pixelReview: string }) => i.pixelReview === 'pending');
@@ -226,6 +258,6 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
       expect(new Set(studyIds.flat()).size).toBe(studyIds.flat().length); // no study under two consults
     }
     const { consults } = await (await get('/api/consults', await t.token('specialist@scc.demo'))).json();
-    expect(consults.map((c: { sendingHospital: { name: string } }) => c.sendingHospital.name).sort()).toEqual(['Minhang District Hospital (demo)', 'Xuhui District Hospital (demo)', 'Xuhui District Hospital (demo)']);
+    expect(consults.map((c: { sendingHospital: { name: string } }) => c.sendingHospital.name).sort()).toEqual(['Minhang District Hospital (demo)', 'Xuhui District Hospital (demo)', 'Xuhui District Hospital (demo)', 'Xuhui District Hospital (demo)']);
   });
 });

@@ -32,6 +32,8 @@ const newConsultSchema = z.object({
   priority: z.enum(['routine', 'urgent', 'stat']),
 });
 
+const addStudiesSchema = z.object({ studyIds: z.array(z.string().uuid()).min(1).max(50) });
+
 const MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024;
 
 export interface ConsultDeps {
@@ -166,6 +168,31 @@ export function consultRoutes(deps: ConsultDeps) {
       });
       const created = await visibleConsult(repos, principal, consult.id);
       return c.json({ consult: await consultView(c, principal, created) }, 201);
+    })
+    .post('/consults/:id/studies', async (c) => {
+      // A later study of the same patient (a follow-up CT, the report of a prior) joins the open consult.
+      const principal = requireSender(requireUser(c));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      if (consult.sending_tenant_id !== principal.tenant.id) throw new AppError('Forbidden', 'only the sending hospital adds studies to a consult');
+      const studyIds = [...new Set((await readJson(c, addStudiesSchema)).studyIds)];
+      const owned = await repos.studies.listStudies({ tenantId: principal.tenant.id, studyIds });
+      if (owned.length !== studyIds.length) throw notFound('study');
+      const current = await repos.studies.listStudies({ tenantId: principal.tenant.id, studyIds: await repos.consults.studyIds(consult.id) });
+      await requireOnePatient(principal.tenant.id, [...current, ...owned]);
+      const taken = await repos.consults.studiesInConsults(studyIds);
+      if (taken.size > 0) throw new AppError('StudyInConsult', `${taken.size} of the studies already belong to an open consult`);
+      if ((await repos.consults.addStudies(consult.id, studyIds)) === 'closed') {
+        throw new AppError('ConsultClosed', `the consult is ${consult.status === 'cancelled' ? 'cancelled' : 'reported'}; send the studies in a new consult`);
+      }
+      await deps.audit(c, {
+        eventCode: AuditEvent.InstancesTransferred,
+        action: 'U',
+        outcome: Outcome.Success,
+        objectType: 'consult',
+        objectId: consult.id,
+        detail: { action: 'add-studies', studies: studyIds.length },
+      });
+      return c.json({ consult: await consultView(c, principal, await visibleConsult(repos, principal, consult.id)) });
     })
     .get('/consults', async (c) => {
       const principal = requireUser(c);
