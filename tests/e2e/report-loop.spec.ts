@@ -75,7 +75,7 @@ test('a consult from upload to signed, re-identified, acknowledged report', asyn
     await login(page, 'doctor@xuhui.demo');
     await page.goto(`/consults/${consultId}`);
     const report = page.getByTestId('sender-report');
-    await expect(report.getByTestId('report-patient')).toContainText(REAL_NAME);
+    await expect(report.getByTestId('report-patient')).toContainText(REAL_NAME.replace('^', ' '));
     await expect(report.getByTestId('report-assessment')).toContainText('Lung-RADS');
     const pdf = await page.request.get(await report.getByTestId('download-pdf').getAttribute('href').then((h) => h!));
     expect(pdf.status()).toBe(200);

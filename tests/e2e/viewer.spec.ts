@@ -148,7 +148,7 @@ test.describe.serial('reading CT_small: render, measure, persist, SR round trip'
     expect(match.correlation).toBeGreaterThan(0.95);
     expect(match.meanAbsDiff).toBeLessThan(20);
     // Overlay: pseudonym and position, as text.
-    await expect(viewport.getByTestId('overlay-top-left')).toContainText('ANONYMOUS^YZ');
+    await expect(viewport.getByTestId('overlay-top-left')).toContainText('ANONYMOUS YZ');
     await expect(viewport.getByTestId('slice-position')).toHaveText('Image 1 / 1');
     // Window presets change the window.
     await page.getByTestId('preset-lung').click();

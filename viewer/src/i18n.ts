@@ -50,3 +50,23 @@ document.documentElement.lang = current;
 export function formatDateTime(iso: string | Date, language: Language): string {
   return new Intl.DateTimeFormat(language === 'zh-CN' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
+
+/** A person name as people read it: DICOM's `^` between components becomes a space (`JOHANSSON^LUCIA^G^^` → `JOHANSSON LUCIA G`). */
+export function displayName(name: string | null | undefined): string {
+  return (name ?? '').split('=')[0]!.split('^').map((part) => part.trim()).filter(Boolean).join(' ');
+}
+
+const ageUnits: Record<string, { en: string; 'zh-CN': string }> = {
+  D: { en: 'd', 'zh-CN': '天' },
+  W: { en: 'w', 'zh-CN': '周' },
+  M: { en: 'mo', 'zh-CN': '个月' },
+  Y: { en: 'y', 'zh-CN': '岁' },
+};
+
+/** A DICOM age (AS, `020Y`, `006M`) as people write it: "20 y" or "20 岁"; anything else as it came. */
+export function formatAge(age: string | null | undefined, language: Language): string {
+  const match = /^(\d{3})([DWMY])$/.exec(age ?? '');
+  if (!match) return age ?? '';
+  const unit = ageUnits[match[2]!]![language];
+  return language === 'zh-CN' ? `${Number(match[1])}${unit}` : `${Number(match[1])} ${unit}`;
+}

@@ -3,9 +3,25 @@ import { useEffect, useState } from 'preact/hooks';
 const listeners = new Set<() => void>();
 window.addEventListener('popstate', () => listeners.forEach((listener) => listener()));
 
+/** A question to ask before leaving the page in the app (an upload under way), or null. */
+let leaveQuestion: string | null = null;
+
+/**
+ * While `question` is set, leaving the page asks first: in-app links through `confirm`, closing
+ * or reloading the tab through the browser's own prompt.
+ */
+export function guardLeaving(question: string | null): void {
+  leaveQuestion = question;
+}
+window.addEventListener('beforeunload', (event) => {
+  if (leaveQuestion) event.preventDefault();
+});
+
 /** Goes to an in-app path without reloading the page. */
 export function navigate(path: string): void {
   if (path === location.pathname + location.search) return;
+  if (leaveQuestion && !confirm(leaveQuestion)) return;
+  leaveQuestion = null;
   history.pushState(null, '', path);
   listeners.forEach((listener) => listener());
 }

@@ -1,15 +1,10 @@
 import { useState } from 'preact/hooks';
 
 import { api, type ConsultSummary, type Me, type Priority, type StudySummary } from '../api.js';
-import { useI18n } from '../i18n.js';
+import { displayName, useI18n } from '../i18n.js';
 import { refusalText } from '../reasons.js';
 import { navigate } from '../router.js';
 import { Link } from './link.js';
-
-/** A person name as people read it: DICOM's `^` between components becomes a space. */
-export function displayName(name: string | undefined): string {
-  return (name ?? '').split('=')[0]!.split('^').map((part) => part.trim()).filter(Boolean).join(' ');
-}
 
 /** One patient's studies, as the form offers them: a consult is about one patient. */
 interface PatientGroup {
@@ -36,7 +31,7 @@ function groupByPatient(studies: StudySummary[]): PatientGroup[] {
  * more, too); studies already in an open consult are named, not offered. Nothing is checked
  * in advance unless all offered studies are of one patient.
  */
-export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFiles?: number }) {
+export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFiles?: number; preselected?: string[] }) {
   const { t, language } = useI18n();
   const offered = props.studies.filter((s) => !s.consultId);
   const taken = props.studies.filter((s) => s.consultId);
@@ -44,7 +39,9 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
   const [centre, setCentre] = useState(props.me.readingCentres[0]?.id ?? '');
   const [question, setQuestion] = useState('');
   const [priority, setPriority] = useState<Priority>('routine');
-  const [selected, setSelected] = useState(new Set(groups.length === 1 ? groups[0]!.studies.map((s) => s.id) : []));
+  const [selected, setSelected] = useState(
+    new Set(props.preselected?.filter((id) => offered.some((s) => s.id === id)) ?? (groups.length === 1 ? groups[0]!.studies.map((s) => s.id) : [])),
+  );
   const [busy, setBusy] = useState(false);
   // Files of this upload that were refused or failed: the studies are incomplete, so sending needs a deliberate yes.
   const missing = props.missingFiles ?? 0;

@@ -2,74 +2,168 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api, type InstanceSummary, type StudySummary } from '../api.js';
 import { dicomweb } from '../viewer/dicomweb-paths.js';
-import { useI18n } from '../i18n.js';
-import { reasonText } from '../reasons.js';
-import { displayName } from './consult-form.js';
+import { displayName, useI18n } from '../i18n.js';
+import { reasonText, refusalText } from '../reasons.js';
 
-interface Held {
+/** Images of one series awaiting review: the unit a radiographer decides on when a series has hundreds. */
+interface HeldSeries {
+  key: string;
   study: StudySummary;
-  instance: InstanceSummary;
+  seriesInstanceUid: string;
+  instances: InstanceSummary[];
+}
+
+/** A series with more held images than this shows the first ones and a "show all". */
+const CARDS_PER_SERIES = 12;
+
+type Decision = 'release' | 'remove';
+
+async function heldSeriesOf(studies: StudySummary[]): Promise<HeldSeries[]> {
+  const found = new Map<string, HeldSeries>();
+  for (const study of studies.filter((s) => (s.pendingReviewCount ?? 0) > 0)) {
+    const detail = await api<{ instances: InstanceSummary[] }>(`/api/studies/${study.id}`);
+    for (const instance of detail.instances) {
+      if (instance.pixelReview !== 'pending') continue;
+      const key = `${study.id}|${instance.seriesInstanceUid}`;
+      const series = found.get(key) ?? { key, study, seriesInstanceUid: instance.seriesInstanceUid, instances: [] };
+      series.instances.push(instance);
+      found.set(key, series);
+    }
+  }
+  for (const series of found.values()) series.instances.sort((a, b) => (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0));
+  return [...found.values()];
+}
+
+/** One request per study: the server decides per study, up to 10,000 instances at a time. */
+async function decide(study: StudySummary, instances: InstanceSummary[], decision: Decision): Promise<void> {
+  await api(`/api/studies/${study.id}/pixel-review`, { method: 'POST', body: { [decision]: instances.map((i) => i.id) } });
 }
 
 /**
  * Images the engine flagged as possibly carrying burned-in identity (ultrasound, secondary
  * capture, BurnedInAnnotation YES…). The reading centre gets them only once a radiographer of
- * the sending hospital has looked and released them.
+ * the sending hospital has looked and released them: one image, one series or all at once.
  */
-export function PixelReview(props: { studies: StudySummary[] }) {
+export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => void }) {
   const { t, language } = useI18n();
-  const [held, setHeld] = useState<Held[] | null>(null);
+  const [held, setHeld] = useState<HeldSeries[] | null>(null);
+  const [expanded, setExpanded] = useState(new Set<string>());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
 
-  const load = async () => {
-    const found: Held[] = [];
-    for (const study of props.studies.filter((s) => (s.pendingReviewCount ?? 0) > 0)) {
-      const detail = await api<{ instances: InstanceSummary[] }>(`/api/studies/${study.id}`);
-      for (const instance of detail.instances) if (instance.pixelReview === 'pending') found.push({ study, instance });
-    }
-    setHeld(found);
-  };
   useEffect(() => {
-    void load();
+    heldSeriesOf(props.studies).then(setHeld, (caught: unknown) => setError(refusalText(caught, language)));
   }, [props.studies]);
 
-  const decide = async (item: Held, decision: 'release' | 'remove') => {
-    await api(`/api/studies/${item.study.id}/pixel-review`, { method: 'POST', body: { [decision]: [item.instance.id] } });
-    setHeld((current) => current?.filter((h) => h !== item) ?? null);
+  /** Applies a decision, then drops what was decided from the page. */
+  const apply = async (targets: { series: HeldSeries; instances: InstanceSummary[] }[], decision: Decision) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const perStudy = new Map<string, { study: StudySummary; instances: InstanceSummary[] }>();
+      for (const { series, instances } of targets) {
+        const entry = perStudy.get(series.study.id) ?? { study: series.study, instances: [] };
+        entry.instances.push(...instances);
+        perStudy.set(series.study.id, entry);
+      }
+      for (const { study, instances } of perStudy.values()) await decide(study, instances, decision);
+      const decided = new Set(targets.flatMap((target) => target.instances));
+      setHeld((current) =>
+        (current ?? []).map((series) => ({ ...series, instances: series.instances.filter((i) => !decided.has(i)) })).filter((series) => series.instances.length > 0),
+      );
+      props.onDecided?.();
+    } catch (caught) {
+      setError(refusalText(caught, language));
+    } finally {
+      setBusy(false);
+    }
   };
 
-  if (!held) return null;
+  if (!held) return error ? <p class="error" role="alert">{error}</p> : null;
+  const total = held.reduce((sum, series) => sum + series.instances.length, 0);
+  const everything = held.map((series) => ({ series, instances: series.instances }));
+  const confirmAll = (decision: Decision) => {
+    if (confirm(t(decision === 'release' ? 'review.confirmReleaseAll' : 'review.confirmRemoveAll').replace('{count}', String(total)))) void apply(everything, decision);
+  };
+  const listSeparator = language === 'zh-CN' ? '、' : ', ';
   return (
     <section class="card wide" data-testid="pixel-review">
-      <h2>{t('review.title')}</h2>
+      <h2>
+        {t('review.title')} <span class="muted">({total})</span>
+      </h2>
       <p class="intro">{t('review.intro')}</p>
-      {held.length === 0 && <p data-testid="review-none">{t('review.none')}</p>}
-      <div class="review-grid">
-        {held.map((item) => (
-          <figure key={item.instance.id} class="review-item" data-testid="review-item" data-study={item.study.id}>
-            <img
-              alt=""
-              loading="lazy"
-              src={dicomweb.rendered(item.study.studyInstanceUid, item.instance.seriesInstanceUid, item.instance.sopInstanceUid)}
-            />
-            <figcaption>
-              <bdi>{item.study.identity ? displayName(item.study.identity.name) || '—' : item.study.patient.pseudonymName}</bdi> · {item.study.studyDate ?? '—'} ·{' '}
-              <bdi>{item.study.description ?? ''}</bdi>
-              <br />
-              {item.instance.modality} · <bdi>{item.instance.seriesDescription ?? ''}</bdi> #{item.instance.instanceNumber ?? ''}
-              <br />
-              {t('review.reason')}: {item.instance.pixelReviewReasons.map((reason) => reasonText(reason, language)).join(language === 'zh-CN' ? '、' : ', ')}
-            </figcaption>
-            <div class="actions">
-              <button type="button" onClick={() => decide(item, 'release')} data-testid="review-release">
-                {t('review.release')}
-              </button>
-              <button type="button" class="secondary" onClick={() => decide(item, 'remove')} data-testid="review-remove">
-                {t('review.remove')}
-              </button>
+      {error && (
+        <p class="error" role="alert" data-testid="review-error">
+          {error}
+        </p>
+      )}
+      {total === 0 && <p data-testid="review-none">{t('review.none')}</p>}
+      {held.length > 1 && (
+        <div class="actions">
+          <button type="button" disabled={busy} onClick={() => confirmAll('release')} data-testid="review-release-all">
+            {t('review.releaseAll')} ({total})
+          </button>
+          <button type="button" class="secondary" disabled={busy} onClick={() => confirmAll('remove')} data-testid="review-remove-all">
+            {t('review.removeAll')} ({total})
+          </button>
+        </div>
+      )}
+      {held.map((series) => {
+        const { study } = series;
+        const first = series.instances[0]!;
+        const shown = expanded.has(series.key) ? series.instances : series.instances.slice(0, CARDS_PER_SERIES);
+        const patient = study.identity ? displayName(study.identity.name) || study.identity.id || '—' : displayName(study.patient.pseudonymName);
+        return (
+          <section key={series.key} class="review-series" data-testid="review-series" data-study={study.id}>
+            <header>
+              <h3>
+                <bdi>{patient}</bdi> · {(study.studyDate ?? '—')} · <bdi>{study.description ?? ''}</bdi>
+              </h3>
+              <p>
+                {first.modality} · {t('review.series')} {first.seriesNumber ?? ''} <bdi>{first.seriesDescription ?? ''}</bdi> ·{' '}
+                {t('review.imageCount').replace('{count}', String(series.instances.length))}
+              </p>
+              {series.instances.length > 1 && (
+                <div class="actions">
+                  <button type="button" disabled={busy} onClick={() => apply([{ series, instances: series.instances }], 'release')} data-testid="review-release-series">
+                    {t('review.releaseSeries')} ({series.instances.length})
+                  </button>
+                  <button type="button" class="secondary" disabled={busy} onClick={() => apply([{ series, instances: series.instances }], 'remove')} data-testid="review-remove-series">
+                    {t('review.removeSeries')} ({series.instances.length})
+                  </button>
+                </div>
+              )}
+            </header>
+            <div class="review-grid">
+              {shown.map((instance) => (
+                <figure key={instance.id} class="review-item" data-testid="review-item" data-study={study.id}>
+                  <img alt="" loading="lazy" src={dicomweb.rendered(study.studyInstanceUid, instance.seriesInstanceUid, instance.sopInstanceUid)} />
+                  <figcaption>
+                    <bdi>{patient}</bdi> · {(study.studyDate ?? '—')}
+                    <br />
+                    {instance.modality} · {t('review.series')} {instance.seriesNumber ?? ''} · {t('review.image')} {instance.instanceNumber ?? ''}
+                    <br />
+                    {t('review.reason')}: {instance.pixelReviewReasons.map((reason) => reasonText(reason, language)).join(listSeparator)}
+                  </figcaption>
+                  <div class="actions">
+                    <button type="button" disabled={busy} onClick={() => apply([{ series, instances: [instance] }], 'release')} data-testid="review-release">
+                      {t('review.release')}
+                    </button>
+                    <button type="button" class="secondary" disabled={busy} onClick={() => apply([{ series, instances: [instance] }], 'remove')} data-testid="review-remove">
+                      {t('review.remove')}
+                    </button>
+                  </div>
+                </figure>
+              ))}
             </div>
-          </figure>
-        ))}
-      </div>
+            {shown.length < series.instances.length && (
+              <button type="button" class="link" onClick={() => setExpanded(new Set([...expanded, series.key]))} data-testid="review-show-all">
+                {t('review.showAll').replace('{count}', String(series.instances.length))}
+              </button>
+            )}
+          </section>
+        );
+      })}
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
 import { Link } from '../components/link.js';
+import { PixelReview } from '../components/pixel-review.js';
 import { StudyTable } from '../components/study-table.js';
 import { formatDateTime, useI18n } from '../i18n.js';
 import { SenderReport } from '../report/report-view.js';
@@ -11,14 +12,18 @@ export function ConsultPage(props: { me: Me; id: string }) {
   const { t, language } = useI18n();
   const [consult, setConsult] = useState<ConsultSummary | null>(null);
   const [missing, setMissing] = useState(false);
-  useEffect(() => {
+  const load = () =>
     api<{ consult: ConsultSummary }>(`/api/consults/${encodeURIComponent(props.id)}`)
       .then((body) => setConsult(body.consult))
       .catch((error: unknown) => setMissing(error instanceof ApiError && error.status === 404));
+  useEffect(() => {
+    void load();
   }, [props.id]);
 
   if (missing) return <main class="page"><p data-testid="not-found">404</p></main>;
   if (!consult) return <main class="page"><p>{t('loading')}</p></main>;
+  // Only the sending hospital is told how many images it still holds back (the centre never learns of them).
+  const held = consult.studies.reduce((sum, study) => sum + (study.pendingReviewCount ?? 0), 0);
   return (
     <main class="page consult" data-testid="consult-page">
       <p>
@@ -41,6 +46,11 @@ export function ConsultPage(props: { me: Me; id: string }) {
           {formatDateTime(consult.dueAt, language)} {consult.overdue && <span class="badge danger">{t('consult.overdue')}</span>}
         </dd>
       </dl>
+      {held > 0 && (
+        <p class="warning banner" role="alert" data-testid="held-warning">
+          {t('review.heldWarning').replace('{count}', String(held))}
+        </p>
+      )}
       <p>
         <Link href={`/consults/${consult.id}/read`} class="button" testId="open-viewer">
           {t('consult.read')}
@@ -57,6 +67,7 @@ export function ConsultPage(props: { me: Me; id: string }) {
       )}
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />
+      {held > 0 && <PixelReview studies={consult.studies} onDecided={() => void load()} />}
       {consult.attachments && consult.attachments.length > 0 && (
         <>
           <h2>{t('consult.attachments')}</h2>

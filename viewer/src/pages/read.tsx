@@ -5,7 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, ApiError, onBeforeSignOut, type ConsultSummary, type Me } from '../api.js';
 import { Link } from '../components/link.js';
 import { useWindowKeydown } from '../components/use-window-keydown.js';
-import { useI18n, type MessageKey } from '../i18n.js';
+import { displayName, useI18n, type MessageKey } from '../i18n.js';
 import { Autosave, loadAnnotations, type SaveState } from '../viewer/autosave.js';
 import { number, Tag, text } from '../viewer/dicom-json.js';
 import { SrStoreError } from '../viewer/dicomweb-paths.js';
@@ -407,7 +407,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
     );
   }
   const firstStudy = consult?.studies[0];
-  const patient = firstStudy?.identity ? firstStudy.identity.name : firstStudy?.patient.pseudonymName ?? '';
+  const patient = displayName(firstStudy?.identity ? firstStudy.identity.name : firstStudy?.patient.pseudonymName);
 
   /** The active viewport as a PNG key image, with the image it shows. */
   const captureKeyImage = async () => {

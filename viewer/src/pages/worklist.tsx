@@ -6,7 +6,7 @@ import { Link } from '../components/link.js';
 import { PatientLabel } from '../components/study-table.js';
 import { formatDuration } from '../components/turnaround.js';
 import { useWindowKeydown } from '../components/use-window-keydown.js';
-import { formatDateTime, useI18n, type MessageKey } from '../i18n.js';
+import { formatAge, formatDateTime, useI18n, type MessageKey } from '../i18n.js';
 import { preloadReadingPage } from '../reading-page.js';
 import { navigate } from '../router.js';
 
@@ -256,7 +256,7 @@ export function Worklist(props: { me: Me }) {
                         <PatientLabel study={study} />
                         <span class="muted">
                           {' '}
-                          {study.patient.sex ?? ''} {study.patient.age ?? ''}
+                          {study.patient.sex ?? ''} {formatAge(study.patient.age, language)}
                         </span>
                       </div>
                     ))}

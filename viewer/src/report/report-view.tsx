@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { assessmentLines, getTemplate, localesOf, measurementSummary, textIn, type LocalizedText } from '@yunzhen/report';
 
 import type { Me } from '../api.js';
-import { formatDateTime, useI18n } from '../i18n.js';
+import { displayName, formatAge, formatDateTime, useI18n } from '../i18n.js';
 import { reportText, type ReportMessage } from './messages.js';
 import { reportApi, type ReportView } from './report-api.js';
 
@@ -33,7 +33,7 @@ export function ReportDetails(props: { view: ReportView; consultId: string }) {
       <dl class="facts">
         <dt>{t('patient')}</dt>
         <dd data-testid="report-patient">
-          <bdi>{context.patient.name}</bdi> · {context.patient.id} {context.patient.sex} {context.patient.age ?? ''}
+          <bdi>{displayName(context.patient.name)}</bdi> · {context.patient.id} {context.patient.sex} {formatAge(context.patient.age, language)}
         </dd>
         <dt>{t('accession')}</dt>
         <dd>{context.study.accessionNumber || '—'}</dd>

@@ -357,7 +357,13 @@ export class ReadingSession {
   }
 
   destroy(): void {
-    for (const index of [...this.elements.keys()]) this.disable(index);
+    for (const index of [...this.elements.keys()]) {
+      // An image still loading calls its viewport's render() when it arrives; with the engine
+      // gone that throws (Cornerstone looks the engine up by id). Nothing is left to draw on.
+      const vp = this.viewport(index);
+      if (vp) vp.render = () => undefined;
+      this.disable(index);
+    }
     this.destroyed = true;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);

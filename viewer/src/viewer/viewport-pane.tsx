@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 
 import type { ConsultSummary } from '../api.js';
-import { useI18n } from '../i18n.js';
+import { displayName, formatAge, useI18n } from '../i18n.js';
 import { number, numbers, Tag, text, type DicomJson } from './dicom-json.js';
 import type { ReadingSession } from './reading-session.js';
 import { imageIndex, type DisplaySet } from './study-data.js';
@@ -20,7 +20,7 @@ export function ViewportPane(props: {
   onActivate: () => void;
   onDropSeries: (key: string) => void;
 }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const { session, index, displaySet } = props;
   const elementRef = useRef<HTMLDivElement>(null);
   const state = session.state(index);
@@ -46,7 +46,7 @@ export function ViewportPane(props: {
   const json = state.imageId ? imageIndex.get(state.imageId)?.json : undefined;
   const study = props.consult?.studies.find((s) => s.studyInstanceUid === displaySet?.studyInstanceUid);
   // The sending hospital sees the real identity (from the API); everyone else the pseudonym in the DICOM.
-  const patientName = study?.identity?.name || text(json, Tag.PatientName);
+  const patientName = displayName(study?.identity?.name || text(json, Tag.PatientName));
   const patientId = study?.identity?.id || text(json, Tag.PatientID);
   // The server decides which study date each side sees (the real one for the sender, the shifted one for readers).
   const studyDate = study ? (study.studyDate ?? '') : formatDate(text(json, Tag.StudyDate));
@@ -77,7 +77,7 @@ export function ViewportPane(props: {
               <bdi>{patientName}</bdi>
             </div>
             <div>
-              <bdi>{patientId}</bdi> {text(json, Tag.PatientSex)} {text(json, Tag.PatientAge)}
+              <bdi>{patientId}</bdi> {text(json, Tag.PatientSex)} {formatAge(text(json, Tag.PatientAge), language)}
             </div>
             <div>
               <bdi>{text(json, Tag.StudyDescription)}</bdi>
