@@ -27,6 +27,7 @@ export default defineConfig({
     projects: [
       ...['db', 'dicom', 'report', 'storage', 'uploader'].map((name) => project(`@yunzhen/${name}`, `packages/${name}`)),
       project('@yunzhen/server', 'server'),
+      project('@yunzhen/viewer', 'viewer'),
       project('scripts', 'scripts'),
     ],
   },

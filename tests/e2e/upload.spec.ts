@@ -159,11 +159,15 @@ test('a consult of an upload with refused files needs a deliberate yes, in the u
   }
 });
 
-test('from the inbox: review a held image, release it and send a consult without uploading again', async ({ page }) => {
+test('from the inbox: review a held image, release it and send a consult without uploading again', async ({ browser }) => {
+  // Its own page: the colleague's consult makes the browser log a 409, which the shared page would count as an error.
+  const page = await browser.newPage({ baseURL: process.env.YUNZHEN_URL });
+  const problems = watchPageErrors(page);
   // Sent earlier (as the command line does), held for pixel review.
   const base = process.env.YUNZHEN_URL!;
   const name = `INBOX^PATIENT${Date.now()}`;
-  const [us] = rewriteInstances([readSample('modalities/US-RGB-8-esopecho')], { freshUids: true, replace: { 0x00100010: name, 0x00100020: `INBOX-${Date.now()}` } });
+  const patientId = `INBOX-${Date.now()}`;
+  const [us] = rewriteInstances([readSample('modalities/US-RGB-8-esopecho')], { freshUids: true, replace: { 0x00100010: name, 0x00100020: patientId } });
   const token = await demoToken(base, 'rad@xuhui.demo');
   const boundary = 'inbox-test';
   const body = new Blob([`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, us!, `\r\n--${boundary}--\r\n`] as BlobPart[]);
@@ -173,17 +177,47 @@ test('from the inbox: review a held image, release it and send a consult without
   const study = studies.find((s) => s.identity.name === name)!;
 
   await login(page, 'rad@xuhui.demo', 'zh-CN');
+  // From the study's row in the inbox: review its held images, then release them.
+  const row = page.locator(`[data-testid=inbox] tr[data-study="${study.id}"]`);
+  await expect(row).toContainText(name.replace('^', ' '));
+  await row.getByTestId('inbox-review').click();
   const held = page.locator(`[data-testid=review-item][data-study="${study.id}"]`);
   await expect(held).toContainText(name.replace('^', ' '));
   await expect(held).toContainText('超声');
   await held.getByTestId('review-release').click();
   await expect(held).toHaveCount(0);
 
+  // "Create consult" on the row chooses that study in the form.
+  await row.getByTestId('inbox-create-consult').click();
   const form = page.getByTestId('consult-form');
   const patient = form.getByTestId('consult-patient').filter({ hasText: name.replace('^', ' ') });
-  await patient.getByTestId('consult-study').check();
+  await expect(patient.getByTestId('consult-study')).toBeChecked();
   await form.locator('textarea[name=question]').fill('Echo: please read');
   await page.screenshot({ path: test.info().outputPath('inbox-consult-zh-CN.png'), fullPage: true });
+
+  // A colleague sent the study a moment ago: the server's refusal is shown in Chinese, not as a code.
+  const centreId = ((await (await fetch(`${base}api/me`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { readingCentres: { id: string }[] }).readingCentres[0]!.id;
+  const colleague = await fetch(`${base}api/consults`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ readingCentreId: centreId, studyIds: [study.id], clinicalQuestion: 'sent by a colleague', priority: 'routine' }),
+  });
+  expect(colleague.status).toBe(201);
   await page.getByTestId('create-consult').click();
-  await expect(page.getByTestId('consult-studies')).toContainText(name);
+  await expect(page.getByTestId('consult-error')).toContainText('所选检查已在一个进行中的会诊里');
+  await expect(page.getByTestId('consult-error')).not.toContainText('StudyInConsult');
+  await page.screenshot({ path: test.info().outputPath('server-error-zh-CN.png'), fullPage: true });
+
+  // A later study of the same patient goes into that open consult from the inbox.
+  const [later] = rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: { 0x00100010: name, 0x00100020: patientId } });
+  const laterBody = new Blob([`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`, later!, `\r\n--${boundary}--\r\n`] as BlobPart[]);
+  expect((await fetch(`${base}dicomweb/studies`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` }, body: laterBody })).status).toBe(200);
+  await page.reload();
+  const laterRow = page.locator('[data-testid=inbox] tr').filter({ hasText: name.replace('^', ' ') });
+  await expect(laterRow).toHaveCount(1);
+  await laterRow.getByTestId('inbox-add-to-consult').click();
+  await expect(page.getByTestId('consult-page')).toBeVisible();
+  await expect(page.getByTestId('consult-studies').locator('tbody tr')).toHaveCount(2);
+  expect(problems.filter((p) => !p.includes('409'))).toEqual([]);
+  await page.close();
 });

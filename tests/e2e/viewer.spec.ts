@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
 
 import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
+import { displayName } from '../../viewer/src/person-name.js';
 import type { Locator, Page } from '@playwright/test';
 
 const baseUrl = () => process.env.YUNZHEN_URL!;
@@ -374,10 +375,12 @@ test('a hostile PatientName is shown as text everywhere the viewer shows text, a
   const realName = view.studies[0]!.identity.name;
   expect(realName).toContain('<img src=x');
   await signIn(page, 'doctor@xuhui.demo');
-  await expect(page.getByTestId('consult-list')).toContainText(realName);
+  // Shown as a DICOM name reads (`=` starts the ideographic group), and as text.
+  const shownName = displayName(realName);
+  await expect(page.getByTestId('consult-list')).toContainText(shownName);
   const viewport = await openReader(page, consult.id);
-  await expect(viewport.getByTestId('overlay-top-left')).toContainText(realName);
-  await expect(page.getByTestId('reading-patient')).toHaveText(realName);
+  await expect(viewport.getByTestId('overlay-top-left')).toContainText(shownName);
+  await expect(page.getByTestId('reading-patient')).toHaveText(shownName);
   await expect(viewport.getByTestId('overlay-top-right')).toContainText('<svg onload=alert(2)>');
   await expect(page.getByTestId('series-panel')).toContainText('<svg onload=alert(2)>');
   await logout(page);
@@ -396,12 +399,12 @@ test('a hostile PatientName is shown as text everywhere the viewer shows text, a
     return route.fulfill({ response, body });
   });
   await signIn(page, 'specialist@scc.demo');
-  await expect(page.getByTestId('consult-list')).toContainText(payload);
+  await expect(page.getByTestId('consult-list')).toContainText(displayName(payload));
   await page.goto(`/consults/${consult.id}`);
-  await expect(page.getByTestId('consult-studies')).toContainText(payload);
+  await expect(page.getByTestId('consult-studies')).toContainText(displayName(payload));
   const reader = await openReader(page, consult.id);
-  await expect(reader.getByTestId('overlay-top-left')).toContainText(payload);
-  await expect(page.getByTestId('reading-patient')).toHaveText(payload);
+  await expect(reader.getByTestId('overlay-top-left')).toContainText(displayName(payload));
+  await expect(page.getByTestId('reading-patient')).toHaveText(displayName(payload));
   await page.getByTestId('open-tags').click();
   await expect(page.getByTestId('tag-browser')).toContainText(payload);
   await page.keyboard.press('Escape');

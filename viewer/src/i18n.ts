@@ -51,10 +51,7 @@ export function formatDateTime(iso: string | Date, language: Language): string {
   return new Intl.DateTimeFormat(language === 'zh-CN' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
-/** A person name as people read it: DICOM's `^` between components becomes a space (`JOHANSSON^LUCIA^G^^` → `JOHANSSON LUCIA G`). */
-export function displayName(name: string | null | undefined): string {
-  return (name ?? '').split('=')[0]!.split('^').map((part) => part.trim()).filter(Boolean).join(' ');
-}
+export { displayName } from './person-name.js';
 
 const ageUnits: Record<string, { en: string; 'zh-CN': string }> = {
   D: { en: 'd', 'zh-CN': '天' },
