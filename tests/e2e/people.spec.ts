@@ -31,8 +31,14 @@ test('an admin adds a user (in Chinese), who signs in and changes the password (
   await expect(page.getByTestId('landing-radiographer')).toBeVisible();
   await logout(page);
 
-  // The admin switches the account off; it no longer signs in.
+  // The admin makes the radiographer a referring doctor, which holds after a reload; then switches the account off.
   await login(page, 'admin@xuhui.demo', 'en');
+  await row.getByTestId('user-role').selectOption('referring_doctor');
+  await expect(row.getByTestId('user-role')).toHaveValue('referring_doctor');
+  await page.reload();
+  await expect(row.getByTestId('user-role')).toHaveValue('referring_doctor');
+  await row.getByTestId('user-licensed').uncheck();
+  await expect(row.getByTestId('user-licensed')).not.toBeChecked();
   await row.getByTestId('user-toggle').click();
   await expect(row).toContainText('Disabled');
 });

@@ -23,7 +23,8 @@ function useRefusal() {
 }
 
 /**
- * A hospital admin's people: add a user, switch one off or on, set a new password. Every
+ * A hospital admin's people: add a user, change a role or the licensed flag, switch one off or
+ * on, set a new password. Every
  * change is audited by the server (110137); an admin cannot disable or demote themself.
  */
 export function PeopleAdmin(props: { selfId: string }) {
@@ -60,7 +61,22 @@ export function PeopleAdmin(props: { selfId: string }) {
               <td>{user.displayName}</td>
               <td>{user.email}</td>
               <td>
-                {t(`role.${user.role}`)} · {t(user.licensed ? 'licensed' : 'unlicensed')}
+                {/* An admin cannot demote themself (the server refuses it too): their own role is shown, not offered. */}
+                {user.id === props.selfId ? (
+                  t(`role.${user.role}`)
+                ) : (
+                  <select name="role" aria-label={t('users.role')} data-testid="user-role" value={user.role} onChange={(e) => change(user.id, { role: e.currentTarget.value })}>
+                    {roles.map((role) => (
+                      <option key={role} value={role}>
+                        {t(`role.${role}`)}
+                      </option>
+                    ))}
+                  </select>
+                )}{' '}
+                <label class="checkbox inline">
+                  <input type="checkbox" data-testid="user-licensed" checked={user.licensed} onChange={(e) => change(user.id, { licensed: e.currentTarget.checked })} />
+                  {t('licensed')}
+                </label>
               </td>
               <td>{t(user.disabled ? 'users.disabled' : 'users.active')}</td>
               <td>
