@@ -74,6 +74,9 @@ test('the radiographer’s whole path over a throttled link, with the real study
     await expect(form).toContainText('WANG XIAOMING');
     await page.screenshot({ path: test.info().outputPath('upload-done-zh-CN.png'), fullPage: true });
     await form.locator('textarea[name=question]').fill('头痛两周，请排除占位');
+    await form.locator('textarea[name=history]').fill('头痛两周，晨起加重，无发热。');
+    await form.getByTestId('attachment-input').setInputFiles({ name: 'referral-WANG.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% referral letter\n%%EOF\n') });
+    await expect(form.getByTestId('attachment-picked')).toHaveCount(1);
     await page.getByTestId('create-consult').click();
 
     // The consult page.
@@ -82,6 +85,10 @@ test('the radiographer’s whole path over a throttled link, with the real study
     await expect(page.getByTestId('consult-studies')).toContainText(REAL_DATE);
     await expect(page.getByTestId('consult-studies')).toContainText('WANG XIAOMING');
     await expect(page.getByTestId('held-warning')).toHaveCount(0);
+    await expect(page.getByTestId('clinical-history')).toContainText('晨起加重');
+    // The attachment is named by its kind, never by its file name (which carries the patient's name).
+    await expect(page.getByTestId('attachment-list')).toContainText('会诊申请单.pdf');
+    await expect(page.getByTestId('attachment-list')).not.toContainText('WANG');
 
     // The viewer, as the sending hospital sees it.
     await page.getByTestId('open-viewer').click();
@@ -104,6 +111,8 @@ test('the radiographer’s whole path over a throttled link, with the real study
     const seen = (await call('GET', `/api/consults/${consultId}`)).consult;
     expect(seen.studies[0].studyDate).not.toBe(REAL_DATE);
     expect(JSON.stringify(seen)).not.toContain('XIAOMING');
+    expect(seen.clinicalHistory).toContain('晨起加重');
+    expect(seen.attachments).toHaveLength(1);
     await call('POST', `/api/consults/${consultId}/report`, { templateId: 'general', language: 'zh-CN' });
     await call('PUT', `/api/consults/${consultId}/report`, {
       version: 1,

@@ -126,6 +126,7 @@ export interface ConsultSummary {
   status: ConsultStatus;
   priority: Priority;
   clinicalQuestion: string;
+  clinicalHistory: string | null;
   sendingHospital: { id: string; name: string };
   readingCentre: { id: string; name: string };
   createdAt: string;

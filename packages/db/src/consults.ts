@@ -7,6 +7,7 @@ export interface NewConsult {
   readingTenantId: string;
   createdBy: string;
   clinicalQuestion: string;
+  clinicalHistory?: string | null;
   priority: ConsultPriority;
   dueAt: Date;
   studyIds: string[];
@@ -55,6 +56,7 @@ export function createConsultRepository(db: Kysely<Database>) {
             reading_tenant_id: consult.readingTenantId,
             created_by: consult.createdBy,
             clinical_question: consult.clinicalQuestion,
+            clinical_history: consult.clinicalHistory || null,
             priority: consult.priority,
             due_at: consult.dueAt,
           })

@@ -188,6 +188,7 @@ export interface ConsultTable {
   reading_tenant_id: string;
   created_by: string;
   clinical_question: string;
+  clinical_history: ColumnType<string | null, string | null | undefined, string | null>;
   priority: ConsultPriority;
   status: ColumnType<ConsultStatus, ConsultStatus | undefined, ConsultStatus>;
   due_at: Date;

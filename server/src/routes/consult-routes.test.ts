@@ -176,6 +176,19 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
     expect((await closed.json()).error.code).toBe('ConsultClosed');
   });
 
+  it('carries the clinical history to the reading centre, and refuses one past 8,000 characters', async () => {
+    await stow(rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: { 0x00100010: 'HISTORY^CASE', 0x00100020: 'HC-0001' } }));
+    const study = (await (await get('/api/studies?inbox=true', rad)).json()).studies.find((s: { identity: { id: string } }) => s.identity.id === 'HC-0001');
+    const base = { readingCentreId: centreId, studyIds: [study.id], clinicalQuestion: 'Mass?', priority: 'routine' };
+    const tooLong = await post('/api/consults', rad, { ...base, clinicalHistory: 'x'.repeat(8001) });
+    expect(tooLong.status).toBe(400);
+    const history = '咳嗽三周，抗感染治疗无效。\nSmoker, 30 pack-years.';
+    const { consult } = await (await post('/api/consults', rad, { ...base, clinicalHistory: history })).json();
+    expect(consult.clinicalHistory).toBe(history);
+    const seen = (await (await get(`/api/consults/${consult.id}`, await t.token('specialist@scc.demo'))).json()).consult;
+    expect(seen.clinicalHistory).toBe(history);
+  });
+
   it('releases pixel-review images to the reading centre and audits it', async () => {
     const detail = await (await get(`/api/studies/${pendingStudyId}`, rad)).json();
     const held = detail.instances.filter((i: { pixelReview: string }) => i.pixelReview === 'pending');
@@ -257,7 +270,9 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
       const studyIds = consults.map((c: { studies: { id: string }[] }) => c.studies.map((s) => s.id).sort());
       expect(new Set(studyIds.flat()).size).toBe(studyIds.flat().length); // no study under two consults
     }
+    // The centre sees every consult of both hospitals, each under its sender.
+    const fromXuhui = (await (await get('/api/consults', rad)).json()).consults.length;
     const { consults } = await (await get('/api/consults', await t.token('specialist@scc.demo'))).json();
-    expect(consults.map((c: { sendingHospital: { name: string } }) => c.sendingHospital.name).sort()).toEqual(['Minhang District Hospital (demo)', 'Xuhui District Hospital (demo)', 'Xuhui District Hospital (demo)', 'Xuhui District Hospital (demo)']);
+    expect(consults.map((c: { sendingHospital: { name: string } }) => c.sendingHospital.name).sort()).toEqual(['Minhang District Hospital (demo)', ...Array(fromXuhui).fill('Xuhui District Hospital (demo)')]);
   });
 });

@@ -29,6 +29,7 @@ const newConsultSchema = z.object({
   readingCentreId: z.string().uuid(),
   studyIds: z.array(z.string().uuid()).min(1).max(50),
   clinicalQuestion: z.string().trim().min(1).max(4000),
+  clinicalHistory: z.string().trim().max(8000).optional(),
   priority: z.enum(['routine', 'urgent', 'stat']),
 });
 
@@ -90,6 +91,7 @@ export function consultRoutes(deps: ConsultDeps) {
         status: consult.status,
         priority: consult.priority,
         clinicalQuestion: consult.clinical_question,
+        clinicalHistory: consult.clinical_history,
         sendingHospital: { id: consult.sending_tenant_id, name: consult.sending_tenant_name },
         readingCentre: { id: consult.reading_tenant_id, name: consult.reading_tenant_name },
         createdAt: consult.created_at.toISOString(),
@@ -162,6 +164,7 @@ export function consultRoutes(deps: ConsultDeps) {
         readingTenantId: input.readingCentreId,
         createdBy: principal.user.id,
         clinicalQuestion: input.clinicalQuestion,
+        clinicalHistory: input.clinicalHistory,
         priority: input.priority,
         dueAt: new Date(deps.now().getTime() + turnaroundByPriority[input.priority]),
         studyIds,

@@ -4,6 +4,7 @@ import { api, type ConsultSummary, type Me, type Priority, type StudySummary } f
 import { displayName, useI18n } from '../i18n.js';
 import { refusalText } from '../reasons.js';
 import { navigate } from '../router.js';
+import { AttachmentPicker, reportAttachmentError, sendAttachments, type PickedAttachment } from './attachments.js';
 import { Link } from './link.js';
 
 /** One patient's studies, as the form offers them: a consult is about one patient. */
@@ -38,6 +39,8 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
   const groups = groupByPatient(offered);
   const [centre, setCentre] = useState(props.me.readingCentres[0]?.id ?? '');
   const [question, setQuestion] = useState('');
+  const [history, setHistory] = useState('');
+  const [attachments, setAttachments] = useState<PickedAttachment[]>([]);
   const [priority, setPriority] = useState<Priority>('routine');
   const [selected, setSelected] = useState(
     new Set(props.preselected?.filter((id) => offered.some((s) => s.id === id)) ?? (groups.length === 1 ? groups[0]!.studies.map((s) => s.id) : [])),
@@ -56,8 +59,10 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
     try {
       const { consult } = await api<{ consult: ConsultSummary }>('/api/consults', {
         method: 'POST',
-        body: { readingCentreId: centre, studyIds: [...selected], clinicalQuestion: question, priority },
+        body: { readingCentreId: centre, studyIds: [...selected], clinicalQuestion: question, clinicalHistory: history, priority },
       });
+      // The consult exists now: a refused attachment is reported on its page, where it can be added again.
+      await sendAttachments(consult.id, attachments).catch((caught: unknown) => reportAttachmentError(consult.id, refusalText(caught, language)));
       navigate(`/consults/${consult.id}`);
     } catch (caught) {
       setError(refusalText(caught, language));
@@ -131,6 +136,11 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
         {t('consultForm.question')}
         <textarea name="question" rows={3} required maxLength={4000} value={question} onInput={(e) => setQuestion(e.currentTarget.value)} />
       </label>
+      <label>
+        {t('consultForm.history')}
+        <textarea name="history" rows={4} maxLength={8000} value={history} onInput={(e) => setHistory(e.currentTarget.value)} placeholder={t('consultForm.historyHint')} />
+      </label>
+      <AttachmentPicker value={attachments} onChange={setAttachments} />
       <label>
         {t('consultForm.priority')}
         <select name="priority" value={priority} onChange={(e) => setPriority(e.currentTarget.value as Priority)}>

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 
 import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
+import { AddAttachments } from '../components/attachments.js';
 import { Link } from '../components/link.js';
 import { PixelReview } from '../components/pixel-review.js';
 import { StudyTable } from '../components/study-table.js';
-import { formatDateTime, useI18n } from '../i18n.js';
+import { formatDateTime, useI18n, type MessageKey } from '../i18n.js';
 import { SenderReport } from '../report/report-view.js';
 import { Turnaround } from '../components/turnaround.js';
 
@@ -23,6 +24,7 @@ export function ConsultPage(props: { me: Me; id: string }) {
   if (missing) return <main class="page"><p data-testid="not-found">404</p></main>;
   if (!consult) return <main class="page"><p>{t('loading')}</p></main>;
   // Only the sending hospital is told how many images it still holds back (the centre never learns of them).
+  const isSender = consult.sendingHospital.id === props.me.tenant.id && props.me.user.role === 'radiographer';
   const held = consult.studies.reduce((sum, study) => sum + (study.pendingReviewCount ?? 0), 0);
   return (
     <main class="page consult" data-testid="consult-page">
@@ -32,6 +34,14 @@ export function ConsultPage(props: { me: Me; id: string }) {
       <h1>
         <span class={`badge priority-${consult.priority}`}>{t(`priority.${consult.priority}`)}</span> {consult.clinicalQuestion}
       </h1>
+      {consult.clinicalHistory && (
+        <section class="clinical-history" data-testid="clinical-history">
+          <h2>{t('consultForm.history')}</h2>
+          <p>
+            <bdi>{consult.clinicalHistory}</bdi>
+          </p>
+        </section>
+      )}
       <dl class="facts">
         <dt>{t('consult.status')}</dt>
         <dd data-testid="consult-status">{t(`status.${consult.status}`)}</dd>
@@ -68,18 +78,17 @@ export function ConsultPage(props: { me: Me; id: string }) {
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />
       {held > 0 && <PixelReview studies={consult.studies} onDecided={() => void load()} />}
+      {((consult.attachments?.length ?? 0) > 0 || isSender) && <h2>{t('consult.attachments')}</h2>}
       {consult.attachments && consult.attachments.length > 0 && (
-        <>
-          <h2>{t('consult.attachments')}</h2>
-          <ul>
-            {consult.attachments.map((a) => (
-              <li key={a.id}>
-                <a href={`/api/consults/${consult.id}/attachments/${a.id}`}>{a.label}.pdf</a>
-              </li>
-            ))}
-          </ul>
-        </>
+        <ul data-testid="attachment-list">
+          {consult.attachments.map((a) => (
+            <li key={a.id}>
+              <a href={`/api/consults/${consult.id}/attachments/${a.id}`}>{t(`attachments.${a.label}` as MessageKey)}.pdf</a>
+            </li>
+          ))}
+        </ul>
       )}
+      {isSender && <AddAttachments consultId={consult.id} onAdded={() => void load()} />}
     </main>
   );
 }

@@ -443,6 +443,14 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
             <span class="reading-question" title={consult.clinicalQuestion}>
               {consult.clinicalQuestion}
             </span>
+            {consult.clinicalHistory && (
+              <details class="reading-history" data-testid="reading-history">
+                <summary>{t('consultForm.history')}</summary>
+                <p>
+                  <bdi>{consult.clinicalHistory}</bdi>
+                </p>
+              </details>
+            )}
           </>
         )}
         <span class="spacer" />
