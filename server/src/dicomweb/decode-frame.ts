@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { AppError } from '../errors.js';
 
@@ -93,7 +95,8 @@ export async function decodeFrame(transferSyntaxUid: string, frame: Uint8Array, 
         return await decodeWithEmscripten('charls', frame, geometry, jpegHeader(frame, geometry, 'JPEG-LS'), geometry.photometric);
       case 'libjpeg-turbo': {
         const header = jpegHeader(frame, geometry, 'JPEG');
-        if (header.precision > 8) throw new AppError('NotAcceptable', `${header.precision}-bit JPEG is decoded by the viewer only`);
+        if (header.precision === 12 && header.components === 1 && geometry.bitsAllocated === 16) return await decodeJpeg12(frame, geometry);
+        if (header.precision > 8) throw new AppError('NotAcceptable', `${header.precision}-bit colour JPEG is decoded by the viewer only`);
         // libjpeg converts YCbCr to RGB as it decodes (ISO 10918-1 with JFIF colour).
         return await decodeWithEmscripten('libjpeg-turbo', frame, geometry, header, geometry.samplesPerPixel === 3 ? 'RGB' : geometry.photometric);
       }
@@ -315,6 +318,36 @@ async function decodeJpegLossless(frame: Uint8Array, geometry: FrameGeometry): P
   }
   const bytes = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
   return { data: toAllocatedBits(bytes, bytesPerSample as 1 | 2, geometry, 'JPEG lossless'), planar: false, photometric: geometry.photometric };
+}
+
+interface Jpeg12Image {
+  parse(data: Uint8Array): void;
+  colorTransform: boolean;
+  getData16(width: number, height: number): Uint16Array;
+}
+let jpeg12Decoder: Promise<new () => Jpeg12Image> | undefined;
+
+/**
+ * 12-bit lossy JPEG (Extended, …4.51; old XA and CT, often secondary captures held for pixel
+ * review). The libjpeg-turbo build is 8-bit only; the viewer decodes these with the pdf.js
+ * JPEG decoder inside Cornerstone's image loader, and so does the server. That package does
+ * not export the file, so it is found beside the package's entry point.
+ */
+async function decodeJpeg12(frame: Uint8Array, geometry: FrameGeometry): Promise<DecodedFrame> {
+  jpeg12Decoder ??= import(pathToFileURL(join(dirname(require.resolve('@cornerstonejs/dicom-image-loader')), 'codecs/jpeg.js')).href).then(
+    (m: { default: new () => Jpeg12Image }) => m.default,
+  );
+  const JpegImage = await jpeg12Decoder;
+  let samples: Uint16Array;
+  try {
+    const image = new JpegImage();
+    image.parse(frame);
+    image.colorTransform = false;
+    samples = image.getData16(geometry.columns, geometry.rows);
+  } catch (error) {
+    throw corrupt(`the 12-bit JPEG codestream cannot be decoded: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  return { data: new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength), planar: false, photometric: geometry.photometric };
 }
 
 // --- Codestream headers ------------------------------------------------------------------
