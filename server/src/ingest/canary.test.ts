@@ -81,7 +81,7 @@ describe('no canary identity survives ingest', () => {
       files.push(bytes);
     }
 
-    db = await createDb({ dataDir: join(dataDir, 'db') });
+    db = await createDb({ dataDir: join(dataDir, 'pg') });
     await migrateToLatest(db.kysely);
     await seedDemoUnion(createRepositories(db.kysely));
     const destination = new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) });
