@@ -123,7 +123,8 @@ describe('no canary identity survives ingest', () => {
   it('finds none in the data directory (database files and objects), byte by byte', async () => {
     const files = await listFiles(dataDir);
     const scanned = files.filter((f) => !f.startsWith(join(dataDir, 'fixtures')));
-    expect(scanned.some((f) => f.includes(`${join('db', '')}`))).toBe(true);
+    expect(scanned.some((f) => f.includes(join('pg', 'data', 'base', '')))).toBe(true);
+    expect(scanned.some((f) => f.includes(join('pg', 'data', 'pg_wal', '')))).toBe(true);
     expect(scanned.some((f) => f.includes(join('objects', 'instances')))).toBe(true);
     for (const file of scanned) {
       const bytes = await readFile(file);
