@@ -186,14 +186,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // The data directory (a private 0700 one, say) must let the server's user through to its
     // own directory: its group becomes that user's, with search (not read) permission.
     const parent = dirname(dir);
-    if (!exec('test', ['-x', parent]).ok) {
+    if (!exec('test', ['-x', bin.postgres]).ok) {
+      throw new EmbeddedPostgresError(`the system user "${account.name}" that runs PostgreSQL cannot run ${bin.postgres}: install Yunzhen where every user can read it (not under /root), or set DATABASE_URL`);
+    }
+    if (!exec('test', ['-x', parent]).ok && exec('test', ['-x', dirname(parent)]).ok) {
       const stat = statSync(parent);
       chownSync(parent, stat.uid, account.gid);
       chmodSync(parent, (stat.mode & 0o7777) | 0o010);
     }
   }
   if (asRoot && !exec('test', ['-w', dir]).ok) {
-    throw new EmbeddedPostgresError(`the system user "${account.name}" that runs PostgreSQL cannot write to ${dir}: let it traverse the parent directories (chmod o+x) or choose another DATA_DIR`);
+    throw new EmbeddedPostgresError(`the system user "${account.name}" that runs PostgreSQL cannot write to ${dir}: let it traverse the parent directories (chmod o+x) or choose another DATA_DIR (not under /root)`);
   }
 
   if (initialised) {
