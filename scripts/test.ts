@@ -1,7 +1,7 @@
 /**
  * The whole test suite, as CI runs it: Debian packages it needs, the viewer build and type
  * checks (checks, listed but not counted as tests), Vitest (unit tests and integration tests
- * on PostgreSQL, PGlite, the filesystem and S3) and Playwright (Chromium). The last line is
+ * on the embedded PostgreSQL, a Debian PostgreSQL server, the filesystem and S3) and Playwright (Chromium). The last line is
  * the count of tests, `N passed, N failed` (`, N skipped` when any were): the line CI reads.
  * How tests are counted: `test-runners.ts`.
  */

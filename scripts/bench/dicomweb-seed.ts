@@ -18,7 +18,7 @@ export const CONSULT_STUDIES = STUDIES / 2;
  * through the consults, are measured too.
  */
 export async function seedIndex(dataDir: string): Promise<void> {
-  const db = await createDb({ dataDir: join(dataDir, 'db') });
+  const db = await createDb({ dataDir: join(dataDir, 'pg') });
   await migrateToLatest(db.kysely);
   const repos = createRepositories(db.kysely);
   await seedDemoUnion(repos);

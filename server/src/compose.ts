@@ -23,7 +23,8 @@ export async function openResources(config: ServerConfig): Promise<Resources> {
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
 
-  const db = await createDb(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(dataDir, 'db') });
+  // The embedded PostgreSQL server keeps its cluster, socket and password under DATA_DIR/pg.
+  const db = await createDb(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(dataDir, 'pg') });
   try {
     await migrateToLatest(db.kysely);
     let store: ObjectStore;

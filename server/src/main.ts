@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { serve } from '@hono/node-server';
 
-import { createRepositories, vacuumImageTablesIfDue } from '@yunzhen/db';
+import { createRepositories } from '@yunzhen/db';
 
 import { createApp, defaultSettings } from './app.js';
 import { openResources } from './compose.js';
@@ -22,6 +22,13 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel });
   const resources = await openResources(config);
+  const embedded = resources.db.server;
+  if (embedded) {
+    logger.info(
+      { postgres: embedded.version, initialised: embedded.initialised, runsAs: embedded.runsAs, dir: join(resolve(config.dataDir), 'pg') },
+      embedded.initialised ? 'initialised a new embedded PostgreSQL cluster' : 'started the embedded PostgreSQL server',
+    );
+  }
   const repos = createRepositories(resources.db.kysely);
 
   const seeded = config.demo && (await seedDemoUnion(repos));
@@ -63,22 +70,10 @@ async function main(): Promise<void> {
   }, 5_000).unref();
   setInterval(sweep, 15 * 60 * 1000).unref();
 
-  // PGlite runs no autovacuum (see vacuumImageTablesIfDue): a pass before serving, so a
-  // restart after a bulk import answers queries at full speed, then one every 15 minutes.
-  const maintain = async () => {
-    if (resources.db.kind !== 'embedded') return;
-    const started = performance.now();
-    const tables = await vacuumImageTablesIfDue(resources.db.kysely);
-    if (tables.length) logger.info({ tables, ms: Math.round(performance.now() - started) }, 'vacuumed the embedded database');
-  };
-  const maintenanceFailed = (error: unknown) => logger.warn(describeForLog(error), 'embedded database maintenance failed; next pass in 15 minutes');
-  await maintain().catch(maintenanceFailed);
-  setInterval(() => void maintain().catch(maintenanceFailed), 15 * 60 * 1000).unref();
-
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;
     logger.info({ url, database: resources.db.kind, objectStore: config.s3 ? 's3' : 'filesystem', viewer: Boolean(viewerDist) }, 'listening');
-    printBanner(url, config.demo, seeded);
+    printBanner(url, config.demo, seeded, embedded && { version: embedded.version, initialised: embedded.initialised, dir: join(resolve(config.dataDir), 'pg') });
   });
 
   let stopping = false;
@@ -104,8 +99,10 @@ async function main(): Promise<void> {
   });
 }
 
-function printBanner(url: string, demo: boolean, seeded: boolean): void {
-  const lines = [`\nYunzhen is running at ${url}`];
+function printBanner(url: string, demo: boolean, seeded: boolean, embedded?: { version: string; initialised: boolean; dir: string }): void {
+  const lines = [];
+  if (embedded?.initialised) lines.push(`\nInitialised a new embedded PostgreSQL ${embedded.version} database in ${embedded.dir}`);
+  lines.push(`\nYunzhen is running at ${url}`);
   if (demo) {
     lines.push(seeded ? 'Demo union created. Demo logins:' : 'Demo logins:');
     for (const login of demoLogins) lines.push(`  ${login.email.padEnd(22)} ${login.role.padEnd(17)} ${login.hospital}`);

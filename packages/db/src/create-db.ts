@@ -1,16 +1,18 @@
-import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 
+import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
 
 export interface DbConfig {
   /** `postgres://…`: use a PostgreSQL server. Omitted: the embedded database. */
   databaseUrl?: string;
-  /** Directory for the embedded database; omitted means in memory (tests). */
+  /** Directory of the embedded PostgreSQL server (its cluster, socket and password); the server uses `DATA_DIR/pg`. */
   dataDir?: string;
+  /** Extra server settings for the embedded server. */
+  embedded?: Omit<EmbeddedPostgresOptions, 'dir'>;
   /** Connections in the PostgreSQL pool. */
   poolSize?: number;
 }
@@ -18,6 +20,8 @@ export interface DbConfig {
 export interface Db {
   kysely: Kysely<Database>;
   kind: 'embedded' | 'postgres';
+  /** The embedded server this process started and stops on close (embedded kind only). */
+  server?: EmbeddedPostgres;
   /** Throws when the database cannot answer (readiness checks). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -33,25 +37,38 @@ const keepText = (value: string) => value;
 const parsers: Record<number, (value: string) => unknown> = { [INT8_OID]: parseInt8, [DATE_OID]: keepText };
 
 /**
- * Opens the database: PostgreSQL through `pg` when a URL is given, otherwise PGlite
- * (PostgreSQL compiled to WebAssembly), so the same SQL runs embedded and at scale.
+ * Opens the database: PostgreSQL through `pg`, either the server a URL names or the embedded
+ * server this process starts from the npm binaries in `dataDir` (and stops on close). One
+ * dialect, one engine: the same migrations and SQL run on both.
  */
 export async function createDb(config: DbConfig): Promise<Db> {
-  if (config.databaseUrl) {
-    const pool = new pg.Pool({
-      connectionString: config.databaseUrl,
-      max: config.poolSize ?? 10,
-      connectionTimeoutMillis: 5_000,
-      types: { getTypeParser: (oid, format) => parsers[oid] ?? pg.types.getTypeParser(oid, format) } as pg.CustomTypesConfig,
-    });
-    // An idle client losing its server must not crash the process; the next query reports it.
-    pool.on('error', () => undefined);
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return wrap(kysely, 'postgres');
-  }
-  const pglite = await PGlite.create(config.dataDir, { parsers });
-  const kysely = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-  return wrap(kysely, 'embedded');
+  if (config.databaseUrl) return wrap(open(config.databaseUrl, config.poolSize), 'postgres');
+  if (!config.dataDir) throw new Error('createDb needs a databaseUrl or a dataDir for the embedded PostgreSQL server');
+  const server = await startEmbeddedPostgres({ ...config.embedded, dir: config.dataDir });
+  const db = wrap(open(server.url, config.poolSize), 'embedded');
+  return {
+    ...db,
+    server,
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        await server.stop();
+      }
+    },
+  };
+}
+
+function open(connectionString: string, poolSize = 10): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    types: { getTypeParser: (oid, format) => parsers[oid] ?? pg.types.getTypeParser(oid, format) } as pg.CustomTypesConfig,
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 function wrap(kysely: Kysely<Database>, kind: Db['kind']): Db {
@@ -80,5 +97,5 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(message);
 }

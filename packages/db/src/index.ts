@@ -15,7 +15,7 @@ import { createWebhookRepository } from './webhooks.js';
 
 export * from './schema.js';
 export { createDb, isDatabaseUnavailable, migrateToLatest, type Db, type DbConfig } from './create-db.js';
-export { vacuumImageTablesIfDue } from './maintenance.js';
+export { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
 export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';
 export type { CredentialRepository, SessionRecord } from './credentials.js';

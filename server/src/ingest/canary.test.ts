@@ -81,7 +81,7 @@ describe('no canary identity survives ingest', () => {
       files.push(bytes);
     }
 
-    db = await createDb({ dataDir: join(dataDir, 'db') });
+    db = await createDb({ dataDir: join(dataDir, 'pg') });
     await migrateToLatest(db.kysely);
     await seedDemoUnion(createRepositories(db.kysely));
     const destination = new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) });
@@ -123,7 +123,8 @@ describe('no canary identity survives ingest', () => {
   it('finds none in the data directory (database files and objects), byte by byte', async () => {
     const files = await listFiles(dataDir);
     const scanned = files.filter((f) => !f.startsWith(join(dataDir, 'fixtures')));
-    expect(scanned.some((f) => f.includes(`${join('db', '')}`))).toBe(true);
+    expect(scanned.some((f) => f.includes(join('pg', 'data', 'base', '')))).toBe(true);
+    expect(scanned.some((f) => f.includes(join('pg', 'data', 'pg_wal', '')))).toBe(true);
     expect(scanned.some((f) => f.includes(join('objects', 'instances')))).toBe(true);
     for (const file of scanned) {
       const bytes = await readFile(file);

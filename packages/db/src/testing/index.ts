@@ -1,2 +1,3 @@
 export { startTestPostgres, type TestPostgresServer } from './postgres-server.js';
-export { createTestDb, testDbKinds, type TestDb, type TestDbKind } from './test-db.js';
+export { startTestEmbeddedPostgres, type TestEmbeddedServer } from './embedded-test-server.js';
+export { createTemplateDatabase, createTestDb, databaseUrl, testDbKinds, TEMPLATE_DATABASE, type TestDb, type TestDbKind } from './test-db.js';

@@ -6,36 +6,38 @@ import { inject } from 'vitest';
 import { createDb, migrateToLatest, type Db } from '../create-db.js';
 
 export type TestDbKind = 'embedded' | 'postgres';
+/**
+ * 'embedded': the embedded PostgreSQL server (npm binaries, the production default) that the
+ * Vitest global setup starts once per run. 'postgres': a Debian PostgreSQL server of another
+ * major version (or `DATABASE_URL`), reached by URL as an external deployment would.
+ */
 export const testDbKinds: readonly TestDbKind[] = ['embedded', 'postgres'];
 
+/** The migrated database every test database is copied from. */
+export const TEMPLATE_DATABASE = 'yunzhen_template';
+
 export interface TestDb extends Db {
-  /** The URL of the PostgreSQL test database (postgres kind only). */
-  url?: string;
-  /** Closes and, for PostgreSQL, drops the database. */
+  /** The URL of the test database. */
+  url: string;
+  /** Closes and drops the database. */
   drop(): Promise<void>;
 }
 
 /**
- * A fresh, migrated database for one test file: in-memory PGlite, or a new database on
- * the PostgreSQL server the Vitest global setup started (or on `DATABASE_URL` when given).
+ * A fresh, migrated database for one test file: a copy (`CREATE DATABASE … TEMPLATE`) of the
+ * database the global setup migrated, on the embedded server or the PostgreSQL server.
  */
 export async function createTestDb(kind: TestDbKind): Promise<TestDb> {
-  if (kind === 'embedded') {
-    const db = await createDb({});
-    await migrateToLatest(db.kysely);
-    return { ...db, drop: () => db.close() };
-  }
-  const adminUrl = inject('postgresAdminUrl');
-  if (!adminUrl) throw new Error('no PostgreSQL server: run tests through the root Vitest config (its global setup starts one)');
+  const adminUrl = inject(kind === 'embedded' ? 'embeddedAdminUrl' : 'postgresAdminUrl');
+  if (!adminUrl) throw new Error('no PostgreSQL server: run tests through the root Vitest config (its global setup starts them)');
   const name = `yunzhen_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (client) => client.query(`create database ${name}`));
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = await createDb({ databaseUrl: url.toString(), poolSize: 5 });
-  await migrateToLatest(db.kysely);
+  await withAdmin(adminUrl, (client) => client.query(`create database ${name} template ${TEMPLATE_DATABASE}`));
+  const url = databaseUrl(adminUrl, name);
+  const db = await createDb({ databaseUrl: url, poolSize: 5 });
   return {
     ...db,
-    url: url.toString(),
+    kind,
+    url,
     async drop() {
       await db.close();
       await withAdmin(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
@@ -43,8 +45,30 @@ export async function createTestDb(kind: TestDbKind): Promise<TestDb> {
   };
 }
 
+/** Creates (again) the migrated template database on a server. */
+export async function createTemplateDatabase(adminUrl: string): Promise<void> {
+  await withAdmin(adminUrl, async (client) => {
+    await client.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
+    await client.query(`create database ${TEMPLATE_DATABASE}`);
+  });
+  const db = await createDb({ databaseUrl: databaseUrl(adminUrl, TEMPLATE_DATABASE), poolSize: 1 });
+  try {
+    await migrateToLatest(db.kysely);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The same server and credentials, another database (socket URLs keep their `?host=`). */
+export function databaseUrl(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
 async function withAdmin<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await run(client);
@@ -56,5 +80,6 @@ async function withAdmin<T>(url: string, run: (client: pg.Client) => Promise<T>)
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresAdminUrl: string;
+    embeddedAdminUrl: string;
   }
 }
