@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readSample, stowBody } from './testing/dicom-fixtures.js';
+import { textPdf } from './testing/pdf-fixtures.js';
 import { createTestApp, type TestApp } from './testing/test-app.js';
 
 /**
@@ -19,6 +20,8 @@ interface Owned {
   studyId: string;
   consultId: string;
   attachmentId: string;
+  /** A real PDF (the server reads attachments' text). */
+  pdf: Uint8Array;
   userId: string;
   centreId: string;
   keyImageId: string;
@@ -91,7 +94,9 @@ const matrix: Record<string, Probe> = {
   'GET /api/consults': { kind: 'list', path: '/api/consults' },
   'GET /api/consults/:id': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}`, owner: DOCTOR, sharedWith: ['specialist@scc.demo', 'admin@scc.demo'] },
   'POST /api/consults/:id/studies': { kind: 'own-hospital', note: 'adds the sender’s own studies to its own open consult; another hospital gets 404 (consult-routes.test.ts)' },
-  'POST /api/consults/:id/attachments': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/attachments`, body: () => '%PDF-1.4 x', contentType: 'application/pdf', owner: RAD },
+  'POST /api/consults/:id/attachments': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/attachments`, body: (o) => o.pdf, contentType: 'application/pdf', owner: RAD },
+  'POST /api/consults/:id/attachments/:attachmentId/release': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/attachments/${o.attachmentId}/release`, body: () => ({ reason: 'looked at it' }), owner: RAD },
+  'DELETE /api/consults/:id/attachments/:attachmentId': { kind: 'own-hospital', note: 'the sender removes its own pending document; another hospital gets 404 (attachment-review.test.ts)' },
   'GET /api/consults/:id/attachments/:attachmentId': {
     kind: 'resource',
     path: (o) => `/api/consults/${o.consultId}/attachments/${o.attachmentId}`,
@@ -197,7 +202,8 @@ describe('route × role × hospital access matrix', () => {
     const kept = studies.find((s) => s.studyInstanceUid === studyUid)!;
     const centre = (await (await request(RAD, '/api/me')).json()).readingCentres[0].id;
     const consult = (await (await request(RAD, '/api/consults', { method: 'POST', body: { readingCentreId: centre, studyIds: [shared.id], clinicalQuestion: 'Matrix question', priority: 'routine' } })).json()).consult;
-    const attachment = (await (await request(RAD, `/api/consults/${consult.id}/attachments`, { method: 'POST', body: '%PDF-1.4 attachment', contentType: 'application/pdf' })).json()).attachment;
+    const pdf = await textPdf(['Matrix attachment']);
+    const attachment = (await (await request(RAD, `/api/consults/${consult.id}/attachments`, { method: 'POST', body: pdf, contentType: 'application/pdf' })).json()).attachment;
     // A signed report on the shared consult, with a key image.
     await request(SPECIALIST, `/api/consults/${consult.id}/report`, { method: 'POST', body: { templateId: 'general', language: 'en' } });
     const values = { technique: { en: 'CT' }, findings: { en: 'Nodule' }, impression: { en: 'Benign' } };
@@ -212,6 +218,7 @@ describe('route × role × hospital access matrix', () => {
       studyId: kept.id,
       consultId: consult.id,
       attachmentId: attachment.id,
+      pdf,
       userId: user!.id,
       centreId: centre,
       keyImageId: keyImage.id,

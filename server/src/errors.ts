@@ -28,6 +28,8 @@ export const errorStatus = {
   ClaimedByOther: 409,
   ConsultClosed: 409,
   ConsultSpansPatients: 422,
+  AttachmentNeedsReason: 422,
+  UnreadableDocument: 422,
   PatientUnidentified: 422,
   NotAcceptable: 406,
   CorruptPixelData: 422,

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { demoToken, readSample, rewriteInstances } from '@yunzhen/server/testing';
+import { demoToken, readSample, rewriteInstances, textPdf } from '@yunzhen/server/testing';
 
 import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
 
@@ -75,7 +75,8 @@ test('the radiographer’s whole path over a throttled link, with the real study
     await page.screenshot({ path: test.info().outputPath('upload-done-zh-CN.png'), fullPage: true });
     await form.locator('textarea[name=question]').fill('头痛两周，请排除占位');
     await form.locator('textarea[name=history]').fill('头痛两周，晨起加重，无发热。');
-    await form.getByTestId('attachment-input').setInputFiles({ name: 'referral-WANG.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% referral letter\n%%EOF\n') });
+    const referral = await textPdf(['会诊申请单 Referral letter', `患者 Patient: Wang Xiaoming, ${patientId}`]);
+    await form.getByTestId('attachment-input').setInputFiles({ name: 'referral-WANG.pdf', mimeType: 'application/pdf', buffer: Buffer.from(referral) });
     await expect(form.getByTestId('attachment-picked')).toHaveCount(1);
     await page.getByTestId('create-consult').click();
 
@@ -89,6 +90,13 @@ test('the radiographer’s whole path over a throttled link, with the real study
     // The attachment is named by its kind, never by its file name (which carries the patient's name).
     await expect(page.getByTestId('attachment-list')).toContainText('会诊申请单.pdf');
     await expect(page.getByTestId('attachment-list')).not.toContainText('WANG');
+    // The letter names the patient on page 2: it waits until she says why it may go as it is.
+    const document = page.getByTestId('attachment');
+    await expect(document.getByTestId('attachment-check')).toContainText('第 2 页发现患者姓名');
+    await expect(document.getByTestId('attachment-release')).toBeDisabled();
+    await document.getByTestId('attachment-reason').fill('阅片中心需要申请单原件');
+    await document.getByTestId('attachment-release').click();
+    await expect(document).toHaveAttribute('data-review', 'released');
 
     // The viewer, as the sending hospital sees it.
     await page.getByTestId('open-viewer').click();

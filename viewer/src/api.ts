@@ -139,7 +139,7 @@ export interface ConsultSummary {
   /** Union over the consult's studies. */
   modalities?: string[];
   bodyParts?: string[];
-  attachments?: { id: string; label: string; mediaType: string; sizeBytes: number }[];
+  attachments?: Attachment[];
   reportStatus?: 'draft' | 'preliminary' | 'final' | 'amended' | null;
   /** When each step of the consult happened (ISO instants), for turnaround. */
   turnaround?: {
@@ -162,4 +162,21 @@ export interface InstanceSummary {
   instanceNumber: number | null;
   pixelReview: 'none' | 'pending' | 'released' | 'removed';
   pixelReviewReasons: string[];
+}
+
+/** Where a document names the patient, by kind and page (the sending hospital sees this; the reading centre does not). */
+export interface DocumentCheck {
+  pages: number;
+  textPages: number;
+  findings: { kind: 'name' | 'id' | 'birthDate' | 'accession'; page: number }[];
+}
+
+export interface Attachment {
+  id: string;
+  label: string;
+  mediaType: string;
+  sizeBytes: number;
+  /** The sending hospital only: `pending` until it releases the document to the reading centre. */
+  review?: 'pending' | 'released';
+  check?: DocumentCheck | null;
 }

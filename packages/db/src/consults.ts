@@ -125,7 +125,7 @@ export function createConsultRepository(db: Kysely<Database>) {
       });
     },
 
-    addAttachment(attachment: { consultId: string; tenantId: string; objectKey: string; mediaType: string; sizeBytes: number; label: string }) {
+    addAttachment(attachment: { consultId: string; tenantId: string; objectKey: string; mediaType: string; sizeBytes: number; label: string; checkResult: unknown }) {
       return db
         .insertInto('consult_attachment')
         .values({
@@ -135,6 +135,7 @@ export function createConsultRepository(db: Kysely<Database>) {
           media_type: attachment.mediaType,
           size_bytes: attachment.sizeBytes,
           label: attachment.label,
+          check_result: attachment.checkResult === null ? null : JSON.stringify(attachment.checkResult),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -258,6 +259,22 @@ export function createConsultRepository(db: Kysely<Database>) {
         if ((error as { code?: string }).code === '23505') return null;
         throw error;
       }
+    },
+
+    async releaseAttachment(consultId: string, attachmentId: string, userId: string, reason: string | null, now: Date): Promise<boolean> {
+      const result = await db
+        .updateTable('consult_attachment')
+        .set({ review: 'released', reviewed_by: userId, reviewed_at: now, review_reason: reason })
+        .where('consult_id', '=', consultId)
+        .where('id', '=', attachmentId)
+        .where('review', '=', 'pending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Removes an attachment's row; the caller deletes its object. */
+    async removeAttachment(consultId: string, attachmentId: string) {
+      return db.deleteFrom('consult_attachment').where('consult_id', '=', consultId).where('id', '=', attachmentId).returning('object_key').executeTakeFirst();
     },
 
     attachments(consultId: string) {

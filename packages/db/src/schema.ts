@@ -215,6 +215,13 @@ export interface ConsultAttachmentTable {
   media_type: string;
   size_bytes: number;
   label: string;
+  /** `pending` until the sending hospital releases it to the reading centre (or removes it). */
+  review: ColumnType<'pending' | 'released', 'pending' | 'released' | undefined, 'pending' | 'released'>;
+  /** Where the patient's identifiers were found: `{ pages, textPages, findings: [{ kind, page }] }`, or null if the check failed. */
+  check_result: ColumnType<unknown, string | null | undefined, string | null>;
+  reviewed_by: string | null;
+  reviewed_at: NullableDate;
+  review_reason: string | null;
   created_at: CreatedAt;
 }
 

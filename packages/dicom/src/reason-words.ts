@@ -84,6 +84,8 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
   StudyInConsult: { en: 'a chosen study is already part of an open consult', 'zh-CN': '所选检查已在一个进行中的会诊里' },
   ConsultClosed: { en: 'the consult is already reported or cancelled: send the study in a new consult', 'zh-CN': '该会诊已出报告或已取消：请为此检查发起新的会诊' },
   RequestAborted: { en: 'the request was interrupted', 'zh-CN': '请求被中断' },
+  AttachmentNeedsReason: { en: 'this document names the patient or could not be read in full: say why it may go to the reading centre', 'zh-CN': '该文档含有患者身份信息或无法完整读取：请说明为何可以发送给阅片中心' },
+  UnreadableDocument: { en: 'the PDF cannot be opened (damaged or password-protected)', 'zh-CN': '无法打开该 PDF（文件损坏或有密码保护）' },
   ConsultSpansPatients: {
     en: 'the chosen studies belong to different patients: a consult is about one patient',
     'zh-CN': '所选检查属于不同患者：一个会诊只能针对一位患者',

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDbKinds } from '@yunzhen/db/testing';
 
 import { readSample, rewriteInstances, stowBody } from '../testing/dicom-fixtures.js';
+import { textPdf } from '../testing/pdf-fixtures.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 
 describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
@@ -205,7 +206,7 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
 
   it('keeps PDF attachments encrypted at rest and serves them to both sides', async () => {
     const { consults } = await (await get('/api/consults', rad)).json();
-    const pdf = new TextEncoder().encode('%PDF-1.4\nprior report of PATIENT-CANARY-NAME\n%%EOF\n');
+    const pdf = await textPdf(['prior report of PATIENT-CANARY-NAME']);
     const added = await t.request(`/api/consults/${consults[0].id}/attachments?label=prior-report`, { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': 'application/pdf' }, body: pdf });
     expect(added.status).toBe(201);
     const { attachment } = await added.json();
@@ -214,6 +215,7 @@ describe.each(testDbKinds)('consults and hospital isolation on %s', (db) => {
       expect(Buffer.from(stored).includes('PATIENT-CANARY-NAME')).toBe(false);
     }
     const specialist = await t.token('specialist@scc.demo');
+    expect((await post(`/api/consults/${consults[0].id}/attachments/${attachment.id}/release`, rad, {})).status).toBe(200);
     const fetched = await get(`/api/consults/${consults[0].id}/attachments/${attachment.id}`, specialist);
     expect(new Uint8Array(await fetched.arrayBuffer())).toEqual(pdf);
     expect((await get(`/api/consults/${consults[0].id}/attachments/${attachment.id}`, await t.token('doctor@minhang.demo'))).status).toBe(404);

@@ -17,6 +17,7 @@ import { requireClinician } from './clinician.js';
 import { requireSender } from './sender.js';
 import { studyViews } from './study-views.js';
 import { visibleConsult, type VisibleConsult } from './consult-access.js';
+import { checkDocument, type DocumentCheck } from './document-identity.js';
 
 /** How long the reading centre has, by priority. */
 export const turnaroundByPriority: Record<ConsultPriority, number> = {
@@ -36,6 +37,16 @@ const newConsultSchema = z.object({
 const addStudiesSchema = z.object({ studyIds: z.array(z.string().uuid()).min(1).max(50) });
 
 const MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024;
+/** Reading a document's text for the patient's identifiers gets this long; past it, a person checks. */
+const DOCUMENT_CHECK_MS = 20_000;
+
+const releaseSchema = z.object({ reason: z.string().trim().min(3).max(500).optional() });
+
+/** What the sender is told of a document's check; the reading centre is told nothing of it. */
+function attachmentView(a: { id: string; label: string; media_type: string; size_bytes: number; created_at: Date; review: string; check_result: unknown }, isSender: boolean) {
+  const base = { id: a.id, label: a.label, mediaType: a.media_type, sizeBytes: Number(a.size_bytes), createdAt: a.created_at.toISOString() };
+  return isSender ? { ...base, review: a.review, check: (a.check_result as DocumentCheck | null) ?? null } : base;
+}
 
 export interface ConsultDeps {
   repos: Repositories;
@@ -142,6 +153,33 @@ export function consultRoutes(deps: ConsultDeps) {
     }
   }
 
+  /**
+   * Where a document names the consult's patient (any identity its studies arrived with), or
+   * null when it could not be read in time: then a person must look before it is released.
+   * A file pdf.js cannot open at all is refused: the reading centre could not open it either.
+   */
+  async function checkAgainstPatient(tenantId: string, consultId: string, bytes: Uint8Array): Promise<DocumentCheck | null> {
+    const studies = await repos.studies.listStudies({ tenantId, studyIds: await repos.consults.studyIds(consultId) });
+    const sealed = await deps.vault.reveal(tenantId, 'study', studies.map((s) => s.study_uid));
+    const known = [...sealed.values()].map((s) => ({ patient: s.patient, accessionNumber: s.accessionNumber }));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        checkDocument(bytes, known),
+        new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), DOCUMENT_CHECK_MS);
+        }),
+      ]);
+    } catch (error) {
+      if (error instanceof Error && /Invalid PDF|PDF header|password/i.test(`${error.name} ${error.message}`)) {
+        throw new AppError('UnreadableDocument', 'the PDF cannot be opened (damaged or password-protected)');
+      }
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The consult as the caller sees it, by id (for routes elsewhere that change a consult). */
   const viewById = async (c: Context<AppEnv>, principal: Principal, id: string) => consultView(c, principal, await visibleConsult(repos, principal, id));
 
@@ -204,11 +242,13 @@ export function consultRoutes(deps: ConsultDeps) {
     .get('/consults/:id', async (c) => {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      const attachments = await repos.consults.attachments(consult.id);
+      const isSender = consult.sending_tenant_id === principal.tenant.id;
+      // The reading centre gets a document once the sending hospital has released it.
+      const attachments = (await repos.consults.attachments(consult.id)).filter((a) => isSender || a.review === 'released');
       return c.json({
         consult: {
           ...(await consultView(c, principal, consult)),
-          attachments: attachments.map((a) => ({ id: a.id, label: a.label, mediaType: a.media_type, sizeBytes: a.size_bytes, createdAt: a.created_at.toISOString() })),
+          attachments: attachments.map((a) => attachmentView(a, isSender)),
         },
       });
     })
@@ -223,20 +263,56 @@ export function consultRoutes(deps: ConsultDeps) {
       if (new TextDecoder().decode(bytes.subarray(0, 5)) !== '%PDF-') throw new AppError('InvalidRequest', 'the attachment is not a PDF document');
       // A label from a small fixed vocabulary keeps file names (often the patient's name) out of the database.
       const label = z.enum(['prior-report', 'referral', 'lab-result', 'other']).catch('other').parse(c.req.query('label'));
+      const check = await checkAgainstPatient(principal.tenant.id, consult.id, bytes);
       const objectKey = `attachments/${randomUUID()}`;
       await deps.store.put(objectKey, deps.vault.encryptBytes(principal.tenant.id, objectKey, bytes), { contentType: 'application/octet-stream' });
       try {
-        const attachment = await repos.consults.addAttachment({ consultId: consult.id, tenantId: principal.tenant.id, objectKey, mediaType: 'application/pdf', sizeBytes: bytes.length, label });
-        return c.json({ attachment: { id: attachment.id, label, mediaType: 'application/pdf', sizeBytes: bytes.length } }, 201);
+        const attachment = await repos.consults.addAttachment({ consultId: consult.id, tenantId: principal.tenant.id, objectKey, mediaType: 'application/pdf', sizeBytes: bytes.length, label, checkResult: check });
+        return c.json({ attachment: attachmentView(attachment, true) }, 201);
       } catch (error) {
         await deps.store.delete(objectKey).catch(() => undefined);
         throw error;
       }
     })
+    .post('/consults/:id/attachments/:attachmentId/release', async (c) => {
+      const principal = requireSender(requireUser(c));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      if (consult.sending_tenant_id !== principal.tenant.id) throw notFound('consult');
+      const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId'));
+      if (!attachment) throw notFound('attachment');
+      const { reason } = await readJson(c, releaseSchema);
+      const check = attachment.check_result as DocumentCheck | null;
+      // Clean and fully read: released as it is. Otherwise the radiographer says why it may go.
+      const doubtful = !check || check.findings.length > 0 || check.textPages < check.pages;
+      if (doubtful && !reason) {
+        throw new AppError('AttachmentNeedsReason', check?.findings.length ? 'the document names the patient: say why it may go to the reading centre as it is' : 'the document could not be read in full (scanned pages): say that you have looked at it');
+      }
+      if (attachment.review === 'pending') await repos.consults.releaseAttachment(consult.id, attachment.id, principal.user.id, reason ?? null, deps.now());
+      await deps.audit(c, {
+        eventCode: AuditEvent.InstancesTransferred,
+        action: 'U',
+        outcome: Outcome.Success,
+        objectType: 'attachment',
+        objectId: attachment.id,
+        detail: { action: 'release-attachment', findings: check?.findings.length ?? null, withReason: Boolean(reason) },
+      });
+      return c.json({ attachment: attachmentView({ ...attachment, review: 'released' }, true) });
+    })
+    .delete('/consults/:id/attachments/:attachmentId', async (c) => {
+      const principal = requireSender(requireUser(c));
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      if (consult.sending_tenant_id !== principal.tenant.id) throw notFound('consult');
+      const removed = await repos.consults.removeAttachment(consult.id, c.req.param('attachmentId'));
+      if (!removed) throw notFound('attachment');
+      await deps.store.delete(removed.object_key).catch(() => undefined); // an orphan costs space, not privacy: it is sealed
+      await deps.audit(c, { eventCode: AuditEvent.InstancesTransferred, action: 'D', outcome: Outcome.Success, objectType: 'attachment', objectId: c.req.param('attachmentId') });
+      return c.body(null, 204);
+    })
     .get('/consults/:id/attachments/:attachmentId', async (c) => {
       const principal = requireClinician(requireUser(c));
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId'));
+      const isSender = consult.sending_tenant_id === principal.tenant.id;
+      const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId') && (isSender || a.review === 'released'));
       if (!attachment) throw notFound('attachment');
       const object = await deps.store.get(attachment.object_key);
       if (!object) throw notFound('attachment');

@@ -2,3 +2,4 @@ export { samples, samplesDir, readSample, rewriteInstances, stowBody, storableSa
 export { demoToken, spawnServer, type SpawnedServer } from './spawn-server.js';
 export { createConsult, seedConsult, stowInstances, type SeededConsult } from './seed-consult.js';
 export { DEMO_PASSWORD } from '../demo-union.js';
+export { scannedPdf, textPdf } from './pdf-fixtures.js';

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 
-import { api } from '../api.js';
+import { api, type Attachment } from '../api.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { refusalText } from '../reasons.js';
 
@@ -111,5 +111,77 @@ export function AddAttachments(props: { consultId: string; onAdded: () => void }
         </p>
       )}
     </div>
+  );
+}
+
+/** What the check found, in words: which identifiers on which pages, and pages without text. */
+function checkSummary(check: Attachment['check'], t: (key: MessageKey) => string): string {
+  if (!check) return t('attachments.notChecked');
+  const parts: string[] = [];
+  const kinds = [...new Set(check.findings.map((f) => f.kind))];
+  for (const kind of kinds) {
+    const pages = check.findings.filter((f) => f.kind === kind).map((f) => f.page);
+    parts.push(t('attachments.found').replace('{what}', t(`attachments.kind.${kind}` as MessageKey)).replace('{pages}', pages.join(', ')));
+  }
+  if (check.textPages < check.pages) parts.push(t('attachments.scanned').replace('{n}', String(check.pages - check.textPages)));
+  return parts.length ? parts.join(' ') : t('attachments.clean');
+}
+
+/**
+ * One document as the sending hospital sees it: whether the reading centre has it yet, what
+ * the check found, and the decision: release (with a reason when the document names the
+ * patient or could not be read in full) or remove.
+ */
+export function AttachmentReview(props: { consultId: string; attachment: Attachment; onChanged: () => void }) {
+  const { t, language } = useI18n();
+  const { attachment } = props;
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const check = attachment.check;
+  const doubtful = !check || check.findings.length > 0 || check.textPages < check.pages;
+  const act = async (action: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await action();
+      props.onChanged();
+    } catch (caught) {
+      setError(refusalText(caught, language));
+    }
+  };
+  const base = `/api/consults/${props.consultId}/attachments/${attachment.id}`;
+  return (
+    <li data-testid="attachment" data-review={attachment.review}>
+      <a href={base}>{t(`attachments.${attachment.label}` as MessageKey)}.pdf</a>{' '}
+      <span class={`badge ${attachment.review === 'pending' ? 'warning' : ''}`}>{t(attachment.review === 'pending' ? 'attachments.pending' : 'attachments.released')}</span>
+      {attachment.review === 'pending' && (
+        <div class={doubtful ? 'warning' : 'muted'}>
+          <p data-testid="attachment-check">{checkSummary(check, t)}</p>
+          {doubtful && (
+            <label>
+              {t('attachments.reason')}
+              <input name="reason" data-testid="attachment-reason" minLength={3} maxLength={500} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+            </label>
+          )}
+          <div class="actions">
+            <button
+              type="button"
+              data-testid="attachment-release"
+              disabled={doubtful && reason.trim().length < 3}
+              onClick={() => act(() => api(`${base}/release`, { method: 'POST', body: doubtful ? { reason } : {} }))}
+            >
+              {t(doubtful ? 'attachments.releaseAnyway' : 'attachments.release')}
+            </button>
+            <button type="button" class="secondary" data-testid="attachment-remove" onClick={() => act(() => api(base, { method: 'DELETE' }))}>
+              {t('attachments.remove')}
+            </button>
+          </div>
+        </div>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </li>
   );
 }

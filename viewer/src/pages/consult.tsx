@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
-import { AddAttachments } from '../components/attachments.js';
+import { AddAttachments, AttachmentReview } from '../components/attachments.js';
 import { Link } from '../components/link.js';
 import { PixelReview } from '../components/pixel-review.js';
 import { StudyTable } from '../components/study-table.js';
@@ -81,11 +81,15 @@ export function ConsultPage(props: { me: Me; id: string }) {
       {((consult.attachments?.length ?? 0) > 0 || isSender) && <h2>{t('consult.attachments')}</h2>}
       {consult.attachments && consult.attachments.length > 0 && (
         <ul data-testid="attachment-list">
-          {consult.attachments.map((a) => (
-            <li key={a.id}>
-              <a href={`/api/consults/${consult.id}/attachments/${a.id}`}>{t(`attachments.${a.label}` as MessageKey)}.pdf</a>
-            </li>
-          ))}
+          {consult.attachments.map((a) =>
+            a.review ? (
+              <AttachmentReview key={a.id} consultId={consult.id} attachment={a} onChanged={() => void load()} />
+            ) : (
+              <li key={a.id} data-testid="attachment">
+                <a href={`/api/consults/${consult.id}/attachments/${a.id}`}>{t(`attachments.${a.label}` as MessageKey)}.pdf</a>
+              </li>
+            ),
+          )}
         </ul>
       )}
       {isSender && <AddAttachments consultId={consult.id} onAdded={() => void load()} />}
