@@ -162,4 +162,8 @@ export interface InstanceSummary {
   instanceNumber: number | null;
   pixelReview: 'none' | 'pending' | 'released' | 'removed';
   pixelReviewReasons: string[];
+  /** Image size (pixel masking applies one set of boxes to images of the same size). */
+  rows?: number | null;
+  columns?: number | null;
+  numberOfFrames?: number | null;
 }
