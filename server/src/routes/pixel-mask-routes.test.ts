@@ -114,6 +114,32 @@ describe('masking burned-in identity before release', () => {
     expect(await storedFile(h.objectKey)).toBeDefined();
   });
 
+  it('masks a whole series in one request: the same boxes on every image, each a new released instance', async () => {
+    const [first, copy] = rewriteInstances([readSample('modalities/US-RGB-8-esopecho'), readSample('modalities/US-RGB-8-esopecho')], { freshUids: true });
+    const [second] = rewriteInstances([copy!], { replace: { 0x00080018: `2.25.${BigInt(Date.now()) * 1000n + 7n}`, 0x00200013: '2' } });
+    const { body, contentType } = stowBody([first!, second!]);
+    const response = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${tokens.get(RAD)}`, 'Content-Type': contentType, Accept: 'application/dicom+json' }, body });
+    expect(response.status).toBe(200);
+    const url = new URL((await response.json())['00081199'].Value[0]['00081190'].Value[0]).pathname;
+    const study = (await t.repos.studies.findStudyByUid(/studies\/([^/]+)\//.exec(url)![1]!))!;
+    const before = await t.repos.studies.listInstances(study.id);
+    expect(before.map((i) => i.pixel_review)).toEqual(['pending', 'pending']);
+    expect(new Set(before.map((i) => i.series_uid)).size).toBe(1);
+    const boxes = [{ x: 0, y: 0, width: 256, height: 10 }];
+    const masked = await request(RAD, `/api/studies/${study.id}/pixel-review/mask`, { method: 'POST', body: { instanceIds: before.map((i) => i.id), boxes } });
+    expect(masked.status).toBe(200);
+    const after = await t.repos.studies.listInstances(study.id);
+    expect(after.map((i) => i.pixel_review)).toEqual(['released', 'released']);
+    expect(after.map((i) => i.instance_number).sort()).toEqual(before.map((i) => i.instance_number).sort());
+    expect(after.some((i) => before.some((b) => b.sop_instance_uid === i.sop_instance_uid || b.object_key === i.object_key))).toBe(false);
+    for (const old of before) expect(await storedFile(old.object_key)).toBeUndefined();
+    for (const row of after) {
+      const file = parseDicom((await storedFile(row.object_key))!);
+      const pixels = findElement(file.dataset, Tags.PixelData)!;
+      expect([...file.dataset.bytes.subarray(pixels.offset, pixels.offset + 256 * 10 * 3)].every((v) => v === 0)).toBe(true);
+    }
+  });
+
   describe.each(SAMPLES)('%s', (sample) => {
     let h: Held;
     let masked: DicomFile;
