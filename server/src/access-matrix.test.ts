@@ -90,6 +90,14 @@ const matrix: Record<string, Probe> = {
   'GET /api/studies': { kind: 'list', path: '/api/studies' },
   'GET /api/studies/:id': { kind: 'resource', path: (o) => `/api/studies/${o.studyId}`, owner: DOCTOR },
   'POST /api/studies/:id/pixel-review': { kind: 'resource', method: 'POST', path: (o) => `/api/studies/${o.studyId}/pixel-review`, body: () => ({ release: [] }), owner: RAD },
+  // No owner control here: masking replaces the image the other probes read (pixel-mask-routes.test.ts masks as the owner).
+  'POST /api/studies/:id/pixel-review/mask': {
+    kind: 'resource',
+    method: 'POST',
+    path: (o) => `/api/studies/${o.studyId}/pixel-review/mask`,
+    body: () => ({ instanceIds: ['00000000-0000-4000-8000-000000000000'], boxes: [{ x: 0, y: 0, width: 1, height: 1 }] }),
+    owner: '',
+  },
   'POST /api/consults': { kind: 'resource', method: 'POST', path: () => '/api/consults', body: (o) => ({ readingCentreId: o.centreId, studyIds: [o.studyId], clinicalQuestion: 'x', priority: 'routine' }), owner: '' },
   'GET /api/consults': { kind: 'list', path: '/api/consults' },
   'GET /api/consults/:id': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}`, owner: DOCTOR, sharedWith: ['specialist@scc.demo', 'admin@scc.demo'] },

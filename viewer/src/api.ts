@@ -162,6 +162,10 @@ export interface InstanceSummary {
   instanceNumber: number | null;
   pixelReview: 'none' | 'pending' | 'released' | 'removed';
   pixelReviewReasons: string[];
+  /** Image size (pixel masking applies one set of boxes to images of the same size). */
+  rows?: number | null;
+  columns?: number | null;
+  numberOfFrames?: number | null;
 }
 
 /** Where a document names the patient, by kind and page (the sending hospital sees this; the reading centre does not). */

@@ -176,6 +176,30 @@ export function createStudyRepository(db: Kysely<Database>) {
       return Number(result.numUpdatedRows);
     },
 
+    /**
+     * Replaces a held instance by its pixel-masked copy in one transaction: the copy is indexed
+     * (patient, study and series are the original's) and the original's index row is deleted,
+     * so no reader can reach it any more; the caller then deletes the original's object (or the
+     * orphan sweep does). Only an instance still held for review (pending, or released) of this
+     * tenant's study is replaced; otherwise nothing changes and `replaced` is false.
+     */
+    replaceMaskedInstance(original: { tenantId: string; studyId: string; instanceId: string }, record: InstanceRecord): Promise<{ replaced: false } | { replaced: true; instanceId: string }> {
+      return db.transaction().execute(async (tx) => {
+        const removed = await tx
+          .deleteFrom('instance')
+          .where('id', '=', original.instanceId)
+          .where('tenant_id', '=', original.tenantId)
+          .where('study_id', '=', original.studyId)
+          .where('pixel_review', 'in', ['pending', 'released'])
+          .returning('id')
+          .executeTakeFirst();
+        if (!removed) return { replaced: false as const };
+        const indexed = await indexInTransaction(tx, record);
+        if (indexed.duplicate) throw new Error('the masked copy’s fresh SOP Instance UID was already indexed');
+        return { replaced: true as const, instanceId: indexed.instanceId };
+      });
+    },
+
     getStudy(id: string) {
       return db.selectFrom('study').selectAll().where('id', '=', id).executeTakeFirst();
     },

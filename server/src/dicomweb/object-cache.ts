@@ -66,6 +66,14 @@ export function createObjectCache(store: ObjectStore, budgetBytes: number) {
     storedBytes(objectKey: string): Uint8Array | undefined {
       return touch(objectKey)?.bytes;
     },
+
+    /** Drops an instance from memory (its object was deleted: a masked original must not linger here). */
+    forget(objectKey: string): void {
+      const cached = entries.get(objectKey);
+      if (!cached) return;
+      entries.delete(objectKey);
+      used -= sizeOf(cached.file, cached.bytes);
+    },
   };
 }
 

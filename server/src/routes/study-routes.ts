@@ -52,6 +52,9 @@ export function studyRoutes(deps: { repos: Repositories; vault: Vault; audit: Au
           instanceNumber: i.instance_number,
           pixelReview: i.pixel_review,
           pixelReviewReasons: i.pixel_review_reasons,
+          rows: i.rows,
+          columns: i.columns,
+          numberOfFrames: i.number_of_frames,
         })),
       });
     })

@@ -4,6 +4,7 @@ import { api, type InstanceSummary, type StudySummary } from '../api.js';
 import { dicomweb } from '../viewer/dicomweb-paths.js';
 import { displayName, useI18n } from '../i18n.js';
 import { reasonText, refusalText } from '../reasons.js';
+import { PixelMask } from './pixel-mask.js';
 
 /** Images of one series awaiting review: the unit a radiographer decides on when a series has hundreds. */
 interface HeldSeries {
@@ -50,10 +51,18 @@ export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => 
   const [expanded, setExpanded] = useState(new Set<string>());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [masking, setMasking] = useState<{ series: HeldSeries; instances: InstanceSummary[]; wholeSeries: boolean } | null>(null);
 
   useEffect(() => {
     heldSeriesOf(props.studies).then(setHeld, (caught: unknown) => setError(refusalText(caught, language)));
   }, [props.studies]);
+
+  /** Takes decided (or masked and released) images off the page. */
+  const drop = (instances: InstanceSummary[]) => {
+    const decided = new Set(instances);
+    setHeld((current) => (current ?? []).map((series) => ({ ...series, instances: series.instances.filter((i) => !decided.has(i)) })).filter((series) => series.instances.length > 0));
+    props.onDecided?.();
+  };
 
   /** Applies a decision, then drops what was decided from the page. */
   const apply = async (targets: { series: HeldSeries; instances: InstanceSummary[] }[], decision: Decision) => {
@@ -67,11 +76,7 @@ export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => 
         perStudy.set(series.study.id, entry);
       }
       for (const { study, instances } of perStudy.values()) await decide(study, instances, decision);
-      const decided = new Set(targets.flatMap((target) => target.instances));
-      setHeld((current) =>
-        (current ?? []).map((series) => ({ ...series, instances: series.instances.filter((i) => !decided.has(i)) })).filter((series) => series.instances.length > 0),
-      );
-      props.onDecided?.();
+      drop(targets.flatMap((target) => target.instances));
     } catch (caught) {
       setError(refusalText(caught, language));
     } finally {
@@ -131,6 +136,9 @@ export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => 
                   <button type="button" class="secondary" disabled={busy} onClick={() => apply([{ series, instances: series.instances }], 'remove')} data-testid="review-remove-series">
                     {t('review.removeSeries')} ({series.instances.length})
                   </button>
+                  <button type="button" class="secondary" disabled={busy} onClick={() => setMasking({ series, instances: series.instances, wholeSeries: true })} data-testid="review-mask-series">
+                    {t('mask.openSeries')}
+                  </button>
                 </div>
               )}
             </header>
@@ -152,6 +160,9 @@ export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => 
                     <button type="button" class="secondary" disabled={busy} onClick={() => apply([{ series, instances: [instance] }], 'remove')} data-testid="review-remove">
                       {t('review.remove')}
                     </button>
+                    <button type="button" class="secondary" disabled={busy} onClick={() => setMasking({ series, instances: [instance, ...series.instances.filter((i) => i !== instance)], wholeSeries: false })} data-testid="review-mask">
+                      {t('mask.open')}
+                    </button>
                   </div>
                 </figure>
               ))}
@@ -164,6 +175,18 @@ export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => 
           </section>
         );
       })}
+      {masking && (
+        <PixelMask
+          study={masking.series.study}
+          instances={masking.instances}
+          series={masking.wholeSeries}
+          onClose={() => setMasking(null)}
+          onMasked={(masked) => {
+            setMasking(null);
+            drop(masked);
+          }}
+        />
+      )}
     </section>
   );
 }
