@@ -8,6 +8,7 @@ import * as worklistOrder from './2026-11-23T04-worklist-order.js';
 import * as loginThrottle from './2026-11-23T05-login-throttle.js';
 import * as webhookLog from './2026-12-06T00-webhook-log.js';
 import * as clinicalHistory from './2026-12-06T01-clinical-history.js';
+import * as dicomDevices from './2026-12-06T10-dicom-devices.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T05-login-throttle': loginThrottle,
   '2026-12-06T00-webhook-log': webhookLog,
   '2026-12-06T01-clinical-history': clinicalHistory,
+  '2026-12-06T10-dicom-devices': dicomDevices,
 };
