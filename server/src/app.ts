@@ -23,7 +23,7 @@ import { stowRoutes } from './dicomweb/stow-routes.js';
 import { wadoRoutes } from './dicomweb/wado-routes.js';
 import { AppError, toErrorResponse } from './errors.js';
 import { createDerivedObjectIngest } from './ingest/derived-objects.js';
-import { createIngestPipeline } from './ingest/ingest-pipeline.js';
+import { createIngestPipeline, type IngestInstance } from './ingest/ingest-pipeline.js';
 import type { ZipLimits } from './ingest/zip-entries.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { consultRoutes } from './routes/consult-routes.js';
@@ -48,6 +48,8 @@ export interface AppDeps {
   secret: string;
   settings: AppSettings;
   now?: () => Date;
+  /** The ingest pipeline when the composition root shares it with other listeners (DIMSE); built here otherwise. */
+  ingest?: IngestInstance;
 }
 
 export interface AppSettings {
@@ -103,13 +105,15 @@ export function createApp(deps: AppDeps) {
   const audit = createAuditWriter(repos.audit, sourceIp);
   const keys = createHospitalKeys(deps.secret);
   const vault = createVault(keys, repos.vault);
-  const ingest = createIngestPipeline({
-    repos,
-    store: deps.store,
-    vault,
-    keys,
-    limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
-  });
+  const ingest =
+    deps.ingest ??
+    createIngestPipeline({
+      repos,
+      store: deps.store,
+      vault,
+      keys,
+      limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
+    });
   const principals = createPrincipalCache({ ttlMs: 10_000, maxEntries: 10_000, now: () => now().getTime() });
   const throttle = createLoginThrottle({ repo: repos.loginThrottle, secret: deps.secret, now });
 

@@ -4,17 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 import { serve } from '@hono/node-server';
 
-import { createRepositories, vacuumImageTablesIfDue } from '@yunzhen/db';
+import { vacuumImageTablesIfDue } from '@yunzhen/db';
 
 import { createApp, defaultSettings } from './app.js';
-import { openResources } from './compose.js';
+import { createServices, openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeForLog } from './errors.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
+import { createStorageScp } from './dimse/storage-scp.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
-import { createHospitalKeys } from './vault/keys.js';
-import { createVault } from './vault/vault.js';
 import { createLogger } from './logger.js';
 
 /** The only module that reads the environment, opens sockets and files. */
@@ -22,7 +21,8 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel });
   const resources = await openResources(config);
-  const repos = createRepositories(resources.db.kysely);
+  const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes });
+  const { repos } = services;
 
   const seeded = config.demo && (await seedDemoUnion(repos));
 
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     store: resources.store,
     logger,
     secret: resources.secret,
+    ingest: services.ingest,
     settings: {
       ...defaultSettings,
       sessionTtlMs: config.sessionTtlMs,
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   setTimeout(sweep, 30_000).unref();
 
   // Report webhooks to sending hospitals, retried with backoff.
-  const webhooks = createWebhookDispatcher({ repos, vault: createVault(createHospitalKeys(resources.secret), repos.vault), now: () => new Date() });
+  const webhooks = createWebhookDispatcher({ repos, vault: services.vault, now: () => new Date() });
   setInterval(() => {
     webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
   }, 5_000).unref();
@@ -75,10 +76,27 @@ async function main(): Promise<void> {
   await maintain().catch(maintenanceFailed);
   setInterval(() => void maintain().catch(maintenanceFailed), 15 * 60 * 1000).unref();
 
+  // DIMSE (C-ECHO, C-STORE) from registered devices, into the same ingest pipeline.
+  const dimse = config.dicom && createStorageScp({ repos, ingest: services.ingest, logger, aeTitle: config.dicom.aeTitle, maxInstanceBytes: config.maxInstanceBytes });
+  let dimseLine: string | undefined;
+  if (dimse && config.dicom) {
+    try {
+      const port = await dimse.listen(config.dicom.port, config.dicom.host);
+      logger.info({ port, aeTitle: config.dicom.aeTitle }, 'DIMSE listening');
+      dimseLine = `DICOM (C-ECHO, C-STORE) as AE title ${config.dicom.aeTitle} on ${config.dicom.host}:${port}, from registered devices only`;
+    } catch (error) {
+      // The default port taken (another PACS on this machine) must not stop the quick start;
+      // a port the operator chose must.
+      if (config.dicom.explicit) throw error;
+      logger.warn(describeForLog(error), 'DIMSE listener not started: port 11112 unavailable; set DICOM_PORT');
+      dimseLine = 'DICOM listener not started: port 11112 is in use (set DICOM_PORT, or DICOM_PORT=off)';
+    }
+  }
+
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;
     logger.info({ url, database: resources.db.kind, objectStore: config.s3 ? 's3' : 'filesystem', viewer: Boolean(viewerDist) }, 'listening');
-    printBanner(url, config.demo, seeded);
+    printBanner(url, config.demo, seeded, dimseLine);
   });
 
   let stopping = false;
@@ -86,6 +104,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    void dimse?.close();
     server.close(() => {
       resources.close().finally(() => process.exit(0));
     });
@@ -104,8 +123,9 @@ async function main(): Promise<void> {
   });
 }
 
-function printBanner(url: string, demo: boolean, seeded: boolean): void {
+function printBanner(url: string, demo: boolean, seeded: boolean, dimseLine?: string): void {
   const lines = [`\nYunzhen is running at ${url}`];
+  if (dimseLine) lines.push(dimseLine);
   if (demo) {
     lines.push(seeded ? 'Demo union created. Demo logins:' : 'Demo logins:');
     for (const login of demoLogins) lines.push(`  ${login.email.padEnd(22)} ${login.role.padEnd(17)} ${login.hospital}`);
