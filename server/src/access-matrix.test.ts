@@ -131,6 +131,7 @@ const matrix: Record<string, Probe> = {
   'GET /api/devices': { kind: 'list', path: '/api/devices' },
   'POST /api/devices': { kind: 'own-hospital', note: 'registers a device of the admin’s own hospital' },
   'PATCH /api/devices/:id': { kind: 'own-hospital', note: 'the admin’s own devices; another hospital’s id answers 404 (device-routes.test.ts)' },
+  'GET /api/consults/:id/pacs-deliveries': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/pacs-deliveries`, owner: DOCTOR, sharedWith: [SPECIALIST, CENTRE_ADMIN] },
   'DELETE /api/devices/:id': { kind: 'own-hospital', note: 'the admin’s own devices; another hospital’s id answers 404 (device-routes.test.ts)' },
   'PUT /api/webhook': { kind: 'own-hospital', note: 'configures the admin’s own hospital' },
   'GET /api/webhook/deliveries': { kind: 'list', path: '/api/webhook/deliveries' },

@@ -28,6 +28,7 @@ import type { ZipLimits } from './ingest/zip-entries.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { consultRoutes } from './routes/consult-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
+import { pacsDeliveryRoutes } from './routes/pacs-delivery-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
@@ -186,6 +187,7 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/api', userRoutes({ repos, audit, principals }));
   app.route('/api', deviceRoutes({ repos, audit, now }));
+  app.route('/api', pacsDeliveryRoutes({ repos }));
   app.route('/api', studyRoutes({ repos, vault, audit }));
   const consults = consultRoutes({ repos, store: deps.store, vault, audit, now });
   app.route('/api', consults.routes);

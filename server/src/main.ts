@@ -11,6 +11,7 @@ import { createServices, openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeForLog } from './errors.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
+import { createPacsReturn } from './dimse/pacs-return.js';
 import { createStorageScp } from './dimse/storage-scp.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
@@ -63,6 +64,12 @@ async function main(): Promise<void> {
     webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
   }, 5_000).unref();
   setInterval(sweep, 15 * 60 * 1000).unref();
+
+  // Signed reports (SR + Encapsulated PDF) back to the sending hospital's PACS by C-STORE, retried with backoff.
+  const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: resources.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', now: () => new Date() });
+  setInterval(() => {
+    pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
+  }, 10_000).unref();
 
   // PGlite runs no autovacuum (see vacuumImageTablesIfDue): a pass before serving, so a
   // restart after a bulk import answers queries at full speed, then one every 15 minutes.
