@@ -75,6 +75,19 @@ describe('DIMSE storage SCP with DCMTK peers', () => {
     expect(alerts.map((e) => (e.detail as { callingAe: string }).callingAe)).toEqual(expect.arrayContaining(['STRANGER', 'XUHUI_MR', 'XUHUI_OLD']));
   }, 120_000);
 
+  it('refuses an AE title and address that two hospitals registered, since the studies could be either’s', async () => {
+    const centreAdmin = await t.login('admin@scc.demo');
+    for (const session of [admin, centreAdmin]) {
+      const response = await t.request('/api/devices', { method: 'POST', session, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Shared', aeTitle: 'SHARED_AE', allowedCidrs: ['127.0.0.1'] }) });
+      expect(response.status).toBe(201);
+    }
+    const result = await echo('SHARED_AE');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/Calling AE Title Not Recognized/i);
+    const [alert] = (await t.repos.audit.list({ eventCode: '110113', limit: 1 }));
+    expect(alert!.detail).toMatchObject({ entryPoint: 'dimse', reason: 'calling-ae-ambiguous', callingAe: 'SHARED_AE' });
+  }, 120_000);
+
   it('stores what storescu sends in several transfer syntaxes, de-identified, in the hospital’s inbox, audited', async () => {
     const peer = ['-aet', 'XUHUI_CT', '-aec', 'YUNZHEN', '127.0.0.1', String(port)];
     // storescu proposes uncompressed syntaxes unless told one compressed syntax to propose;

@@ -185,7 +185,10 @@ export function createStorageScp(deps: StorageScpDeps) {
         return abort(error instanceof PduError && error.message.includes('type') ? 1 : 6);
       }
       if (!pdus.length) return;
+      // While a message is processed (an instance ingested) the peer waits for our answer:
+      // that silence is ours, not the peer's idling.
       socket.pause();
+      socket.setTimeout(0);
       for (const pdu of pdus) chain = chain.then(() => (phase === 'closing' ? undefined : onPdu(pdu.type, pdu.body)));
       chain = chain
         .catch((error: unknown) => {
@@ -193,7 +196,9 @@ export function createStorageScp(deps: StorageScpDeps) {
           abort(0);
         })
         .finally(() => {
-          if (!socket.destroyed) socket.resume();
+          if (socket.destroyed) return;
+          socket.setTimeout(idleTimeoutMs);
+          socket.resume();
         });
     });
     socket.on('error', () => undefined);
