@@ -3,7 +3,11 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { scanDicom } from '@yunzhen/dicom';
+import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
+
 import { samplesDir } from '../testing/dicom-fixtures.js';
+import { createConsult } from '../testing/seed-consult.js';
 import { createTestApp, type TestApp, type TestSession } from '../testing/test-app.js';
 import { createStorageScp } from './storage-scp.js';
 
@@ -132,6 +136,34 @@ describe('DIMSE storage SCP with DCMTK peers', () => {
     expect(imports.reduce((n, e) => n + (e.detail as { stored: number }).stored, 0)).toBe(21);
     // No patient data in the logs.
     for (const name of originalNames) expect(t.logs.join('')).not.toContain(name);
+  }, 300_000);
+
+  it('takes a 300-slice CT in one association, which the reading centre sees after a consult, de-identified', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const folder = await mkdtemp(join(tmpdir(), 'yunzhen-dimse-ct-'));
+    const files = buildCtSeries({ slices: 300, rows: 64, columns: 64, seed: 31 });
+    await Promise.all(files.map((f, i) => writeFile(join(folder, `CT${i}.dcm`), f)));
+    const scan = scanDicom(files[0]!);
+    if (!scan.ok) throw new Error('synthetic CT');
+    const originalStudyUid = scan.attributes.StudyInstanceUID!;
+
+    const result = await run('storescu', ['-aet', 'XUHUI_CT', '-aec', 'YUNZHEN', '+sd', '127.0.0.1', String(port), folder]);
+    expect(result.output).toBe('');
+    expect(result.code).toBe(0);
+
+    const stored = (await t.repos.studies.listStudies({ tenantId: xuhuiId, inboxOnly: true })).find((study) => Number(study.instance_count) === 300);
+    expect(stored).toBeDefined();
+    expect(stored!.study_uid).not.toBe(originalStudyUid);
+    const baseUrl = await t.listen();
+    const consult = await createConsult(baseUrl, await t.token('rad@xuhui.demo'), [stored!.study_uid], { clinicalQuestion: 'DIMSE 300' });
+    const specialist = await t.token('specialist@scc.demo');
+    const studies = (await (await t.request('/dicomweb/studies', { headers: { Authorization: `Bearer ${specialist}`, Accept: 'application/dicom+json' } })).json()) as Record<string, { Value?: unknown[] }>[];
+    const seen = studies.filter((study) => study['00201208']?.Value?.[0] === 300);
+    expect(seen).toHaveLength(1);
+    // The reading centre sees the pseudonymous study, never the original UID.
+    expect(JSON.stringify(studies)).not.toContain(originalStudyUid);
+    expect(consult.id).toEqual(expect.any(String));
   }, 300_000);
 
   it('answers an image without pixel data with A900 and stores nothing', async () => {
