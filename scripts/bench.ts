@@ -20,6 +20,7 @@ export const benches: Record<string, string> = {
   ingest: 'scripts/bench/ingest.ts',
   dicomweb: 'scripts/bench/dicomweb.ts',
   viewer: 'scripts/bench/viewer.ts',
+  dimse: 'scripts/bench/dimse.ts',
 };
 
 /** Where results are recorded, relative to the repository root. */

@@ -9,5 +9,6 @@ export default async function globalSetup() {
   process.env.YUNZHEN_URL = server.url + '/';
   process.env.YUNZHEN_SERVER_LOG = server.logPath;
   process.env.YUNZHEN_DATA_DIR = server.dataDir;
+  process.env.YUNZHEN_DICOM_PORT = String(server.dicomPort ?? '');
   return () => server.stop();
 }

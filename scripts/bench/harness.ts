@@ -71,6 +71,8 @@ export interface OrthancOptions {
    * in 1.10.0); Orthanc's default, 128 MB, when omitted.
    */
   storageCacheMb?: number;
+  /** Turns Orthanc's DICOM (DIMSE) server on, on this port, as AE title ORTHANC. */
+  dicomPort?: number;
 }
 
 /** Starts the Debian `orthanc` package's server for a side-by-side run, or returns undefined when absent. */
@@ -85,7 +87,8 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     StorageDirectory: join(dir, 'storage'),
     IndexDirectory: join(dir, 'index'),
     HttpPort: httpPort,
-    DicomServerEnabled: false,
+    DicomServerEnabled: options.dicomPort !== undefined,
+    ...(options.dicomPort !== undefined && { DicomPort: options.dicomPort, DicomAet: 'ORTHANC', DicomCheckCalledAet: false }),
     RemoteAccessAllowed: false,
     AuthenticationEnabled: false,
     HttpCompressionEnabled: false,

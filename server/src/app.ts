@@ -23,10 +23,12 @@ import { stowRoutes } from './dicomweb/stow-routes.js';
 import { wadoRoutes } from './dicomweb/wado-routes.js';
 import { AppError, toErrorResponse } from './errors.js';
 import { createDerivedObjectIngest } from './ingest/derived-objects.js';
-import { createIngestPipeline } from './ingest/ingest-pipeline.js';
+import { createIngestPipeline, type IngestInstance } from './ingest/ingest-pipeline.js';
 import type { ZipLimits } from './ingest/zip-entries.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { consultRoutes } from './routes/consult-routes.js';
+import { deviceRoutes } from './routes/device-routes.js';
+import { pacsDeliveryRoutes } from './routes/pacs-delivery-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
@@ -48,6 +50,8 @@ export interface AppDeps {
   secret: string;
   settings: AppSettings;
   now?: () => Date;
+  /** The ingest pipeline when the composition root shares it with other listeners (DIMSE); built here otherwise. */
+  ingest?: IngestInstance;
 }
 
 export interface AppSettings {
@@ -103,13 +107,15 @@ export function createApp(deps: AppDeps) {
   const audit = createAuditWriter(repos.audit, sourceIp);
   const keys = createHospitalKeys(deps.secret);
   const vault = createVault(keys, repos.vault);
-  const ingest = createIngestPipeline({
-    repos,
-    store: deps.store,
-    vault,
-    keys,
-    limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
-  });
+  const ingest =
+    deps.ingest ??
+    createIngestPipeline({
+      repos,
+      store: deps.store,
+      vault,
+      keys,
+      limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
+    });
   const principals = createPrincipalCache({ ttlMs: 10_000, maxEntries: 10_000, now: () => now().getTime() });
   const throttle = createLoginThrottle({ repo: repos.loginThrottle, secret: deps.secret, now });
 
@@ -181,6 +187,8 @@ export function createApp(deps: AppDeps) {
     authRoutes({ repos, audit, throttle, principals, now, sourceIp, ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies') }),
   );
   app.route('/api', userRoutes({ repos, audit, principals }));
+  app.route('/api', deviceRoutes({ repos, audit, now }));
+  app.route('/api', pacsDeliveryRoutes({ repos }));
   app.route('/api', studyRoutes({ repos, vault, audit }));
   const cache = createObjectCache(deps.store, deps.settings.objectCacheBytes);
   app.route('/api', pixelMaskRoutes({ repos, store: deps.store, cache, audit, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } }));

@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-import { createDb, migrateToLatest, type Db } from '@yunzhen/db';
+import type { DicomLimits } from '@yunzhen/dicom';
+import { createDb, createRepositories, migrateToLatest, type Db, type Repositories } from '@yunzhen/db';
 import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
 
 import type { ServerConfig } from './config.js';
+import { createIngestPipeline, type IngestInstance } from './ingest/ingest-pipeline.js';
+import { createHospitalKeys, type HospitalKeys } from './vault/keys.js';
+import { createVault, type Vault } from './vault/vault.js';
 
 export interface Resources {
   db: Db;
@@ -56,4 +60,21 @@ async function embeddedSecret(dataDir: string): Promise<string> {
   await writeFile(path, secret + '\n', { mode: 0o600, flag: 'wx' });
   await chmod(path, 0o600);
   return secret;
+}
+
+export interface Services {
+  repos: Repositories;
+  keys: HospitalKeys;
+  vault: Vault;
+  /** The one ingest pipeline, shared by HTTP (STOW-RS, zip) and DIMSE (C-STORE). */
+  ingest: IngestInstance;
+}
+
+/** The services every listener shares, built once over the opened resources. No I/O. */
+export function createServices(resources: Pick<Resources, 'db' | 'store' | 'secret'>, limits: Partial<DicomLimits>): Services {
+  const repos = createRepositories(resources.db.kysely);
+  const keys = createHospitalKeys(resources.secret);
+  const vault = createVault(keys, repos.vault);
+  const ingest = createIngestPipeline({ repos, store: resources.store, vault, keys, limits });
+  return { repos, keys, vault, ingest };
 }

@@ -29,4 +29,14 @@ describe('loadConfig', () => {
     expect(config.s3).toMatchObject({ bucket: 'b', endpoint: 'http://minio:9000', forcePathStyle: true, region: 'us-east-1' });
     expect(() => loadConfig({ S3_BUCKET: 'b', YUNZHEN_SECRET: 'x'.repeat(32) })).toThrow(/S3_ACCESS_KEY_ID/);
   });
+
+  it('runs the DIMSE listener on 11112 as YUNZHEN by default, on the HTTP host, and can be turned off', () => {
+    expect(loadConfig({}).dicom).toEqual({ port: 11112, host: '127.0.0.1', aeTitle: 'YUNZHEN', explicit: false });
+    expect(loadConfig({ HOST: '0.0.0.0', DICOM_PORT: '104', DICOM_AE_TITLE: 'CLOUD_READ' }).dicom).toEqual({ port: 104, host: '0.0.0.0', aeTitle: 'CLOUD_READ', explicit: true });
+    expect(loadConfig({ DICOM_HOST: '10.0.0.5' }).dicom?.host).toBe('10.0.0.5');
+    expect(loadConfig({ DICOM_PORT: 'off' }).dicom).toBeUndefined();
+    expect(() => loadConfig({ DICOM_PORT: '70000' })).toThrow(/DICOM_PORT/);
+    expect(() => loadConfig({ DICOM_AE_TITLE: 'A_TITLE_LONGER_THAN_16' })).toThrow(/DICOM_AE_TITLE/);
+    expect(() => loadConfig({ DICOM_AE_TITLE: 'BAD\\AE' })).toThrow(/DICOM_AE_TITLE/);
+  });
 });

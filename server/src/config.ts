@@ -32,6 +32,17 @@ const envSchema = z.object({
   VIEWER_DIST: optionalText,
   MAX_INSTANCE_MB: z.coerce.number().int().positive().default(1024),
   OBJECT_CACHE_MB: z.coerce.number().int().min(0).default(256),
+  // DIMSE listener: on by default (a hospital's PACS expects port 11112); `off` turns it off.
+  DICOM_PORT: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || value === 'off' || (/^\d{1,5}$/.test(value) && Number(value) <= 65535), 'must be a port (0–65535) or off')
+    .transform((value): number | 'off' | undefined => (value === undefined || value === '' ? undefined : value === 'off' ? 'off' : Number(value))),
+  DICOM_HOST: optionalText,
+  DICOM_AE_TITLE: z
+    .string()
+    .default('YUNZHEN')
+    .refine((value) => value.length >= 1 && value.length <= 16 && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !value.includes('\\'), 'must be 1–16 characters without backslash or surrounding spaces'),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -65,6 +76,8 @@ export type ServerConfig = Readonly<{
   maxInstanceBytes: number;
   objectCacheBytes: number;
   corsOrigins: readonly string[];
+  /** The DIMSE listener, or undefined when DICOM_PORT=off. `explicit`: the port was configured (failing to bind is fatal). */
+  dicom: Readonly<{ port: number; host: string; aeTitle: string; explicit: boolean }> | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -115,5 +128,9 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
+    dicom:
+      e.DICOM_PORT === 'off'
+        ? undefined
+        : Object.freeze({ port: e.DICOM_PORT ?? 11112, host: e.DICOM_HOST ?? e.HOST, aeTitle: e.DICOM_AE_TITLE, explicit: e.DICOM_PORT !== undefined }),
   });
 }

@@ -4,17 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 import { serve } from '@hono/node-server';
 
-import { createRepositories } from '@yunzhen/db';
 
 import { createApp, defaultSettings } from './app.js';
-import { openResources } from './compose.js';
+import { createServices, openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeForLog } from './errors.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
+import { createPacsReturn } from './dimse/pacs-return.js';
+import { createStorageScp } from './dimse/storage-scp.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
-import { createHospitalKeys } from './vault/keys.js';
-import { createVault } from './vault/vault.js';
 import { createLogger } from './logger.js';
 
 /** The only module that reads the environment, opens sockets and files. */
@@ -29,7 +28,8 @@ async function main(): Promise<void> {
       embedded.initialised ? 'initialised a new embedded PostgreSQL cluster' : 'started the embedded PostgreSQL server',
     );
   }
-  const repos = createRepositories(resources.db.kysely);
+  const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes });
+  const { repos } = services;
 
   const seeded = config.demo && (await seedDemoUnion(repos));
 
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     store: resources.store,
     logger,
     secret: resources.secret,
+    ingest: services.ingest,
     settings: {
       ...defaultSettings,
       sessionTtlMs: config.sessionTtlMs,
@@ -64,16 +65,39 @@ async function main(): Promise<void> {
   setTimeout(sweep, 30_000).unref();
 
   // Report webhooks to sending hospitals, retried with backoff.
-  const webhooks = createWebhookDispatcher({ repos, vault: createVault(createHospitalKeys(resources.secret), repos.vault), now: () => new Date() });
+  const webhooks = createWebhookDispatcher({ repos, vault: services.vault, now: () => new Date() });
   setInterval(() => {
     webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
   }, 5_000).unref();
   setInterval(sweep, 15 * 60 * 1000).unref();
 
+  // Signed reports (SR + Encapsulated PDF) back to the sending hospital's PACS by C-STORE, retried with backoff.
+  const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: resources.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', now: () => new Date() });
+  setInterval(() => {
+    pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
+  }, 10_000).unref();
+
+  // DIMSE (C-ECHO, C-STORE) from registered devices, into the same ingest pipeline.
+  const dimse = config.dicom && createStorageScp({ repos, ingest: services.ingest, logger, aeTitle: config.dicom.aeTitle, maxInstanceBytes: config.maxInstanceBytes });
+  let dimseLine: string | undefined;
+  if (dimse && config.dicom) {
+    try {
+      const port = await dimse.listen(config.dicom.port, config.dicom.host);
+      logger.info({ port, aeTitle: config.dicom.aeTitle }, 'DIMSE listening');
+      dimseLine = `DICOM (C-ECHO, C-STORE) as AE title ${config.dicom.aeTitle} on ${config.dicom.host}:${port}, from registered devices only`;
+    } catch (error) {
+      // The default port taken (another PACS on this machine) must not stop the quick start;
+      // a port the operator chose must.
+      if (config.dicom.explicit) throw error;
+      logger.warn(describeForLog(error), 'DIMSE listener not started: port 11112 unavailable; set DICOM_PORT');
+      dimseLine = 'DICOM listener not started: port 11112 is in use (set DICOM_PORT, or DICOM_PORT=off)';
+    }
+  }
+
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;
     logger.info({ url, database: resources.db.kind, objectStore: config.s3 ? 's3' : 'filesystem', viewer: Boolean(viewerDist) }, 'listening');
-    printBanner(url, config.demo, seeded, embedded && { version: embedded.version, initialised: embedded.initialised, dir: join(resolve(config.dataDir), 'pg') });
+    printBanner(url, config.demo, seeded, dimseLine, embedded && { version: embedded.version, initialised: embedded.initialised, dir: join(resolve(config.dataDir), 'pg') });
   });
 
   let stopping = false;
@@ -81,6 +105,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    void dimse?.close();
     server.close(() => {
       resources.close().finally(() => process.exit(0));
     });
@@ -99,10 +124,11 @@ async function main(): Promise<void> {
   });
 }
 
-function printBanner(url: string, demo: boolean, seeded: boolean, embedded?: { version: string; initialised: boolean; dir: string }): void {
+function printBanner(url: string, demo: boolean, seeded: boolean, dimseLine?: string, embedded?: { version: string; initialised: boolean; dir: string }): void {
   const lines = [];
   if (embedded?.initialised) lines.push(`\nInitialised a new embedded PostgreSQL ${embedded.version} database in ${embedded.dir}`);
   lines.push(`\nYunzhen is running at ${url}`);
+  if (dimseLine) lines.push(dimseLine);
   if (demo) {
     lines.push(seeded ? 'Demo union created. Demo logins:' : 'Demo logins:');
     for (const login of demoLogins) lines.push(`  ${login.email.padEnd(22)} ${login.role.padEnd(17)} ${login.hospital}`);

@@ -11,6 +11,7 @@ import { LandingPage } from './pages/landing.js';
 import { LoginPage } from './pages/login.js';
 import { AccountPage } from './pages/people.js';
 import { UploadPage } from './pages/upload.js';
+import { DevicesPage } from './pages/devices.js';
 import { WebhookPage } from './pages/webhook.js';
 import { loadReadingPage } from './reading-page.js';
 import { matchPath, usePath } from './router.js';
@@ -62,6 +63,7 @@ function Page(props: { me: Me; path: string }) {
   if (path === '/upload' && me.user.role === 'radiographer') return <UploadPage me={me} />;
   if (path === '/account') return <AccountPage />;
   if (path === '/admin/webhook' && me.user.role === 'admin') return <WebhookPage />;
+  if (path === '/admin/devices' && me.user.role === 'admin') return <DevicesPage />;
   const reading = matchPath('/consults/:id/read', path);
   if (reading) return <ReadingRoute me={me} id={reading.id!} />;
   const consult = matchPath('/consults/:id', path);

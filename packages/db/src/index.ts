@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { createAuditRepository } from './audit.js';
 import { createConsultRepository } from './consults.js';
 import { createDicomwebRepository } from './dicomweb.js';
+import { createDeviceRepository } from './devices.js';
 import { createCredentialRepository } from './credentials.js';
 import { createLoginThrottleRepository } from './login-throttle.js';
 import type { Database } from './schema.js';
@@ -25,6 +26,7 @@ export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyR
 export type { VaultRepository } from './vault.js';
 export type { ReportRepository, ReportWrite } from './reports.js';
 export type { WebhookRepository } from './webhooks.js';
+export { DuplicateAeTitleError, type DeviceFields, type DeviceRepository } from './devices.js';
 export type { TenantRepository } from './tenants.js';
 export type { NewUser, UserRepository } from './users.js';
 
@@ -42,6 +44,7 @@ export function createRepositories(db: Kysely<Database>) {
     dicomweb: createDicomwebRepository(db),
     reports: createReportRepository(db),
     webhooks: createWebhookRepository(db),
+    devices: createDeviceRepository(db),
   };
 }
 

@@ -24,6 +24,8 @@ export interface Database {
   hospital_webhook: HospitalWebhookTable;
   webhook_delivery: WebhookDeliveryTable;
   login_throttle: LoginThrottleTable;
+  dicom_device: DicomDeviceTable;
+  pacs_delivery: PacsDeliveryTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -323,3 +325,35 @@ export interface LoginThrottleTable {
   expires_at: Date;
 }
 export type LoginThrottleEntry = Selectable<LoginThrottleTable>;
+
+export interface DicomDeviceTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  ae_title: string;
+  allowed_cidrs: ColumnType<string[], string[] | undefined, string[]>;
+  may_send: Generated<boolean>;
+  may_receive: Generated<boolean>;
+  host: string | null;
+  port: number | null;
+  enabled: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface PacsDeliveryTable {
+  id: Generated<string>;
+  tenant_id: string;
+  consult_id: string;
+  device_id: string;
+  report_version: number;
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | 'delivered' | 'failed' | undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  last_error: string | null;
+  last_attempt_at: NullableDate;
+  created_at: CreatedAt;
+  delivered_at: NullableDate;
+}
+export type DicomDevice = Selectable<DicomDeviceTable>;
+export type PacsDelivery = Selectable<PacsDeliveryTable>;

@@ -20,7 +20,8 @@ export interface IngestDeps {
 
 export interface IngestContext {
   tenantId: string;
-  userId: string;
+  /** The uploading user; null for a DICOM device (C-STORE), which the audit record names instead. */
+  userId: string | null;
 }
 
 /** Rejection codes the pipeline adds to the DICOM engine's. */

@@ -172,6 +172,11 @@ export function reportRoutes(deps: ReportDeps) {
       srStored = false;
       c.var.logger.warn(describeForLog(error), 'report SR not stored');
     }
+    if (event !== 'preliminary') {
+      // The SR and PDF go back to the sending hospital's PACS (server/src/dimse/pacs-return.ts).
+      const receivers = await repos.devices.receivers(consult.sending_tenant_id);
+      await repos.devices.enqueueDeliveries(consult.sending_tenant_id, consult.id, doc.version, receivers.map((d) => d.id), deps.now());
+    }
     if (event !== 'preliminary' && (await repos.webhooks.get(consult.sending_tenant_id))?.enabled) {
       await repos.webhooks.enqueue({ tenantId: consult.sending_tenant_id, consultId: consult.id, event: `report.${event === 'final' ? 'signed' : 'amended'}`, payload: { reportId, version: doc.version } });
     }

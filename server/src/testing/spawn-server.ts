@@ -15,6 +15,8 @@ export interface SpawnedServer {
   dataDir: string;
   /** JSON log lines, written to this file (the demo banner is not). */
   logPath: string;
+  /** The DIMSE port from the banner (DICOM_PORT 0 picks a free one); undefined when off. */
+  dicomPort: number | undefined;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -30,16 +32,20 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
   // One process (node with tsx's loader), so its pid is the server's: benchmarks read its memory.
   const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/main.ts')], {
     cwd: repo,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, YUNZHEN_DEMO: 'true', LOG_LEVEL: 'info', ...options.env },
+    // DICOM_PORT 0: each test server gets its own free DIMSE port (not a real PACS's 11112).
+    env: { ...process.env, PORT: '0', DICOM_PORT: '0', DATA_DIR: dataDir, YUNZHEN_DEMO: 'true', LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr!.pipe(log);
+  let dicomPort: number | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start within 60 s')), 60_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}; see ${logPath}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       // The log is the JSON lines; the banner (which prints the demo password on purpose) is
       // not logged, but it says where the server listens whatever the log level.
+      const dicom = /^DICOM \(C-ECHO, C-STORE\) as AE title \S+ on \S+:(\d+)/.exec(line);
+      if (dicom) dicomPort = Number(dicom[1]);
       const banner = /^Yunzhen is running at (\S+)$/.exec(line);
       if (banner) {
         clearTimeout(timer);
@@ -48,10 +54,15 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
       if (line.startsWith('{')) log.write(line + '\n');
     });
   });
+  // The banner is one write: its DICOM line follows the address line in the same chunk.
+  await new Promise((resolve) => setImmediate(resolve));
   return {
     url,
     dataDir,
     logPath,
+    get dicomPort() {
+      return dicomPort;
+    },
     process: child,
     async stop() {
       if (child.exitCode === null) {

@@ -11,6 +11,8 @@ import { createFsStore, createS3Client, createS3Store, ensureBucket, type Object
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
 import { createApp, defaultSettings, type App, type AppSettings } from '../app.js';
+import { createServices } from '../compose.js';
+import type { IngestInstance } from '../ingest/ingest-pipeline.js';
 import { DEMO_PASSWORD, seedDemoUnion } from '../demo-union.js';
 import { createLogger } from '../logger.js';
 
@@ -20,10 +22,14 @@ export interface TestApp {
   app: App;
   repos: Repositories;
   store: ObjectStore;
+  /** The app's own ingest pipeline, for other listeners (DIMSE) in tests. */
+  ingest: IngestInstance;
   /** The S3 server behind `store` (s3 kind only), to stop it mid-test. */
   s3?: TestS3Server;
   /** Every log line the app wrote, as raw text. */
   logs: string[];
+  /** The app's logger (writes to `logs`). */
+  logger: ReturnType<typeof createLogger>;
   /** Sends a request as a browser would, with the session cookie and CSRF header when logged in. */
   request(path: string, init?: RequestInit & { session?: TestSession }): Promise<TestResponse>;
   /** Logs a demo user in through the API and returns the browser credentials. */
@@ -72,13 +78,10 @@ export async function createTestApp(options: {
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const app = createApp({
-    db,
-    store,
-    logger,
-    secret: 'test-root-secret-of-at-least-32-characters',
-    settings: { ...defaultSettings, tempDir: join(dataDir, 'tmp'), ...options.settings },
-  });
+  const secret = 'test-root-secret-of-at-least-32-characters';
+  const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), ...options.settings };
+  const { ingest } = createServices({ db, store, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
+  const app = createApp({ db, store, logger, secret, ingest, settings });
 
   const request: TestApp['request'] = (path, init = {}) => {
     const { session, ...rest } = init;
@@ -100,8 +103,10 @@ export async function createTestApp(options: {
     app,
     repos,
     store,
+    ingest,
     s3,
     logs,
+    logger,
     request,
     async login(email, password = DEMO_PASSWORD) {
       const response = await postJson('/api/auth/login', { email, password });

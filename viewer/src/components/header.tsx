@@ -26,6 +26,11 @@ export function Header(props: { me: Me | null; onLogout?: () => void }) {
             {t('webhook.nav')}
           </Link>
         )}
+        {me?.user.role === 'admin' && (
+          <Link href="/admin/devices" class="button secondary" testId="go-devices">
+            {t('devices.nav')}
+          </Link>
+        )}
         {me && (
           <Link href="/account" class="button secondary" testId="go-account">
             {t('account.title')}

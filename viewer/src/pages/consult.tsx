@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
 import { AddAttachments, AttachmentReview } from '../components/attachments.js';
 import { Link } from '../components/link.js';
+import { PacsDeliveries } from '../components/pacs-deliveries.js';
 import { PixelReview } from '../components/pixel-review.js';
 import { StudyTable } from '../components/study-table.js';
 import { formatDateTime, useI18n, type MessageKey } from '../i18n.js';
@@ -75,6 +76,7 @@ export function ConsultPage(props: { me: Me; id: string }) {
           onAcknowledged={(acknowledgedAt) => setConsult({ ...consult, turnaround: consult.turnaround && { ...consult.turnaround, acknowledgedAt } })}
         />
       )}
+      {consult.sendingHospital.id === props.me.tenant.id && <PacsDeliveries consultId={consult.id} />}
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />
       {held > 0 && <PixelReview studies={consult.studies} onDecided={() => void load()} />}

@@ -9,6 +9,7 @@ import * as loginThrottle from './2026-11-23T05-login-throttle.js';
 import * as webhookLog from './2026-12-06T00-webhook-log.js';
 import * as clinicalHistory from './2026-12-06T01-clinical-history.js';
 import * as attachmentReview from './2026-12-06T02-attachment-review.js';
+import * as dicomDevices from './2026-12-06T10-dicom-devices.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T00-webhook-log': webhookLog,
   '2026-12-06T01-clinical-history': clinicalHistory,
   '2026-12-06T02-attachment-review': attachmentReview,
+  '2026-12-06T10-dicom-devices': dicomDevices,
 };
