@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { describeForLog } from './errors.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
+import { removeLeftoverSpools } from './ingest/zip-entries.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
 import { createHospitalKeys } from './vault/keys.js';
 import { createVault } from './vault/vault.js';
@@ -33,6 +34,10 @@ async function main(): Promise<void> {
 
   const seeded = config.demo && (await seedDemoUnion(repos));
 
+  const tempDir = join(resolve(config.dataDir), 'tmp');
+  const spools = await removeLeftoverSpools(tempDir);
+  if (spools) logger.info({ removed: spools }, 'removed zip upload spools left by an earlier run');
+
   const bundledViewer = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
   const viewerDist = config.viewerDist ?? (existsSync(bundledViewer) ? bundledViewer : undefined);
   const app = createApp({
@@ -49,7 +54,7 @@ async function main(): Promise<void> {
       viewerDist,
       maxInstanceBytes: config.maxInstanceBytes,
       zipLimits: { ...defaultSettings.zipLimits, maxEntryBytes: config.maxInstanceBytes },
-      tempDir: join(resolve(config.dataDir), 'tmp'),
+      tempDir,
       objectCacheBytes: config.objectCacheBytes,
       corsOrigins: [...config.corsOrigins],
     },

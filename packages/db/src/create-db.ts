@@ -68,6 +68,9 @@ function open(connectionString: string, poolSize = 10): Kysely<Database> {
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // Nor a client held by a transaction between two statements (a killed or restarted server
+  // drops every connection): its transaction fails, and the pool discards the client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

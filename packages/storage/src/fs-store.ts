@@ -162,6 +162,29 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
       yield* found;
     },
 
+    async removeAbandonedUploads(before) {
+      let removed = 0;
+      let names: string[];
+      try {
+        names = await readdir(tempDir);
+      } catch (error) {
+        if (isMissing(error)) return 0;
+        throw asStorageError(error, 'list');
+      }
+      for (const name of names) {
+        const path = join(tempDir, name);
+        try {
+          if ((await stat(path)).mtime < before) {
+            await unlink(path);
+            removed++;
+          }
+        } catch (error) {
+          if (!isMissing(error)) throw asStorageError(error, 'delete');
+        }
+      }
+      return removed;
+    },
+
     async ping() {
       try {
         await mkdir(root, { recursive: true });

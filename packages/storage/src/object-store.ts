@@ -22,6 +22,12 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Throws `StorageUnavailable` when the store cannot be reached (for readiness checks). */
   ping(): Promise<void>;
+  /**
+   * Removes what puts cut off by a crash left behind outside the key space (the filesystem
+   * driver's temp files) if older than `before`; returns how many. Drivers without such
+   * leftovers leave it out.
+   */
+  removeAbandonedUploads?(before: Date): Promise<number>;
 }
 
 export type ObjectBody = Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
