@@ -95,6 +95,12 @@ export async function migrateToLatest(kysely: Kysely<Database>): Promise<void> {
 /** Connection failures, shutdowns (57P0x) and insufficient resources (53xxx: disk full, out of memory, too many connections). */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'ENOSPC', '57P01', '57P02', '57P03', '53000', '53100', '53200', '53300', '53400']);
 
+/** True for a full disk: the database's (PostgreSQL's disk_full, 53100) or a file's (ENOSPC, EDQUOT). */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '53100' || code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 /** True for errors that mean "the database is down or overloaded" (a 503), not "the query was wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;

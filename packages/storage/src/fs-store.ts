@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, constants, link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readdir, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
 import { hashedChunks, sha256Hash } from './body.js';
@@ -17,6 +17,9 @@ export interface FsStoreConfig {
 }
 
 const TEMP_DIR = '.tmp';
+
+/** Space that must come back after a write failed for want of it before the store counts as writable again. */
+const FULL_MARGIN_BYTES = 1024 * 1024;
 
 /** Largest read: whole-study retrieval streams hundreds of megabytes, and small chunks spend more time in stream plumbing than in the disk. */
 const READ_CHUNK = 1 << 20;
@@ -72,6 +75,15 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
     assertValidKey(key);
     return join(root, key);
   };
+  /**
+   * Free bytes when a write last failed for want of space: until more than that (plus a margin)
+   * is free again, `ping` reports the store full, so readiness follows the disk without a restart.
+   */
+  let fullAt: number | undefined;
+  const freeBytes = async () => {
+    const fs = await statfs(root);
+    return fs.bavail * fs.bsize;
+  };
 
   return {
     async put(key, body, options) {
@@ -84,7 +96,13 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
         const file = await open(temp, 'wx');
         try {
           for await (const chunk of hashedChunks(body, hash)) {
-            await file.write(chunk);
+            // One write call may write part of the chunk (a disk filling up does exactly that,
+            // without an error): write the rest until it is all down or the disk says ENOSPC.
+            let written = 0;
+            while (written < chunk.byteLength) {
+              const { bytesWritten } = await file.write(chunk, written, chunk.byteLength - written);
+              written += bytesWritten;
+            }
             size += chunk.byteLength;
           }
           // Data only: the link below and the directory sync make the name durable.
@@ -102,7 +120,12 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
         return { created: true, size, sha256 };
       } catch (error) {
         knownDirectories.clear(); // a directory may have been removed underneath us
-        throw asStorageError(error, 'write');
+        const failure = asStorageError(error, 'write');
+        if (failure.code === 'StorageFull') {
+          await rm(temp, { force: true }).catch(() => undefined);
+          fullAt = await freeBytes().catch(() => 0);
+        }
+        throw failure;
       } finally {
         await rm(temp, { force: true }).catch(() => undefined);
       }
@@ -189,6 +212,10 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
       try {
         await mkdir(root, { recursive: true });
         await access(root, constants.W_OK);
+        if (fullAt !== undefined) {
+          if ((await freeBytes()) <= fullAt + FULL_MARGIN_BYTES) throw new StorageError('StorageFull', 'object store is full (ENOSPC)');
+          fullAt = undefined;
+        }
       } catch (error) {
         throw asStorageError(error, 'access');
       }
@@ -233,5 +260,6 @@ function isMissing(error: unknown): boolean {
 function asStorageError(error: unknown, operation: string): StorageError {
   if (error instanceof StorageError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StorageError('StorageFull', `object store is full (${code})`, { cause: error });
   return new StorageError('StorageUnavailable', `object store ${operation} failed (${code})`, { cause: error });
 }

@@ -67,8 +67,9 @@ export interface ObjectStream {
  * - `InvalidRange` (416): a range outside the object.
  * - `IntegrityMismatch` (400): the body did not hash to the promised SHA-256.
  * - `StorageUnavailable` (503): the disk or the S3 endpoint failed; retry later.
+ * - `StorageFull` (503): the disk has no space left (ENOSPC, EDQUOT); retry once space is freed.
  */
-export type StorageErrorCode = 'InvalidKey' | 'InvalidRange' | 'IntegrityMismatch' | 'StorageUnavailable';
+export type StorageErrorCode = 'InvalidKey' | 'InvalidRange' | 'IntegrityMismatch' | 'StorageUnavailable' | 'StorageFull';
 
 export class StorageError extends Error {
   override readonly name = 'StorageError';

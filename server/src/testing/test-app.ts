@@ -24,6 +24,8 @@ export interface TestApp {
   s3?: TestS3Server;
   /** Every log line the app wrote, as raw text. */
   logs: string[];
+  /** The app's data directory: filesystem objects in `objects/`, the zip spool in `tmp/`. */
+  dataDir: string;
   /** Sends a request as a browser would, with the session cookie and CSRF header when logged in. */
   request(path: string, init?: RequestInit & { session?: TestSession }): Promise<TestResponse>;
   /** Logs a demo user in through the API and returns the browser credentials. */
@@ -102,6 +104,7 @@ export async function createTestApp(options: {
     store,
     s3,
     logs,
+    dataDir,
     request,
     async login(email, password = DEMO_PASSWORD) {
       const response = await postJson('/api/auth/login', { email, password });
