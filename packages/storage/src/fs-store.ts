@@ -76,6 +76,31 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
     return join(root, key);
   };
   /**
+   * Directory syncs shared by concurrent puts: a sync that has not started yet covers every link
+   * made before it starts, so puts that link while one sync runs wait for the next one together
+   * instead of each syncing the directory once more.
+   */
+  const directorySyncs = new Map<string, { running?: Promise<void>; pending?: Promise<void> }>();
+  const syncDirectoryShared = (path: string): Promise<void> => {
+    let state = directorySyncs.get(path);
+    if (!state) directorySyncs.set(path, (state = {}));
+    const s = state;
+    if (s.pending) return s.pending;
+    const before = s.running ?? Promise.resolve();
+    const next: Promise<void> = before
+      .catch(() => undefined)
+      .then(() => {
+        s.pending = undefined;
+        s.running = next;
+        return syncDirectory(path);
+      })
+      .finally(() => {
+        if (s.running === next) s.running = undefined;
+      });
+    s.pending = next;
+    return next;
+  };
+  /**
    * Free bytes when a write last failed for want of space: until more than that (plus a margin)
    * is free again, `ping` reports the store full, so readiness follows the disk without a restart.
    */
@@ -116,7 +141,7 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
         }
         await ensureDirectory(dirname(target));
         if (!(await linkIfAbsent(temp, target))) return { created: false };
-        await syncDirectory(dirname(target));
+        await syncDirectoryShared(dirname(target));
         return { created: true, size, sha256 };
       } catch (error) {
         knownDirectories.clear(); // a directory may have been removed underneath us
