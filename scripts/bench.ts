@@ -20,6 +20,7 @@ export const benches: Record<string, string> = {
   ingest: 'scripts/bench/ingest.ts',
   dicomweb: 'scripts/bench/dicomweb.ts',
   viewer: 'scripts/bench/viewer.ts',
+  eventloop: 'scripts/bench/event-loop.ts',
 };
 
 /** Where results are recorded, relative to the repository root. */
