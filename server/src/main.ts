@@ -13,6 +13,7 @@ import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
 import { createPacsReturn } from './dimse/pacs-return.js';
 import { createStorageScp } from './dimse/storage-scp.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
+import { removeLeftoverSpools } from './ingest/zip-entries.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
 import { createLogger } from './logger.js';
 
@@ -33,6 +34,10 @@ async function main(): Promise<void> {
 
   const seeded = config.demo && (await seedDemoUnion(repos));
 
+  const tempDir = join(resolve(config.dataDir), 'tmp');
+  const spools = await removeLeftoverSpools(tempDir);
+  if (spools) logger.info({ removed: spools }, 'removed zip upload spools left by an earlier run');
+
   const bundledViewer = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
   const viewerDist = config.viewerDist ?? (existsSync(bundledViewer) ? bundledViewer : undefined);
   const app = createApp({
@@ -50,7 +55,7 @@ async function main(): Promise<void> {
       viewerDist,
       maxInstanceBytes: config.maxInstanceBytes,
       zipLimits: { ...defaultSettings.zipLimits, maxEntryBytes: config.maxInstanceBytes },
-      tempDir: join(resolve(config.dataDir), 'tmp'),
+      tempDir,
       objectCacheBytes: config.objectCacheBytes,
       corsOrigins: [...config.corsOrigins],
     },

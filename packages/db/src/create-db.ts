@@ -68,6 +68,9 @@ function open(connectionString: string, poolSize = 10): Kysely<Database> {
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // Nor a client held by a transaction between two statements (a killed or restarted server
+  // drops every connection): its transaction fails, and the pool discards the client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -91,6 +94,12 @@ export async function migrateToLatest(kysely: Kysely<Database>): Promise<void> {
 
 /** Connection failures, shutdowns (57P0x) and insufficient resources (53xxx: disk full, out of memory, too many connections). */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'ENOSPC', '57P01', '57P02', '57P03', '53000', '53100', '53200', '53300', '53400']);
+
+/** True for a full disk: the database's (PostgreSQL's disk_full, 53100) or a file's (ENOSPC, EDQUOT). */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '53100' || code === 'ENOSPC' || code === 'EDQUOT';
+}
 
 /** True for errors that mean "the database is down or overloaded" (a 503), not "the query was wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {

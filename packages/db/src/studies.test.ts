@@ -70,6 +70,28 @@ describe.each(testDbKinds)('image index and consults on %s', (kind) => {
     await expect(repos.studies.indexInstance(record(other, { study: '2.25.1', patient: 'YZ-O' }))).rejects.toBeInstanceOf(TenantConflictError);
   });
 
+  it('indexes instances that arrive together in shared transactions (one WAL flush for many)', async () => {
+    const records = Array.from({ length: 20 }, () => record(hospital, { series: '2.25.12' }));
+    const results = await Promise.all(records.map((r) => repos.studies.indexInstance(r)));
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    // Rows written by one transaction share its id (xmin).
+    const { rows } = await sql<{ tx: string }>`select distinct xmin::text as tx from instance where series_id = ${results[0]!.seriesId}`.execute(db.kysely);
+    expect(rows.length).toBeLessThan(5);
+  });
+
+  it('fails only the instance that fails in a shared transaction, each caller getting its own answer', async () => {
+    const good = Array.from({ length: 5 }, () => record(hospital, { series: '2.25.13' }));
+    const forged = record(other, { study: '2.25.1', series: '2.25.14', patient: 'YZ-O2' });
+    const settled = await Promise.allSettled([...good.slice(0, 2), forged, ...good.slice(2)].map((r) => repos.studies.indexInstance(r)));
+    expect(settled[2]!.status).toBe('rejected');
+    expect((settled[2] as PromiseRejectedResult).reason).toBeInstanceOf(TenantConflictError);
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(5);
+    expect(await repos.studies.existingInstances(hospital, good.map((r) => r.instance.sopInstanceUid))).toHaveProperty('size', 5);
+    // Nothing of the forged instance stayed: not its patient, not its vault entry.
+    expect(await db.kysely.selectFrom('patient').select('id').where('pseudonym_id', '=', 'YZ-O2').execute()).toEqual([]);
+    expect(await repos.vault.find(other, 'uid', [forged.instance.sopInstanceUid])).toEqual([]);
+  });
+
   it('keeps vault entries with the index rows and finds them by pseudonym', async () => {
     await repos.studies.indexInstance(record(hospital, { sop: '2.25.555' }));
     const [entry] = await repos.vault.find(hospital, 'uid', ['2.25.555']);

@@ -48,8 +48,69 @@ export class TenantConflictError extends Error {
   override readonly name = 'TenantConflictError';
 }
 
-/** Writes and reads of the image index. Every write of one instance is one transaction. */
+/** Most instances one shared index transaction holds. */
+const MAX_BATCH = 64;
+
+/**
+ * Group commit for index writes. Every commit waits for its WAL flush (fsync, with
+ * `synchronous_commit` on), which costs far more than the statement: instances that arrive
+ * while a transaction is committing wait and then go together into the next one, so one flush
+ * serves many. Nothing waits when the queue is idle (a lone upload is not delayed). If a shared
+ * transaction fails (one instance's conflict aborts it), each of its instances is written
+ * again in a transaction of its own, so an error fails only the instance that caused it.
+ */
+function createIndexQueue(db: Kysely<Database>) {
+  interface Waiter {
+    record: InstanceRecord;
+    resolve(result: IndexResult): void;
+    reject(error: unknown): void;
+  }
+  let waiting: Waiter[] = [];
+  let running = false;
+
+  const alone = (w: Waiter) => db.transaction().execute((tx) => indexInTransaction(tx, w.record)).then(w.resolve, w.reject);
+
+  async function write(batch: Waiter[]) {
+    if (batch.length === 1) return alone(batch[0]!);
+    let results: IndexResult[];
+    try {
+      results = await db.transaction().execute(async (tx) => {
+        const out: IndexResult[] = [];
+        for (const w of batch) out.push(await indexInTransaction(tx, w.record));
+        return out;
+      });
+    } catch {
+      // Retried one by one. A commit that succeeded although its answer was lost finds its own
+      // rows again (same object key), which count as written, not as duplicates.
+      await Promise.all(batch.map(alone));
+      return;
+    }
+    batch.forEach((w, n) => w.resolve(results[n]!));
+  }
+
+  async function drain() {
+    running = true;
+    try {
+      while (waiting.length > 0) {
+        const batch = waiting.slice(0, MAX_BATCH);
+        waiting = waiting.slice(MAX_BATCH);
+        await write(batch);
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return (record: InstanceRecord) =>
+    new Promise<IndexResult>((resolve, reject) => {
+      waiting.push({ record, resolve, reject });
+      if (!running) void drain();
+    });
+}
+
+/** Writes and reads of the image index. Every write of one instance is one transaction, shared with instances that arrive together. */
 export function createStudyRepository(db: Kysely<Database>) {
+  const index = createIndexQueue(db);
   return {
     /** The indexed instance with this SOP Instance UID, if any. */
     findInstance(sopInstanceUid: string) {
@@ -79,7 +140,7 @@ export function createStudyRepository(db: Kysely<Database>) {
      * `duplicate: true`; the caller then removes the object it wrote.
      */
     indexInstance(record: InstanceRecord): Promise<IndexResult> {
-      return db.transaction().execute((tx) => indexInTransaction(tx, record));
+      return index(record);
     },
 
     /** Object keys among `keys` that an index row points to. */
@@ -264,8 +325,9 @@ async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord):
   if (row.study_tenant !== r.tenantId) throw new TenantConflictError('study belongs to another tenant');
   if (row.series_study !== row.study_id) throw new TenantConflictError('series belongs to another study');
   if (row.instance_id) return { instanceId: row.instance_id, studyId: row.study_id, seriesId: row.series_id, duplicate: false };
-  const existing = await tx.selectFrom('instance').select('id').where('sop_instance_uid', '=', i.sopInstanceUid).executeTakeFirstOrThrow();
-  return { instanceId: existing.id, studyId: row.study_id, seriesId: row.series_id, duplicate: true };
+  const existing = await tx.selectFrom('instance').select(['id', 'object_key']).where('sop_instance_uid', '=', i.sopInstanceUid).executeTakeFirstOrThrow();
+  // Our own row (a retried write whose first commit went through): written, not a duplicate.
+  return { instanceId: existing.id, studyId: row.study_id, seriesId: row.series_id, duplicate: existing.object_key !== i.objectKey };
 }
 
 export type StudyRepository = ReturnType<typeof createStudyRepository>;

@@ -42,6 +42,7 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
   InvalidArchive: { en: 'not a readable zip archive', 'zh-CN': '无法读取的 zip 压缩包' },
   NetworkError: { en: 'connection lost', 'zh-CN': '网络中断' },
   StorageUnavailable: { en: 'server storage unavailable', 'zh-CN': '服务器存储不可用' },
+  StorageFull: { en: 'server storage is full: try again later', 'zh-CN': '服务器存储空间已满，请稍后重试' },
   DatabaseUnavailable: { en: 'server database unavailable', 'zh-CN': '服务器数据库不可用' },
   SessionExpired: { en: 'session expired', 'zh-CN': '登录已过期' },
   Forbidden: { en: 'not allowed for your account', 'zh-CN': '您的账户无权操作' },

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,5 +39,27 @@ describe('filesystem store failures', () => {
     expect(await readdir(join(root, '.tmp'))).toEqual([]);
     expect(await store.head('k')).toBeNull();
     await rm(root, { recursive: true });
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('filesystem store on a full disk (a 4 MB tmpfs, as root)', () => {
+  it('refuses a put that does not fit with StorageFull, keeps no part of it, reports full until space returns', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'yunzhen-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', root]);
+    try {
+      const store = createFsStore({ root });
+      await writeFile(join(root, 'filler'), new Uint8Array(3 * 1024 * 1024));
+      // Written in one chunk: the kernel writes what fits and returns a short count, no error.
+      await expect(store.put('big', new Uint8Array(2 * 1024 * 1024).fill(7))).rejects.toMatchObject({ code: 'StorageFull' });
+      expect(await store.head('big')).toBeNull();
+      expect(await readdir(join(root, '.tmp'))).toEqual([]);
+      await expect(store.ping()).rejects.toMatchObject({ code: 'StorageFull' });
+      await rm(join(root, 'filler'));
+      await store.ping();
+      expect(await store.put('big', new Uint8Array(2 * 1024 * 1024).fill(7))).toMatchObject({ created: true, size: 2 * 1024 * 1024 });
+    } finally {
+      execFileSync('umount', ['-l', root]);
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

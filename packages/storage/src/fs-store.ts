@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, constants, link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readdir, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
 import { hashedChunks, sha256Hash } from './body.js';
@@ -17,6 +17,9 @@ export interface FsStoreConfig {
 }
 
 const TEMP_DIR = '.tmp';
+
+/** Space that must come back after a write failed for want of it before the store counts as writable again. */
+const FULL_MARGIN_BYTES = 1024 * 1024;
 
 /** Largest read: whole-study retrieval streams hundreds of megabytes, and small chunks spend more time in stream plumbing than in the disk. */
 const READ_CHUNK = 1 << 20;
@@ -72,6 +75,40 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
     assertValidKey(key);
     return join(root, key);
   };
+  /**
+   * Directory syncs shared by concurrent puts: a sync that has not started yet covers every link
+   * made before it starts, so puts that link while one sync runs wait for the next one together
+   * instead of each syncing the directory once more.
+   */
+  const directorySyncs = new Map<string, { running?: Promise<void>; pending?: Promise<void> }>();
+  const syncDirectoryShared = (path: string): Promise<void> => {
+    let state = directorySyncs.get(path);
+    if (!state) directorySyncs.set(path, (state = {}));
+    const s = state;
+    if (s.pending) return s.pending;
+    const before = s.running ?? Promise.resolve();
+    const next: Promise<void> = before
+      .catch(() => undefined)
+      .then(() => {
+        s.pending = undefined;
+        s.running = next;
+        return syncDirectory(path);
+      })
+      .finally(() => {
+        if (s.running === next) s.running = undefined;
+      });
+    s.pending = next;
+    return next;
+  };
+  /**
+   * Free bytes when a write last failed for want of space: until more than that (plus a margin)
+   * is free again, `ping` reports the store full, so readiness follows the disk without a restart.
+   */
+  let fullAt: number | undefined;
+  const freeBytes = async () => {
+    const fs = await statfs(root);
+    return fs.bavail * fs.bsize;
+  };
 
   return {
     async put(key, body, options) {
@@ -84,7 +121,13 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
         const file = await open(temp, 'wx');
         try {
           for await (const chunk of hashedChunks(body, hash)) {
-            await file.write(chunk);
+            // One write call may write part of the chunk (a disk filling up does exactly that,
+            // without an error): write the rest until it is all down or the disk says ENOSPC.
+            let written = 0;
+            while (written < chunk.byteLength) {
+              const { bytesWritten } = await file.write(chunk, written, chunk.byteLength - written);
+              written += bytesWritten;
+            }
             size += chunk.byteLength;
           }
           // Data only: the link below and the directory sync make the name durable.
@@ -98,11 +141,16 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
         }
         await ensureDirectory(dirname(target));
         if (!(await linkIfAbsent(temp, target))) return { created: false };
-        await syncDirectory(dirname(target));
+        await syncDirectoryShared(dirname(target));
         return { created: true, size, sha256 };
       } catch (error) {
         knownDirectories.clear(); // a directory may have been removed underneath us
-        throw asStorageError(error, 'write');
+        const failure = asStorageError(error, 'write');
+        if (failure.code === 'StorageFull') {
+          await rm(temp, { force: true }).catch(() => undefined);
+          fullAt = await freeBytes().catch(() => 0);
+        }
+        throw failure;
       } finally {
         await rm(temp, { force: true }).catch(() => undefined);
       }
@@ -162,10 +210,37 @@ export function createFsStore(config: FsStoreConfig): ObjectStore {
       yield* found;
     },
 
+    async removeAbandonedUploads(before) {
+      let removed = 0;
+      let names: string[];
+      try {
+        names = await readdir(tempDir);
+      } catch (error) {
+        if (isMissing(error)) return 0;
+        throw asStorageError(error, 'list');
+      }
+      for (const name of names) {
+        const path = join(tempDir, name);
+        try {
+          if ((await stat(path)).mtime < before) {
+            await unlink(path);
+            removed++;
+          }
+        } catch (error) {
+          if (!isMissing(error)) throw asStorageError(error, 'delete');
+        }
+      }
+      return removed;
+    },
+
     async ping() {
       try {
         await mkdir(root, { recursive: true });
         await access(root, constants.W_OK);
+        if (fullAt !== undefined) {
+          if ((await freeBytes()) <= fullAt + FULL_MARGIN_BYTES) throw new StorageError('StorageFull', 'object store is full (ENOSPC)');
+          fullAt = undefined;
+        }
       } catch (error) {
         throw asStorageError(error, 'access');
       }
@@ -210,5 +285,6 @@ function isMissing(error: unknown): boolean {
 function asStorageError(error: unknown, operation: string): StorageError {
   if (error instanceof StorageError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StorageError('StorageFull', `object store is full (${code})`, { cause: error });
   return new StorageError('StorageUnavailable', `object store ${operation} failed (${code})`, { cause: error });
 }

@@ -22,6 +22,12 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Throws `StorageUnavailable` when the store cannot be reached (for readiness checks). */
   ping(): Promise<void>;
+  /**
+   * Removes what puts cut off by a crash left behind outside the key space (the filesystem
+   * driver's temp files) if older than `before`; returns how many. Drivers without such
+   * leftovers leave it out.
+   */
+  removeAbandonedUploads?(before: Date): Promise<number>;
 }
 
 export type ObjectBody = Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
@@ -61,8 +67,9 @@ export interface ObjectStream {
  * - `InvalidRange` (416): a range outside the object.
  * - `IntegrityMismatch` (400): the body did not hash to the promised SHA-256.
  * - `StorageUnavailable` (503): the disk or the S3 endpoint failed; retry later.
+ * - `StorageFull` (503): the disk has no space left (ENOSPC, EDQUOT); retry once space is freed.
  */
-export type StorageErrorCode = 'InvalidKey' | 'InvalidRange' | 'IntegrityMismatch' | 'StorageUnavailable';
+export type StorageErrorCode = 'InvalidKey' | 'InvalidRange' | 'IntegrityMismatch' | 'StorageUnavailable' | 'StorageFull';
 
 export class StorageError extends Error {
   override readonly name = 'StorageError';

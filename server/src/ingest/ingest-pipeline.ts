@@ -108,16 +108,16 @@ export function createIngestPipeline(deps: IngestDeps) {
       }
       return outcome('duplicate', existing.study_id, a, result.bytes.length, result.needsPixelReview);
     };
-    const existing = await deps.repos.studies.findInstance(ids.sop);
-    if (existing) return again(existing);
-
+    // No look-up first: the index write finds a stored SOP Instance UID itself, so a new
+    // instance (nearly every one) costs one database round trip. A duplicate costs its object
+    // write, which is removed again.
     const objectKey = `instances/${randomUUID()}`;
     const put = await deps.store.put(objectKey, result.bytes, { contentType: 'application/dicom' });
     if (!put.created) throw new Error('a fresh object key was already taken');
     try {
       const indexed = await deps.repos.studies.indexInstance(instanceRecord(context, a, objectKey, put.sha256, result, identity, deps.vault));
       if (!indexed.duplicate) return outcome('stored', indexed.studyId, a, result.bytes.length, result.needsPixelReview);
-      // A concurrent upload of the same SOP Instance UID won the race.
+      // Stored before, or by a concurrent upload that won the race.
       await deps.store.delete(objectKey);
       const winner = await deps.repos.studies.findInstance(ids.sop);
       return winner ? again(winner) : outcome('duplicate', indexed.studyId, a, result.bytes.length, result.needsPixelReview);

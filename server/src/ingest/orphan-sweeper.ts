@@ -34,5 +34,7 @@ export async function sweepOrphans(deps: { store: ObjectStore; repos: Repositori
     }
     if (batch.length) await flush();
   }
+  // Temp files of puts that a crash cut off (filesystem store) are orphans too.
+  removed += (await deps.store.removeAbandonedUploads?.(new Date(cutoff))) ?? 0;
   return { checked, removed };
 }

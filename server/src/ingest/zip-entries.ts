@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { crc32 } from 'node:zlib';
@@ -332,4 +332,21 @@ async function readEntry(
   if (offset !== bytes.length) return corrupt(`the entry inflates to ${offset} bytes, not the ${bytes.length} the archive declares`);
   if (crc !== entry.crc32) return corrupt('the entry\'s CRC-32 does not match the archive\'s: its bytes were altered or damaged');
   return bytes;
+}
+
+/**
+ * Removes spooled archives a crash left in `tempDir` (a spool is otherwise removed when its
+ * upload ends); run at start, before any upload. Returns how many.
+ */
+export async function removeLeftoverSpools(tempDir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(tempDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const spools = names.filter((name) => /^upload-[0-9a-f-]{36}\.zip$/.test(name));
+  for (const name of spools) await rm(join(tempDir, name), { force: true });
+  return spools.length;
 }

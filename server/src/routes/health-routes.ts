@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 
 import type { Db } from '@yunzhen/db';
-import type { ObjectStore } from '@yunzhen/storage';
+import { StorageError, type ObjectStore } from '@yunzhen/storage';
 
 import type { AppEnv } from '../app-env.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-/** `/healthz`: the process answers. `/readyz`: the database and object store answer too. */
+/** `/healthz`: the process answers. `/readyz`: the database and object store answer too (`full`: the store's disk is full). */
 export function healthRoutes(deps: { db: Db; store: ObjectStore }) {
   return new Hono<AppEnv>()
     .get('/healthz', (c) => c.json({ status: 'ok' }))
@@ -19,7 +19,7 @@ export function healthRoutes(deps: { db: Db; store: ObjectStore }) {
     });
 }
 
-async function check(probe: () => Promise<void>): Promise<'ok' | 'unavailable'> {
+async function check(probe: () => Promise<void>): Promise<'ok' | 'full' | 'unavailable'> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
@@ -27,8 +27,8 @@ async function check(probe: () => Promise<void>): Promise<'ok' | 'unavailable'> 
   try {
     await Promise.race([probe(), timeout]);
     return 'ok';
-  } catch {
-    return 'unavailable';
+  } catch (error) {
+    return error instanceof StorageError && error.code === 'StorageFull' ? 'full' : 'unavailable';
   } finally {
     clearTimeout(timer);
   }

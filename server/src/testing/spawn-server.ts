@@ -65,7 +65,8 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
     },
     process: child,
     async stop() {
-      if (child.exitCode === null) {
+      // A process that was killed has a signalCode and no exitCode: it will not exit again.
+      if (child.exitCode === null && child.signalCode === null) {
         await new Promise<void>((resolve) => {
           child.once('exit', () => resolve());
           child.kill('SIGTERM');

@@ -30,6 +30,8 @@ export interface TestApp {
   logs: string[];
   /** The app's logger (writes to `logs`). */
   logger: ReturnType<typeof createLogger>;
+  /** The app's data directory: filesystem objects in `objects/`, the zip spool in `tmp/`. */
+  dataDir: string;
   /** Sends a request as a browser would, with the session cookie and CSRF header when logged in. */
   request(path: string, init?: RequestInit & { session?: TestSession }): Promise<TestResponse>;
   /** Logs a demo user in through the API and returns the browser credentials. */
@@ -107,6 +109,7 @@ export async function createTestApp(options: {
     s3,
     logs,
     logger,
+    dataDir,
     request,
     async login(email, password = DEMO_PASSWORD) {
       const response = await postJson('/api/auth/login', { email, password });
