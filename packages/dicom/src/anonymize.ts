@@ -6,7 +6,8 @@ import { ageBetween, shiftDateTimeValue, shiftDateValue } from './dates.js';
 import { lookupTag } from './dictionary.js';
 import { DicomError } from './errors.js';
 import { resolveLimits, type DicomLimits } from './limits.js';
-import { parseDicom, type DicomFile } from './parse.js';
+import type { Inflater } from './inflate.js';
+import { parseDicom, parseDicomInflating, type DicomFile } from './parse.js';
 import { pixelReviewReasonsOf, type PixelReviewReason } from './pixel-review.js';
 import {
   compileProfile,
@@ -37,6 +38,8 @@ export interface AnonymizeOptions {
 
 export interface AnonymizeDeps {
   readonly pseudonyms: PseudonymStore;
+  /** Inflates deflated data sets off this thread (a server's zlib thread pool); without it, in line. */
+  readonly inflate?: Inflater;
 }
 
 /**
@@ -611,7 +614,7 @@ export async function anonymize(bytes: Uint8Array, options: AnonymizeOptions, de
   const limits = resolveLimits(options.limits);
   const profile = options.profile ?? remoteDiagnosisProfile;
   const compiled = compileProfile(profile);
-  const file = parseDicom(bytes, limits);
+  const file = deps.inflate ? await parseDicomInflating(bytes, limits, deps.inflate) : parseDicom(bytes, limits);
   validateForIngest(file, limits, options.validation ?? 'ingest');
   // Replacement values are ASCII letters, digits, spaces and ^ . - : only (backslash only as the
   // value delimiter), which read the same in every character set PS3.3 C.12.1.1.2 allows,

@@ -20,7 +20,8 @@ export {
 export { keywordOf, lookupTag, type DictionaryEntry } from './dictionary.js';
 export { DicomError, dicomErrorCodes, isDicomError, type DicomErrorCode, type DicomErrorDetails } from './errors.js';
 export { defaultDicomLimits, type DicomLimits } from './limits.js';
-export { parseDicom, type DicomFile } from './parse.js';
+export { parseDicom, parseDicomInflating, type DicomFile } from './parse.js';
+export { inflateBudget, type Inflater } from './inflate.js';
 export { pixelReviewReasonsOf, type PixelReviewReason } from './pixel-review.js';
 export {
   basicProfile,

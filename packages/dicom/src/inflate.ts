@@ -10,6 +10,19 @@ const inputChunkBytes = 16 * 1024;
 
 class InflateBudgetExceeded extends Error {}
 
+/** The most a deflated data set of `deflatedBytes` may inflate to: min(maxInflatedBytes, maxInflateRatio × input), at least 64 KiB. */
+export function inflateBudget(deflatedBytes: number, limits: DicomLimits): number {
+  return Math.min(limits.maxInflatedBytes, Math.max(64 * 1024, deflatedBytes * limits.maxInflateRatio));
+}
+
+/**
+ * Inflates a raw DEFLATE stream within `budget` bytes, somewhere other than the caller's thread
+ * (a server passes Node's zlib on its thread pool, so a bomb being refused does not stall other
+ * requests). It fails with DicomError: DecompressionBomb past the budget, Truncated when the
+ * stream ends early, InvalidStructure when it is not DEFLATE.
+ */
+export type Inflater = (deflated: Uint8Array, budget: number) => Promise<Uint8Array>;
+
 /**
  * Inflates the raw DEFLATE stream (RFC 1951, no zlib header) of a Deflated Explicit VR Little
  * Endian data set (PS3.5 A.5) with a byte budget: min(maxInflatedBytes, maxInflateRatio × input).
@@ -17,7 +30,7 @@ class InflateBudgetExceeded extends Error {}
  * Bytes after the end of the deflate stream are ignored, as zlib does.
  */
 export function inflateBounded(deflated: Uint8Array, limits: DicomLimits): Uint8Array {
-  const budget = Math.min(limits.maxInflatedBytes, Math.max(64 * 1024, deflated.length * limits.maxInflateRatio));
+  const budget = inflateBudget(deflated.length, limits);
   const chunks: Uint8Array[] = [];
   let total = 0;
   let ended = false;

@@ -16,7 +16,7 @@
 import { findElement, readAsciiString, type ByteRange, type DatasetEncoding, type DicomDataset } from './dataset.js';
 import { implicitVrOf, lookupTag } from './dictionary.js';
 import { DicomError, type DicomErrorCode } from './errors.js';
-import { inflateBounded } from './inflate.js';
+import { inflateBounded, inflateBudget, type Inflater } from './inflate.js';
 import { resolveLimits, type DicomLimits } from './limits.js';
 import { formatTag, groupOf, Tags, type Tag } from './tags.js';
 import { ExplicitVrBigEndian, ExplicitVrLittleEndian, ImplicitVrLittleEndian, transferSyntaxOf, type TransferSyntax } from './transfer-syntax.js';
@@ -371,11 +371,27 @@ function rawTransferSyntaxAt(bytes: Uint8Array, base: number): TransferSyntax | 
 }
 
 /**
+ * Parses like `parseDicom`, with a deflated data set inflated by `inflate` (off the caller's
+ * thread) instead of in line; other files parse as they do there.
+ */
+export async function parseDicomInflating(bytes: Uint8Array, limits: Partial<DicomLimits> | undefined, inflate: Inflater): Promise<DicomFile> {
+  const resolved = resolveLimits(limits);
+  const metaStart = bytes.length <= resolved.maxInstanceBytes ? locateFileMeta(bytes) : -1;
+  if (metaStart < 0) return parseDicom(bytes, resolved);
+  const metaWalk = new ElementWalker(bytes, resolved, false).walk(metaStart, explicitLittleEndian, 0x0002);
+  const element = findElement(metaWalk.dataset, Tags.TransferSyntaxUID);
+  const uid = element === undefined ? '' : readAsciiString(metaWalk.dataset, element);
+  if (uid === '' || !transferSyntaxOf(uid).deflated) return parseDicom(bytes, resolved);
+  const deflated = bytes.subarray(metaWalk.end);
+  return parseDicom(bytes, resolved, { inflated: await inflate(deflated, inflateBudget(deflated.length, resolved)) });
+}
+
+/**
  * Parses a DICOM Part 10 file or a raw data set (PS3.10 7.1, PS3.5 7) into elements that point
  * into the input, validating the structure as it goes. Throws `DicomError` on the first problem.
  * Values are not decoded; see `decodeText`, `readAsciiString` and `validateForIngest`.
  */
-export function parseDicom(bytes: Uint8Array, limits?: Partial<DicomLimits>): DicomFile {
+export function parseDicom(bytes: Uint8Array, limits?: Partial<DicomLimits>, options: { inflated?: Uint8Array } = {}): DicomFile {
   const resolved = resolveLimits(limits);
   if (bytes.length > resolved.maxInstanceBytes) {
     throw new DicomError('InstanceTooLarge', `${bytes.length} bytes is over the ${resolved.maxInstanceBytes}-byte limit`);
@@ -398,7 +414,7 @@ export function parseDicom(bytes: Uint8Array, limits?: Partial<DicomLimits>): Di
   let datasetBytes = bytes;
   let datasetStart = metaWalk.end;
   if (transferSyntax.deflated) {
-    datasetBytes = inflateBounded(bytes.subarray(metaWalk.end), resolved);
+    datasetBytes = options.inflated ?? inflateBounded(bytes.subarray(metaWalk.end), resolved);
     datasetStart = 0;
   }
   const encoding = !transferSyntax.explicitVr ? implicitLittleEndian : transferSyntax.littleEndian ? explicitLittleEndian : explicitBigEndian;

@@ -7,6 +7,7 @@ import type { ObjectStore } from '@yunzhen/storage';
 import type { HospitalKeys } from '../vault/keys.js';
 import { sameIdentity, type PatientRecord, type Vault } from '../vault/vault.js';
 import { createHmacPseudonymStore } from './hmac-pseudonym-store.js';
+import { inflateOnThreadPool } from './thread-pool-inflate.js';
 
 export interface IngestDeps {
   repos: Repositories;
@@ -78,7 +79,7 @@ export function createIngestPipeline(deps: IngestDeps) {
   return async function ingestInstance(bytes: Uint8Array, context: IngestContext, options: { originalStudyUid?: string } = {}): Promise<InstanceOutcome> {
     let result;
     try {
-      result = await anonymize(bytes, { profile: deps.profile, limits: deps.limits, validation: archiveValidation }, { pseudonyms: pseudonymsFor(context.tenantId) });
+      result = await anonymize(bytes, { profile: deps.profile, limits: deps.limits, validation: archiveValidation }, { pseudonyms: pseudonymsFor(context.tenantId), inflate: inflateOnThreadPool });
     } catch (error) {
       if (isDicomError(error)) return { status: 'rejected', code: error.code, message: dicomErrorCodes[error.code].meaning };
       throw error;
