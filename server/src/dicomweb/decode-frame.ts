@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { AppError } from '../errors.js';
+import type { PixelInfo } from './pixels.js';
 
 /**
  * Decoding of compressed frames on the server, for rendered images and thumbnails (the
@@ -13,16 +14,7 @@ import { AppError } from '../errors.js';
  */
 
 /** What a decoder needs to know of the image (PS3.3 C.7.6.3). */
-export interface FrameGeometry {
-  rows: number;
-  columns: number;
-  samplesPerPixel: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  signed: boolean;
-  photometric: string;
-  planar: boolean;
-}
+export type FrameGeometry = Pick<PixelInfo, 'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'bitsStored' | 'signed' | 'photometric' | 'planar'>;
 
 /**
  * A decoded frame as native little-endian samples of `bitsAllocated` bits, with the

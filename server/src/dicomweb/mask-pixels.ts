@@ -5,7 +5,7 @@ import { findElement, readUint16Values, Tags, uidFromBytes, valueBytes, writeDic
 import { AppError } from '../errors.js';
 import { decodeFrame, type DecodedFrame } from './decode-frame.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN } from './media-types.js';
-import { frameBytes, frameRanges, pixelInfo, type PixelInfo } from './pixels.js';
+import { frameBytes, frameRanges, pixelInfo, ybrToRgb, type PixelInfo } from './pixels.js';
 import { toWriteDataset } from './transcode.js';
 
 /** A rectangle in image pixel coordinates: columns x … x+width−1, rows y … y+height−1. */
@@ -118,18 +118,6 @@ function interleave(frame: DecodedFrame, out: Uint8Array, pixels: number, bytesP
     for (let c = 0; c < 3; c++) {
       for (let b = 0; b < bytesPerSample; b++) out[(p * 3 + c) * bytesPerSample + b] = frame.data[(c * pixels + p) * bytesPerSample + b]!;
     }
-  }
-}
-
-function ybrToRgb(data: Uint8Array): void {
-  const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
-  for (let i = 0; i + 2 < data.length; i += 3) {
-    const y = data[i]!;
-    const cb = data[i + 1]! - 128;
-    const cr = data[i + 2]! - 128;
-    data[i] = clamp(y + 1.402 * cr);
-    data[i + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
-    data[i + 2] = clamp(y + 1.772 * cb);
   }
 }
 

@@ -270,8 +270,9 @@ function sampleReader(raw: Uint8Array, info: PixelInfo, bigEndian: boolean): (in
   };
 }
 
-function ybrToRgb(data: Uint8Array): void {
-  for (let i = 0; i < data.length; i += 3) {
+/** Full-range YCbCr (YBR_FULL, PS3.3 C.7.6.3.1.2) to RGB in place, 8 bits per sample, interleaved. */
+export function ybrToRgb(data: Uint8Array): void {
+  for (let i = 0; i + 2 < data.length; i += 3) {
     const y = data[i]!;
     const cb = data[i + 1]! - 128;
     const cr = data[i + 2]! - 128;

@@ -13,6 +13,7 @@ import type { Repositories } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
 import { toWriteDataset } from '../dicomweb/transcode.js';
+import { imageParts, storedStudyParts } from './index-record.js';
 import type { InstanceOutcome } from './ingest-pipeline.js';
 
 /** SOP classes a reader may add to a study: structured reports and key objects, segmentations, presentation states. */
@@ -69,26 +70,13 @@ export function createDerivedObjectIngest(deps: DerivedObjectDeps) {
       const indexed = await deps.repos.studies.indexInstance({
         tenantId: study.tenant_id,
         uploadedBy: context.userId,
-        patient: { pseudonymId: patient.pseudonym_id, pseudonymName: patient.pseudonym_name, sex: patient.sex, birthDate: patient.birth_date },
-        study: {
-          studyUid: study.study_uid,
-          studyDate: study.study_date,
-          studyTime: study.study_time,
-          accessionNumber: study.accession_number,
-          studyDescription: study.study_description,
-          studyId: study.study_id,
-          patientAge: study.patient_age,
-        },
+        ...storedStudyParts(patient, study),
         series: { seriesUid: a.SeriesInstanceUID!, modality: a.Modality, seriesNumber: a.SeriesNumber, seriesDescription: a.SeriesDescription, bodyPart: a.BodyPartExamined },
         instance: {
           sopInstanceUid: a.SOPInstanceUID!,
           sopClassUid: a.SOPClassUID,
-          instanceNumber: a.InstanceNumber,
+          ...imageParts(a),
           transferSyntaxUid: file.transferSyntax.littleEndian ? file.transferSyntax.uid : '1.2.840.10008.1.2.1',
-          rows: a.Rows,
-          columns: a.Columns,
-          numberOfFrames: a.NumberOfFrames,
-          bitsAllocated: a.BitsAllocated,
           sizeBytes: rebuilt.length,
           sha256: put.sha256,
           objectKey,

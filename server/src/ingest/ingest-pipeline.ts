@@ -7,6 +7,7 @@ import type { ObjectStore } from '@yunzhen/storage';
 import type { HospitalKeys } from '../vault/keys.js';
 import { sameIdentity, type PatientRecord, type Vault } from '../vault/vault.js';
 import { createHmacPseudonymStore } from './hmac-pseudonym-store.js';
+import { imageParts } from './index-record.js';
 import { inflateOnThreadPool } from './thread-pool-inflate.js';
 
 export interface IngestDeps {
@@ -174,12 +175,7 @@ function instanceRecord(context: IngestContext, a: IndexAttributes, objectKey: s
     instance: {
       sopInstanceUid: ids.sop,
       sopClassUid: ids.sopClass,
-      instanceNumber: a.InstanceNumber,
-      transferSyntaxUid: a.TransferSyntaxUID,
-      rows: a.Rows,
-      columns: a.Columns,
-      numberOfFrames: a.NumberOfFrames,
-      bitsAllocated: a.BitsAllocated,
+      ...imageParts(a),
       sizeBytes: result.bytes.length,
       sha256,
       objectKey,

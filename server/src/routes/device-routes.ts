@@ -60,31 +60,12 @@ function checkComplete(device: Fields): void {
 }
 
 export function deviceView(d: DicomDevice) {
-  return {
-    id: d.id,
-    name: d.name,
-    aeTitle: d.ae_title,
-    allowedCidrs: d.allowed_cidrs,
-    maySend: d.may_send,
-    mayReceive: d.may_receive,
-    host: d.host,
-    port: d.port,
-    enabled: d.enabled,
-    createdAt: d.created_at.toISOString(),
-    updatedAt: d.updated_at.toISOString(),
-  };
+  return { id: d.id, ...fieldsOf(d), createdAt: d.created_at.toISOString(), updatedAt: d.updated_at.toISOString() };
 }
 
-const fieldsOf = (d: DicomDevice): Fields => ({
-  name: d.name,
-  aeTitle: d.ae_title,
-  allowedCidrs: d.allowed_cidrs,
-  maySend: d.may_send,
-  mayReceive: d.may_receive,
-  host: d.host,
-  port: d.port,
-  enabled: d.enabled,
-});
+function fieldsOf(d: DicomDevice): Fields {
+  return { name: d.name, aeTitle: d.ae_title, allowedCidrs: d.allowed_cidrs, maySend: d.may_send, mayReceive: d.may_receive, host: d.host, port: d.port, enabled: d.enabled };
+}
 
 /** A hospital admin's DICOM devices (PACS, modalities), within that hospital only; every change audited. */
 export function deviceRoutes(deps: { repos: Repositories; audit: AuditWriter; now: () => Date }) {

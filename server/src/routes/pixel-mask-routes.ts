@@ -11,6 +11,7 @@ import { requireUser } from '../auth/authenticate.js';
 import { maskInstance, boxesFit, freshUid } from '../dicomweb/mask-pixels.js';
 import type { ObjectCache } from '../dicomweb/object-cache.js';
 import { AppError, notFound } from '../errors.js';
+import { imageParts, storedStudyParts } from '../ingest/index-record.js';
 import { readJson } from '../validation.js';
 import { requireSender } from './sender.js';
 import { isUuid } from './views.js';
@@ -97,26 +98,12 @@ export function pixelMaskRoutes(deps: { repos: Repositories; store: ObjectStore;
             {
               tenantId: principal.tenant.id,
               uploadedBy: principal.user.id,
-              patient: { pseudonymId: patient.pseudonym_id, pseudonymName: patient.pseudonym_name, sex: patient.sex, birthDate: patient.birth_date },
-              study: {
-                studyUid: study.study_uid,
-                studyDate: study.study_date,
-                studyTime: study.study_time,
-                accessionNumber: study.accession_number,
-                studyDescription: study.study_description,
-                studyId: study.study_id,
-                patientAge: study.patient_age,
-              },
+              ...storedStudyParts(patient, study),
               series: { seriesUid: original.series_uid, modality: original.modality, seriesNumber: original.series_number, seriesDescription: original.series_description, bodyPart: null },
               instance: {
                 sopInstanceUid,
                 sopClassUid: original.sop_class_uid,
-                instanceNumber: a.InstanceNumber,
-                transferSyntaxUid: a.TransferSyntaxUID,
-                rows: a.Rows,
-                columns: a.Columns,
-                numberOfFrames: a.NumberOfFrames,
-                bitsAllocated: a.BitsAllocated,
+                ...imageParts(a),
                 sizeBytes: bytes.length,
                 sha256: put.sha256,
                 objectKey,
