@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { api, type InstanceSummary, type StudySummary } from '../api.js';
 import { dicomweb } from '../viewer/dicomweb-paths.js';
@@ -53,14 +53,27 @@ export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => 
   const [error, setError] = useState<string | null>(null);
   const [masking, setMasking] = useState<{ series: HeldSeries; instances: InstanceSummary[]; wholeSeries: boolean } | null>(null);
 
+  // Ids decided on this page: a list read before the decision (still on its way when the
+  // radiographer clicked) must not bring those images back.
+  const decided = useRef(new Set<string>());
+  const withoutDecided = (series: HeldSeries[]) =>
+    series.map((s) => ({ ...s, instances: s.instances.filter((i) => !decided.current.has(i.id)) })).filter((s) => s.instances.length > 0);
+
   useEffect(() => {
-    heldSeriesOf(props.studies).then(setHeld, (caught: unknown) => setError(refusalText(caught, language)));
+    let latest = true; // only the newest read of the held images is shown
+    heldSeriesOf(props.studies).then(
+      (found) => latest && setHeld(withoutDecided(found)),
+      (caught: unknown) => latest && setError(refusalText(caught, language)),
+    );
+    return () => {
+      latest = false;
+    };
   }, [props.studies]);
 
   /** Takes decided (or masked and released) images off the page. */
   const drop = (instances: InstanceSummary[]) => {
-    const decided = new Set(instances);
-    setHeld((current) => (current ?? []).map((series) => ({ ...series, instances: series.instances.filter((i) => !decided.has(i)) })).filter((series) => series.instances.length > 0));
+    for (const instance of instances) decided.current.add(instance.id);
+    setHeld((current) => withoutDecided(current ?? []));
     props.onDecided?.();
   };
 
