@@ -11,6 +11,7 @@ const requirements: { pkg: string; why: string; present: () => boolean }[] = [
   { pkg: 'dcmtk', why: 'dcmdump as a DICOM oracle', present: () => commandExists('dcmdump') },
   { pkg: 'dicom3tools', why: 'dciodvfy as a DICOM validator', present: () => commandExists('dciodvfy') },
   { pkg: 'poppler-utils', why: 'pdftoppm and pdftotext to check report PDFs', present: () => commandExists('pdftoppm') },
+  { pkg: 'orthanc', why: 'Orthanc as a hospital PACS receiving returned reports', present: () => existsSync('/usr/sbin/Orthanc') },
   { pkg: 'python3-pydicom', why: 'pydicom as a DICOM oracle', present: () => pythonImports('pydicom') },
   { pkg: 'python3-numpy', why: 'pydicom decoding native pixel data for frame comparisons', present: () => pythonImports('numpy') },
 ];

@@ -29,10 +29,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
-import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
+import { demoToken, spawnServer, startOrthanc, stowBody } from '@yunzhen/server/testing';
 
 import { CONSULT_STUDIES, INSTANCES_PER_SERIES, seedIndex, SERIES_PER_STUDY, STUDIES } from './dicomweb-seed.js';
-import { percentile, pool, report, round, startOrthanc } from './harness.js';
+import { percentile, pool, report, round } from './harness.js';
 
 // Every timed request goes through http-latency.mjs: node:http with keep-alive, reading the
 // body as it streams in, for both servers, in a plain Node.js process (see that file). With

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
-import { demoToken, spawnServer } from '@yunzhen/server/testing';
+import { demoToken, freePort, spawnServer, startOrthanc } from '@yunzhen/server/testing';
 
-import { freePort, peakRssMb, report, round, startOrthanc } from './harness.js';
+import { peakRssMb, report, round } from './harness.js';
 
 const files = buildCtSeries({ slices: 300, rows: 512, columns: 512, seed: 21 });
 const mb = files.reduce((sum, f) => sum + f.length, 0) / 1e6;

@@ -14,9 +14,9 @@
  * each study.
  */
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
-import { demoToken, spawnServer, stowBody } from '@yunzhen/server/testing';
+import { demoToken, spawnServer, startOrthanc, stowBody } from '@yunzhen/server/testing';
 
-import { peakRssMb, pool, postgresPssMb, report, round, rssMb, startOrthanc } from './harness.js';
+import { peakRssMb, pool, postgresPssMb, report, round, rssMb } from './harness.js';
 
 const sets = [
   { name: 'ct-300x512', files: buildCtSeries({ slices: 300, rows: 512, columns: 512, seed: 11 }) },

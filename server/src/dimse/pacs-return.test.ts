@@ -1,6 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { scanDicom } from '@yunzhen/dicom';
 
-import { readSample, stowBody } from '../testing/dicom-fixtures.js';
+import { readSample, samplesDir, stowBody } from '../testing/dicom-fixtures.js';
+import { freePort, startOrthanc, type OrthancServer } from '../testing/orthanc.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { createHospitalKeys } from '../vault/keys.js';
 import { createVault } from '../vault/vault.js';
@@ -16,15 +16,6 @@ import { createPacsReturn } from './pacs-return.js';
 
 const REAL_NAME = 'CompressedSamples^CT1';
 const REAL_ID = '1CT1';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /**
  * The signed report goes back to the sending hospital's PACS — here DCMTK's storescp, a peer
@@ -39,6 +30,7 @@ describe('return of the signed report to the hospital PACS by C-STORE', () => {
   let dir: string;
   let pacsPort: number;
   let storescp: ChildProcess | undefined;
+  let orthanc: OrthancServer | undefined;
   let clockOffsetMs = 0;
   let pacsReturn: ReturnType<typeof createPacsReturn>;
 
@@ -80,6 +72,7 @@ describe('return of the signed report to the hospital PACS by C-STORE', () => {
   }, 120_000);
   afterAll(async () => {
     storescp?.kill();
+    await orthanc?.stop();
     rmSync(dir, { recursive: true, force: true });
     await t.close();
   });
@@ -157,5 +150,33 @@ describe('return of the signed report to the hospital PACS by C-STORE', () => {
     expect(exports.map((e) => (e.detail as { delivered: boolean }).delivered).sort()).toEqual([false, true]);
     expect(exports.every((e) => e.object_id === consultId && e.user_id === null)).toBe(true);
     for (const line of t.logs) expect(line).not.toContain('CompressedSamples');
+  }, 180_000);
+
+  it('files the addendum beside the original study in Orthanc, a PACS from its Debian package', async () => {
+    const dicomPort = await freePort();
+    orthanc = await startOrthanc({ dicomPort, dicomAet: 'ORTHANC_PACS' });
+    if (!orthanc) throw new Error('the Debian orthanc package is missing (the test runner installs it)');
+    // The hospital's PACS already holds the original CT, with the real identity.
+    execFileSync('storescu', ['-aet', 'XUHUI_CT', '-aec', 'ORTHANC_PACS', '127.0.0.1', String(dicomPort), join(samplesDir, 'modalities/CT_small.dcm')]);
+    expect((await call('POST', '/api/devices', 'admin@xuhui.demo', { name: 'Xuhui Orthanc', aeTitle: 'ORTHANC_PACS', maySend: false, mayReceive: true, host: '127.0.0.1', port: dicomPort })).status).toBe(201);
+
+    const addendum = await call('POST', `/api/consults/${consultId}/report/addenda`, 'specialist@scc.demo', { version: 3, text: { 'zh-CN': '补充：请结合既往片对比。' } });
+    expect(addendum.status).toBe(200);
+    // One delivery of the addendum per receiving PACS: storescp and Orthanc.
+    expect(await pacsReturn.tick()).toBe(2);
+    const { deliveries } = await (await call('GET', `/api/consults/${consultId}/pacs-deliveries`, 'doctor@xuhui.demo')).json();
+    expect(deliveries.filter((d: { status: string }) => d.status === 'delivered').map((d: { device: { aeTitle: string } }) => d.device.aeTitle).sort()).toEqual(['ORTHANC_PACS', 'XUHUI_PACS', 'XUHUI_PACS']);
+
+    // Orthanc files by identity and UIDs: one patient, one study, holding the CT, the SR and the PDF.
+    const orthancJson = async (path: string) => (await fetch(`${orthanc!.url}${path}`)).json();
+    const patients: string[] = await orthancJson('/patients');
+    expect(patients).toHaveLength(1);
+    const studies: { MainDicomTags: { StudyInstanceUID: string }; PatientMainDicomTags: { PatientID: string; PatientName: string } }[] = await orthancJson('/studies?expand');
+    expect(studies).toHaveLength(1);
+    expect(studies[0]!.MainDicomTags.StudyInstanceUID).toBe(originalStudyUid);
+    expect(studies[0]!.PatientMainDicomTags).toMatchObject({ PatientID: REAL_ID, PatientName: REAL_NAME });
+    const instances: string[] = await orthancJson('/instances');
+    const classes = await Promise.all(instances.map(async (id) => (await orthancJson(`/instances/${id}/simplified-tags`)).SOPClassUID as string));
+    expect(classes.sort()).toEqual(['1.2.840.10008.5.1.4.1.1.104.1', '1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.5.1.4.1.1.88.22']);
   }, 180_000);
 });

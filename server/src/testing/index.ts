@@ -3,3 +3,4 @@ export { demoToken, spawnServer, type SpawnedServer } from './spawn-server.js';
 export { createConsult, seedConsult, stowInstances, type SeededConsult } from './seed-consult.js';
 export { DEMO_PASSWORD } from '../demo-union.js';
 export { scannedPdf, textPdf } from './pdf-fixtures.js';
+export { freePort, startOrthanc, type OrthancOptions, type OrthancServer } from './orthanc.js';
