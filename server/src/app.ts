@@ -75,6 +75,8 @@ export interface AppSettings {
   objectCacheBytes: number;
   /** Origins of viewers on other sites that may call the API with a Bearer token (never cookies). */
   corsOrigins: string[];
+  /** The DIMSE TLS listener is configured: devices may require DICOM TLS. */
+  dicomTls: boolean;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -91,6 +93,7 @@ export const defaultSettings: AppSettings = {
   dicomLimits: {},
   objectCacheBytes: 256 * 1024 * 1024,
   corsOrigins: [],
+  dicomTls: false,
 };
 
 /**
@@ -187,7 +190,7 @@ export function createApp(deps: AppDeps) {
     authRoutes({ repos, audit, throttle, principals, now, sourceIp, ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies') }),
   );
   app.route('/api', userRoutes({ repos, audit, principals }));
-  app.route('/api', deviceRoutes({ repos, audit, now }));
+  app.route('/api', deviceRoutes({ repos, audit, now, dicomTls: deps.settings.dicomTls }));
   app.route('/api', pacsDeliveryRoutes({ repos }));
   app.route('/api', studyRoutes({ repos, vault, audit }));
   const cache = createObjectCache(deps.store, deps.settings.objectCacheBytes);

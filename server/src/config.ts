@@ -43,6 +43,11 @@ const envSchema = z.object({
     .string()
     .default('YUNZHEN')
     .refine((value) => value.length >= 1 && value.length <= 16 && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !value.includes('\\'), 'must be 1–16 characters without backslash or surrounding spaces'),
+  // DICOM TLS (PS3.15 Annex B) on its own port, when a certificate and key are given.
+  DICOM_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(2762),
+  DICOM_TLS_CERT: optionalText,
+  DICOM_TLS_KEY: optionalText,
+  DICOM_TLS_CA: optionalText,
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -78,6 +83,12 @@ export type ServerConfig = Readonly<{
   corsOrigins: readonly string[];
   /** The DIMSE listener, or undefined when DICOM_PORT=off. `explicit`: the port was configured (failing to bind is fatal). */
   dicom: Readonly<{ port: number; host: string; aeTitle: string; explicit: boolean }> | undefined;
+  /**
+   * The DICOM TLS listener (same AE title and host as `dicom`), and our certificate for TLS
+   * associations to a receiving PACS; undefined without DICOM_TLS_CERT and DICOM_TLS_KEY.
+   * Paths to PEM files; `caFile`: further CAs trusted for a PACS's certificate.
+   */
+  dicomTls: Readonly<{ port: number; certFile: string; keyFile: string; caFile: string | undefined }> | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -107,6 +118,9 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       keyPrefix: e.S3_KEY_PREFIX,
     });
   }
+  if (Boolean(e.DICOM_TLS_CERT) !== Boolean(e.DICOM_TLS_KEY)) {
+    throw new ConfigError('invalid configuration: DICOM_TLS_CERT and DICOM_TLS_KEY go together');
+  }
   if ((e.DATABASE_URL || s3) && !e.YUNZHEN_SECRET) {
     // Replicas must share the secret that derives the per-hospital keys; never invent one here.
     throw new ConfigError('invalid configuration: YUNZHEN_SECRET is required with DATABASE_URL or S3_BUCKET');
@@ -132,5 +146,6 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       e.DICOM_PORT === 'off'
         ? undefined
         : Object.freeze({ port: e.DICOM_PORT ?? 11112, host: e.DICOM_HOST ?? e.HOST, aeTitle: e.DICOM_AE_TITLE, explicit: e.DICOM_PORT !== undefined }),
+    dicomTls: e.DICOM_TLS_CERT && e.DICOM_TLS_KEY ? Object.freeze({ port: e.DICOM_TLS_PORT, certFile: e.DICOM_TLS_CERT, keyFile: e.DICOM_TLS_KEY, caFile: e.DICOM_TLS_CA }) : undefined,
   });
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +11,7 @@ import { createServices, openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeForLog } from './errors.js';
 import { DEMO_PASSWORD, demoLogins, seedDemoUnion } from './demo-union.js';
+import { createAutoConsults } from './dimse/auto-consult.js';
 import { createPacsReturn } from './dimse/pacs-return.js';
 import { createStorageScp } from './dimse/storage-scp.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
       tempDir,
       objectCacheBytes: config.objectCacheBytes,
       corsOrigins: [...config.corsOrigins],
+      dicomTls: Boolean(config.dicomTls),
     },
   });
 
@@ -77,10 +80,21 @@ async function main(): Promise<void> {
   setInterval(sweep, 15 * 60 * 1000).unref();
 
   // Signed reports (SR + Encapsulated PDF) back to the sending hospital's PACS by C-STORE, retried with backoff.
-  const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: resources.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', now: () => new Date() });
+  const tlsCredentials = config.dicomTls && {
+    cert: await readFile(config.dicomTls.certFile),
+    key: await readFile(config.dicomTls.keyFile),
+    ...(config.dicomTls.caFile && { ca: await readFile(config.dicomTls.caFile) }),
+  };
+  const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: resources.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', tls: tlsCredentials || undefined, now: () => new Date() });
   setInterval(() => {
     pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
   }, 10_000).unref();
+
+  // Devices' rules create the consult once a study they sent is quiet.
+  const autoConsults = createAutoConsults({ repos, logger, now: () => new Date() });
+  setInterval(() => {
+    autoConsults.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'device consult rule pass failed'));
+  }, 5_000).unref();
 
   // DIMSE (C-ECHO, C-STORE) from registered devices, into the same ingest pipeline.
   const dimse = config.dicom && createStorageScp({ repos, ingest: services.ingest, logger, aeTitle: config.dicom.aeTitle, maxInstanceBytes: config.maxInstanceBytes });
@@ -90,6 +104,11 @@ async function main(): Promise<void> {
       const port = await dimse.listen(config.dicom.port, config.dicom.host);
       logger.info({ port, aeTitle: config.dicom.aeTitle }, 'DIMSE listening');
       dimseLine = `DICOM (C-ECHO, C-STORE) as AE title ${config.dicom.aeTitle} on ${config.dicom.host}:${port}, from registered devices only`;
+      if (config.dicomTls && tlsCredentials) {
+        const tlsPort = await dimse.listenTls(config.dicomTls.port, config.dicom.host, tlsCredentials);
+        logger.info({ port: tlsPort }, 'DICOM TLS listening');
+        dimseLine += `; DICOM TLS on port ${tlsPort}`;
+      }
     } catch (error) {
       // The default port taken (another PACS on this machine) must not stop the quick start;
       // a port the operator chose must.

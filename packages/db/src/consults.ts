@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 
 import type { ConsultPriority, Database } from './schema.js';
 
@@ -28,6 +28,28 @@ function groupByConsult<R extends { consult_id: string }>(rows: R[], value: (row
   return byConsult;
 }
 
+/** Inserts a consult with its studies, inside the caller's transaction. */
+export async function insertConsult(tx: Transaction<Database>, consult: NewConsult) {
+  const row = await tx
+    .insertInto('consult')
+    .values({
+      sending_tenant_id: consult.sendingTenantId,
+      reading_tenant_id: consult.readingTenantId,
+      created_by: consult.createdBy,
+      clinical_question: consult.clinicalQuestion,
+      clinical_history: consult.clinicalHistory || null,
+      priority: consult.priority,
+      due_at: consult.dueAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await tx
+    .insertInto('consult_study')
+    .values(consult.studyIds.map((studyId) => ({ consult_id: row.id, study_id: studyId })))
+    .execute();
+  return row;
+}
+
 export function createConsultRepository(db: Kysely<Database>) {
   /** The study ids of each of `consultIds` (one query for a whole worklist). */
   const studyIdsByConsult = async (consultIds: string[]): Promise<Map<string, string[]>> => {
@@ -48,26 +70,7 @@ export function createConsultRepository(db: Kysely<Database>) {
 
   return {
     create(consult: NewConsult) {
-      return db.transaction().execute(async (tx) => {
-        const row = await tx
-          .insertInto('consult')
-          .values({
-            sending_tenant_id: consult.sendingTenantId,
-            reading_tenant_id: consult.readingTenantId,
-            created_by: consult.createdBy,
-            clinical_question: consult.clinicalQuestion,
-            clinical_history: consult.clinicalHistory || null,
-            priority: consult.priority,
-            due_at: consult.dueAt,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await tx
-          .insertInto('consult_study')
-          .values(consult.studyIds.map((studyId) => ({ consult_id: row.id, study_id: studyId })))
-          .execute();
-        return row;
-      });
+      return db.transaction().execute((tx) => insertConsult(tx, consult));
     },
 
     /** Consults the tenant sent or must read, stat first then by due time. */

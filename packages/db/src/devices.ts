@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
-import type { Database, DicomDevice } from './schema.js';
+import { insertConsult } from './consults.js';
+import type { ConsultPriority, Database, DicomDevice } from './schema.js';
 
 export interface DeviceFields {
   name: string;
@@ -11,6 +12,27 @@ export interface DeviceFields {
   host: string | null;
   port: number | null;
   enabled: boolean;
+  tls: boolean;
+  certificateSha256: string | null;
+  autoConsult: AutoConsultRule | null;
+}
+
+/** Creates a consult for each study from the device once no instance has come for `quietSeconds`. */
+export interface AutoConsultRule {
+  readingCentreId: string;
+  priority: ConsultPriority;
+  quietSeconds: number;
+  clinicalQuestion: string;
+  /** The licensed radiographer of the hospital in whose name the consults are created. */
+  onBehalfOf: string;
+}
+
+/** A study the rule sent to its reading centre. */
+export interface AutoConsultCreated {
+  deviceId: string;
+  tenantId: string;
+  studyId: string;
+  consultId: string;
 }
 
 /** Thrown when a hospital already has a device with this AE title. */
@@ -31,6 +53,15 @@ export function createDeviceRepository(db: Kysely<Database>) {
     ...(f.host !== undefined && { host: f.host }),
     ...(f.port !== undefined && { port: f.port }),
     ...(f.enabled !== undefined && { enabled: f.enabled }),
+    ...(f.tls !== undefined && { tls: f.tls }),
+    ...(f.certificateSha256 !== undefined && { certificate_sha256: f.certificateSha256 }),
+    ...(f.autoConsult !== undefined && {
+      auto_consult_centre_id: f.autoConsult?.readingCentreId ?? null,
+      auto_consult_priority: f.autoConsult?.priority ?? null,
+      auto_consult_quiet_seconds: f.autoConsult?.quietSeconds ?? null,
+      auto_consult_question: f.autoConsult?.clinicalQuestion ?? null,
+      auto_consult_by: f.autoConsult?.onBehalfOf ?? null,
+    }),
   });
   return {
     listByTenant(tenantId: string): Promise<DicomDevice[]> {
@@ -77,6 +108,71 @@ export function createDeviceRepository(db: Kysely<Database>) {
     /** Enabled devices of any hospital that may send with this calling AE title (the listener then checks the address). */
     sendersWithAeTitle(aeTitle: string): Promise<DicomDevice[]> {
       return db.selectFrom('dicom_device').selectAll().where('ae_title', '=', aeTitle).where('may_send', '=', true).where('enabled', '=', true).execute();
+    },
+
+    /** A study came (again) from this device: its rule waits for it to be quiet from now. */
+    async noteStudyFromDevice(deviceId: string, studyId: string, at: Date): Promise<void> {
+      await db
+        .insertInto('device_study')
+        .values({ device_id: deviceId, study_id: studyId, last_instance_at: at })
+        .onConflict((oc) => oc.columns(['device_id', 'study_id']).doUpdateSet({ last_instance_at: at }))
+        .execute();
+    },
+
+    /**
+     * Creates the consults that devices' rules owe: one per study from a device whose rule is on,
+     * quiet for the rule's time, not yet part of a consult, with the rule's radiographer still a
+     * licensed radiographer of the hospital. Rows are locked with SKIP LOCKED, so replicas running
+     * the same pass create each consult once.
+     */
+    createDueAutoConsults(now: Date, dueAt: (priority: ConsultPriority) => Date, limit = 20): Promise<AutoConsultCreated[]> {
+      return db.transaction().execute(async (tx) => {
+        const due = await tx
+          .selectFrom('device_study as ds')
+          .innerJoin('dicom_device as d', 'd.id', 'ds.device_id')
+          .innerJoin('app_user as u', 'u.id', 'd.auto_consult_by')
+          .select(['ds.device_id', 'ds.study_id', 'd.tenant_id', 'd.auto_consult_centre_id', 'd.auto_consult_priority', 'd.auto_consult_question', 'd.auto_consult_by'])
+          .where('ds.consult_id', 'is', null)
+          .where('d.enabled', '=', true)
+          .where('d.auto_consult_centre_id', 'is not', null)
+          .where(sql<boolean>`ds.last_instance_at + make_interval(secs => d.auto_consult_quiet_seconds) <= ${now}`)
+          .whereRef('u.tenant_id', '=', 'd.tenant_id')
+          .where('u.role', '=', 'radiographer')
+          .where('u.licensed', '=', true)
+          .where('u.disabled_at', 'is', null)
+          .orderBy('ds.last_instance_at')
+          .limit(limit)
+          .forUpdate('ds')
+          .skipLocked()
+          .execute();
+        const created: AutoConsultCreated[] = [];
+        for (const row of due) {
+          const inConsult = await tx
+            .selectFrom('consult_study as cs')
+            .innerJoin('consult as c', 'c.id', 'cs.consult_id')
+            .select('c.id')
+            .where('cs.study_id', '=', row.study_id)
+            .where('c.status', '!=', 'cancelled')
+            .executeTakeFirst();
+          // Sent by hand (or by another device's rule) already: the rule's work is done.
+          const consultId =
+            inConsult?.id ??
+            (
+              await insertConsult(tx, {
+                sendingTenantId: row.tenant_id,
+                readingTenantId: row.auto_consult_centre_id!,
+                createdBy: row.auto_consult_by!,
+                clinicalQuestion: row.auto_consult_question!,
+                priority: row.auto_consult_priority!,
+                dueAt: dueAt(row.auto_consult_priority!),
+                studyIds: [row.study_id],
+              })
+            ).id;
+          await tx.updateTable('device_study').set({ consult_id: consultId }).where('device_id', '=', row.device_id).where('study_id', '=', row.study_id).execute();
+          if (!inConsult) created.push({ deviceId: row.device_id, tenantId: row.tenant_id, studyId: row.study_id, consultId });
+        }
+        return created;
+      });
     },
 
     /** Enabled receiving devices of a hospital: where its signed reports go back. */

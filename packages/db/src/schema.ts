@@ -25,6 +25,7 @@ export interface Database {
   webhook_delivery: WebhookDeliveryTable;
   login_throttle: LoginThrottleTable;
   dicom_device: DicomDeviceTable;
+  device_study: DeviceStudyTable;
   pacs_delivery: PacsDeliveryTable;
 }
 
@@ -337,6 +338,17 @@ export interface DicomDeviceTable {
   host: string | null;
   port: number | null;
   enabled: Generated<boolean>;
+  /** Sender: must connect over DICOM TLS. Receiver: reached over DICOM TLS. */
+  tls: Generated<boolean>;
+  /** SHA-256 of the device's certificate (lowercase hex), pinned. */
+  certificate_sha256: string | null;
+  /** The rule that creates a consult when a study from this device is complete; all null when off. */
+  auto_consult_centre_id: string | null;
+  auto_consult_priority: ConsultPriority | null;
+  auto_consult_quiet_seconds: number | null;
+  auto_consult_question: string | null;
+  /** The licensed radiographer in whose name the rule's consults are created. */
+  auto_consult_by: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -356,4 +368,12 @@ export interface PacsDeliveryTable {
   delivered_at: NullableDate;
 }
 export type DicomDevice = Selectable<DicomDeviceTable>;
+
+/** Which device sent which study and when its last instance came; the consult its rule created. */
+export interface DeviceStudyTable {
+  device_id: string;
+  study_id: string;
+  last_instance_at: Date;
+  consult_id: string | null;
+}
 export type PacsDelivery = Selectable<PacsDeliveryTable>;

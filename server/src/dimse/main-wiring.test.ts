@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,4 +45,45 @@ describe('DIMSE listener of the started server', () => {
     const { studies } = (await (await fetch(new URL('/api/studies?inbox=true', server.url), { headers: { Authorization: `Bearer ${rad}` } })).json()) as { studies: unknown[] };
     expect(studies).toHaveLength(1);
   }, 180_000);
+
+  describe('with DICOM TLS configured and a device rule', () => {
+    let secured: SpawnedServer;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'yunzhen-tls-wiring-'));
+      for (const name of ['server', 'modality']) {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`), '-days', '30', '-subj', `/CN=${name}`], { stdio: 'ignore' });
+      }
+      secured = await spawnServer({ env: { DICOM_TLS_PORT: '0', DICOM_TLS_CERT: join(dir, 'server.pem'), DICOM_TLS_KEY: join(dir, 'server.key') } });
+    }, 120_000);
+    afterAll(async () => {
+      await secured?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('accepts a TLS device on the TLS port, and its rule sends the quiet study to the reading centre', async () => {
+      expect(secured.dicomTlsPort).toEqual(expect.any(Number));
+      const admin = await demoToken(secured.url, 'admin@xuhui.demo');
+      const api = (path: string, body?: unknown) =>
+        fetch(new URL(path, secured.url), { method: body ? 'POST' : 'GET', headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const { readingCentres, radiographers, tlsAvailable } = (await (await api('/api/devices')).json()) as { readingCentres: { id: string }[]; radiographers: { id: string }[]; tlsAvailable: boolean };
+      expect(tlsAvailable).toBe(true);
+      const autoConsult = { readingCentreId: readingCentres[0]!.id, priority: 'routine', quietSeconds: 10, clinicalQuestion: 'MR: please read', onBehalfOf: radiographers[0]!.id };
+      expect((await api('/api/devices', { name: 'MR (TLS)', aeTitle: 'XUHUI_MR', allowedCidrs: ['127.0.0.1/32', '::1/128'], tls: true, autoConsult })).status).toBe(201);
+
+      const tls = ['+tls', join(dir, 'modality.key'), join(dir, 'modality.pem'), '+cf', join(dir, 'server.pem')];
+      const store = await run('storescu', [...tls, '-aet', 'XUHUI_MR', '-aec', 'YUNZHEN', '+sd', '127.0.0.1', String(secured.dicomTlsPort), join(samplesDir, 'studies/mr-16slice')]);
+      expect(store.output).toBe('');
+      expect(store.code).toBe(0);
+
+      // The rule's pass runs every 5 s; the study is quiet after 10 s.
+      const rad = await demoToken(secured.url, 'rad@xuhui.demo');
+      let consults: { clinicalQuestion: string }[] = [];
+      for (let i = 0; i < 120 && consults.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        consults = ((await (await fetch(new URL('/api/consults', secured.url), { headers: { Authorization: `Bearer ${rad}` } })).json()) as { consults: typeof consults }).consults;
+      }
+      expect(consults.map((c) => c.clinicalQuestion)).toEqual(['MR: please read']);
+    }, 240_000);
+  });
 });

@@ -168,7 +168,8 @@ describe('return of the signed report to the hospital PACS by C-STORE', () => {
     expect(deliveries.filter((d: { status: string }) => d.status === 'delivered').map((d: { device: { aeTitle: string } }) => d.device.aeTitle).sort()).toEqual(['ORTHANC_PACS', 'XUHUI_PACS', 'XUHUI_PACS']);
 
     // Orthanc files by identity and UIDs: one patient, one study, holding the CT, the SR and the PDF.
-    const orthancJson = async (path: string) => (await fetch(`${orthanc!.url}${path}`)).json();
+    // Orthanc's REST answers, untyped: checked field by field below.
+    const orthancJson = async (path: string): Promise<any> => (await fetch(`${orthanc!.url}${path}`)).json();
     const patients: string[] = await orthancJson('/patients');
     expect(patients).toHaveLength(1);
     const studies: { MainDicomTags: { StudyInstanceUID: string }; PatientMainDicomTags: { PatientID: string; PatientName: string } }[] = await orthancJson('/studies?expand');

@@ -12,7 +12,7 @@ import { AuditEvent, Outcome } from '../audit.js';
 import { describeForLog } from '../errors.js';
 import { reportContext } from '../reports/report-context.js';
 import type { Vault } from '../vault/vault.js';
-import { StoreError, storeFiles } from './store-scu.js';
+import { StoreError, storeFiles, type StoreTls } from './store-scu.js';
 
 const ENCAPSULATED_PDF_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.104.1';
 const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
@@ -78,6 +78,8 @@ export interface PacsReturnDeps {
   logger: Logger;
   /** Our AE title, as the calling AE. */
   callingAe: string;
+  /** Our certificate and key (client certificate) and further trusted CAs, for PACS registered with TLS. */
+  tls?: Omit<StoreTls, 'certificateSha256'>;
   now: () => Date;
   timeoutMs?: number;
 }
@@ -146,7 +148,8 @@ export function createPacsReturn(deps: PacsReturnDeps) {
           } else {
             try {
               const { sr, pdf } = await render(delivery);
-              await storeFiles({ host: device.host, port: device.port, calledAe: device.ae_title, callingAe: deps.callingAe }, [{ bytes: sr }, { bytes: pdf }], { timeoutMs: deps.timeoutMs });
+              const tls = device.tls ? { ...deps.tls, certificateSha256: device.certificate_sha256 } : undefined;
+              await storeFiles({ host: device.host, port: device.port, calledAe: device.ae_title, callingAe: deps.callingAe, tls }, [{ bytes: sr }, { bytes: pdf }], { timeoutMs: deps.timeoutMs });
             } catch (caught) {
               if (caught instanceof StoreError) error = caught.message;
               else {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 
 import type { Logger } from 'pino';
 
@@ -47,6 +48,7 @@ export interface StorageScpDeps {
   maxAssociations?: number;
   /** An association that sends nothing for this long is aborted. */
   idleTimeoutMs?: number;
+  now?: () => Date;
 }
 
 /** Maximum P-DATA-TF PDU we receive (advertised in A-ASSOCIATE-AC). */
@@ -107,16 +109,20 @@ export function createStorageScp(deps: StorageScpDeps) {
   const maxAssociations = deps.maxAssociations ?? 64;
   const idleTimeoutMs = deps.idleTimeoutMs ?? 5 * 60 * 1000;
   const sockets = new Set<Socket>();
-  let server: Server | undefined;
+  const servers: Server[] = [];
 
   const auditRecord = (entry: Parameters<Repositories['audit']['record']>[0]) =>
     deps.repos.audit.record(entry).catch((error: unknown) => deps.logger.error({ err: describeForLog(error) }, 'DIMSE audit write failed'));
 
-  async function identify(rq: AssociateRq, remote: string | undefined): Promise<{ device: DicomDevice } | { reject: (typeof Reject)[keyof typeof Reject]; why: string }> {
+  async function identify(rq: AssociateRq, remote: string | undefined, transport: Transport): Promise<{ device: DicomDevice } | { reject: (typeof Reject)[keyof typeof Reject]; why: string }> {
     if ((rq.protocolVersion & 1) !== 1) return { reject: Reject.protocolVersionNotSupported, why: 'protocol-version' };
     if (rq.applicationContext !== APPLICATION_CONTEXT) return { reject: Reject.applicationContextNotSupported, why: 'application-context' };
     if (rq.calledAe !== deps.aeTitle) return { reject: Reject.calledAeNotRecognized, why: 'called-ae-not-recognized' };
-    const candidates = (await deps.repos.devices.sendersWithAeTitle(rq.callingAe)).filter((d) => addressAllowed(remote, d.allowed_cidrs));
+    const byAddress = (await deps.repos.devices.sendersWithAeTitle(rq.callingAe)).filter((d) => addressAllowed(remote, d.allowed_cidrs));
+    const candidates = byAddress.filter((d) => transportAccepted(d, transport));
+    if (byAddress.length > 0 && candidates.length === 0) {
+      return { reject: Reject.callingAeNotRecognized, why: transport.tls ? 'client-certificate-not-accepted' : 'tls-required' };
+    }
     const tenants = new Set(candidates.map((d) => d.tenant_id));
     // The same AE title and address registered by two hospitals: we cannot tell whose studies these are.
     if (tenants.size !== 1) return { reject: Reject.callingAeNotRecognized, why: tenants.size ? 'calling-ae-ambiguous' : 'calling-ae-not-recognized' };
@@ -139,6 +145,7 @@ export function createStorageScp(deps: StorageScpDeps) {
     const associationId = randomUUID();
     const log = deps.logger.child({ dimse: associationId });
     const remote = socket.remoteAddress;
+    const transport = transportOf(socket);
     let reader = new PduReader(MAX_ASSOCIATE_RQ_LENGTH);
     let phase: 'negotiating' | 'identifying' | 'associated' | 'closing' = 'negotiating';
     let device: DicomDevice | undefined;
@@ -237,7 +244,7 @@ export function createStorageScp(deps: StorageScpDeps) {
         rq = readAssociateRq(body);
         let found;
         try {
-          found = await identify(rq, remote);
+          found = await identify(rq, remote, transport);
         } catch (error) {
           log.error({ err: describeForLog(error) }, 'DIMSE association refused: device lookup failed');
           phase = 'closing';
@@ -266,7 +273,7 @@ export function createStorageScp(deps: StorageScpDeps) {
         peerMaxPdu = rq.maxPduLength;
         reader = new PduReader(MAX_PDU_LENGTH + 64);
         phase = 'associated';
-        log.info({ device: device.id, tenant: device.tenant_id, address: remote, contexts: contexts.length, accepted: accepted.size }, 'DIMSE association accepted');
+        log.info({ device: device.id, tenant: device.tenant_id, address: remote, tls: transport.tls, contexts: contexts.length, accepted: accepted.size }, 'DIMSE association accepted');
         send(associateAcPdu(rq, contexts, { maxPduLength: MAX_PDU_LENGTH, implementationClassUid, implementationVersion: implementationVersionName }));
         return;
       }
@@ -353,6 +360,8 @@ export function createStorageScp(deps: StorageScpDeps) {
       } else {
         stats[outcome.status]++;
         if (outcome.pixelReview) stats.held++;
+        // The device's consult rule waits until its studies are quiet: note when each last grew.
+        if (device!.auto_consult_centre_id) await deps.repos.devices.noteStudyFromDevice(device!.id, outcome.studyId, deps.now?.() ?? new Date()).catch((error: unknown) => log.error({ err: describeForLog(error) }, 'device study not noted'));
       }
       return reply(storeStatus(outcome));
     }
@@ -362,24 +371,56 @@ export function createStorageScp(deps: StorageScpDeps) {
     }
   }
 
+  function listenOn(server: Server, port: number, host: string): Promise<number> {
+    servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
   return {
     /** Starts listening; resolves with the bound port (0 picks a free one). */
     listen(port: number, host: string): Promise<number> {
-      server = createServer(handle);
-      return new Promise((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, () => {
-          server!.off('error', reject);
-          const address = server!.address();
-          resolve(typeof address === 'object' && address ? address.port : port);
-        });
-      });
+      return listenOn(createServer(handle), port, host);
+    },
+    /**
+     * DICOM TLS (PS3.15 B.1, the BCP 195 profile: TLS 1.2 or later): the same service behind a
+     * TLS handshake. A client certificate is asked for but judged per device (a pinned
+     * fingerprint), since hospitals' modalities mostly carry self-signed certificates no CA vouches for.
+     */
+    listenTls(port: number, host: string, credentials: { cert: string | Buffer; key: string | Buffer }): Promise<number> {
+      const server = createTlsServer({ ...credentials, minVersion: 'TLSv1.2', requestCert: true, rejectUnauthorized: false }, handle);
+      server.on('tlsClientError', (error) => deps.logger.info({ err: describeForLog(error) }, 'DICOM TLS handshake failed'));
+      return listenOn(server, port, host);
     },
     async close(): Promise<void> {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     },
   };
+}
+
+/** How a peer reached us: over TLS or not, and the SHA-256 of the certificate it presented. */
+interface Transport {
+  tls: boolean;
+  certificateSha256: string | undefined;
+}
+
+function transportOf(socket: Socket): Transport {
+  if (!(socket instanceof TLSSocket)) return { tls: false, certificateSha256: undefined };
+  const fingerprint = socket.getPeerCertificate()?.fingerprint256;
+  return { tls: true, certificateSha256: fingerprint ? fingerprint.replace(/:/g, '').toLowerCase() : undefined };
+}
+
+/** A device registered for TLS connects over TLS only, with its pinned certificate when it has one. */
+function transportAccepted(device: DicomDevice, transport: Transport): boolean {
+  if (!device.tls) return true;
+  return transport.tls && (!device.certificate_sha256 || device.certificate_sha256 === transport.certificateSha256);
 }
 
 const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, '?').slice(0, 16);

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls, rootCertificates, type TLSSocket } from 'node:tls';
 
 import { implementationClassUid, implementationVersionName } from '@yunzhen/dicom';
 
@@ -24,6 +25,50 @@ export interface StoreTarget {
   calledAe: string;
   /** Ours (calling AE). */
   callingAe: string;
+  /** DICOM TLS to this PACS: its certificate pinned by fingerprint, or verified against the CAs. */
+  tls?: StoreTls;
+}
+
+export interface StoreTls {
+  /** SHA-256 of the PACS's certificate (lowercase hex); when set, that certificate and no other. */
+  certificateSha256: string | null;
+  /** Our certificate and key, for a PACS that asks for a client certificate. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** CAs trusted for an unpinned PACS certificate, besides Node's bundled roots. */
+  ca?: string | Buffer;
+}
+
+/** Opens the TCP or TLS connection; a TLS socket is ready at 'secureConnect', a plain one at 'connect'. */
+function open(target: StoreTarget): { socket: Socket; ready: 'connect' | 'secureConnect' } {
+  if (!target.tls) return { socket: connect({ host: target.host, port: target.port }), ready: 'connect' };
+  const { certificateSha256, cert, key, ca } = target.tls;
+  const socket: TLSSocket = connectTls({
+    host: target.host,
+    port: target.port,
+    ...(!isIP(target.host) && { servername: target.host }),
+    minVersion: 'TLSv1.2',
+    cert,
+    key,
+    ca: ca ? [...rootCertificates, ca.toString()] : undefined,
+    // A pinned certificate is checked by its fingerprint below instead of by a CA.
+    rejectUnauthorized: !certificateSha256,
+  });
+  if (certificateSha256) {
+    socket.once('secureConnect', () => {
+      const presented = socket.getPeerCertificate()?.fingerprint256?.replace(/:/g, '').toLowerCase();
+      if (presented !== certificateSha256) socket.destroy(Object.assign(new Error('certificate mismatch'), { code: 'PINNED_CERTIFICATE_MISMATCH' }));
+    });
+  }
+  return { socket, ready: 'secureConnect' };
+}
+
+/** TLS failures in words: which side's certificate, and the code to look up. */
+function tlsWords(code: string): string | undefined {
+  if (code === 'PINNED_CERTIFICATE_MISMATCH') return "the PACS's TLS certificate is not the one registered for the device (fingerprint differs)";
+  if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(code)) return `the PACS's TLS certificate was not accepted (${code})`;
+  if (/^ERR_SSL|^ERR_TLS|EPROTO/.test(code)) return `TLS handshake with the PACS failed (${code}); does it speak DICOM TLS on this port, and accept our certificate?`;
+  return undefined;
 }
 
 /** One Part 10 file to send: SOP class, instance and transfer syntax are read from its meta. */
@@ -92,7 +137,7 @@ export async function storeFiles(target: StoreTarget, files: StoreFile[], option
   // One presentation context per file (ids 1, 3, 5…), each with the file's own transfer syntax.
   const contexts = metas.map((m, i) => ({ id: 2 * i + 1, abstractSyntax: m.sopClassUid, transferSyntaxes: [m.transferSyntaxUid] }));
 
-  const socket: Socket = connect({ host: target.host, port: target.port });
+  const { socket, ready } = open(target);
   socket.setNoDelay(true);
   const reader = new PduReader(16 * 1024 * 1024);
   const queue: { type: number; body: Buffer }[] = [];
@@ -127,7 +172,7 @@ export async function storeFiles(target: StoreTarget, files: StoreFile[], option
       ETIMEDOUT: `connection to ${target.host}:${target.port} timed out`,
       ECONNRESET: 'the PACS closed the connection',
     };
-    fail(new StoreError(words[error.code ?? ''] ?? `network error (${error.code ?? 'unknown'})`));
+    fail(new StoreError(words[error.code ?? ''] ?? tlsWords(error.code ?? '') ?? `network error (${error.code ?? 'unknown'})`));
   });
   socket.on('close', () => fail(new StoreError('the PACS closed the connection')));
   socket.setTimeout(timeoutMs, () => {
@@ -143,10 +188,10 @@ export async function storeFiles(target: StoreTarget, files: StoreFile[], option
 
   try {
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(ready, resolve);
       const onError = () => reject(failure);
       socket.once('close', onError);
-      socket.once('connect', () => socket.off('close', onError));
+      socket.once(ready, () => socket.off('close', onError));
     });
     socket.write(associateRqPdu(target.calledAe, target.callingAe, contexts, { maxPduLength: 1 << 20, implementationClassUid, implementationVersion: implementationVersionName }));
     const answer = await next();

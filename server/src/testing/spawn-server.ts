@@ -17,6 +17,8 @@ export interface SpawnedServer {
   logPath: string;
   /** The DIMSE port from the banner (DICOM_PORT 0 picks a free one); undefined when off. */
   dicomPort: number | undefined;
+  /** The DICOM TLS listener's port, when DICOM_TLS_CERT and DICOM_TLS_KEY were given. */
+  dicomTlsPort: number | undefined;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
   });
   child.stderr!.pipe(log);
   let dicomPort: number | undefined;
+  let dicomTlsPort: number | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start within 60 s')), 60_000);
     child.once('exit', (code) => reject(new Error(`server exited with ${code}; see ${logPath}`)));
@@ -46,6 +49,8 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
       // not logged, but it says where the server listens whatever the log level.
       const dicom = /^DICOM \(C-ECHO, C-STORE\) as AE title \S+ on \S+:(\d+)/.exec(line);
       if (dicom) dicomPort = Number(dicom[1]);
+      const dicomTls = /; DICOM TLS on port (\d+)/.exec(line);
+      if (dicomTls) dicomTlsPort = Number(dicomTls[1]);
       const banner = /^Yunzhen is running at (\S+)$/.exec(line);
       if (banner) {
         clearTimeout(timer);
@@ -60,6 +65,9 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
     url,
     dataDir,
     logPath,
+    get dicomTlsPort() {
+      return dicomTlsPort;
+    },
     get dicomPort() {
       return dicomPort;
     },

@@ -15,6 +15,24 @@ interface Device {
   host: string | null;
   port: number | null;
   enabled: boolean;
+  tls: boolean;
+  certificateSha256: string | null;
+  autoConsult: AutoConsultRule | null;
+}
+
+interface AutoConsultRule {
+  readingCentreId: string;
+  priority: 'routine' | 'urgent' | 'stat';
+  quietSeconds: number;
+  clinicalQuestion: string;
+  onBehalfOf: string;
+}
+
+/** What the form offers beside the devices: TLS if the server has it; a rule's centres and radiographers. */
+interface DeviceOptions {
+  tlsAvailable: boolean;
+  readingCentres: { id: string; name: string }[];
+  radiographers: { id: string; displayName: string }[];
 }
 
 interface Draft {
@@ -26,9 +44,34 @@ interface Draft {
   host: string;
   port: string;
   enabled: boolean;
+  tls: boolean;
+  certificate: string;
+  rule: boolean;
+  ruleCentre: string;
+  rulePriority: AutoConsultRule['priority'];
+  ruleQuiet: string;
+  ruleQuestion: string;
+  ruleOnBehalfOf: string;
 }
 
-const emptyDraft: Draft = { name: '', aeTitle: '', cidrs: '', maySend: true, mayReceive: false, host: '', port: '', enabled: true };
+const emptyDraft: Draft = {
+  name: '',
+  aeTitle: '',
+  cidrs: '',
+  maySend: true,
+  mayReceive: false,
+  host: '',
+  port: '',
+  enabled: true,
+  tls: false,
+  certificate: '',
+  rule: false,
+  ruleCentre: '',
+  rulePriority: 'routine',
+  ruleQuiet: '120',
+  ruleQuestion: '',
+  ruleOnBehalfOf: '',
+};
 
 const draftOf = (d: Device): Draft => ({
   name: d.name,
@@ -39,6 +82,14 @@ const draftOf = (d: Device): Draft => ({
   host: d.host ?? '',
   port: d.port === null ? '' : String(d.port),
   enabled: d.enabled,
+  tls: d.tls,
+  certificate: d.certificateSha256 ?? '',
+  rule: Boolean(d.autoConsult),
+  ruleCentre: d.autoConsult?.readingCentreId ?? '',
+  rulePriority: d.autoConsult?.priority ?? 'routine',
+  ruleQuiet: String(d.autoConsult?.quietSeconds ?? 120),
+  ruleQuestion: d.autoConsult?.clinicalQuestion ?? '',
+  ruleOnBehalfOf: d.autoConsult?.onBehalfOf ?? '',
 });
 
 const bodyOf = (d: Draft) => ({
@@ -53,6 +104,12 @@ const bodyOf = (d: Draft) => ({
   host: d.host.trim() || null,
   port: d.port.trim() ? Number(d.port.trim()) : null,
   enabled: d.enabled,
+  tls: d.tls,
+  certificateSha256: d.certificate.trim() || null,
+  autoConsult:
+    d.rule && d.maySend
+      ? { readingCentreId: d.ruleCentre, priority: d.rulePriority, quietSeconds: Number(d.ruleQuiet), clinicalQuestion: d.ruleQuestion.trim(), onBehalfOf: d.ruleOnBehalfOf }
+      : null,
 });
 
 /**
@@ -62,13 +119,19 @@ const bodyOf = (d: Draft) => ({
 export function DevicesPage() {
   const { t, language } = useI18n();
   const [devices, setDevices] = useState<Device[] | null>(null);
+  const [options, setOptions] = useState<DeviceOptions>({ tlsAvailable: false, readingCentres: [], radiographers: [] });
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const [editing, setEditing] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
 
-  const load = async () => setDevices((await api<{ devices: Device[] }>('/api/devices')).devices);
+  const load = async () => {
+    const { devices, ...offered } = await api<{ devices: Device[] } & DeviceOptions>('/api/devices');
+    setDevices(devices);
+    setOptions(offered);
+  };
+  const centreName = (id: string) => options.readingCentres.find((centre) => centre.id === id)?.name ?? '—';
   useEffect(() => void attempt(load), []);
 
   async function attempt(action: () => Promise<void>) {
@@ -145,7 +208,16 @@ export function DevicesPage() {
                   <code>{d.aeTitle}</code>
                 </td>
                 <td>{d.allowedCidrs.join(', ') || '—'}</td>
-                <td>{[d.maySend && t('devices.maySend'), d.mayReceive && t('devices.mayReceive')].filter(Boolean).join(' · ')}</td>
+                <td>
+                  {[
+                    d.maySend && t('devices.maySend'),
+                    d.mayReceive && t('devices.mayReceive'),
+                    d.tls && t('devices.tls'),
+                    d.autoConsult && t('devices.ruleShort').replace('{centre}', centreName(d.autoConsult.readingCentreId)).replace('{seconds}', String(d.autoConsult.quietSeconds)),
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+                </td>
                 <td>{d.host && d.port ? `${d.host}:${d.port}` : '—'}</td>
                 <td>{d.enabled ? t('devices.enabled') : t('devices.disabled')}</td>
                 <td class="actions">
@@ -215,6 +287,70 @@ export function DevicesPage() {
               <input name="port" required type="number" min={1} max={65535} placeholder="104" value={draft.port} onInput={(e) => set('port', e.currentTarget.value)} />
             </label>
           </>
+        )}
+        <label class="checkbox">
+          <input type="checkbox" name="tls" checked={draft.tls} disabled={!options.tlsAvailable && !draft.tls} onChange={(e) => set('tls', e.currentTarget.checked)} />
+          {t('devices.tlsLong')}
+        </label>
+        {!options.tlsAvailable && <small class="muted">{t('devices.tlsUnavailable')}</small>}
+        {draft.tls && (
+          <label>
+            {t('devices.certificate')}
+            <input name="certificate" maxLength={120} placeholder="AB:CD:…" value={draft.certificate} onInput={(e) => set('certificate', e.currentTarget.value)} />
+            <small class="muted">{t('devices.certificateHelp')}</small>
+          </label>
+        )}
+        {draft.maySend && (
+          <label class="checkbox">
+            <input type="checkbox" name="rule" checked={draft.rule} onChange={(e) => set('rule', e.currentTarget.checked)} />
+            {t('devices.ruleLong')}
+          </label>
+        )}
+        {draft.maySend && draft.rule && (
+          <fieldset data-testid="device-rule">
+            <legend>{t('devices.rule')}</legend>
+            {options.radiographers.length === 0 && <p class="error">{t('devices.ruleNoRadiographer')}</p>}
+            <label>
+              {t('devices.ruleCentre')}
+              <select name="ruleCentre" required value={draft.ruleCentre} onChange={(e) => set('ruleCentre', e.currentTarget.value)}>
+                <option value="" />
+                {options.readingCentres.map((centre) => (
+                  <option key={centre.id} value={centre.id}>
+                    {centre.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              {t('devices.rulePriority')}
+              <select name="rulePriority" value={draft.rulePriority} onChange={(e) => set('rulePriority', e.currentTarget.value as Draft['rulePriority'])}>
+                {(['routine', 'urgent', 'stat'] as const).map((p) => (
+                  <option key={p} value={p}>
+                    {t(`priority.${p}`)}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              {t('devices.ruleQuiet')}
+              <input name="ruleQuiet" type="number" required min={10} max={86400} value={draft.ruleQuiet} onInput={(e) => set('ruleQuiet', e.currentTarget.value)} />
+            </label>
+            <label>
+              {t('devices.ruleQuestion')}
+              <input name="ruleQuestion" required maxLength={4000} value={draft.ruleQuestion} onInput={(e) => set('ruleQuestion', e.currentTarget.value)} />
+            </label>
+            <label>
+              {t('devices.ruleOnBehalfOf')}
+              <select name="ruleOnBehalfOf" required value={draft.ruleOnBehalfOf} onChange={(e) => set('ruleOnBehalfOf', e.currentTarget.value)}>
+                <option value="" />
+                {options.radiographers.map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {r.displayName}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </fieldset>
         )}
         <label class="checkbox">
           <input type="checkbox" name="enabled" checked={draft.enabled} onChange={(e) => set('enabled', e.currentTarget.checked)} />
