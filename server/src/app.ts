@@ -33,6 +33,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { webhookRoutes } from './reports/webhooks.js';
+import { messageRoutes } from './routes/message-routes.js';
 import { pixelMaskRoutes } from './routes/pixel-mask-routes.js';
 import { studyRoutes } from './routes/study-routes.js';
 import { uploadRoutes } from './routes/upload-routes.js';
@@ -77,6 +78,10 @@ export interface AppSettings {
   corsOrigins: string[];
   /** The DIMSE TLS listener is configured: devices may require DICOM TLS. */
   dicomTls: boolean;
+  /** E-mail is configured (SMTP_URL): messages queue notices for the other side. */
+  email: boolean;
+  /** Where people reach this server (PUBLIC_URL), for links in e-mails. */
+  publicUrl?: string;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -94,6 +99,7 @@ export const defaultSettings: AppSettings = {
   objectCacheBytes: 256 * 1024 * 1024,
   corsOrigins: [],
   dicomTls: false,
+  email: false,
 };
 
 /**
@@ -204,6 +210,7 @@ export function createApp(deps: AppDeps) {
   const ingestDerived = createDerivedObjectIngest({ repos, store: deps.store, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } });
   app.route('/api', reportRoutes({ repos, store: deps.store, vault, audit, ingestDerived, now }));
   app.route('/api', webhookRoutes({ repos, vault, audit, now }));
+  app.route('/api', messageRoutes({ repos, vault, audit, now, publicUrl: deps.settings.publicUrl, email: deps.settings.email }));
   app.route('/dicomweb', stowRoutes({ ingest, ingestDerived, repos, audit, maxInstanceBytes: deps.settings.maxInstanceBytes, maxInstancesPerRequest: deps.settings.maxInstancesPerRequest }));
 
   app.all('/api/*', () => {

@@ -48,6 +48,11 @@ const envSchema = z.object({
   DICOM_TLS_CERT: optionalText,
   DICOM_TLS_KEY: optionalText,
   DICOM_TLS_CA: optionalText,
+  // E-mail notices (new messages on a consult): an SMTP server, e.g. smtps://user:pass@mail.example.org.
+  SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
+  SMTP_FROM: z.string().min(3).default('Yunzhen <noreply@localhost>'),
+  // Where people reach this server: links in e-mails.
+  PUBLIC_URL: optionalText.pipe(z.string().url().optional()),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -89,6 +94,9 @@ export type ServerConfig = Readonly<{
    * Paths to PEM files; `caFile`: further CAs trusted for a PACS's certificate.
    */
   dicomTls: Readonly<{ port: number; certFile: string; keyFile: string; caFile: string | undefined }> | undefined;
+  /** E-mail through this SMTP server, or in-app notices only when undefined. */
+  smtp: Readonly<{ url: string; from: string }> | undefined;
+  publicUrl: string | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -146,6 +154,8 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
       e.DICOM_PORT === 'off'
         ? undefined
         : Object.freeze({ port: e.DICOM_PORT ?? 11112, host: e.DICOM_HOST ?? e.HOST, aeTitle: e.DICOM_AE_TITLE, explicit: e.DICOM_PORT !== undefined }),
+    smtp: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM }) : undefined,
+    publicUrl: e.PUBLIC_URL,
     dicomTls: e.DICOM_TLS_CERT && e.DICOM_TLS_KEY ? Object.freeze({ port: e.DICOM_TLS_PORT, certFile: e.DICOM_TLS_CERT, keyFile: e.DICOM_TLS_KEY, caFile: e.DICOM_TLS_CA }) : undefined,
   });
 }

@@ -31,6 +31,7 @@ export const errorStatus = {
   AttachmentNeedsReason: 422,
   UnreadableDocument: 422,
   PatientUnidentified: 422,
+  MessageNamesPatient: 422,
   NotAcceptable: 406,
   CorruptPixelData: 422,
   MaskOutOfBounds: 400,

@@ -18,6 +18,7 @@ import { sweepOrphans } from './ingest/orphan-sweeper.js';
 import { removeLeftoverSpools } from './ingest/zip-entries.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
 import { createLogger } from './logger.js';
+import { createEmailOutbox } from './notify/email-outbox.js';
 
 /** The only module that reads the environment, opens sockets and files. */
 async function main(): Promise<void> {
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
       objectCacheBytes: config.objectCacheBytes,
       corsOrigins: [...config.corsOrigins],
       dicomTls: Boolean(config.dicomTls),
+      email: Boolean(config.smtp),
+      publicUrl: config.publicUrl,
     },
   });
 
@@ -89,6 +92,14 @@ async function main(): Promise<void> {
   setInterval(() => {
     pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
   }, 10_000).unref();
+
+  // E-mail notices of new messages, through the configured SMTP server, retried with backoff.
+  const emails = config.smtp && createEmailOutbox({ repos, logger, smtpUrl: config.smtp.url, from: config.smtp.from, now: () => new Date() });
+  if (emails) {
+    setInterval(() => {
+      emails.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'e-mail pass failed'));
+    }, 5_000).unref();
+  }
 
   // Devices' rules create the consult once a study they sent is quiet.
   const autoConsults = createAutoConsults({ repos, logger, now: () => new Date() });

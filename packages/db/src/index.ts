@@ -4,6 +4,7 @@ import { createAuditRepository } from './audit.js';
 import { createConsultRepository } from './consults.js';
 import { createDicomwebRepository } from './dicomweb.js';
 import { createDeviceRepository } from './devices.js';
+import { createMessageRepository } from './messages.js';
 import { createCredentialRepository } from './credentials.js';
 import { createLoginThrottleRepository } from './login-throttle.js';
 import type { Database } from './schema.js';
@@ -29,6 +30,7 @@ export type { WebhookRepository } from './webhooks.js';
 export { DuplicateAeTitleError, type AutoConsultCreated, type AutoConsultRule, type DeviceFields, type DeviceRepository } from './devices.js';
 export type { TenantRepository } from './tenants.js';
 export type { NewUser, UserRepository } from './users.js';
+export type { MessageRepository, NewEmail, NewMessage } from './messages.js';
 
 /** Every repository over one database handle (or one transaction). */
 export function createRepositories(db: Kysely<Database>) {
@@ -45,6 +47,7 @@ export function createRepositories(db: Kysely<Database>) {
     reports: createReportRepository(db),
     webhooks: createWebhookRepository(db),
     devices: createDeviceRepository(db),
+    messages: createMessageRepository(db),
   };
 }
 

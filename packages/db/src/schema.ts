@@ -26,6 +26,9 @@ export interface Database {
   login_throttle: LoginThrottleTable;
   dicom_device: DicomDeviceTable;
   device_study: DeviceStudyTable;
+  consult_message: ConsultMessageTable;
+  consult_message_read: ConsultMessageReadTable;
+  email_outbox: EmailOutboxTable;
   pacs_delivery: PacsDeliveryTable;
 }
 
@@ -377,3 +380,39 @@ export interface DeviceStudyTable {
   consult_id: string | null;
 }
 export type PacsDelivery = Selectable<PacsDeliveryTable>;
+
+export type MessageSide = 'sender' | 'reader';
+export type MessageKind = 'question' | 'request' | 'answer' | 'note';
+/** A message's text per language: at least one of them. */
+export type MessageText = Partial<Record<'zh-CN' | 'en', string>>;
+
+export interface ConsultMessageTable {
+  id: Generated<string>;
+  consult_id: string;
+  author_id: string;
+  side: MessageSide;
+  kind: MessageKind;
+  text: ColumnType<MessageText, string, never>;
+  created_at: CreatedAt;
+}
+
+export interface ConsultMessageReadTable {
+  user_id: string;
+  consult_id: string;
+  read_at: Date;
+}
+
+export interface EmailOutboxTable {
+  id: Generated<string>;
+  tenant_id: string;
+  to_address: string;
+  subject: string;
+  body: string;
+  status: ColumnType<'pending' | 'sent' | 'failed', 'pending' | 'sent' | 'failed' | undefined, 'pending' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: NullableDate;
+}
+export type EmailOutbox = Selectable<EmailOutboxTable>;

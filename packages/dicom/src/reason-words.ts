@@ -98,6 +98,10 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
     en: 'these studies carry neither patient ID nor name, so they cannot be shown to be one patient: send each in its own consult',
     'zh-CN': '这些检查既无患者 ID 也无姓名，无法确认属于同一患者：请分别发起会诊',
   },
+  MessageNamesPatient: {
+    en: 'the message names the patient (name, ID, birth date or accession number): the reading centre sees only a pseudonym, so leave these out',
+    'zh-CN': '消息中含有患者身份信息（姓名、ID、出生日期或检查号）：阅片中心只看到化名，请删去这些内容',
+  },
   // The command-line uploader's own: what went wrong between it and the server.
   ConnectionRefused: { en: 'connection refused: is the server running, and is the port right?', 'zh-CN': '连接被拒绝：服务器是否在运行？端口是否正确？' },
   HostNotFound: { en: 'host name not found (DNS): check the address', 'zh-CN': '找不到主机名（DNS）：请检查地址' },

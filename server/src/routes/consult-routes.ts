@@ -17,7 +17,7 @@ import { requireClinician } from './clinician.js';
 import { requireSender } from './sender.js';
 import { studyViews } from './study-views.js';
 import { visibleConsult, type VisibleConsult } from './consult-access.js';
-import { checkDocument, type DocumentCheck } from './document-identity.js';
+import { checkDocument, consultIdentities, type DocumentCheck } from './document-identity.js';
 
 /** How long the reading centre has, by priority. */
 export const turnaroundByPriority: Record<ConsultPriority, number> = {
@@ -77,10 +77,14 @@ export function consultRoutes(deps: ConsultDeps) {
    */
   const consultViews = async (c: Context<AppEnv>, principal: Principal, consults: VisibleConsult[]) => {
     const ids = consults.map((consult) => consult.id);
-    const [studyIds, reportStatus, bodyParts] = await Promise.all([
+    const sent = new Set(consults.filter((consult) => consult.sending_tenant_id === principal.tenant.id).map((consult) => consult.id));
+    const read = ids.filter((id) => !sent.has(id));
+    const [studyIds, reportStatus, bodyParts, unreadSent, unreadRead] = await Promise.all([
       repos.consults.studyIdsByConsult(ids),
       repos.reports.statusByConsult(ids),
       repos.consults.bodyPartsByConsult(ids),
+      repos.messages.unreadByConsult(principal.user.id, 'sender', [...sent]),
+      repos.messages.unreadByConsult(principal.user.id, 'reader', read),
     ]);
     const studyIdsBySender = new Map<string, string[]>();
     for (const consult of consults) {
@@ -121,6 +125,8 @@ export function consultRoutes(deps: ConsultDeps) {
           acknowledgedAt: consult.acknowledged_at?.toISOString() ?? null,
         },
         bodyParts: bodyParts.get(consult.id) ?? [],
+        /** Messages from the other side this user has not read. */
+        unreadMessages: unreadSent.get(consult.id) ?? unreadRead.get(consult.id) ?? 0,
         studies,
       };
     });
@@ -159,9 +165,7 @@ export function consultRoutes(deps: ConsultDeps) {
    * A file pdf.js cannot open at all is refused: the reading centre could not open it either.
    */
   async function checkAgainstPatient(tenantId: string, consultId: string, bytes: Uint8Array): Promise<DocumentCheck | null> {
-    const studies = await repos.studies.listStudies({ tenantId, studyIds: await repos.consults.studyIds(consultId) });
-    const sealed = await deps.vault.reveal(tenantId, 'study', studies.map((s) => s.study_uid));
-    const known = [...sealed.values()].map((s) => ({ patient: s.patient, accessionNumber: s.accessionNumber }));
+    const known = await consultIdentities(repos, deps.vault, tenantId, consultId);
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([

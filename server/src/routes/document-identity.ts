@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
-import type { PatientRecord } from '../vault/vault.js';
+import type { Repositories } from '@yunzhen/db';
+
+import type { PatientRecord, Vault } from '../vault/vault.js';
 
 /** Pages read from one document: a referral runs to a few, a discharge summary to tens. */
 const MAX_PAGES = 100;
@@ -56,6 +58,19 @@ export async function checkDocument(bytes: Uint8Array, known: KnownIdentity[]): 
   } finally {
     await document.destroy();
   }
+}
+
+/** Which kinds of the patient's identifiers a piece of text names (a message, a note); none is an empty list. */
+export function identityIn(text: string, known: KnownIdentity[]): IdentityKind[] {
+  const haystack = normalize(text);
+  return [...new Set(identityTerms(known).filter((term) => haystack.includes(term.text)).map((term) => term.kind))];
+}
+
+/** Every identity a consult's studies arrived with, unsealed from the vault (the sending hospital's own). */
+export async function consultIdentities(repos: Repositories, vault: Vault, tenantId: string, consultId: string): Promise<KnownIdentity[]> {
+  const studies = await repos.studies.listStudies({ tenantId, studyIds: await repos.consults.studyIds(consultId) });
+  const sealed = await vault.reveal(tenantId, 'study', studies.map((s) => s.study_uid));
+  return [...sealed.values()].map((s) => ({ patient: s.patient, accessionNumber: s.accessionNumber }));
 }
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');

@@ -11,6 +11,7 @@ import * as clinicalHistory from './2026-12-06T01-clinical-history.js';
 import * as attachmentReview from './2026-12-06T02-attachment-review.js';
 import * as dicomDevices from './2026-12-06T10-dicom-devices.js';
 import * as deviceTlsAutoConsult from './2026-12-07T13-device-tls-auto-consult.js';
+import * as consultMessages from './2026-12-07T16-consult-messages.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T02-attachment-review': attachmentReview,
   '2026-12-06T10-dicom-devices': dicomDevices,
   '2026-12-07T13-device-tls-auto-consult': deviceTlsAutoConsult,
+  '2026-12-07T16-consult-messages': consultMessages,
 };
