@@ -1,14 +1,25 @@
-import { spawnServer } from '@yunzhen/server/testing';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { spawnServer, startLoopbackSmtp } from '@yunzhen/server/testing';
 
 /**
  * Starts Yunzhen as a user would (`server/src/main.ts`, embedded defaults, demo union) on a
- * free port with a fresh data directory, and keeps its log for tests that read it.
+ * free port with a fresh data directory, and keeps its log for tests that read it. E-mail goes
+ * to a loopback SMTP server that writes each message to YUNZHEN_MAIL_DIR for the tests to read.
  */
 export default async function globalSetup() {
-  const server = await spawnServer();
+  const mailDir = mkdtempSync(join(tmpdir(), 'yunzhen-mail-'));
+  const smtp = await startLoopbackSmtp({ dir: mailDir });
+  const server = await spawnServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://yunzhen.example.org' } });
   process.env.YUNZHEN_URL = server.url + '/';
   process.env.YUNZHEN_SERVER_LOG = server.logPath;
   process.env.YUNZHEN_DATA_DIR = server.dataDir;
   process.env.YUNZHEN_DICOM_PORT = String(server.dicomPort ?? '');
-  return () => server.stop();
+  process.env.YUNZHEN_MAIL_DIR = mailDir;
+  return async () => {
+    await server.stop();
+    await smtp.close();
+  };
 }

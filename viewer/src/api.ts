@@ -141,6 +141,8 @@ export interface ConsultSummary {
   bodyParts?: string[];
   attachments?: Attachment[];
   reportStatus?: 'draft' | 'preliminary' | 'final' | 'amended' | null;
+  /** Messages from the other side this user has not read. */
+  unreadMessages?: number;
   /** When each step of the consult happened (ISO instants), for turnaround. */
   turnaround?: {
     uploadedAt: string | null;

@@ -1,50 +1,10 @@
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readSample } from '../testing/dicom-fixtures.js';
 import { createConsult, stowInstances } from '../testing/seed-consult.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { createEmailOutbox } from '../notify/email-outbox.js';
-
-interface Received {
-  from: string;
-  to: string[];
-  data: string;
-}
-
-/** A loopback SMTP server (smtp-server, from nodemailer's authors) that keeps what it receives. */
-async function startSmtp(options: { refuse?: boolean } = {}) {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        if (options.refuse) return callback(new Error('mailbox unavailable'));
-        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks).toString('utf8') });
-        callback();
-      });
-    },
-  });
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port)));
-  return { received, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** Decodes a MIME message's quoted-printable or base64 parts well enough to search its text. */
-function readable(data: string): string {
-  const unfolded = data.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => `%${hex}`);
-  let text = data;
-  try {
-    text += decodeURIComponent(unfolded.replace(/%(?![0-9A-F]{2})/g, '%25'));
-  } catch {
-    // not quoted-printable
-  }
-  for (const block of data.match(/^[A-Za-z0-9+/=]{40,}$/gm) ?? []) text += Buffer.from(block, 'base64').toString('utf8');
-  return text;
-}
+import { mailText, startLoopbackSmtp, type LoopbackSmtp } from '../testing/smtp.js';
 
 /**
  * The consult's conversation: the hospital asks, the reading centre answers, each side sees what
@@ -53,7 +13,7 @@ function readable(data: string): string {
  */
 describe('consult conversation with e-mail notices', () => {
   let t: TestApp;
-  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let smtp: LoopbackSmtp;
   let consultId: string;
   let tokens: Record<string, string>;
   let clockOffsetMs = 0;
@@ -63,7 +23,7 @@ describe('consult conversation with e-mail notices', () => {
     t.request(path, { method, headers: { Authorization: `Bearer ${tokens[who]}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
 
   beforeAll(async () => {
-    smtp = await startSmtp();
+    smtp = await startLoopbackSmtp();
     t = await createTestApp({ db: 'embedded', settings: { email: true, publicUrl: 'https://yunzhen.example.org' } });
     tokens = {};
     for (const who of ['rad@xuhui.demo', 'doctor@xuhui.demo', 'specialist@scc.demo', 'admin@scc.demo', 'rad@minhang.demo']) tokens[who] = await t.token(who);
@@ -118,7 +78,7 @@ describe('consult conversation with e-mail notices', () => {
   }, 60_000);
 
   it('e-mails the other side a notice with a link and without patient or message text, once, retrying a refusal', async () => {
-    const refusing = await startSmtp({ refuse: true });
+    const refusing = await startLoopbackSmtp({ refuse: true });
     const failing = createEmailOutbox({ repos: t.repos, logger: t.logger, smtpUrl: refusing.url, from: 'Yunzhen <noreply@yunzhen.example.org>', now });
     expect(await failing.tick()).toBe(3);
     failing.close();
@@ -135,10 +95,10 @@ describe('consult conversation with e-mail notices', () => {
     // The question went to the centre's specialist; the request to the radiographer who sent the consult and the referring doctor.
     const recipients = smtp.received.flatMap((m) => m.to).sort();
     expect(recipients).toEqual(['doctor@xuhui.demo', 'rad@xuhui.demo', 'specialist@scc.demo']);
-    const toSpecialist = readable(smtp.received.find((m) => m.to.includes('specialist@scc.demo'))!.data);
+    const toSpecialist = mailText(smtp.received.find((m) => m.to.includes('specialist@scc.demo'))!.data);
     expect(toSpecialist).toContain(`https://yunzhen.example.org/consults/${consultId}/read`);
     expect(toSpecialist).toContain('Xuhui District Hospital');
-    for (const mail of smtp.received.map((m) => readable(m.data))) {
+    for (const mail of smtp.received.map((m) => mailText(m.data))) {
       expect(mail).not.toMatch(/CompressedSamples|1CT1|right upper lobe|右上肺|prior CT/i);
     }
   }, 120_000);

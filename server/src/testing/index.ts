@@ -4,3 +4,4 @@ export { createConsult, seedConsult, stowInstances, type SeededConsult } from '.
 export { DEMO_PASSWORD } from '../demo-union.js';
 export { scannedPdf, textPdf } from './pdf-fixtures.js';
 export { freePort, startOrthanc, type OrthancOptions, type OrthancServer } from './orthanc.js';
+export { mailText, startLoopbackSmtp, type LoopbackSmtp, type ReceivedMail } from './smtp.js';

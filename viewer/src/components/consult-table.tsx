@@ -2,6 +2,7 @@ import type { ConsultSummary, Me } from '../api.js';
 import { formatDateTime, useI18n } from '../i18n.js';
 import { Link } from './link.js';
 import { PatientLabel } from './study-table.js';
+import { UnreadBadge } from './consult-thread.js';
 
 /** Consults as a list: the other side's hospital, the patient as this viewer may see them, priority and due time. */
 export function ConsultTable(props: { me: Me; consults: ConsultSummary[] }) {
@@ -27,7 +28,10 @@ export function ConsultTable(props: { me: Me; consults: ConsultSummary[] }) {
             <td>
               <span class={`badge priority-${consult.priority}`}>{t(`priority.${consult.priority}`)}</span>
             </td>
-            <td>{t(`status.${consult.status}`)}</td>
+            <td>
+              {t(`status.${consult.status}`)}
+              <UnreadBadge count={consult.unreadMessages} />
+            </td>
             <td>
               {distinctPatients(consult).map((study) => (
                 <div key={study.id}>

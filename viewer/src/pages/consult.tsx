@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
 import { AddAttachments, AttachmentReview } from '../components/attachments.js';
+import { ConsultThread } from '../components/consult-thread.js';
 import { Link } from '../components/link.js';
 import { PacsDeliveries } from '../components/pacs-deliveries.js';
 import { PixelReview } from '../components/pixel-review.js';
@@ -77,6 +78,7 @@ export function ConsultPage(props: { me: Me; id: string }) {
         />
       )}
       {consult.sendingHospital.id === props.me.tenant.id && <PacsDeliveries consultId={consult.id} />}
+      <ConsultThread consultId={consult.id} />
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />
       {held > 0 && <PixelReview studies={consult.studies} onDecided={() => void load()} />}

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 
 import { api, ApiError, onBeforeSignOut, type ConsultSummary, type Me } from '../api.js';
 import { Link } from '../components/link.js';
+import { ConsultThread, UnreadBadge } from '../components/consult-thread.js';
 import { useWindowKeydown } from '../components/use-window-keydown.js';
 import { displayName, useI18n, type MessageKey } from '../i18n.js';
 import { Autosave, loadAnnotations, type SaveState } from '../viewer/autosave.js';
@@ -47,7 +48,8 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const [selected, setSelected] = useState<string[]>([]);
   const [saveState, setSaveState] = useState<SaveState>(isReader ? 'idle' : 'readonly');
   const [srState, setSrState] = useState<SrState>({ kind: 'idle' });
-  const [panel, setPanel] = useState<'help' | 'tags' | null>(null);
+  const [panel, setPanel] = useState<'help' | 'tags' | 'messages' | null>(null);
+  const [unreadMessages, setUnreadMessages] = useState(0);
   const [textRequest, setTextRequestState] = useState<{ initial: string; resolve: (value: string | null) => void } | null>(null);
   const [cineFps, setCineFps] = useState(15);
   const autosave = useRef<Autosave | null>(null);
@@ -86,6 +88,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
       const { consult } = await api<{ consult: ConsultSummary }>(`/api/consults/${encodeURIComponent(consultId)}`);
       if (cancelled) return;
       setConsult(consult);
+      setUnreadMessages(consult.unreadMessages ?? 0);
       const loaded: LoadedStudy[] = [];
       for (const study of consult.studies) {
         const result = await loadStudy(study.studyInstanceUid, (partial) => {
@@ -472,6 +475,10 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           {srState.kind === 'done' && `${t('sr.done')} (${srState.count})`}
           {srState.kind === 'failed' && `${t('sr.failed')}: ${srState.reason}`}
         </span>
+        <button type="button" class="secondary" data-testid="open-messages" onClick={() => setPanel(panel === 'messages' ? null : 'messages')}>
+          {t('thread.open')}
+          <UnreadBadge count={unreadMessages} />
+        </button>
         <button type="button" class="secondary" data-testid="open-tags" onClick={() => setPanel(panel === 'tags' ? null : 'tags')}>
           {t('tags.title')}
         </button>
@@ -633,6 +640,16 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         )}
       </div>
       {panel === 'help' && <HelpPanel onClose={() => setPanel(null)} />}
+      {panel === 'messages' && (
+        <div class="dialog-backdrop" onClick={(e) => e.target === e.currentTarget && setPanel(null)}>
+          <div class="dialog thread-dialog" role="dialog" aria-modal="true" aria-label={t('thread.title')}>
+            <button type="button" class="secondary close" onClick={() => setPanel(null)}>
+              {t('close')}
+            </button>
+            <ConsultThread consultId={consultId} onUnread={setUnreadMessages} />
+          </div>
+        </div>
+      )}
       {panel === 'tags' && <TagBrowser imageId={activeState.imageId} onClose={() => setPanel(null)} />}
       {textRequest && (
         <TextDialog

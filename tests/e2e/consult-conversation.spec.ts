@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { mailText, readSample, rewriteInstances, seedConsult, type ReceivedMail } from '@yunzhen/server/testing';
+
+import { expect, login, test, watchPageErrors } from './fixtures.js';
+
+/** E-mails the server sent so far (the loopback SMTP server of global-setup.ts writes each to a file). */
+const mails = (): ReceivedMail[] => readdirSync(process.env.YUNZHEN_MAIL_DIR!).map((file) => JSON.parse(readFileSync(join(process.env.YUNZHEN_MAIL_DIR!, file), 'utf8')) as ReceivedMail);
+
+/**
+ * A question and its answer on a consult, as the two sides do it: the radiographer asks on the
+ * consult page (a first try that names the patient is refused), the specialist is told by e-mail
+ * and by the worklist, answers from the reading page, and the hospital sees the answer.
+ */
+test('the hospital asks, the reading centre is told by e-mail and on its worklist, and answers from the reading page', async ({ browser, baseURL }) => {
+  const tag = `thread-${Date.now()}`;
+  const consult = await seedConsult(baseURL!, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true }), { clinicalQuestion: `Nodule? ${tag}` });
+  const mailsBefore = mails().length;
+
+  const hospital = await (await browser.newContext({ baseURL })).newPage();
+  const hospitalProblems = watchPageErrors(hospital);
+  await login(hospital, 'rad@xuhui.demo', 'zh-CN');
+  await hospital.goto(`/consults/${consult.id}`);
+  const thread = hospital.getByTestId('consult-thread');
+  await expect(thread.getByTestId('thread-empty')).toBeVisible();
+  const compose = thread.getByTestId('thread-compose');
+  // The patient's name in the message: refused in words, nothing sent.
+  await compose.locator('textarea[name=text]').fill('CompressedSamples CT1 去年做过手术');
+  await compose.getByTestId('thread-send').click();
+  await expect(thread.getByTestId('thread-error')).toContainText('消息中含有患者身份信息');
+  await compose.locator('textarea[name=text]').fill('去年做过右上肺手术，请对比。');
+  await compose.locator('input[name=bilingual]').check();
+  await compose.locator('textarea[name=otherText]').fill('Right upper lobe surgery last year; please compare.');
+  await compose.getByTestId('thread-send').click();
+  await expect(thread.getByTestId('thread-message')).toHaveCount(1);
+  await expect(thread.getByTestId('thread-message')).toContainText('去年做过右上肺手术');
+  await hospital.screenshot({ path: test.info().outputPath('hospital-question.png'), fullPage: true });
+
+  // The specialist's worklist says there is something unread; the e-mail came without patient or text.
+  const centre = await (await browser.newContext({ baseURL })).newPage();
+  const centreProblems = watchPageErrors(centre);
+  await login(centre, 'specialist@scc.demo', 'en');
+  await centre.getByTestId('worklist-search').fill(tag);
+  const row = centre.getByTestId('consult-row').filter({ hasText: tag });
+  await expect(row.getByTestId('unread-messages')).toHaveText(/1 unread/);
+  await expect.poll(() => mails().length, { timeout: 30_000 }).toBeGreaterThan(mailsBefore);
+  const notice = mails().find((m) => m.to.includes('specialist@scc.demo') && mailText(m.data).includes(consult.id.slice(0, 8).toUpperCase()));
+  expect(notice).toBeDefined();
+  expect(mailText(notice!.data)).toContain(`https://yunzhen.example.org/consults/${consult.id}/read`);
+  expect(mailText(notice!.data)).not.toMatch(/CompressedSamples|1CT1|右上肺|upper lobe/);
+
+  await centre.goto(`/consults/${consult.id}/read`);
+  const open = centre.getByTestId('open-messages');
+  await expect(open.getByTestId('unread-messages')).toHaveText(/1 unread/);
+  await open.click();
+  const centreThread = centre.getByTestId('consult-thread');
+  // The English reader sees the English text first, the Chinese beneath.
+  await expect(centreThread.getByTestId('thread-message')).toContainText('Right upper lobe surgery last year');
+  await centreThread.locator('select[name=kind]').selectOption('request');
+  await centreThread.locator('textarea[name=text]').fill('Please send the prior CT from 2023.');
+  await centreThread.getByTestId('thread-send').click();
+  await expect(centreThread.getByTestId('thread-message')).toHaveCount(2);
+  await expect(open.getByTestId('unread-messages')).toHaveCount(0);
+  await centre.screenshot({ path: test.info().outputPath('centre-answer.png') });
+
+  // Back at the hospital, the request is there (after the page's next look for new messages).
+  await hospital.reload();
+  await expect(hospital.getByTestId('consult-thread').getByTestId('thread-message')).toHaveCount(2);
+  await expect(hospital.getByTestId('consult-thread').getByTestId('thread-message').nth(1)).toContainText('Please send the prior CT');
+  expect(hospitalProblems.filter((p) => !/status of 422/.test(p))).toEqual([]);
+  expect(centreProblems).toEqual([]);
+});
