@@ -144,6 +144,12 @@ const matrix: Record<string, Probe> = {
   'GET /api/devices': { kind: 'list', path: '/api/devices' },
   'POST /api/devices': { kind: 'own-hospital', note: 'registers a device of the admin’s own hospital' },
   'PATCH /api/devices/:id': { kind: 'own-hospital', note: 'the admin’s own devices; another hospital’s id answers 404 (device-routes.test.ts)' },
+  'GET /api/notifications': { kind: 'list', path: '/api/notifications' },
+  'POST /api/notifications/read': { kind: 'own-hospital', note: 'marks the caller’s own notifications read' },
+  'GET /api/service-levels': { kind: 'own-hospital', note: 'the caller’s own reading centre’s levels; a sending hospital gets 403' },
+  'PUT /api/service-levels': { kind: 'own-hospital', note: 'the admin’s own reading centre (turnaround-routes.test.ts)' },
+  'GET /api/dashboard/turnaround': { kind: 'list', path: '/api/dashboard/turnaround' },
+  'GET /api/dashboard/turnaround.csv': { kind: 'list', path: '/api/dashboard/turnaround.csv' },
   'GET /api/consults/:id/messages': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/messages`, owner: DOCTOR, sharedWith: [SPECIALIST, CENTRE_ADMIN] },
   'POST /api/consults/:id/messages': {
     kind: 'resource',

@@ -34,6 +34,7 @@ import { readingRoutes } from './routes/reading-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { webhookRoutes } from './reports/webhooks.js';
 import { messageRoutes } from './routes/message-routes.js';
+import { turnaroundRoutes } from './routes/turnaround-routes.js';
 import { pixelMaskRoutes } from './routes/pixel-mask-routes.js';
 import { studyRoutes } from './routes/study-routes.js';
 import { uploadRoutes } from './routes/upload-routes.js';
@@ -210,6 +211,7 @@ export function createApp(deps: AppDeps) {
   const ingestDerived = createDerivedObjectIngest({ repos, store: deps.store, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } });
   app.route('/api', reportRoutes({ repos, store: deps.store, vault, audit, ingestDerived, now }));
   app.route('/api', webhookRoutes({ repos, vault, audit, now }));
+  app.route('/api', turnaroundRoutes({ repos, audit, now }));
   app.route('/api', messageRoutes({ repos, vault, audit, now, publicUrl: deps.settings.publicUrl, email: deps.settings.email }));
   app.route('/dicomweb', stowRoutes({ ingest, ingestDerived, repos, audit, maxInstanceBytes: deps.settings.maxInstanceBytes, maxInstancesPerRequest: deps.settings.maxInstancesPerRequest }));
 

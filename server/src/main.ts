@@ -19,6 +19,7 @@ import { removeLeftoverSpools } from './ingest/zip-entries.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
 import { createLogger } from './logger.js';
 import { createEmailOutbox } from './notify/email-outbox.js';
+import { createEscalations } from './notify/escalations.js';
 
 /** The only module that reads the environment, opens sockets and files. */
 async function main(): Promise<void> {
@@ -100,6 +101,12 @@ async function main(): Promise<void> {
       emails.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'e-mail pass failed'));
     }, 5_000).unref();
   }
+
+  // Consults running out of time: the claimer and the centre's leads are told at 80 % and 100 %.
+  const escalations = createEscalations({ repos, logger, now: () => new Date(), email: Boolean(config.smtp), publicUrl: config.publicUrl });
+  setInterval(() => {
+    escalations.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'escalation pass failed'));
+  }, 30_000).unref();
 
   // Devices' rules create the consult once a study they sent is quiet.
   const autoConsults = createAutoConsults({ repos, logger, now: () => new Date() });

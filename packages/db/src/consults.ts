@@ -11,6 +11,8 @@ export interface NewConsult {
   priority: ConsultPriority;
   dueAt: Date;
   studyIds: string[];
+  /** The app's clock, so due time and creation come from one clock. */
+  createdAt: Date;
 }
 
 /**
@@ -40,6 +42,8 @@ export async function insertConsult(tx: Transaction<Database>, consult: NewConsu
       clinical_history: consult.clinicalHistory || null,
       priority: consult.priority,
       due_at: consult.dueAt,
+      created_at: consult.createdAt,
+      updated_at: consult.createdAt,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

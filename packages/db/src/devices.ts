@@ -125,7 +125,7 @@ export function createDeviceRepository(db: Kysely<Database>) {
      * licensed radiographer of the hospital. Rows are locked with SKIP LOCKED, so replicas running
      * the same pass create each consult once.
      */
-    createDueAutoConsults(now: Date, dueAt: (priority: ConsultPriority) => Date, limit = 20): Promise<AutoConsultCreated[]> {
+    createDueAutoConsults(now: Date, dueAt: (priority: ConsultPriority, readingCentreId: string) => Promise<Date>, limit = 20): Promise<AutoConsultCreated[]> {
       return db.transaction().execute(async (tx) => {
         const due = await tx
           .selectFrom('device_study as ds')
@@ -164,7 +164,8 @@ export function createDeviceRepository(db: Kysely<Database>) {
                 createdBy: row.auto_consult_by!,
                 clinicalQuestion: row.auto_consult_question!,
                 priority: row.auto_consult_priority!,
-                dueAt: dueAt(row.auto_consult_priority!),
+                dueAt: await dueAt(row.auto_consult_priority!, row.auto_consult_centre_id!),
+                createdAt: now,
                 studyIds: [row.study_id],
               })
             ).id;

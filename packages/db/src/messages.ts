@@ -28,17 +28,14 @@ export function createMessageRepository(db: Kysely<Database>) {
           .values({ consult_id: message.consultId, author_id: message.authorId, side: message.side, kind: message.kind, text: JSON.stringify(message.text), created_at: now })
           .returningAll()
           .executeTakeFirstOrThrow();
-        if (emails.length) {
-          await tx
-            .insertInto('email_outbox')
-            .values(emails.map((e) => ({ tenant_id: e.tenantId, to_address: e.to, subject: e.subject, body: e.body, next_attempt_at: now, created_at: now })))
-            .execute();
-        }
+        await queueEmails(tx, emails, now);
         // Writing is reading: the author has seen everything up to their own message.
         await markRead(tx, message.authorId, message.consultId, now);
         return row;
       });
     },
+
+    queueEmails: (emails: NewEmail[], now: Date) => queueEmails(db, emails, now),
 
     list(consultId: string) {
       return db
@@ -96,6 +93,14 @@ export function createMessageRepository(db: Kysely<Database>) {
         .execute();
     },
   };
+}
+
+async function queueEmails(db: Kysely<Database>, emails: NewEmail[], now: Date): Promise<void> {
+  if (!emails.length) return;
+  await db
+    .insertInto('email_outbox')
+    .values(emails.map((e) => ({ tenant_id: e.tenantId, to_address: e.to, subject: e.subject, body: e.body, next_attempt_at: now, created_at: now })))
+    .execute();
 }
 
 function markRead(db: Kysely<Database>, userId: string, consultId: string, at: Date) {

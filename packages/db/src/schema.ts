@@ -29,6 +29,8 @@ export interface Database {
   consult_message: ConsultMessageTable;
   consult_message_read: ConsultMessageReadTable;
   email_outbox: EmailOutboxTable;
+  service_level: ServiceLevelTable;
+  notification: NotificationTable;
   pacs_delivery: PacsDeliveryTable;
 }
 
@@ -204,6 +206,9 @@ export interface ConsultTable {
   signed_at: NullableDate;
   acknowledged_at: NullableDate;
   acknowledged_by: string | null;
+  /** When the consult had used 80 % / 100 % of its time and its centre was told (once each). */
+  escalated_80_at: NullableDate;
+  escalated_100_at: NullableDate;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
@@ -416,3 +421,21 @@ export interface EmailOutboxTable {
   sent_at: NullableDate;
 }
 export type EmailOutbox = Selectable<EmailOutboxTable>;
+
+/** A reading centre's time to report, per priority, in minutes. */
+export interface ServiceLevelTable {
+  tenant_id: string;
+  priority: ConsultPriority;
+  minutes: number;
+}
+
+export type NotificationKind = 'consult-due-soon' | 'consult-overdue';
+
+export interface NotificationTable {
+  id: Generated<string>;
+  user_id: string;
+  kind: NotificationKind;
+  consult_id: string;
+  created_at: CreatedAt;
+  read_at: NullableDate;
+}

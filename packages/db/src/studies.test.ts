@@ -115,7 +115,7 @@ describe.each(testDbKinds)('image index and consults on %s', (kind) => {
     const { studyId } = await repos.studies.indexInstance(record(hospital, { study: '2.25.3', series: '2.25.31' }));
     expect((await repos.studies.listStudies({ tenantId: hospital, inboxOnly: true })).map((s) => s.id)).toContain(studyId);
     const consult = await repos.consults.create({
-      sendingTenantId: hospital, readingTenantId: centre, createdBy: radiographer, clinicalQuestion: 'Nodule?', priority: 'urgent', dueAt: new Date(Date.now() + 86_400_000), studyIds: [studyId],
+      sendingTenantId: hospital, readingTenantId: centre, createdBy: radiographer, clinicalQuestion: 'Nodule?', priority: 'urgent', dueAt: new Date(Date.now() + 86_400_000), studyIds: [studyId], createdAt: new Date(),
     });
     expect(consult.status).toBe('new');
     expect(await repos.consults.get(hospital, consult.id)).toMatchObject({ reading_tenant_name: 'C' });
@@ -140,7 +140,7 @@ describe.each(testDbKinds)('image index and consults on %s', (kind) => {
     expect(await find(own)).toEqual([[3, 3]]);
     expect(await find(reader)).toEqual([]); // no consult yet
     const consult = await repos.consults.create({
-      sendingTenantId: hospital, readingTenantId: centre, createdBy: radiographer, clinicalQuestion: 'Staging', priority: 'routine', dueAt: new Date(Date.now() + 86_400_000), studyIds: [shown.studyId],
+      sendingTenantId: hospital, readingTenantId: centre, createdBy: radiographer, clinicalQuestion: 'Staging', priority: 'routine', dueAt: new Date(Date.now() + 86_400_000), studyIds: [shown.studyId], createdAt: new Date(),
     });
     expect(await find(reader)).toEqual([[2, 2]]); // the instance held for pixel review is not counted
     await repos.studies.setPixelReview(hospital, held.studyId, [held.instanceId], 'released');
@@ -156,7 +156,7 @@ describe.each(testDbKinds)('image index and consults on %s', (kind) => {
     const consultFor = async (n: number, dueInDays: number, status: 'new' | 'in_progress' | 'reported') => {
       const { studyId } = await repos.studies.indexInstance(record(hospital, { study: `2.25.5${n}`, series: `2.25.5${n}1` }));
       const consult = await repos.consults.create({
-        sendingTenantId: hospital, readingTenantId: worklist.id, createdBy: radiographer, clinicalQuestion: `Q${n}`, priority: 'routine', dueAt: new Date(Date.now() + dueInDays * 86_400_000), studyIds: [studyId],
+        sendingTenantId: hospital, readingTenantId: worklist.id, createdBy: radiographer, clinicalQuestion: `Q${n}`, priority: 'routine', dueAt: new Date(Date.now() + dueInDays * 86_400_000), studyIds: [studyId], createdAt: new Date(),
       });
       await sql`update consult set status = ${status}, created_at = now() + make_interval(secs => ${n}) where id = ${consult.id}`.execute(db.kysely);
       return consult.id;

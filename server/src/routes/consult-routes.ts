@@ -19,13 +19,6 @@ import { studyViews } from './study-views.js';
 import { visibleConsult, type VisibleConsult } from './consult-access.js';
 import { checkDocument, consultIdentities, type DocumentCheck } from './document-identity.js';
 
-/** How long the reading centre has, by priority. */
-export const turnaroundByPriority: Record<ConsultPriority, number> = {
-  stat: 60 * 60 * 1000,
-  urgent: 24 * 60 * 60 * 1000,
-  routine: 72 * 60 * 60 * 1000,
-};
-
 const newConsultSchema = z.object({
   readingCentreId: z.string().uuid(),
   studyIds: z.array(z.string().uuid()).min(1).max(50),
@@ -67,6 +60,12 @@ function chunks<T>(items: T[], size: number): T[][] {
  * Consults: a licensed radiographer asks a reading centre of the union to read inbox studies.
  * Both hospitals see the consult; any other hospital gets 404.
  */
+/** When a consult of this priority is due at this centre: its service level from now. */
+export async function dueAt(repos: Repositories, readingCentreId: string, priority: ConsultPriority, now: Date): Promise<Date> {
+  const levels = await repos.turnaround.serviceLevels(readingCentreId);
+  return new Date(now.getTime() + levels[priority] * 60_000);
+}
+
 export function consultRoutes(deps: ConsultDeps) {
   const { repos } = deps;
 
@@ -201,6 +200,7 @@ export function consultRoutes(deps: ConsultDeps) {
       await requireOnePatient(principal.tenant.id, owned);
       const taken = await repos.consults.studiesInConsults(studyIds);
       if (taken.size > 0) throw new AppError('StudyInConsult', `${taken.size} of the studies already belong to an open consult`);
+      const now = deps.now();
       const consult = await repos.consults.create({
         sendingTenantId: principal.tenant.id,
         readingTenantId: input.readingCentreId,
@@ -208,7 +208,8 @@ export function consultRoutes(deps: ConsultDeps) {
         clinicalQuestion: input.clinicalQuestion,
         clinicalHistory: input.clinicalHistory,
         priority: input.priority,
-        dueAt: new Date(deps.now().getTime() + turnaroundByPriority[input.priority]),
+        dueAt: await dueAt(repos, input.readingCentreId, input.priority, now),
+        createdAt: now,
         studyIds,
       });
       const created = await visibleConsult(repos, principal, consult.id);

@@ -56,6 +56,8 @@ export async function createTestApp(options: {
   db: TestDbKind;
   store?: TestStoreKind;
   settings?: Partial<AppSettings>;
+  /** The app's clock (due times, overdue); the real one when omitted. */
+  now?: () => Date;
 }): Promise<TestApp> {
   const db = await createTestDb(options.db);
   const dataDir = await mkdtemp(join(tmpdir(), 'yunzhen-app-'));
@@ -83,7 +85,7 @@ export async function createTestApp(options: {
   const secret = 'test-root-secret-of-at-least-32-characters';
   const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), ...options.settings };
   const { ingest } = createServices({ db, store, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
-  const app = createApp({ db, store, logger, secret, ingest, settings });
+  const app = createApp({ db, store, logger, secret, ingest, settings, ...(options.now && { now: options.now }) });
 
   const request: TestApp['request'] = (path, init = {}) => {
     const { session, ...rest } = init;
