@@ -64,6 +64,7 @@ function Page(props: { me: Me; path: string }) {
   if (path === '/account') return <AccountPage />;
   if (path === '/admin/webhook' && me.user.role === 'admin') return <WebhookPage />;
   if (path === '/admin/devices' && me.user.role === 'admin') return <DevicesPage />;
+  if (path === '/admin/turnaround' && me.user.role === 'admin') return <TurnaroundRoute me={me} />;
   const reading = matchPath('/consults/:id/read', path);
   if (reading) return <ReadingRoute me={me} id={reading.id!} />;
   const consult = matchPath('/consults/:id', path);
@@ -83,6 +84,15 @@ function PageNotFound() {
       </p>
     </main>
   );
+}
+
+/** The dashboard and its charting library load on first use: only admins open it. */
+function TurnaroundRoute(props: { me: Me }) {
+  const [Page, setPage] = useState<FunctionComponent<{ me: Me }> | null>(null);
+  useEffect(() => {
+    void import('./pages/turnaround.js').then((module) => setPage(() => module.TurnaroundPage));
+  }, []);
+  return Page ? <Page me={props.me} /> : <p class="loading">…</p>;
 }
 
 type ReadingPageComponent = FunctionComponent<{ me: Me; consultId: string }>;

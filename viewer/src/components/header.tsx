@@ -2,6 +2,7 @@ import type { Me } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { LanguageSwitch } from './language-switch.js';
 import { Link } from './link.js';
+import { NotificationBell } from './notification-bell.js';
 
 export function Header(props: { me: Me | null; onLogout?: () => void }) {
   const { t } = useI18n();
@@ -20,6 +21,12 @@ export function Header(props: { me: Me | null; onLogout?: () => void }) {
               {t(`role.${me.user.role}`)} · {me.tenant.name}
             </span>
           </div>
+        )}
+        {me && me.tenant.kind !== 'sending' && <NotificationBell readingCentre />}
+        {me?.user.role === 'admin' && (
+          <Link href="/admin/turnaround" class="button secondary" testId="go-turnaround">
+            {t('dashboard.nav')}
+          </Link>
         )}
         {me?.user.role === 'admin' && (
           <Link href="/admin/webhook" class="button secondary" testId="go-webhook">

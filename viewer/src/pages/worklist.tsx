@@ -276,6 +276,7 @@ export function Worklist(props: { me: Me }) {
                   <td data-testid="waiting">{formatDuration(now - new Date(consult.createdAt).getTime(), t)}</td>
                   <td>
                     {formatDateTime(consult.dueAt, language)}
+                    {!closed && <DueCountdown dueAt={consult.dueAt} now={now} />}
                     {consult.overdue && (
                       <span class="badge danger" data-testid="overdue">
                         {' '}
@@ -307,4 +308,15 @@ export function Worklist(props: { me: Me }) {
 
 function modalitiesOf(consult: ConsultSummary): string[] {
   return consult.modalities ?? [...new Set(consult.studies.flatMap((s) => s.modalities))].sort();
+}
+
+/** Time left to the due time, or how late, updated with the worklist's minute clock. */
+function DueCountdown(props: { dueAt: string; now: number }) {
+  const { t } = useI18n();
+  const left = new Date(props.dueAt).getTime() - props.now;
+  return (
+    <div class={left < 0 ? 'danger-text' : 'muted'} data-testid="due-in">
+      {(left >= 0 ? t('worklist.dueIn') : t('worklist.late')).replace('{time}', formatDuration(Math.abs(left), t))}
+    </div>
+  );
 }
