@@ -72,6 +72,7 @@ const patientOnly = new Set([
   'GET /api/consults/:id/report/pdf',
   'GET /api/consults/:id/report/fhir',
   'GET /api/consults/:id/report/sr',
+  'GET /api/consults/:id/report/patient-summary.pdf',
 ]);
 
 const matrix: Record<string, Probe> = {
@@ -134,6 +135,7 @@ const matrix: Record<string, Probe> = {
   'POST /api/consults/:id/report/opinions': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/report/opinions`, body: () => ({ verdict: 'agree' }), owner: '', sharedWith: [SPECIALIST] },
   'GET /api/consults/:id/report/history': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/history`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'GET /api/consults/:id/report/versions/:version': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/versions/${o.reportVersion}`, owner: DOCTOR, sharedWith: [SPECIALIST] },
+  'GET /api/consults/:id/report/patient-summary.pdf': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/patient-summary.pdf`, owner: DOCTOR },
   'GET /api/consults/:id/report/pdf': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/pdf`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'GET /api/consults/:id/report/fhir': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/fhir`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'GET /api/consults/:id/report/sr': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report/sr`, owner: DOCTOR, sharedWith: [SPECIALIST] },

@@ -26,6 +26,12 @@ export const demoUnion = {
       ],
     },
     {
+      // An international department: its coordinator sends foreign patients' records before they arrive.
+      name: 'Shanghai International Medical Center (demo)',
+      kind: 'sending',
+      users: [{ email: 'coordinator@intl.demo', displayName: 'Emma Liu (international coordinator)', role: 'coordinator', licensed: true }],
+    },
+    {
       name: 'Minhang District Hospital (demo)',
       kind: 'sending',
       users: [

@@ -32,6 +32,7 @@ export const errorStatus = {
   UnreadableDocument: 422,
   PatientUnidentified: 422,
   MessageNamesPatient: 422,
+  BilingualRequired: 422,
   NotAcceptable: 406,
   CorruptPixelData: 422,
   MaskOutOfBounds: 400,

@@ -73,7 +73,10 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return payload as T;
 }
 
-export type Role = 'radiographer' | 'specialist' | 'referring_doctor' | 'admin';
+export type Role = 'radiographer' | 'specialist' | 'referring_doctor' | 'admin' | 'coordinator';
+
+/** Roles that send studies: upload, inbox and consults (an international coordinator sends before the patient arrives). */
+export const sendsStudies = (role: Role) => role === 'radiographer' || role === 'coordinator';
 
 export interface Me {
   user: { id: string; email: string; displayName: string; role: Role; licensed: boolean };
@@ -127,6 +130,8 @@ export interface ConsultSummary {
   priority: Priority;
   clinicalQuestion: string;
   clinicalHistory: string | null;
+  /** An international patient's consult before arrival. */
+  preArrival?: { patientLanguage: 'zh-CN' | 'en'; arrivalDate: string | null } | null;
   sendingHospital: { id: string; name: string };
   readingCentre: { id: string; name: string };
   createdAt: string;

@@ -1,7 +1,7 @@
 import type { FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, setCsrfToken, settleBeforeSignOut, type Me } from './api.js';
+import { api, sendsStudies, setCsrfToken, settleBeforeSignOut, type Me } from './api.js';
 import { startReadingReads } from './early-reads.js';
 import { Header } from './components/header.js';
 import { Link } from './components/link.js';
@@ -60,7 +60,7 @@ export function App() {
 
 function Page(props: { me: Me; path: string }) {
   const { me, path } = props;
-  if (path === '/upload' && me.user.role === 'radiographer') return <UploadPage me={me} />;
+  if (path === '/upload' && sendsStudies(me.user.role)) return <UploadPage me={me} />;
   if (path === '/account') return <AccountPage />;
   if (path === '/admin/webhook' && me.user.role === 'admin') return <WebhookPage />;
   if (path === '/admin/devices' && me.user.role === 'admin') return <DevicesPage />;

@@ -13,6 +13,8 @@ export interface NewConsult {
   studyIds: string[];
   /** The app's clock, so due time and creation come from one clock. */
   createdAt: Date;
+  /** Before an international patient arrives: their language and arrival date (YYYY-MM-DD). */
+  preArrival?: { patientLanguage: 'zh-CN' | 'en'; arrivalDate: string | null } | null;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function insertConsult(tx: Transaction<Database>, consult: NewConsu
       due_at: consult.dueAt,
       created_at: consult.createdAt,
       updated_at: consult.createdAt,
+      ...(consult.preArrival && { pre_arrival: true, patient_language: consult.preArrival.patientLanguage, arrival_date: consult.preArrival.arrivalDate }),
     })
     .returningAll()
     .executeTakeFirstOrThrow();

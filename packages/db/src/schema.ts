@@ -54,8 +54,11 @@ export interface TenantTable {
   created_at: CreatedAt;
 }
 
-export type UserRole = 'radiographer' | 'specialist' | 'referring_doctor' | 'admin';
-export const userRoles: readonly UserRole[] = ['radiographer', 'specialist', 'referring_doctor', 'admin'];
+/** `coordinator`: at an international department, sends foreign patients' records and images before they arrive. */
+export type UserRole = 'radiographer' | 'specialist' | 'referring_doctor' | 'admin' | 'coordinator';
+export const userRoles: readonly UserRole[] = ['radiographer', 'specialist', 'referring_doctor', 'admin', 'coordinator'];
+/** The roles that send studies: they upload, keep the inbox and open consults. */
+export const sendingRoles: readonly UserRole[] = ['radiographer', 'coordinator'];
 
 export interface AppUserTable {
   id: Generated<string>;
@@ -209,6 +212,10 @@ export interface ConsultTable {
   /** When the consult had used 80 % / 100 % of its time and its centre was told (once each). */
   escalated_80_at: NullableDate;
   escalated_100_at: NullableDate;
+  /** An international patient's consult before arrival: the report is written in both languages. */
+  pre_arrival: Generated<boolean>;
+  patient_language: 'zh-CN' | 'en' | null;
+  arrival_date: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

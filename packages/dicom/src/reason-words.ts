@@ -102,6 +102,10 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
     en: 'the message names the patient (name, ID, birth date or accession number): the reading centre sees only a pseudonym, so leave these out',
     'zh-CN': '消息中含有患者身份信息（姓名、ID、出生日期或检查号）：阅片中心只看到化名，请删去这些内容',
   },
+  BilingualRequired: {
+    en: 'a pre-arrival consult is reported in both Chinese and English: choose "both" as the report language',
+    'zh-CN': '患者来院前的会诊，报告须中英文双语：请将报告语言设为“中英文”',
+  },
   // The command-line uploader's own: what went wrong between it and the server.
   ConnectionRefused: { en: 'connection refused: is the server running, and is the port right?', 'zh-CN': '连接被拒绝：服务器是否在运行？端口是否正确？' },
   HostNotFound: { en: 'host name not found (DNS): check the address', 'zh-CN': '找不到主机名（DNS）：请检查地址' },

@@ -13,7 +13,7 @@ export function imageScope(principal: Principal): ImageScope {
   const kind = principal.tenant.kind;
   return {
     tenantId: principal.tenant.id,
-    own: (role === 'radiographer' || role === 'referring_doctor') && kind !== 'reading',
+    own: (role === 'radiographer' || role === 'coordinator' || role === 'referring_doctor') && kind !== 'reading',
     reader: role === 'specialist' && kind !== 'sending',
   };
 }

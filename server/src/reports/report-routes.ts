@@ -194,6 +194,11 @@ export function reportRoutes(deps: ReportDeps) {
     };
   };
 
+  /** An international patient's pre-arrival consult is reported in Chinese and English, both complete before signing. */
+  function requireBilingual(consult: VisibleConsult, language: ReportDocument['language']): void {
+    if (consult.pre_arrival && language !== 'both') throw new AppError('BilingualRequired', 'a pre-arrival consult is reported in both Chinese and English');
+  }
+
   const render = (format: 'pdf' | 'fhir' | 'sr') => async (c: Context<AppEnv>) => {
     const principal = requireUser(c);
     const { consult, row, doc, audience } = await readable(principal, c.req.param('id')!);
@@ -244,6 +249,7 @@ export function reportRoutes(deps: ReportDeps) {
       const studyUids = (await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds: await repos.consults.studyIds(consult.id) })).map((s) => s.study_uid);
       const studyInstanceUid = input.studyInstanceUid ?? studyUids[0];
       if (!studyInstanceUid || !studyUids.includes(studyInstanceUid)) throw new AppError('InvalidRequest', 'invalid or missing: studyInstanceUid');
+      requireBilingual(consult, input.language);
       const template = getTemplate(input.templateId, input.templateVersion ?? 1);
       const doc = createReport({ id: randomUUID(), templateId: template.id, templateVersion: template.version, language: input.language, studyInstanceUid, now: deps.now() });
       const created = await repos.reports.create({ id: doc.id, consultId: consult.id, createdBy: principal.user.id, status: doc.status, version: doc.version, document: doc, event: 'create', savedBy: principal.user.id });
@@ -259,6 +265,7 @@ export function reportRoutes(deps: ReportDeps) {
       const { row, doc } = await loadReport(consult);
       if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; reload and merge your changes`);
       const next = updateReport(doc, changes as Parameters<typeof updateReport>[1], deps.now());
+      requireBilingual(consult, next.language);
       await write(row.id, doc.version, next, 'save', principal);
       return c.json({ version: next.version, updatedAt: next.updatedAt });
     })
@@ -269,6 +276,7 @@ export function reportRoutes(deps: ReportDeps) {
       const { version, kind } = await readJson(c, signSchema);
       const { row, doc } = await loadReport(consult);
       if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; review it before signing`);
+      requireBilingual(consult, doc.language);
       const signed = await signReport(doc, signerOf(principal), deps.now(), sha256, kind);
       await write(row.id, doc.version, signed, `sign-${kind}`, principal);
       const srStored = await afterSigning(c, consult, row.id, signed, principal, kind);
@@ -332,6 +340,20 @@ export function reportRoutes(deps: ReportDeps) {
       return c.json({ report: version.document });
     })
     .get('/consults/:id/report/pdf', render('pdf'))
+    .get('/consults/:id/report/patient-summary.pdf', async (c) => {
+      // For the patient, from the sending hospital (or international department): signed, re-identified, in their language.
+      const principal = requireUser(c);
+      const { consult, row, doc, audience } = await readable(principal, c.req.param('id'));
+      if (audience !== 'sender') throw notFound('report');
+      if (doc.status !== 'final' && doc.status !== 'amended') throw new AppError('Conflict', 'the patient summary is made from the signed report');
+      const requested = c.req.query('lang');
+      const language = requested === 'zh-CN' || requested === 'en' ? requested : (consult.patient_language ?? (doc.language === 'en' ? 'en' : 'zh-CN'));
+      if (doc.language !== 'both' && doc.language !== language) throw new AppError('Conflict', `the report is not written in ${language === 'en' ? 'English' : 'Chinese'}`);
+      const context = await reportContext(deps, consult, doc, audience, auditRevealFor(c, deps.audit, consult.id));
+      await deps.audit(c, { eventCode: AuditEvent.Export, action: 'R', outcome: Outcome.Success, objectType: 'report', objectId: row.id, detail: { format: 'patient-summary', language } });
+      const pdf = await renderReportPdf(doc, context, { patientSummary: language });
+      return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/pdf', 'Content-Disposition': `attachment; filename="summary-${consult.id.slice(0, 8)}-${language}.pdf"` });
+    })
     .get('/consults/:id/report/fhir', render('fhir'))
     .get('/consults/:id/report/sr', render('sr'))
     .post('/consults/:id/key-images', async (c) => {

@@ -25,6 +25,12 @@ const newConsultSchema = z.object({
   clinicalQuestion: z.string().trim().min(1).max(4000),
   clinicalHistory: z.string().trim().max(8000).optional(),
   priority: z.enum(['routine', 'urgent', 'stat']),
+  /** An international patient abroad: the language their summary is written in, and when they arrive. */
+  preArrival: z
+    .object({ patientLanguage: z.enum(['zh-CN', 'en']), arrivalDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD').nullable().default(null) })
+    .strict()
+    .nullable()
+    .default(null),
 });
 
 const addStudiesSchema = z.object({ studyIds: z.array(z.string().uuid()).min(1).max(50) });
@@ -106,6 +112,7 @@ export function consultRoutes(deps: ConsultDeps) {
         priority: consult.priority,
         clinicalQuestion: consult.clinical_question,
         clinicalHistory: consult.clinical_history,
+        preArrival: consult.pre_arrival ? { patientLanguage: consult.patient_language, arrivalDate: consult.arrival_date } : null,
         sendingHospital: { id: consult.sending_tenant_id, name: consult.sending_tenant_name },
         readingCentre: { id: consult.reading_tenant_id, name: consult.reading_tenant_name },
         createdAt: consult.created_at.toISOString(),
@@ -210,6 +217,7 @@ export function consultRoutes(deps: ConsultDeps) {
         priority: input.priority,
         dueAt: await dueAt(repos, input.readingCentreId, input.priority, now),
         createdAt: now,
+        preArrival: input.preArrival,
         studyIds,
       });
       const created = await visibleConsult(repos, principal, consult.id);

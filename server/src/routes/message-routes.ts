@@ -23,7 +23,7 @@ const newMessage = z
 const readMark = z.object({ upTo: z.string().datetime() });
 
 /** Who writes on either side: at the hospital those who send and receive, at the centre those who read. */
-const writers: Record<MessageSide, AppUser['role'][]> = { sender: ['radiographer', 'referring_doctor'], reader: ['specialist'] };
+const writers: Record<MessageSide, AppUser['role'][]> = { sender: ['radiographer', 'coordinator', 'referring_doctor'], reader: ['specialist'] };
 
 const kindWords = {
   question: { 'zh-CN': '新提问', en: 'New question' },

@@ -42,6 +42,10 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
   const [history, setHistory] = useState('');
   const [attachments, setAttachments] = useState<PickedAttachment[]>([]);
   const [priority, setPriority] = useState<Priority>('routine');
+  // A coordinator's consults are for patients abroad by default; anyone who sends may mark one.
+  const [preArrival, setPreArrival] = useState(props.me.user.role === 'coordinator');
+  const [patientLanguage, setPatientLanguage] = useState<'zh-CN' | 'en'>('en');
+  const [arrivalDate, setArrivalDate] = useState('');
   const [selected, setSelected] = useState(
     new Set(props.preselected?.filter((id) => offered.some((s) => s.id === id)) ?? (groups.length === 1 ? groups[0]!.studies.map((s) => s.id) : [])),
   );
@@ -59,7 +63,7 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
     try {
       const { consult } = await api<{ consult: ConsultSummary }>('/api/consults', {
         method: 'POST',
-        body: { readingCentreId: centre, studyIds: [...selected], clinicalQuestion: question, clinicalHistory: history, priority },
+        body: { readingCentreId: centre, studyIds: [...selected], clinicalQuestion: question, clinicalHistory: history, priority, preArrival: preArrival ? { patientLanguage, arrivalDate: arrivalDate || null } : null },
       });
       // The consult exists now: a refused attachment is reported on its page, where it can be added again.
       await sendAttachments(consult.id, attachments).catch((caught: unknown) => reportAttachmentError(consult.id, refusalText(caught, language)));
@@ -151,6 +155,25 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
           ))}
         </select>
       </label>
+      <label class="checkbox">
+        <input type="checkbox" name="preArrival" checked={preArrival} onChange={(e) => setPreArrival(e.currentTarget.checked)} />
+        {t('preArrival.checkbox')}
+      </label>
+      {preArrival && (
+        <>
+          <label>
+            {t('preArrival.language')}
+            <select name="patientLanguage" value={patientLanguage} onChange={(e) => setPatientLanguage(e.currentTarget.value as 'zh-CN' | 'en')}>
+              <option value="en">{t('preArrival.english')}</option>
+              <option value="zh-CN">{t('preArrival.chinese')}</option>
+            </select>
+          </label>
+          <label>
+            {t('preArrival.arrival')}
+            <input type="date" name="arrivalDate" value={arrivalDate} onInput={(e) => setArrivalDate(e.currentTarget.value)} />
+          </label>
+        </>
+      )}
       {missing > 0 && (
         <div class="warning" data-testid="consult-missing-files">
           <p>{t('consultForm.missingFiles').replace('{n}', String(missing))}</p>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, type ConsultSummary, type Me } from '../api.js';
+import { api, ApiError, sendsStudies, type ConsultSummary, type Me } from '../api.js';
 import { AddAttachments, AttachmentReview } from '../components/attachments.js';
 import { ConsultThread } from '../components/consult-thread.js';
 import { Link } from '../components/link.js';
@@ -26,7 +26,7 @@ export function ConsultPage(props: { me: Me; id: string }) {
   if (missing) return <main class="page"><p data-testid="not-found">404</p></main>;
   if (!consult) return <main class="page"><p>{t('loading')}</p></main>;
   // Only the sending hospital is told how many images it still holds back (the centre never learns of them).
-  const isSender = consult.sendingHospital.id === props.me.tenant.id && props.me.user.role === 'radiographer';
+  const isSender = consult.sendingHospital.id === props.me.tenant.id && sendsStudies(props.me.user.role);
   const held = consult.studies.reduce((sum, study) => sum + (study.pendingReviewCount ?? 0), 0);
   return (
     <main class="page consult" data-testid="consult-page">
@@ -43,6 +43,21 @@ export function ConsultPage(props: { me: Me; id: string }) {
             <bdi>{consult.clinicalHistory}</bdi>
           </p>
         </section>
+      )}
+      {consult.preArrival && (
+        <p class="banner" data-testid="pre-arrival">
+          {t('preArrival.banner')
+            .replace('{language}', t(consult.preArrival.patientLanguage === 'en' ? 'preArrival.english' : 'preArrival.chinese'))
+            .replace('{date}', consult.preArrival.arrivalDate ?? '—')}
+          {consult.sendingHospital.id === props.me.tenant.id && consult.reportStatus && ['final', 'amended'].includes(consult.reportStatus) && (
+            <>
+              {' '}
+              <a href={`/api/consults/${consult.id}/report/patient-summary.pdf`} data-testid="patient-summary">
+                {t('preArrival.summary')}
+              </a>
+            </>
+          )}
+        </p>
       )}
       <dl class="facts">
         <dt>{t('consult.status')}</dt>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
-import { api, type ConsultSummary, type Me, type StudySummary } from '../api.js';
+import { api, sendsStudies, type ConsultSummary, type Me, type StudySummary } from '../api.js';
 import { ConsultForm } from '../components/consult-form.js';
 import { ConsultTable } from '../components/consult-table.js';
 import { Link } from '../components/link.js';
@@ -21,7 +21,7 @@ export function LandingPage(props: { me: Me }) {
       <h1>{t(`landing.${role}.title`)}</h1>
       <p class="intro">{t(`landing.${role}.intro`)}</p>
       {role === 'admin' && <PeopleAdmin selfId={props.me.user.id} />}
-      {role === 'radiographer' && (
+      {sendsStudies(role) && (
         <>
           <p>
             <Link href="/upload" class="button" testId="go-upload">

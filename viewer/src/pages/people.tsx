@@ -4,7 +4,7 @@ import { api, type Role, type UserSummary } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { refusalText } from '../reasons.js';
 
-const roles: Role[] = ['radiographer', 'referring_doctor', 'specialist', 'admin'];
+const roles: Role[] = ['radiographer', 'coordinator', 'referring_doctor', 'specialist', 'admin'];
 const MIN_PASSWORD_LENGTH = 12;
 
 /** An API refusal in the user's language (the server's English message only where no words are known). */

@@ -636,6 +636,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
             measurements={reportMeasurements}
             captureKeyImage={captureKeyImage}
             studyInstanceUid={studies[0]?.studyInstanceUid}
+            bilingual={Boolean(consult?.preArrival)}
           />
         )}
       </div>

@@ -41,6 +41,8 @@ export interface ReportPanelProps {
   captureKeyImage?: () => Promise<{ png: Blob; image: ImageRef } | null>;
   /** Study the report is about (the consult's first study by default). */
   studyInstanceUid?: string;
+  /** A pre-arrival consult: reported in Chinese and English (the server refuses anything else). */
+  bilingual?: boolean;
 }
 
 /**
@@ -373,7 +375,7 @@ function CreateReport(props: ReportPanelProps & { onCreated: (view: ReportView) 
   const { language } = useI18n();
   const t = (key: ReportMessage) => reportText(language, key);
   const [templateId, setTemplateId] = useState('general');
-  const [reportLanguage, setReportLanguage] = useState<ReportLanguage>(language);
+  const [reportLanguage, setReportLanguage] = useState<ReportLanguage>(props.bilingual ? 'both' : language);
   if (props.me.user.role !== 'specialist') return null;
   return (
     <aside class="report-panel" data-testid="report-panel">

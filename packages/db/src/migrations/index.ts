@@ -13,6 +13,7 @@ import * as dicomDevices from './2026-12-06T10-dicom-devices.js';
 import * as deviceTlsAutoConsult from './2026-12-07T13-device-tls-auto-consult.js';
 import * as consultMessages from './2026-12-07T16-consult-messages.js';
 import * as turnaround from './2026-12-07T17-turnaround.js';
+import * as preArrival from './2026-12-07T18-pre-arrival.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T13-device-tls-auto-consult': deviceTlsAutoConsult,
   '2026-12-07T16-consult-messages': consultMessages,
   '2026-12-07T17-turnaround': turnaround,
+  '2026-12-07T18-pre-arrival': preArrival,
 };

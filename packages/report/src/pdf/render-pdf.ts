@@ -17,6 +17,12 @@ export interface RenderPdfOptions {
   keyImages?: Record<string, Uint8Array>;
   /** IANA time zone the signing times are shown in; `Asia/Shanghai` by default. */
   timeZone?: string;
+  /**
+   * A summary for the patient in this language instead of the full report: the impression and
+   * recommendation in plain order, no measurement tables or images (an international patient
+   * before arrival reads it; the full report goes to their doctors).
+   */
+  patientSummary?: Locale;
 }
 
 type Pdf = PDFKit.PDFDocument;
@@ -60,6 +66,11 @@ const words = {
   tumourBoard: { 'zh-CN': '多学科会诊', en: 'Tumour board' },
   notSigned: { 'zh-CN': '未签发', en: 'Not signed' },
   page: { 'zh-CN': '页', en: 'page' },
+  patientSummary: { 'zh-CN': '影像会诊结果摘要（患者版）', en: 'Summary of your imaging consultation' },
+  patientSummaryNote: {
+    'zh-CN': '本摘要供您本人阅读。完整的诊断报告已发送给您的医生，请与医生讨论结果。',
+    en: 'This summary is for you. The full diagnostic report has been sent to your doctors; please discuss the results with them.',
+  },
 } satisfies Record<string, Labels>;
 
 const statusWords: Record<ReportDocument['status'], Labels> = {
@@ -104,7 +115,7 @@ const sexWords: Record<ReportContext['patient']['sex'], Labels> = {
 export async function renderReportPdf(doc: ReportDocument, context: ReportContext, options: RenderPdfOptions = {}): Promise<Uint8Array> {
   const fonts = options.fonts ?? (await loadNotoSansSc());
   const template = getTemplate(doc.template.id, doc.template.version);
-  const locales = localesOf(doc.language);
+  const locales = options.patientSummary ? [options.patientSummary] : localesOf(doc.language);
   const pdf = new PDFDocument({
     size: 'A4',
     margin: PAGE.margin,
@@ -130,10 +141,14 @@ export async function renderReportPdf(doc: ReportDocument, context: ReportContex
   });
 
   const layout = new Layout(pdf, locales, options.timeZone ?? 'Asia/Shanghai');
-  header(layout, doc, template, context);
-  body(layout, doc, template);
-  measurementTable(layout, doc);
-  keyImages(layout, doc, options.keyImages ?? {});
+  header(layout, doc, options.patientSummary ? words.patientSummary : template.title, context);
+  if (options.patientSummary) {
+    patientSummaryBody(layout, doc, template);
+  } else {
+    body(layout, doc, template);
+    measurementTable(layout, doc);
+    keyImages(layout, doc, options.keyImages ?? {});
+  }
   signatureBlock(layout, doc);
   footers(pdf, doc, locales);
   pdf.end();
@@ -213,11 +228,11 @@ class Layout {
   }
 }
 
-function header(layout: Layout, doc: ReportDocument, template: ReportTemplate, context: ReportContext): void {
+function header(layout: Layout, doc: ReportDocument, title: Labels, context: ReportContext): void {
   const { pdf, locales } = layout;
   const centre = locales.map((locale) => textIn(context.readingCentre.name, locale)).filter(Boolean).join('  ');
   pdf.font('bold').fontSize(15).fillColor(ACCENT).text(centre, { width: CONTENT_WIDTH, align: 'center' });
-  pdf.font('bold').fontSize(13).fillColor(INK).text(layout.label(template.title), { width: CONTENT_WIDTH, align: 'center' });
+  pdf.font('bold').fontSize(13).fillColor(INK).text(layout.label(title), { width: CONTENT_WIDTH, align: 'center' });
   pdf.font('regular').fontSize(9.5).fillColor(doc.status === 'draft' ? '#b00020' : MUTED).text(layout.label(statusWords[doc.status]), { width: CONTENT_WIDTH, align: 'center' });
   pdf.fillColor(INK);
   layout.rule();
@@ -290,6 +305,22 @@ function body(layout: Layout, doc: ReportDocument, template: ReportTemplate): vo
     }
     if (field.key === narrativeKeys.findings) findingsList(layout, doc);
   }
+}
+
+/** The conclusion for the patient: impression and recommendation in their language, and where the full report went. */
+function patientSummaryBody(layout: Layout, doc: ReportDocument, template: ReportTemplate): void {
+  for (const field of template.fields) {
+    if (field.key !== narrativeKeys.impression && field.key !== narrativeKeys.recommendation) continue;
+    const value = doc.values[field.key];
+    if (field.kind !== 'narrative' || typeof value !== 'object' || !value || layout.locales.every((locale) => !textIn(value as LocalizedText, locale))) continue;
+    layout.heading(field.label);
+    layout.localized(value as LocalizedText);
+  }
+  for (const addendum of doc.addenda) {
+    layout.heading(words.addendum);
+    layout.localized(addendum.text);
+  }
+  layout.paragraph(layout.label(words.patientSummaryNote), { color: MUTED, size: 9.5 });
 }
 
 function findingsList(layout: Layout, doc: ReportDocument): void {
