@@ -106,5 +106,5 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(message);
+  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|is not queryable/i.test(message);
 }
