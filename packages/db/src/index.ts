@@ -26,6 +26,7 @@ export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyR
 export type { VaultRepository } from './vault.js';
 export type { ReportRepository, ReportWrite } from './reports.js';
 export type { WebhookRepository } from './webhooks.js';
+export { claimDue, type ClaimOptions, type OutboxTable } from './outbox.js';
 export { DuplicateAeTitleError, type DeviceFields, type DeviceRepository } from './devices.js';
 export type { TenantRepository } from './tenants.js';
 export type { NewUser, UserRepository } from './users.js';

@@ -26,6 +26,7 @@ export interface Database {
   login_throttle: LoginThrottleTable;
   dicom_device: DicomDeviceTable;
   pacs_delivery: PacsDeliveryTable;
+  pending_object: PendingObjectTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -309,6 +310,8 @@ export interface WebhookDeliveryTable {
   last_duration_ms: number | null;
   created_at: CreatedAt;
   delivered_at: NullableDate;
+  /** The process holding the delivery's lease (see `claimDue`), for operators; null once recorded. */
+  claimed_by: string | null;
 }
 
 /**
@@ -354,6 +357,14 @@ export interface PacsDeliveryTable {
   last_attempt_at: NullableDate;
   created_at: CreatedAt;
   delivered_at: NullableDate;
+  /** The process holding the delivery's lease (see `claimDue`), for operators; null once recorded. */
+  claimed_by: string | null;
+}
+
+/** An object being put: written before the put, deleted with the object's index row (see `sweepOrphans`). */
+export interface PendingObjectTable {
+  object_key: string;
+  created_at: CreatedAt;
 }
 export type DicomDevice = Selectable<DicomDeviceTable>;
 export type PacsDelivery = Selectable<PacsDeliveryTable>;
