@@ -66,6 +66,7 @@ export function createWebhookRepository(db: Kysely<Database>) {
           ...(outcome.delivered && { delivered_at: now }),
         })
         .where('id', '=', id)
+        .where('claimed_by', '=', claimant)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
