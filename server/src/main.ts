@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const viewerDist = config.viewerDist ?? (existsSync(bundledViewer) ? bundledViewer : undefined);
   const app = createApp({
     db: resources.db,
-    store: resources.store,
+    store: services.store,
     logger,
     secret: resources.secret,
     ingest: services.ingest,
@@ -62,9 +62,9 @@ async function main(): Promise<void> {
   });
 
   // Objects left without an index row (a crash between the two steps of ingest) are removed
-  // once they are an hour old.
+  // once they are an hour old, by one replica at a time.
   const sweep = () =>
-    sweepOrphans({ store: resources.store, repos }, { graceMs: 60 * 60 * 1000, now: new Date() })
+    sweepOrphans({ store: services.store, repos, db: resources.db }, { graceMs: 60 * 60 * 1000, now: new Date() })
       .then((result) => result.removed && logger.info(result, 'removed orphaned objects'))
       .catch((error: unknown) => logger.warn(describeForLog(error), 'orphan sweep failed; next run in 15 minutes'));
   setTimeout(sweep, 30_000).unref();
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   setInterval(sweep, 15 * 60 * 1000).unref();
 
   // Signed reports (SR + Encapsulated PDF) back to the sending hospital's PACS by C-STORE, retried with backoff.
-  const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: resources.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', now: () => new Date() });
+  const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: services.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', now: () => new Date() });
   setInterval(() => {
     pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
   }, 10_000).unref();

@@ -10,6 +10,7 @@ import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
 import { createStudyRepository } from './studies.js';
 import { createReportRepository } from './reports.js';
+import { createPendingObjectRepository } from './pending-objects.js';
 import { createUserRepository } from './users.js';
 import { createVaultRepository } from './vault.js';
 import { createWebhookRepository } from './webhooks.js';
@@ -26,6 +27,8 @@ export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyR
 export type { VaultRepository } from './vault.js';
 export type { ReportRepository, ReportWrite } from './reports.js';
 export type { WebhookRepository } from './webhooks.js';
+export { withAdvisoryLock } from './advisory-lock.js';
+export type { PendingObjectRepository } from './pending-objects.js';
 export { claimDue, type ClaimOptions, type OutboxTable } from './outbox.js';
 export { DuplicateAeTitleError, type DeviceFields, type DeviceRepository } from './devices.js';
 export type { TenantRepository } from './tenants.js';
@@ -46,6 +49,7 @@ export function createRepositories(db: Kysely<Database>) {
     reports: createReportRepository(db),
     webhooks: createWebhookRepository(db),
     devices: createDeviceRepository(db),
+    pendingObjects: createPendingObjectRepository(db),
   };
 }
 

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { serve } from '@hono/node-server';
 
 import { createRepositories, type Repositories } from '@yunzhen/db';
-import { createTestDb, type TestDbKind } from '@yunzhen/db/testing';
+import { createTestDb, type TestDb, type TestDbKind } from '@yunzhen/db/testing';
 import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
@@ -20,6 +20,8 @@ export type TestStoreKind = 'filesystem' | 's3';
 
 export interface TestApp {
   app: App;
+  /** The app's database (a fresh copy of the migrated template). */
+  db: TestDb;
   repos: Repositories;
   store: ObjectStore;
   /** The app's own ingest pipeline, for other listeners (DIMSE) in tests. */
@@ -60,14 +62,14 @@ export async function createTestApp(options: {
   const db = await createTestDb(options.db);
   const dataDir = await mkdtemp(join(tmpdir(), 'yunzhen-app-'));
   let s3: TestS3Server | undefined;
-  let store: ObjectStore;
+  let rawStore: ObjectStore;
   if (options.store === 's3') {
     s3 = await startTestS3Server();
     const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
     await ensureBucket(client, 'yunzhen-test');
-    store = createS3Store({ client, bucket: 'yunzhen-test' });
+    rawStore = createS3Store({ client, bucket: 'yunzhen-test' });
   } else {
-    store = createFsStore({ root: join(dataDir, 'objects') });
+    rawStore = createFsStore({ root: join(dataDir, 'objects') });
   }
   const repos = createRepositories(db.kysely);
   await seedDemoUnion(repos);
@@ -82,7 +84,8 @@ export async function createTestApp(options: {
   const logger = createLogger({ level: 'debug', destination });
   const secret = 'test-root-secret-of-at-least-32-characters';
   const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), ...options.settings };
-  const { ingest } = createServices({ db, store, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
+  const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
+  const { ingest, store } = services;
   const app = createApp({ db, store, logger, secret, ingest, settings });
 
   const request: TestApp['request'] = (path, init = {}) => {
@@ -103,6 +106,7 @@ export async function createTestApp(options: {
 
   return {
     app,
+    db,
     repos,
     store,
     ingest,
