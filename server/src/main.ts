@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes });
   const { repos } = services;
 
-  const seeded = config.demo && (await seedDemoUnion(repos));
+  const seeded = config.demo && (await seedDemoUnion(resources.db.kysely));
 
   const tempDir = join(resolve(config.dataDir), 'tmp');
   const spools = await removeLeftoverSpools(tempDir);

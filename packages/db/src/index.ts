@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 import { createAuditRepository } from './audit.js';
 import { createConsultRepository } from './consults.js';
@@ -54,3 +54,15 @@ export function createRepositories(db: Kysely<Database>) {
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;
+
+/**
+ * Runs `task` over repositories of one transaction that holds the advisory lock `name` until
+ * it ends: callers on other replicas queue behind it and then see what it committed (demo
+ * seeding when several replicas start together).
+ */
+export function inLockedTransaction<T>(db: Kysely<Database>, name: string, task: (repos: Repositories) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(tx);
+    return task(createRepositories(tx));
+  });
+}

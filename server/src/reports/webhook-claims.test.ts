@@ -27,7 +27,7 @@ describe('webhook deliveries claimed by one replica at a time', () => {
   beforeAll(async () => {
     db = await createTestDb('embedded');
     repos = createRepositories(db.kysely);
-    await seedDemoUnion(repos);
+    await seedDemoUnion(db.kysely);
     vault = createVault(createHospitalKeys('test-root-secret-of-at-least-32-characters'), repos.vault);
     tenantId = (await repos.users.findByEmail('admin@xuhui.demo'))!.tenant_id;
     receiver = createServer((req, res) => {

@@ -72,7 +72,7 @@ export async function createTestApp(options: {
     rawStore = createFsStore({ root: join(dataDir, 'objects') });
   }
   const repos = createRepositories(db.kysely);
-  await seedDemoUnion(repos);
+  await seedDemoUnion(db.kysely);
 
   const logs: string[] = [];
   const destination = new Writable({
