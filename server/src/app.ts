@@ -17,6 +17,7 @@ import { AuditEvent, createAuditWriter, Outcome } from './audit.js';
 import { authenticate, csrfProtection } from './auth/authenticate.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPrincipalCache } from './auth/principal-cache.js';
+import { publicBase } from './public-url.js';
 import { createObjectCache } from './dicomweb/object-cache.js';
 import { qidoRoutes } from './dicomweb/qido-routes.js';
 import { stowRoutes } from './dicomweb/stow-routes.js';
@@ -59,8 +60,12 @@ export interface AppSettings {
   tokenTtlMs: number;
   /** Mark cookies Secure (set when served over HTTPS). */
   secureCookies: boolean;
-  /** Take the client address from X-Forwarded-For (behind a trusted reverse proxy). */
+  /** Take the client address from X-Forwarded-For, and without `publicUrl` the links' scheme and host from Forwarded / X-Forwarded-Proto/Host (behind a trusted reverse proxy). */
   trustProxy: boolean;
+  /** `PUBLIC_URL`: the base of absolute links (RetrieveURL, BulkDataURI); see `publicBase`. */
+  publicUrl?: string;
+  /** Where this process listens, for links when neither `publicUrl` nor a trusted proxy says. */
+  listenOrigin?: () => string;
   /** Directory of the built viewer; omitted serves the API only. */
   viewerDist?: string;
   /** Largest DICOM instance accepted, in bytes. */
@@ -119,6 +124,12 @@ export function createApp(deps: AppDeps) {
   const principals = createPrincipalCache({ ttlMs: 10_000, maxEntries: 10_000, now: () => now().getTime() });
   const throttle = createLoginThrottle({ repo: repos.loginThrottle, secret: deps.secret, now });
 
+  const publicUrlOptions = {
+    publicUrl: deps.settings.publicUrl,
+    trustProxy: deps.settings.trustProxy,
+    listenOrigin: deps.settings.listenOrigin ?? (() => 'http://localhost'),
+  };
+
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -128,6 +139,7 @@ export function createApp(deps: AppDeps) {
     c.set('requestId', requestId);
     c.set('logger', logger);
     c.set('principal', undefined);
+    c.set('publicBase', publicBase(c, publicUrlOptions));
     const started = performance.now();
     await next();
     // On the answer's own headers: `c.header()` after the route has answered rebuilds the
@@ -178,7 +190,8 @@ export function createApp(deps: AppDeps) {
     // as a second Response, and that doubled the slow tail of frame requests.
     app.use(path, (c, next) => (corsOrigins.has(c.req.header('Origin') ?? '') ? crossOrigin(c, next) : next()));
     app.use(path, authenticate(repos, principals, now));
-    app.use(path, csrfProtection((origin, c) => origin === new URL(c.req.url).origin));
+    // The page's origin is the public one (behind a TLS proxy the request itself arrives as http).
+    app.use(path, csrfProtection((origin, c) => origin === new URL(c.var.publicBase).origin || origin === new URL(c.req.url).origin));
   }
 
   app.route('/', healthRoutes(deps));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizePublicUrl } from './public-url.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -29,6 +30,17 @@ const envSchema = z.object({
   TOKEN_TTL_DAYS: z.coerce.number().positive().default(30),
   SECURE_COOKIES: flag.default(false),
   TRUST_PROXY: flag.default(false),
+  PUBLIC_URL: optionalText.pipe(
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return undefined;
+        const normalized = normalizePublicUrl(value);
+        if (normalized === null) ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL without query, fragment or credentials, e.g. https://yunzhen.example.org' });
+        return normalized ?? undefined;
+      }),
+  ),
   VIEWER_DIST: optionalText,
   MAX_INSTANCE_MB: z.coerce.number().int().positive().default(1024),
   OBJECT_CACHE_MB: z.coerce.number().int().min(0).default(256),
@@ -72,6 +84,8 @@ export type ServerConfig = Readonly<{
   tokenTtlMs: number;
   secureCookies: boolean;
   trustProxy: boolean;
+  /** The address clients reach this server by (absolute links); every replica has the same. */
+  publicUrl: string | undefined;
   viewerDist: string | undefined;
   maxInstanceBytes: number;
   objectCacheBytes: number;
@@ -124,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     tokenTtlMs: e.TOKEN_TTL_DAYS * 24 * 60 * 60 * 1000,
     secureCookies: e.SECURE_COOKIES,
     trustProxy: e.TRUST_PROXY,
+    publicUrl: e.PUBLIC_URL,
     viewerDist: e.VIEWER_DIST,
     maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
   const spools = await removeLeftoverSpools(tempDir);
   if (spools) logger.info({ removed: spools }, 'removed zip upload spools left by an earlier run');
 
+  // Links name the listening address until PUBLIC_URL (or a trusted proxy) says otherwise; an
+  // unspecified address (0.0.0.0) is named by this machine's host name.
+  let listenOrigin = `http://127.0.0.1:${config.port}`;
   const bundledViewer = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
   const viewerDist = config.viewerDist ?? (existsSync(bundledViewer) ? bundledViewer : undefined);
   const app = createApp({
@@ -52,6 +56,8 @@ async function main(): Promise<void> {
       tokenTtlMs: config.tokenTtlMs,
       secureCookies: config.secureCookies,
       trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
+      listenOrigin: () => listenOrigin,
       viewerDist,
       maxInstanceBytes: config.maxInstanceBytes,
       zipLimits: { ...defaultSettings.zipLimits, maxEntryBytes: config.maxInstanceBytes },
@@ -101,6 +107,8 @@ async function main(): Promise<void> {
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;
+    const unspecified = info.address === '0.0.0.0' || info.address === '::';
+    listenOrigin = unspecified ? `http://${hostname()}:${info.port}` : url.replace(/\/$/, '');
     logger.info({ url, database: resources.db.kind, objectStore: config.s3 ? 's3' : 'filesystem', viewer: Boolean(viewerDist) }, 'listening');
     printBanner(url, config.demo, seeded, dimseLine, embedded && { version: embedded.version, initialised: embedded.initialised, dir: join(resolve(config.dataDir), 'pg') });
   });

@@ -83,7 +83,7 @@ export function wadoRoutes(deps: WadoDeps) {
 
   const metadata = async (c: Context<AppEnv>) => {
     const rows = await resolve(c);
-    const origin = new URL(c.req.url).origin;
+    const origin = c.var.publicBase;
     // A viewer opening a series waits for this answer before its first image; reading the
     // instances a few at a time overlaps the object store's latency instead of adding it up.
     // Large multi-frame objects are read one at a time, so memory stays bounded by instance size.

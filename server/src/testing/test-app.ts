@@ -83,7 +83,9 @@ export async function createTestApp(options: {
   });
   const logger = createLogger({ level: 'debug', destination });
   const secret = 'test-root-secret-of-at-least-32-characters';
-  const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), ...options.settings };
+  let baseUrl: string | undefined;
+  // Links name the address the app listens on once `listen` was called, as the server's do.
+  const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), listenOrigin: () => baseUrl ?? 'http://localhost', ...options.settings };
   const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
   const { ingest, store } = services;
   const app = createApp({ db, store, logger, secret, ingest, settings });
@@ -99,7 +101,6 @@ export async function createTestApp(options: {
   };
 
   let server: ReturnType<typeof serve> | undefined;
-  let baseUrl: string | undefined;
 
   const postJson = (path: string, body: unknown) =>
     request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
