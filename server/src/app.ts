@@ -17,6 +17,7 @@ import { AuditEvent, createAuditWriter, Outcome } from './audit.js';
 import { authenticate, csrfProtection } from './auth/authenticate.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPrincipalCache } from './auth/principal-cache.js';
+import type { CacheChanges } from './cache-changes.js';
 import { publicBase } from './public-url.js';
 import { createObjectCache } from './dicomweb/object-cache.js';
 import { qidoRoutes } from './dicomweb/qido-routes.js';
@@ -53,6 +54,8 @@ export interface AppDeps {
   now?: () => Date;
   /** The ingest pipeline when the composition root shares it with other listeners (DIMSE); built here otherwise. */
   ingest?: IngestInstance;
+  /** Changes committed by any replica that cached answers must drop (`listenForCacheChanges`); without it, caches expire by time only. */
+  cacheChanges?: CacheChanges;
 }
 
 export interface AppSettings {
@@ -122,6 +125,11 @@ export function createApp(deps: AppDeps) {
       limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
     });
   const principals = createPrincipalCache({ ttlMs: 10_000, maxEntries: 10_000, now: () => now().getTime() });
+  deps.cacheChanges?.subscribe((change) => {
+    if (change.kind === 'credential') principals.forgetCredential(change.hash);
+    else if (change.kind === 'user') principals.forgetUser(change.id);
+    else if (change.kind === 'all') principals.forgetAll();
+  });
   const throttle = createLoginThrottle({ repo: repos.loginThrottle, secret: deps.secret, now });
 
   const publicUrlOptions = {
@@ -210,7 +218,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api', readingRoutes({ repos, audit, now, consultView: consults.viewById }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));
   app.route('/dicomweb', qidoRoutes({ repos, audit }));
-  app.route('/dicomweb', wadoRoutes({ repos, store: deps.store, cache, audit, now }));
+  app.route('/dicomweb', wadoRoutes({ repos, store: deps.store, cache, audit, now, cacheChanges: deps.cacheChanges }));
   const ingestDerived = createDerivedObjectIngest({ repos, store: deps.store, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } });
   app.route('/api', reportRoutes({ repos, store: deps.store, vault, audit, ingestDerived, now }));
   app.route('/api', webhookRoutes({ repos, vault, audit, now }));

@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 
 
 import { createApp, defaultSettings } from './app.js';
+import { createCacheChanges, listenForCacheChanges } from './cache-changes.js';
 import { createServices, openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeForLog } from './errors.js';
@@ -44,7 +45,11 @@ async function main(): Promise<void> {
   let listenOrigin = `http://127.0.0.1:${config.port}`;
   const bundledViewer = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
   const viewerDist = config.viewerDist ?? (existsSync(bundledViewer) ? bundledViewer : undefined);
+  // Revocations and consult changes from every replica reach this process's caches at commit.
+  const cacheChanges = createCacheChanges();
+  await listenForCacheChanges(resources.db, cacheChanges);
   const app = createApp({
+    cacheChanges,
     db: resources.db,
     store: services.store,
     logger,

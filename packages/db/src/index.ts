@@ -16,7 +16,7 @@ import { createVaultRepository } from './vault.js';
 import { createWebhookRepository } from './webhooks.js';
 
 export * from './schema.js';
-export { createDb, isDatabaseUnavailable, isDiskFull, migrateToLatest, type Db, type DbConfig } from './create-db.js';
+export { createDb, isDatabaseUnavailable, isDiskFull, listenToChannel, migrateToLatest, type ChannelHandlers, type ChannelListener, type Db, type DbConfig } from './create-db.js';
 export { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
 export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';

@@ -11,6 +11,7 @@ import { createFsStore, createS3Client, createS3Store, ensureBucket, type Object
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
 import { createApp, defaultSettings, type App, type AppSettings } from '../app.js';
+import { createCacheChanges, listenForCacheChanges } from '../cache-changes.js';
 import { createServices } from '../compose.js';
 import type { IngestInstance } from '../ingest/ingest-pipeline.js';
 import { DEMO_PASSWORD, seedDemoUnion } from '../demo-union.js';
@@ -58,12 +59,19 @@ export async function createTestApp(options: {
   db: TestDbKind;
   store?: TestStoreKind;
   settings?: Partial<AppSettings>;
+  /** The app's clock (caches expire by it). */
+  now?: () => Date;
+  /** Another replica: an app over the same database and object store as this one (not seeded again, not dropped on close). */
+  replicaOf?: TestApp;
 }): Promise<TestApp> {
-  const db = await createTestDb(options.db);
+  const replicaOf = options.replicaOf;
+  const db = replicaOf?.db ?? (await createTestDb(options.db));
   const dataDir = await mkdtemp(join(tmpdir(), 'yunzhen-app-'));
   let s3: TestS3Server | undefined;
   let rawStore: ObjectStore;
-  if (options.store === 's3') {
+  if (replicaOf) {
+    rawStore = replicaOf.store;
+  } else if (options.store === 's3') {
     s3 = await startTestS3Server();
     const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
     await ensureBucket(client, 'yunzhen-test');
@@ -72,7 +80,7 @@ export async function createTestApp(options: {
     rawStore = createFsStore({ root: join(dataDir, 'objects') });
   }
   const repos = createRepositories(db.kysely);
-  await seedDemoUnion(db.kysely);
+  if (!replicaOf) await seedDemoUnion(db.kysely);
 
   const logs: string[] = [];
   const destination = new Writable({
@@ -88,7 +96,9 @@ export async function createTestApp(options: {
   const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), listenOrigin: () => baseUrl ?? 'http://localhost', ...options.settings };
   const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
   const { ingest, store } = services;
-  const app = createApp({ db, store, logger, secret, ingest, settings });
+  const cacheChanges = createCacheChanges();
+  const listener = await listenForCacheChanges(db, cacheChanges);
+  const app = createApp({ db, store, logger, secret, ingest, settings, cacheChanges, now: options.now });
 
   const request: TestApp['request'] = (path, init = {}) => {
     const { session, ...rest } = init;
@@ -139,6 +149,8 @@ export async function createTestApp(options: {
     },
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await listener.close();
+      if (replicaOf) return void (await rm(dataDir, { recursive: true, force: true }));
       await db.drop();
       await s3?.close();
       await rm(dataDir, { recursive: true, force: true });
