@@ -30,6 +30,7 @@ const envSchema = z.object({
   TOKEN_TTL_DAYS: z.coerce.number().positive().default(30),
   SECURE_COOKIES: flag.default(false),
   TRUST_PROXY: flag.default(false),
+  DRAIN_SECONDS: z.coerce.number().int().min(0).default(60),
   PUBLIC_URL: optionalText.pipe(
     z
       .string()
@@ -90,6 +91,8 @@ export type ServerConfig = Readonly<{
   maxInstanceBytes: number;
   objectCacheBytes: number;
   corsOrigins: readonly string[];
+  /** After SIGTERM/SIGINT, how long requests in flight (uploads) may take to finish before the process exits anyway. */
+  drainMs: number;
   /** The DIMSE listener, or undefined when DICOM_PORT=off. `explicit`: the port was configured (failing to bind is fatal). */
   dicom: Readonly<{ port: number; host: string; aeTitle: string; explicit: boolean }> | undefined;
 }>;
@@ -143,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
+    drainMs: e.DRAIN_SECONDS * 1000,
     dicom:
       e.DICOM_PORT === 'off'
         ? undefined

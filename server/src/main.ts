@@ -78,20 +78,27 @@ async function main(): Promise<void> {
     sweepOrphans({ store: services.store, repos, db: resources.db }, { graceMs: 60 * 60 * 1000, now: new Date() })
       .then((result) => result.removed && logger.info(result, 'removed orphaned objects'))
       .catch((error: unknown) => logger.warn(describeForLog(error), 'orphan sweep failed; next run in 15 minutes'));
-  setTimeout(sweep, 30_000).unref();
+  // Periodic jobs, stopped when the process drains (each claims its work in the database, so
+  // what one replica leaves unfinished another picks up).
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(setTimeout(sweep, 30_000).unref());
 
   // Report webhooks to sending hospitals, retried with backoff.
   const webhooks = createWebhookDispatcher({ repos, vault: services.vault, now: () => new Date() });
-  setInterval(() => {
-    webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
-  }, 5_000).unref();
-  setInterval(sweep, 15 * 60 * 1000).unref();
+  timers.push(
+    setInterval(() => {
+      webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
+    }, 5_000).unref(),
+  );
+  timers.push(setInterval(sweep, 15 * 60 * 1000).unref());
 
   // Signed reports (SR + Encapsulated PDF) back to the sending hospital's PACS by C-STORE, retried with backoff.
   const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: services.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', now: () => new Date() });
-  setInterval(() => {
-    pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
-  }, 10_000).unref();
+  timers.push(
+    setInterval(() => {
+      pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
+    }, 10_000).unref(),
+  );
 
   // DIMSE (C-ECHO, C-STORE) from registered devices, into the same ingest pipeline.
   const dimse = config.dicom && createStorageScp({ repos, ingest: services.ingest, logger, aeTitle: config.dicom.aeTitle, maxInstanceBytes: config.maxInstanceBytes });
@@ -122,12 +129,18 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    // Drain: accept no new connection (idle keep-alive ones are closed), start no periodic
+    // job, and let requests in flight (an upload) finish for up to DRAIN_SECONDS.
+    logger.info({ signal, drainSeconds: config.drainMs / 1000 }, 'stopping: draining requests in flight');
+    for (const timer of timers) clearTimeout(timer);
     void dimse?.close();
     server.close(() => {
       resources.close().finally(() => process.exit(0));
     });
-    setTimeout(() => process.exit(0), 10_000).unref();
+    setTimeout(() => {
+      logger.warn({ drainSeconds: config.drainMs / 1000 }, 'requests still in flight after the drain deadline; exiting');
+      process.exit(0);
+    }, config.drainMs).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
