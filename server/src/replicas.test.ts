@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { createS3Client, createS3Store, type ObjectStore } from '@yunzhen/storag
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
 import { readSample, rewriteInstances, stowBody } from './testing/dicom-fixtures.js';
+import { startRoundRobinProxy } from './testing/round-robin-proxy.js';
 import { demoToken, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
 
 /**
@@ -35,53 +36,6 @@ function newStudy(count: number): Uint8Array[] {
   const study = uid();
   const series = uid();
   return Array.from({ length: count }, (_, n) => rewriteInstances([slices[n % 16]!], { replace: { [STUDY]: study, [SERIES]: series, [SOP]: uid(), [INSTANCE_NUMBER]: String(n + 1) } })[0]!);
-}
-
-interface Backend {
-  url: URL;
-  /** Requests the proxy sent here. */
-  requests: number;
-  /** Set when a connection to it was refused: a load balancer's failed health check. */
-  down: boolean;
-}
-
-/**
- * A round-robin reverse proxy (what a load balancer does, no more): each request goes to the
- * next backend that is up, streamed both ways; a refused connection marks the backend down and
- * answers 502, a backend dying mid-answer cuts the client's connection.
- */
-function startProxy() {
-  const backends: Backend[] = [];
-  let next = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const up = backends.filter((b) => !b.down);
-    if (up.length === 0) return void res.writeHead(503).end();
-    const backend = up[next++ % up.length]!;
-    backend.requests++;
-    const outgoing = httpRequest(
-      { host: backend.url.hostname, port: backend.url.port, method: req.method, path: req.url, headers: { ...req.headers, host: backend.url.host, 'x-forwarded-for': req.socket.remoteAddress ?? '' } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('error', () => res.destroy());
-        answer.on('aborted', () => res.destroy());
-      },
-    );
-    outgoing.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNREFUSED') backend.down = true;
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.destroy();
-    });
-    req.pipe(outgoing);
-  });
-  return {
-    backends,
-    listen: () => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`))),
-    setBackends(urls: string[]) {
-      backends.splice(0, backends.length, ...urls.map((url) => ({ url: new URL(url), requests: 0, down: false })));
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 /**
@@ -127,7 +81,7 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
   let database: { url: string; drop(): Promise<void> };
   let db: Db;
   let store: ObjectStore;
-  const proxy = startProxy();
+  const proxy = startRoundRobinProxy();
   const receiver = startReceiver();
   let proxyUrl: string;
   let receiverUrl: string;

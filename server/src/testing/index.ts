@@ -3,3 +3,5 @@ export { demoToken, spawnServer, type SpawnedServer } from './spawn-server.js';
 export { createConsult, seedConsult, stowInstances, type SeededConsult } from './seed-consult.js';
 export { DEMO_PASSWORD } from '../demo-union.js';
 export { scannedPdf, textPdf } from './pdf-fixtures.js';
+export { startRoundRobinProxy, type Backend, type RoundRobinProxy } from './round-robin-proxy.js';
+export { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing/s3-server';
