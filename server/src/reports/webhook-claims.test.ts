@@ -86,6 +86,6 @@ describe('webhook deliveries claimed by one replica at a time', () => {
     // The dead replica's late outcome does not overwrite the survivor's.
     expect(await repos.webhooks.recordAttempt(id!, { delivered: false, statusCode: 500, error: 'HTTP 500', attempts: 1, nextAttemptAt: clock }, clock, 'dead-replica')).toBe(false);
     const row = await db.kysely.selectFrom('webhook_delivery').select(['status', 'attempts']).where('id', '=', id!).executeTakeFirstOrThrow();
-    expect(row).toEqual({ status: 'delivered', attempts: 1 });
+    expect(row, 'the interrupted attempt counts').toEqual({ status: 'delivered', attempts: 2 });
   });
 });
