@@ -22,6 +22,7 @@ export const benches: Record<string, string> = {
   viewer: 'scripts/bench/viewer.ts',
   dimse: 'scripts/bench/dimse.ts',
   eventloop: 'scripts/bench/event-loop.ts',
+  replicas: 'scripts/bench/replicas.ts',
 };
 
 /** Where results are recorded, relative to the repository root. */

@@ -8,7 +8,7 @@ import { loadConfig, openResources, seedDemoUnion } from '../server/src/index.js
 
 const resources = await openResources(loadConfig(process.env));
 try {
-  const created = await seedDemoUnion(createRepositories(resources.db.kysely));
+  const created = await seedDemoUnion(resources.db.kysely);
   process.stdout.write(created ? 'Demo union created.\n' : 'Demo union already present.\n');
 } finally {
   await resources.close();

@@ -21,7 +21,7 @@ export async function seedIndex(dataDir: string): Promise<void> {
   const db = await createDb({ dataDir: join(dataDir, 'pg') });
   await migrateToLatest(db.kysely);
   const repos = createRepositories(db.kysely);
-  await seedDemoUnion(repos);
+  await seedDemoUnion(db.kysely);
   const tenant = (await repos.tenants.findByName('Xuhui District Hospital (demo)'))!.id;
   await sql`
     insert into patient (tenant_id, pseudonym_id, pseudonym_name, sex)

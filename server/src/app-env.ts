@@ -18,5 +18,7 @@ export interface AppEnv {
     requestId: string;
     logger: Logger;
     principal: Principal | undefined;
+    /** The base of absolute links in answers (`publicBase`): never the request's raw Host. */
+    publicBase: string;
   };
 }

@@ -17,6 +17,8 @@ import { AuditEvent, createAuditWriter, Outcome } from './audit.js';
 import { authenticate, csrfProtection } from './auth/authenticate.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPrincipalCache } from './auth/principal-cache.js';
+import type { CacheChanges } from './cache-changes.js';
+import { publicBase } from './public-url.js';
 import { createObjectCache } from './dicomweb/object-cache.js';
 import { qidoRoutes } from './dicomweb/qido-routes.js';
 import { stowRoutes } from './dicomweb/stow-routes.js';
@@ -54,6 +56,8 @@ export interface AppDeps {
   now?: () => Date;
   /** The ingest pipeline when the composition root shares it with other listeners (DIMSE); built here otherwise. */
   ingest?: IngestInstance;
+  /** Changes committed by any replica that cached answers must drop (`listenForCacheChanges`); without it, caches expire by time only. */
+  cacheChanges?: CacheChanges;
 }
 
 export interface AppSettings {
@@ -61,8 +65,12 @@ export interface AppSettings {
   tokenTtlMs: number;
   /** Mark cookies Secure (set when served over HTTPS). */
   secureCookies: boolean;
-  /** Take the client address from X-Forwarded-For (behind a trusted reverse proxy). */
+  /** Take the client address from X-Forwarded-For, and without `publicUrl` the links' scheme and host from Forwarded / X-Forwarded-Proto/Host (behind a trusted reverse proxy). */
   trustProxy: boolean;
+  /** `PUBLIC_URL`: the base of absolute links (RetrieveURL, BulkDataURI); see `publicBase`. */
+  publicUrl?: string;
+  /** Where this process listens, for links when neither `publicUrl` nor a trusted proxy says. */
+  listenOrigin?: () => string;
   /** Directory of the built viewer; omitted serves the API only. */
   viewerDist?: string;
   /** Largest DICOM instance accepted, in bytes. */
@@ -81,8 +89,6 @@ export interface AppSettings {
   dicomTls: boolean;
   /** E-mail is configured (SMTP_URL): messages queue notices for the other side. */
   email: boolean;
-  /** Where people reach this server (PUBLIC_URL), for links in e-mails. */
-  publicUrl?: string;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -127,7 +133,18 @@ export function createApp(deps: AppDeps) {
       limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes },
     });
   const principals = createPrincipalCache({ ttlMs: 10_000, maxEntries: 10_000, now: () => now().getTime() });
+  deps.cacheChanges?.subscribe((change) => {
+    if (change.kind === 'credential') principals.forgetCredential(change.hash);
+    else if (change.kind === 'user') principals.forgetUser(change.id);
+    else if (change.kind === 'all') principals.forgetAll();
+  });
   const throttle = createLoginThrottle({ repo: repos.loginThrottle, secret: deps.secret, now });
+
+  const publicUrlOptions = {
+    publicUrl: deps.settings.publicUrl,
+    trustProxy: deps.settings.trustProxy,
+    listenOrigin: deps.settings.listenOrigin ?? (() => 'http://localhost'),
+  };
 
   const app = new Hono<AppEnv>();
 
@@ -138,6 +155,7 @@ export function createApp(deps: AppDeps) {
     c.set('requestId', requestId);
     c.set('logger', logger);
     c.set('principal', undefined);
+    c.set('publicBase', publicBase(c, publicUrlOptions));
     const started = performance.now();
     await next();
     // On the answer's own headers: `c.header()` after the route has answered rebuilds the
@@ -188,7 +206,8 @@ export function createApp(deps: AppDeps) {
     // as a second Response, and that doubled the slow tail of frame requests.
     app.use(path, (c, next) => (corsOrigins.has(c.req.header('Origin') ?? '') ? crossOrigin(c, next) : next()));
     app.use(path, authenticate(repos, principals, now));
-    app.use(path, csrfProtection((origin, c) => origin === new URL(c.req.url).origin));
+    // The page's origin is the public one (behind a TLS proxy the request itself arrives as http).
+    app.use(path, csrfProtection((origin, c) => origin === new URL(c.var.publicBase).origin || origin === new URL(c.req.url).origin));
   }
 
   app.route('/', healthRoutes(deps));
@@ -207,7 +226,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api', readingRoutes({ repos, audit, now, consultView: consults.viewById }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));
   app.route('/dicomweb', qidoRoutes({ repos, audit }));
-  app.route('/dicomweb', wadoRoutes({ repos, store: deps.store, cache, audit, now }));
+  app.route('/dicomweb', wadoRoutes({ repos, store: deps.store, cache, audit, now, cacheChanges: deps.cacheChanges }));
   const ingestDerived = createDerivedObjectIngest({ repos, store: deps.store, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } });
   app.route('/api', reportRoutes({ repos, store: deps.store, vault, audit, ingestDerived, now }));
   app.route('/api', webhookRoutes({ repos, vault, audit, now }));

@@ -8,6 +8,7 @@ import { createFsStore, createS3Client, createS3Store, ensureBucket, type Object
 
 import type { ServerConfig } from './config.js';
 import { createIngestPipeline, type IngestInstance } from './ingest/ingest-pipeline.js';
+import { trackPendingPuts } from './ingest/pending-puts.js';
 import { createHospitalKeys, type HospitalKeys } from './vault/keys.js';
 import { createVault, type Vault } from './vault/vault.js';
 
@@ -64,6 +65,8 @@ async function embeddedSecret(dataDir: string): Promise<string> {
 
 export interface Services {
   repos: Repositories;
+  /** The object store with every put recorded as pending first (see `trackPendingPuts`): use this one. */
+  store: ObjectStore;
   keys: HospitalKeys;
   vault: Vault;
   /** The one ingest pipeline, shared by HTTP (STOW-RS, zip) and DIMSE (C-STORE). */
@@ -73,8 +76,9 @@ export interface Services {
 /** The services every listener shares, built once over the opened resources. No I/O. */
 export function createServices(resources: Pick<Resources, 'db' | 'store' | 'secret'>, limits: Partial<DicomLimits>): Services {
   const repos = createRepositories(resources.db.kysely);
+  const store = trackPendingPuts(resources.store, repos.pendingObjects);
   const keys = createHospitalKeys(resources.secret);
   const vault = createVault(keys, repos.vault);
-  const ingest = createIngestPipeline({ repos, store: resources.store, vault, keys, limits });
-  return { repos, keys, vault, ingest };
+  const ingest = createIngestPipeline({ repos, store, vault, keys, limits });
+  return { repos, store, keys, vault, ingest };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizePublicUrl } from './public-url.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -29,6 +30,18 @@ const envSchema = z.object({
   TOKEN_TTL_DAYS: z.coerce.number().positive().default(30),
   SECURE_COOKIES: flag.default(false),
   TRUST_PROXY: flag.default(false),
+  DRAIN_SECONDS: z.coerce.number().int().min(0).default(60),
+  PUBLIC_URL: optionalText.pipe(
+    z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined) return undefined;
+        const normalized = normalizePublicUrl(value);
+        if (normalized === null) ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL without query, fragment or credentials, e.g. https://yunzhen.example.org' });
+        return normalized ?? undefined;
+      }),
+  ),
   VIEWER_DIST: optionalText,
   MAX_INSTANCE_MB: z.coerce.number().int().positive().default(1024),
   OBJECT_CACHE_MB: z.coerce.number().int().min(0).default(256),
@@ -51,8 +64,6 @@ const envSchema = z.object({
   // E-mail notices (new messages on a consult): an SMTP server, e.g. smtps://user:pass@mail.example.org.
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   SMTP_FROM: z.string().min(3).default('Yunzhen <noreply@localhost>'),
-  // Where people reach this server: links in e-mails.
-  PUBLIC_URL: optionalText.pipe(z.string().url().optional()),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -82,10 +93,14 @@ export type ServerConfig = Readonly<{
   tokenTtlMs: number;
   secureCookies: boolean;
   trustProxy: boolean;
+  /** The address clients reach this server by (absolute links); every replica has the same. */
+  publicUrl: string | undefined;
   viewerDist: string | undefined;
   maxInstanceBytes: number;
   objectCacheBytes: number;
   corsOrigins: readonly string[];
+  /** After SIGTERM/SIGINT, how long requests in flight (uploads) may take to finish before the process exits anyway. */
+  drainMs: number;
   /** The DIMSE listener, or undefined when DICOM_PORT=off. `explicit`: the port was configured (failing to bind is fatal). */
   dicom: Readonly<{ port: number; host: string; aeTitle: string; explicit: boolean }> | undefined;
   /**
@@ -96,7 +111,6 @@ export type ServerConfig = Readonly<{
   dicomTls: Readonly<{ port: number; certFile: string; keyFile: string; caFile: string | undefined }> | undefined;
   /** E-mail through this SMTP server, or in-app notices only when undefined. */
   smtp: Readonly<{ url: string; from: string }> | undefined;
-  publicUrl: string | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -146,16 +160,17 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     tokenTtlMs: e.TOKEN_TTL_DAYS * 24 * 60 * 60 * 1000,
     secureCookies: e.SECURE_COOKIES,
     trustProxy: e.TRUST_PROXY,
+    publicUrl: e.PUBLIC_URL,
     viewerDist: e.VIEWER_DIST,
     maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
+    drainMs: e.DRAIN_SECONDS * 1000,
     dicom:
       e.DICOM_PORT === 'off'
         ? undefined
         : Object.freeze({ port: e.DICOM_PORT ?? 11112, host: e.DICOM_HOST ?? e.HOST, aeTitle: e.DICOM_AE_TITLE, explicit: e.DICOM_PORT !== undefined }),
     smtp: e.SMTP_URL ? Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM }) : undefined,
-    publicUrl: e.PUBLIC_URL,
     dicomTls: e.DICOM_TLS_CERT && e.DICOM_TLS_KEY ? Object.freeze({ port: e.DICOM_TLS_PORT, certFile: e.DICOM_TLS_CERT, keyFile: e.DICOM_TLS_KEY, caFile: e.DICOM_TLS_CA }) : undefined,
   });
 }

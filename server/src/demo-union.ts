@@ -1,4 +1,4 @@
-import type { Repositories, UserRole } from '@yunzhen/db';
+import { inLockedTransaction, type Db, type UserRole } from '@yunzhen/db';
 
 import { hashPassword } from './auth/passwords.js';
 
@@ -52,14 +52,18 @@ export const demoUnion = {
 export const demoLogins = demoUnion.tenants.flatMap((t) => t.users.map((u) => ({ email: u.email, role: u.role, hospital: t.name })));
 
 /** Creates the demo union unless it exists. Returns whether anything was created. */
-export async function seedDemoUnion(repos: Repositories): Promise<boolean> {
-  if (await repos.tenants.findByName(demoUnion.tenants[0].name)) return false;
-  const unionId = await repos.tenants.createUnion(demoUnion.name);
+export async function seedDemoUnion(db: Db['kysely']): Promise<boolean> {
   // One hash for the one shared demo password: argon2id is slow on purpose, and every test app seeds.
   const passwordHash = await hashPassword(DEMO_PASSWORD);
-  for (const spec of demoUnion.tenants) {
-    const tenant = await repos.tenants.create({ name: spec.name, kind: spec.kind, unionId });
-    for (const user of spec.users) await repos.users.create({ tenantId: tenant.id, ...user, passwordHash });
-  }
-  return true;
+  // One transaction under an advisory lock: replicas starting together queue here, and the
+  // first creates the union while the others find it (and a crash mid-seed leaves nothing).
+  return inLockedTransaction(db, 'yunzhen:demo-seed', async (repos) => {
+    if (await repos.tenants.findByName(demoUnion.tenants[0].name)) return false;
+    const unionId = await repos.tenants.createUnion(demoUnion.name);
+    for (const spec of demoUnion.tenants) {
+      const tenant = await repos.tenants.create({ name: spec.name, kind: spec.kind, unionId });
+      for (const user of spec.users) await repos.users.create({ tenantId: tenant.id, ...user, passwordHash });
+    }
+    return true;
+  });
 }

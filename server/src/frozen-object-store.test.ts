@@ -33,7 +33,7 @@ describe('the app when the S3 object store freezes', () => {
 
   beforeAll(async () => {
     db = await createTestDb('embedded');
-    await seedDemoUnion(createRepositories(db.kysely));
+    await seedDemoUnion(db.kysely);
     s3 = await startTestS3Server();
     const s3Client = client();
     await ensureBucket(s3Client, 'yunzhen-frozen');

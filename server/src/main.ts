@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -7,6 +8,7 @@ import { serve } from '@hono/node-server';
 
 
 import { createApp, defaultSettings } from './app.js';
+import { createCacheChanges, listenForCacheChanges } from './cache-changes.js';
 import { createServices, openResources } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeForLog } from './errors.js';
@@ -36,17 +38,24 @@ async function main(): Promise<void> {
   const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes });
   const { repos } = services;
 
-  const seeded = config.demo && (await seedDemoUnion(repos));
+  const seeded = config.demo && (await seedDemoUnion(resources.db.kysely));
 
   const tempDir = join(resolve(config.dataDir), 'tmp');
   const spools = await removeLeftoverSpools(tempDir);
   if (spools) logger.info({ removed: spools }, 'removed zip upload spools left by an earlier run');
 
+  // Links name the listening address until PUBLIC_URL (or a trusted proxy) says otherwise; an
+  // unspecified address (0.0.0.0) is named by this machine's host name.
+  let listenOrigin = `http://127.0.0.1:${config.port}`;
   const bundledViewer = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
   const viewerDist = config.viewerDist ?? (existsSync(bundledViewer) ? bundledViewer : undefined);
+  // Revocations and consult changes from every replica reach this process's caches at commit.
+  const cacheChanges = createCacheChanges();
+  await listenForCacheChanges(resources.db, cacheChanges);
   const app = createApp({
+    cacheChanges,
     db: resources.db,
-    store: resources.store,
+    store: services.store,
     logger,
     secret: resources.secret,
     ingest: services.ingest,
@@ -56,6 +65,8 @@ async function main(): Promise<void> {
       tokenTtlMs: config.tokenTtlMs,
       secureCookies: config.secureCookies,
       trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
+      listenOrigin: () => listenOrigin,
       viewerDist,
       maxInstanceBytes: config.maxInstanceBytes,
       zipLimits: { ...defaultSettings.zipLimits, maxEntryBytes: config.maxInstanceBytes },
@@ -64,24 +75,28 @@ async function main(): Promise<void> {
       corsOrigins: [...config.corsOrigins],
       dicomTls: Boolean(config.dicomTls),
       email: Boolean(config.smtp),
-      publicUrl: config.publicUrl,
     },
   });
 
   // Objects left without an index row (a crash between the two steps of ingest) are removed
-  // once they are an hour old.
+  // once they are an hour old, by one replica at a time.
   const sweep = () =>
-    sweepOrphans({ store: resources.store, repos }, { graceMs: 60 * 60 * 1000, now: new Date() })
+    sweepOrphans({ store: services.store, repos, db: resources.db }, { graceMs: 60 * 60 * 1000, now: new Date() })
       .then((result) => result.removed && logger.info(result, 'removed orphaned objects'))
       .catch((error: unknown) => logger.warn(describeForLog(error), 'orphan sweep failed; next run in 15 minutes'));
-  setTimeout(sweep, 30_000).unref();
+  // Periodic jobs, stopped when the process drains (each claims its work in the database, so
+  // what one replica leaves unfinished another picks up).
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(setTimeout(sweep, 30_000).unref());
 
   // Report webhooks to sending hospitals, retried with backoff.
   const webhooks = createWebhookDispatcher({ repos, vault: services.vault, now: () => new Date() });
-  setInterval(() => {
-    webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
-  }, 5_000).unref();
-  setInterval(sweep, 15 * 60 * 1000).unref();
+  timers.push(
+    setInterval(() => {
+      webhooks.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'webhook delivery pass failed'));
+    }, 5_000).unref(),
+  );
+  timers.push(setInterval(sweep, 15 * 60 * 1000).unref());
 
   // Signed reports (SR + Encapsulated PDF) back to the sending hospital's PACS by C-STORE, retried with backoff.
   const tlsCredentials = config.dicomTls && {
@@ -89,30 +104,38 @@ async function main(): Promise<void> {
     key: await readFile(config.dicomTls.keyFile),
     ...(config.dicomTls.caFile && { ca: await readFile(config.dicomTls.caFile) }),
   };
-  const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: resources.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', tls: tlsCredentials || undefined, now: () => new Date() });
-  setInterval(() => {
-    pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
-  }, 10_000).unref();
+  const pacsReturn = createPacsReturn({ repos, vault: services.vault, store: services.store, logger, callingAe: config.dicom?.aeTitle ?? 'YUNZHEN', tls: tlsCredentials || undefined, now: () => new Date() });
+  timers.push(
+    setInterval(() => {
+      pacsReturn.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'PACS delivery pass failed'));
+    }, 10_000).unref(),
+  );
 
   // E-mail notices of new messages, through the configured SMTP server, retried with backoff.
   const emails = config.smtp && createEmailOutbox({ repos, logger, smtpUrl: config.smtp.url, from: config.smtp.from, now: () => new Date() });
   if (emails) {
-    setInterval(() => {
-      emails.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'e-mail pass failed'));
-    }, 5_000).unref();
+    timers.push(
+      setInterval(() => {
+        emails.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'e-mail pass failed'));
+      }, 5_000).unref(),
+    );
   }
 
   // Consults running out of time: the claimer and the centre's leads are told at 80 % and 100 %.
   const escalations = createEscalations({ repos, logger, now: () => new Date(), email: Boolean(config.smtp), publicUrl: config.publicUrl });
-  setInterval(() => {
-    escalations.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'escalation pass failed'));
-  }, 30_000).unref();
+  timers.push(
+    setInterval(() => {
+      escalations.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'escalation pass failed'));
+    }, 30_000).unref(),
+  );
 
   // Devices' rules create the consult once a study they sent is quiet.
   const autoConsults = createAutoConsults({ repos, logger, now: () => new Date() });
-  setInterval(() => {
-    autoConsults.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'device consult rule pass failed'));
-  }, 5_000).unref();
+  timers.push(
+    setInterval(() => {
+      autoConsults.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'device consult rule pass failed'));
+    }, 5_000).unref(),
+  );
 
   // DIMSE (C-ECHO, C-STORE) from registered devices, into the same ingest pipeline.
   const dimse = config.dicom && createStorageScp({ repos, ingest: services.ingest, logger, aeTitle: config.dicom.aeTitle, maxInstanceBytes: config.maxInstanceBytes });
@@ -138,6 +161,8 @@ async function main(): Promise<void> {
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;
+    const unspecified = info.address === '0.0.0.0' || info.address === '::';
+    listenOrigin = unspecified ? `http://${hostname()}:${info.port}` : url.replace(/\/$/, '');
     logger.info({ url, database: resources.db.kind, objectStore: config.s3 ? 's3' : 'filesystem', viewer: Boolean(viewerDist) }, 'listening');
     printBanner(url, config.demo, seeded, dimseLine, embedded && { version: embedded.version, initialised: embedded.initialised, dir: join(resolve(config.dataDir), 'pg') });
   });
@@ -146,12 +171,18 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    // Drain: accept no new connection (idle keep-alive ones are closed), start no periodic
+    // job, and let requests in flight (an upload) finish for up to DRAIN_SECONDS.
+    logger.info({ signal, drainSeconds: config.drainMs / 1000 }, 'stopping: draining requests in flight');
+    for (const timer of timers) clearTimeout(timer);
     void dimse?.close();
     server.close(() => {
       resources.close().finally(() => process.exit(0));
     });
-    setTimeout(() => process.exit(0), 10_000).unref();
+    setTimeout(() => {
+      logger.warn({ drainSeconds: config.drainMs / 1000 }, 'requests still in flight after the drain deadline; exiting');
+      process.exit(0);
+    }, config.drainMs).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

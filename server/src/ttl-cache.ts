@@ -1,7 +1,8 @@
 /**
  * A small in-process cache whose entries expire `ttlMs` after they were stored (not after
  * they were last read: a busy client must not keep a stale answer alive), oldest entry out
- * first when full. For answers that may be a few seconds stale across replicas.
+ * first when full. For answers that may be a few seconds stale across replicas when a change notification
+ * is missed (see `cache-changes.ts`).
  */
 export function createTtlCache<T>(options: { ttlMs: number; maxEntries: number; now: () => number }) {
   const entries = new Map<string, { value: T; until: number }>();
@@ -19,6 +20,9 @@ export function createTtlCache<T>(options: { ttlMs: number; maxEntries: number; 
     },
     delete(key: string): void {
       entries.delete(key);
+    },
+    clear(): void {
+      entries.clear();
     },
     deleteWhere(matches: (value: T) => boolean): void {
       for (const [key, entry] of entries) if (matches(entry.value)) entries.delete(key);

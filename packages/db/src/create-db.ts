@@ -24,6 +24,19 @@ export interface Db {
   server?: EmbeddedPostgres;
   /** Throws when the database cannot answer (readiness checks). */
   ping(): Promise<void>;
+  /** Subscribes to a NOTIFY channel on a connection of its own (see `listenToChannel`). */
+  listen(channel: string, handlers: ChannelHandlers): Promise<ChannelListener>;
+  close(): Promise<void>;
+}
+
+export interface ChannelHandlers {
+  /** A notification's payload, as committed by any process on this database. */
+  message(payload: string): void;
+  /** The connection was lost and is back: notifications in between were missed. */
+  resumed(): void;
+}
+
+export interface ChannelListener {
   close(): Promise<void>;
 }
 
@@ -42,10 +55,10 @@ const parsers: Record<number, (value: string) => unknown> = { [INT8_OID]: parseI
  * dialect, one engine: the same migrations and SQL run on both.
  */
 export async function createDb(config: DbConfig): Promise<Db> {
-  if (config.databaseUrl) return wrap(open(config.databaseUrl, config.poolSize), 'postgres');
+  if (config.databaseUrl) return wrap(open(config.databaseUrl, config.poolSize), 'postgres', config.databaseUrl);
   if (!config.dataDir) throw new Error('createDb needs a databaseUrl or a dataDir for the embedded PostgreSQL server');
   const server = await startEmbeddedPostgres({ ...config.embedded, dir: config.dataDir });
-  const db = wrap(open(server.url, config.poolSize), 'embedded');
+  const db = wrap(open(server.url, config.poolSize), 'embedded', server.url);
   return {
     ...db,
     server,
@@ -74,14 +87,97 @@ function open(connectionString: string, poolSize = 10): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-function wrap(kysely: Kysely<Database>, kind: Db['kind']): Db {
+function wrap(kysely: Kysely<Database>, kind: Db['kind'], connectionString: string): Db {
+  const listeners = new Set<ChannelListener>();
   return {
     kysely,
     kind,
     async ping() {
       await sql`select 1`.execute(kysely);
     },
-    close: () => kysely.destroy(),
+    async listen(channel, handlers) {
+      const listener = await listenToChannel(connectionString, channel, handlers);
+      listeners.add(listener);
+      return {
+        close: async () => {
+          listeners.delete(listener);
+          await listener.close();
+        },
+      };
+    },
+    async close() {
+      for (const listener of listeners) await listener.close();
+      listeners.clear();
+      await kysely.destroy();
+    },
+  };
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]*$/;
+const RECONNECT_MS = 1_000;
+
+/**
+ * LISTEN on `channel` over a dedicated connection (a pooled one would be handed to queries).
+ * A lost connection (a restarted server, a network cut) is opened again every second until it
+ * is back, and `resumed` then says that notifications may have been missed. Resolves once the
+ * first LISTEN is in place.
+ */
+export async function listenToChannel(connectionString: string, channel: string, handlers: ChannelHandlers): Promise<ChannelListener> {
+  if (!CHANNEL.test(channel)) throw new Error('a channel name is lower-case letters, digits and underscores');
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+    const lost = () => {
+      if (client !== next) return;
+      client = undefined;
+      next.removeAllListeners('notification');
+      void next.end().catch(() => undefined);
+      schedule();
+    };
+    next.on('error', lost);
+    next.on('end', lost);
+    next.on('notification', (n) => {
+      if (n.channel === channel) handlers.message(n.payload ?? '');
+    });
+    client = next;
+    try {
+      await next.connect();
+      await next.query(`listen ${channel}`);
+    } catch (error) {
+      lost();
+      throw error;
+    }
+  };
+  const schedule = () => {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().then(
+        () => handlers.resumed(),
+        () => undefined, // lost() has scheduled the next try
+      );
+    }, RECONNECT_MS);
+    retry.unref();
+  };
+
+  try {
+    await connect();
+  } catch (error) {
+    closed = true;
+    if (retry) clearTimeout(retry);
+    throw error;
+  }
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      const open = client;
+      client = undefined;
+      await open?.end().catch(() => undefined);
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 import { insertConsult } from './consults.js';
+import { claimDue, type ClaimOptions } from './outbox.js';
 import type { ConsultPriority, Database, DicomDevice } from './schema.js';
 
 export interface DeviceFields {
@@ -191,45 +192,28 @@ export function createDeviceRepository(db: Kysely<Database>) {
         .execute();
     },
 
-    dueDeliveries(now: Date, limit = 10) {
-      return db
-        .selectFrom('pacs_delivery')
-        .selectAll()
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .execute();
+    /** Claims due deliveries for one attempt each (see `claimDue`). */
+    claimDueDeliveries(options: ClaimOptions) {
+      return claimDue(db, 'pacs_delivery', options);
     },
 
-    /**
-     * Claims a due delivery for one attempt by pushing its next attempt out (so another replica's
-     * pass skips it); false when someone else claimed it first.
-     */
-    async claimDelivery(id: string, until: Date, now: Date): Promise<boolean> {
+    /** Records an attempt by the claimant that still holds the delivery; false when another replica took it over. */
+    async recordDeliveryAttempt(id: string, outcome: { delivered: boolean; error: string | null; attempts: number; nextAttemptAt: Date | null }, now: Date, claimant: string): Promise<boolean> {
       const result = await db
-        .updateTable('pacs_delivery')
-        .set({ next_attempt_at: until })
-        .where('id', '=', id)
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
-
-    async recordDeliveryAttempt(id: string, outcome: { delivered: boolean; error: string | null; attempts: number; nextAttemptAt: Date | null }, now: Date) {
-      await db
         .updateTable('pacs_delivery')
         .set({
           attempts: outcome.attempts,
           last_error: outcome.error,
           last_attempt_at: now,
+          claimed_by: null,
           status: outcome.delivered ? 'delivered' : outcome.nextAttemptAt ? 'pending' : 'failed',
           ...(outcome.nextAttemptAt && { next_attempt_at: outcome.nextAttemptAt }),
           ...(outcome.delivered && { delivered_at: now }),
         })
         .where('id', '=', id)
-        .execute();
+        .where('claimed_by', '=', claimant)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     /** A consult's deliveries with the device's name and AE title, newest first. */

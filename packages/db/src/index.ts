@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 import { createAuditRepository } from './audit.js';
 import { createConsultRepository } from './consults.js';
@@ -12,12 +12,13 @@ import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
 import { createStudyRepository } from './studies.js';
 import { createReportRepository } from './reports.js';
+import { createPendingObjectRepository } from './pending-objects.js';
 import { createUserRepository } from './users.js';
 import { createVaultRepository } from './vault.js';
 import { createWebhookRepository } from './webhooks.js';
 
 export * from './schema.js';
-export { createDb, isDatabaseUnavailable, isDiskFull, migrateToLatest, type Db, type DbConfig } from './create-db.js';
+export { createDb, isDatabaseUnavailable, isDiskFull, listenToChannel, migrateToLatest, type ChannelHandlers, type ChannelListener, type Db, type DbConfig } from './create-db.js';
 export { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
 export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';
@@ -28,6 +29,9 @@ export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyR
 export type { VaultRepository } from './vault.js';
 export type { ReportRepository, ReportWrite } from './reports.js';
 export type { WebhookRepository } from './webhooks.js';
+export { withAdvisoryLock } from './advisory-lock.js';
+export type { PendingObjectRepository } from './pending-objects.js';
+export { claimDue, type ClaimOptions, type OutboxTable } from './outbox.js';
 export { DuplicateAeTitleError, type AutoConsultCreated, type AutoConsultRule, type DeviceFields, type DeviceRepository } from './devices.js';
 export type { TenantRepository } from './tenants.js';
 export type { NewUser, UserRepository } from './users.js';
@@ -51,7 +55,20 @@ export function createRepositories(db: Kysely<Database>) {
     devices: createDeviceRepository(db),
     messages: createMessageRepository(db),
     turnaround: createTurnaroundRepository(db),
+    pendingObjects: createPendingObjectRepository(db),
   };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;
+
+/**
+ * Runs `task` over repositories of one transaction that holds the advisory lock `name` until
+ * it ends: callers on other replicas queue behind it and then see what it committed (demo
+ * seeding when several replicas start together).
+ */
+export function inLockedTransaction<T>(db: Kysely<Database>, name: string, task: (repos: Repositories) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(tx);
+    return task(createRepositories(tx));
+  });
+}

@@ -32,6 +32,7 @@ export interface Database {
   service_level: ServiceLevelTable;
   notification: NotificationTable;
   pacs_delivery: PacsDeliveryTable;
+  pending_object: PendingObjectTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -325,6 +326,8 @@ export interface WebhookDeliveryTable {
   last_duration_ms: number | null;
   created_at: CreatedAt;
   delivered_at: NullableDate;
+  /** The process holding the delivery's lease (see `claimDue`), for operators; null once recorded. */
+  claimed_by: string | null;
 }
 
 /**
@@ -381,6 +384,14 @@ export interface PacsDeliveryTable {
   last_attempt_at: NullableDate;
   created_at: CreatedAt;
   delivered_at: NullableDate;
+  /** The process holding the delivery's lease (see `claimDue`), for operators; null once recorded. */
+  claimed_by: string | null;
+}
+
+/** An object being put: written before the put, deleted with the object's index row (see `sweepOrphans`). */
+export interface PendingObjectTable {
+  object_key: string;
+  created_at: CreatedAt;
 }
 export type DicomDevice = Selectable<DicomDeviceTable>;
 

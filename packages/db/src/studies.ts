@@ -151,6 +151,7 @@ export function createStudyRepository(db: Kysely<Database>) {
         .select('object_key')
         .where('object_key', 'in', keys)
         .union(db.selectFrom('consult_attachment').select('object_key').where('object_key', 'in', keys))
+        .union(db.selectFrom('key_image').select('object_key').where('object_key', 'in', keys))
         .execute();
       return new Set(rows.map((r) => r.object_key));
     },
@@ -316,6 +317,9 @@ async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord):
       where s.tenant_id = ${r.tenantId} and se.study_id = s.id
       on conflict (sop_instance_uid) do nothing
       returning id
+    ), pending as (
+      -- the object is referenced from now on: no longer the orphan sweep's (see pending_object)
+      delete from pending_object where object_key = ${i.objectKey} and exists (select 1 from i)
     )${vault}
     select s.id as study_id, s.tenant_id as study_tenant, se.id as series_id, se.study_id as series_study, (select id from i) as instance_id
     from s, se`.execute(tx);

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 
+import { claimDue, type ClaimOptions } from './outbox.js';
 import type { Database } from './schema.js';
 
 /** A hospital's webhook and the log of every delivery, retried with backoff until it succeeds or gives up. */
@@ -36,23 +37,22 @@ export function createWebhookRepository(db: Kysely<Database>) {
         .execute();
     },
 
-    due(now: Date, limit = 20) {
-      return db
-        .selectFrom('webhook_delivery')
-        .selectAll()
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .execute();
+    /** Claims due deliveries for one attempt each (see `claimDue`). */
+    claimDue(options: ClaimOptions) {
+      return claimDue(db, 'webhook_delivery', options);
     },
 
+    /**
+     * Records an attempt by the claimant that still holds the delivery; false when its lease
+     * ran out and another replica claimed it meanwhile (that replica's outcome stands).
+     */
     async recordAttempt(
       id: string,
       outcome: { delivered: boolean; statusCode: number | null; error: string | null; attempts: number; nextAttemptAt: Date | null; durationMs?: number | null },
       now: Date,
-    ) {
-      await db
+      claimant: string,
+    ): Promise<boolean> {
+      const result = await db
         .updateTable('webhook_delivery')
         .set({
           attempts: outcome.attempts,
@@ -60,12 +60,15 @@ export function createWebhookRepository(db: Kysely<Database>) {
           last_error: outcome.error,
           last_attempt_at: now,
           last_duration_ms: outcome.durationMs ?? null,
+          claimed_by: null,
           status: outcome.delivered ? 'delivered' : outcome.nextAttemptAt ? 'pending' : 'failed',
           ...(outcome.nextAttemptAt && { next_attempt_at: outcome.nextAttemptAt }),
           ...(outcome.delivered && { delivered_at: now }),
         })
         .where('id', '=', id)
-        .execute();
+        .where('claimed_by', '=', claimant)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     /**
@@ -128,7 +131,7 @@ export function createWebhookRepository(db: Kysely<Database>) {
     async requeue(tenantId: string, id: string, now: Date): Promise<boolean> {
       const result = await db
         .updateTable('webhook_delivery')
-        .set({ status: 'pending', next_attempt_at: now })
+        .set({ status: 'pending', next_attempt_at: now, claimed_by: null })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .where('status', '=', 'failed')

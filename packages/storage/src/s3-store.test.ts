@@ -37,6 +37,12 @@ testObjectStore(
 );
 
 describe('S3 store failures', () => {
+  it('lets replicas that start together all ensure one new bucket (the losers of the create get 409)', async () => {
+    const clients = Array.from({ length: 4 }, () => clientFor(server));
+    await expect(Promise.all(clients.map((client) => ensureBucket(client, 'started-together')))).resolves.toHaveLength(4);
+    await createS3Store({ client: clients[0]!, bucket: 'started-together' }).put('object', new Uint8Array([1]));
+  });
+
   it('turns a dead endpoint into StorageUnavailable and recovers when it returns', async () => {
     const client = clientFor(server);
     await ensureBucket(client, 'outage');

@@ -82,7 +82,13 @@ export async function ensureBucket(client: S3Client, bucket: string, timeouts?: 
     await withDeadline(requestMs, 'head bucket', (abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }));
   } catch (error) {
     if (httpStatus(error) !== 404) throw asStorageError(error, 'head bucket');
-    await withDeadline(requestMs, 'create bucket', (abortSignal) => client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal })).catch((cause: unknown) => {
+    await withDeadline(requestMs, 'create bucket', (abortSignal) => client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal })).catch(async (cause: unknown) => {
+      // 409: created meanwhile (by another replica starting at the same moment, or an operation
+      // on it still running). Whether it is ours to use, the HEAD says.
+      if (httpStatus(cause) === 409) {
+        const ours = await withDeadline(requestMs, 'head bucket', (abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal })).then(() => true, () => false);
+        if (ours) return;
+      }
       throw asStorageError(cause, 'create bucket');
     });
   }

@@ -53,7 +53,7 @@ describe.each(testDbKinds)('login throttling on %s', (kind) => {
 
   beforeAll(async () => {
     db = await createTestDb(kind);
-    await seedDemoUnion(createRepositories(db.kysely));
+    await seedDemoUnion(db.kysely);
     dataDir = await mkdtemp(join(tmpdir(), 'yunzhen-throttle-'));
     const replica = (name: string) =>
       createApp({

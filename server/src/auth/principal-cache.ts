@@ -4,7 +4,9 @@ import { createTtlCache } from '../ttl-cache.js';
 /**
  * Recently resolved callers, by credential hash, for a few seconds: a viewer sends hundreds of
  * requests a minute and each would otherwise cost two database reads. Logout and changes to
- * a user forget their entries at once in this process; other replicas notice within `ttlMs`.
+ * a user forget their entries at once in this process and, through the database's change
+ * notifications (`cache-changes.ts`), in every other replica; `ttlMs` bounds what a missed
+ * notification can leave behind.
  */
 export function createPrincipalCache(options: { ttlMs: number; maxEntries: number; now: () => number }) {
   const cache = createTtlCache<Principal>(options);
@@ -13,6 +15,7 @@ export function createPrincipalCache(options: { ttlMs: number; maxEntries: numbe
     set: (principal: Principal) => cache.set(principal.credentialHash, principal),
     forgetCredential: (credentialHash: string) => cache.delete(credentialHash),
     forgetUser: (userId: string) => cache.deleteWhere((principal) => principal.user.id === userId),
+    forgetAll: () => cache.clear(),
   };
 }
 

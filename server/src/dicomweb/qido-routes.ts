@@ -38,7 +38,7 @@ export function qidoRoutes(deps: { repos: Repositories; audit: AuditWriter }) {
     const principal = requireUser(c);
     const { filters, paging, includeAll, ignored } = parseQuery(c, level);
     const scope = imageScope(principal);
-    const origin = new URL(c.req.url).origin;
+    const origin = c.var.publicBase;
     let results: DicomJsonDataset[];
     if (level === 'study') results = (await deps.repos.dicomweb.searchStudies(scope, filters, paging)).map((m) => studyJson(m, origin, includeAll));
     else if (level === 'series') results = (await deps.repos.dicomweb.searchSeries(scope, filters, paging)).map((m) => seriesJson(m, origin, includeAll));

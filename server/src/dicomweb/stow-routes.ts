@@ -106,7 +106,7 @@ export function stowRoutes(deps: StowDeps) {
     if (outcomes.length === 0) throw new AppError('InvalidRequest', 'the multipart body holds no instance');
     await auditImport(c, deps.audit, 'stow-rs', outcomes);
 
-    const origin = new URL(c.req.url).origin;
+    const origin = c.var.publicBase;
     const stored = outcomes.filter((o) => o.status !== 'rejected');
     const failed = outcomes.filter((o) => o.status === 'rejected');
     const body: DicomJsonDataset = {

@@ -8,6 +8,7 @@ import type { AppEnv } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
+import type { CacheChanges } from '../cache-changes.js';
 import { createTtlCache } from '../ttl-cache.js';
 import { imageScope } from './access.js';
 import { findByPath, toDicomJson } from './metadata.js';
@@ -24,6 +25,8 @@ export interface WadoDeps {
   cache: ObjectCache;
   audit: AuditWriter;
   now: () => Date;
+  /** Consult changes from every replica, which drop the cached visibility of instances. */
+  cacheChanges?: CacheChanges;
 }
 
 const UID = /^[0-9]+(\.[0-9]+)*$/;
@@ -39,8 +42,12 @@ export function wadoRoutes(deps: WadoDeps) {
   const { repos, cache } = deps;
   const accessAudit = createAccessAudit(deps);
   // A viewer asks for the frames of one instance many times a second: its visibility is
-  // looked up once per few seconds (a consult closed in between is seen within that time).
+  // looked up once per few seconds, and dropped at once when any replica changes a consult
+  // (closed, cancelled, a study or reader added).
   const visibleInstance = createTtlCache<Awaited<ReturnType<Repositories['dicomweb']['retrievable']>>>({ ttlMs: 5_000, maxEntries: 20_000, now: () => deps.now().getTime() });
+  deps.cacheChanges?.subscribe((change) => {
+    if (change.kind === 'visibility' || change.kind === 'all') visibleInstance.clear();
+  });
 
   /** The visible instances a URL names; a UID out of scope answers exactly like an unknown one. */
   const resolve = async (c: Context<AppEnv>) => {
@@ -83,7 +90,7 @@ export function wadoRoutes(deps: WadoDeps) {
 
   const metadata = async (c: Context<AppEnv>) => {
     const rows = await resolve(c);
-    const origin = new URL(c.req.url).origin;
+    const origin = c.var.publicBase;
     // A viewer opening a series waits for this answer before its first image; reading the
     // instances a few at a time overlaps the object store's latency instead of adding it up.
     // Large multi-frame objects are read one at a time, so memory stays bounded by instance size.

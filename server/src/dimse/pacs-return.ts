@@ -10,6 +10,7 @@ import type { ObjectStore } from '@yunzhen/storage';
 
 import { AuditEvent, Outcome } from '../audit.js';
 import { describeForLog } from '../errors.js';
+import { createOutboxWorker, processClaimant } from '../outbox-worker.js';
 import { reportContext } from '../reports/report-context.js';
 import type { Vault } from '../vault/vault.js';
 import { StoreError, storeFiles, type StoreTls } from './store-scu.js';
@@ -82,7 +83,12 @@ export interface PacsReturnDeps {
   tls?: Omit<StoreTls, 'certificateSha256'>;
   now: () => Date;
   timeoutMs?: number;
+  /** Who claims deliveries (default: this host and process). */
+  claimant?: string;
 }
+
+/** How long a claimed PACS delivery is held before another replica may try it. */
+const PACS_LEASE_MS = 15 * 60 * 1000;
 
 /**
  * Returns signed reports to the sending hospital's PACS: for each due delivery, the SR and an
@@ -91,7 +97,8 @@ export interface PacsReturnDeps {
  * the reveal and every attempt are audited as the system's. Failures are retried with backoff.
  */
 export function createPacsReturn(deps: PacsReturnDeps) {
-  let running = false;
+  const claimant = deps.claimant ?? processClaimant();
+  type Delivery = Awaited<ReturnType<Repositories['devices']['claimDueDeliveries']>>[number];
 
   async function render(delivery: { tenant_id: string; consult_id: string }) {
     const consult = await deps.repos.consults.get(delivery.tenant_id, delivery.consult_id);
@@ -127,55 +134,43 @@ export function createPacsReturn(deps: PacsReturnDeps) {
     return { sr, pdf, version: doc.version };
   }
 
-  return {
-    /** One pass over due deliveries; returns how many were attempted. */
-    async tick(): Promise<number> {
-      if (running) return 0;
-      running = true;
-      let processed = 0;
+  async function attempt(delivery: Delivery): Promise<void> {
+    const attempts = delivery.attempts + 1;
+    const device = await deps.repos.devices.getInTenant(delivery.tenant_id, delivery.device_id);
+    let error: string | null = null;
+    let retry = true;
+    if (!device || !device.enabled || !device.may_receive || !device.host || !device.port) {
+      error = 'the device no longer receives (disabled or changed)';
+      retry = false;
+    } else {
       try {
-        for (const delivery of await deps.repos.devices.dueDeliveries(deps.now())) {
-          // Claimed for the attempt's length, so a second replica's pass leaves it alone.
-          if (!(await deps.repos.devices.claimDelivery(delivery.id, new Date(deps.now().getTime() + 15 * 60 * 1000), deps.now()))) continue;
-          processed++;
-          const attempts = delivery.attempts + 1;
-          const device = await deps.repos.devices.getInTenant(delivery.tenant_id, delivery.device_id);
-          let error: string | null = null;
-          let retry = true;
-          if (!device || !device.enabled || !device.may_receive || !device.host || !device.port) {
-            error = 'the device no longer receives (disabled or changed)';
-            retry = false;
-          } else {
-            try {
-              const { sr, pdf } = await render(delivery);
-              const tls = device.tls ? { ...deps.tls, certificateSha256: device.certificate_sha256 } : undefined;
-              await storeFiles({ host: device.host, port: device.port, calledAe: device.ae_title, callingAe: deps.callingAe, tls }, [{ bytes: sr }, { bytes: pdf }], { timeoutMs: deps.timeoutMs });
-            } catch (caught) {
-              if (caught instanceof StoreError) error = caught.message;
-              else {
-                deps.logger.warn(describeForLog(caught), 'PACS delivery failed');
-                error = 'the report could not be prepared';
-              }
-            }
-          }
-          const nextAttemptAt = error && retry && attempts < PACS_MAX_ATTEMPTS ? new Date(deps.now().getTime() + pacsRetryDelayMs(attempts)) : null;
-          await deps.repos.devices.recordDeliveryAttempt(delivery.id, { delivered: error === null, error, attempts, nextAttemptAt }, deps.now());
-          await deps.repos.audit.record({
-            eventCode: AuditEvent.Export,
-            action: 'R',
-            outcome: error === null ? Outcome.Success : nextAttemptAt ? Outcome.MinorFailure : Outcome.SeriousFailure,
-            userId: null,
-            tenantId: delivery.tenant_id,
-            objectType: 'consult',
-            objectId: delivery.consult_id,
-            detail: { purpose: 'PACS delivery', device: delivery.device_id, aeTitle: device?.ae_title ?? null, attempt: attempts, delivered: error === null, ...(error && { error }) },
-          });
-          deps.logger.info({ delivery: delivery.id, device: delivery.device_id, attempt: attempts, delivered: error === null }, 'PACS delivery attempt');
+        const { sr, pdf } = await render(delivery);
+        const tls = device.tls ? { ...deps.tls, certificateSha256: device.certificate_sha256 } : undefined;
+        await storeFiles({ host: device.host, port: device.port, calledAe: device.ae_title, callingAe: deps.callingAe, tls }, [{ bytes: sr }, { bytes: pdf }], { timeoutMs: deps.timeoutMs });
+      } catch (caught) {
+        if (caught instanceof StoreError) error = caught.message;
+        else {
+          deps.logger.warn(describeForLog(caught), 'PACS delivery failed');
+          error = 'the report could not be prepared';
         }
-      } finally {
-        running = false;
       }
-      return processed;
-    },
-  };
+    }
+    const nextAttemptAt = error && retry && attempts < PACS_MAX_ATTEMPTS ? new Date(deps.now().getTime() + pacsRetryDelayMs(attempts)) : null;
+    await deps.repos.devices.recordDeliveryAttempt(delivery.id, { delivered: error === null, error, attempts, nextAttemptAt }, deps.now(), claimant);
+    await deps.repos.audit.record({
+      eventCode: AuditEvent.Export,
+      action: 'R',
+      outcome: error === null ? Outcome.Success : nextAttemptAt ? Outcome.MinorFailure : Outcome.SeriousFailure,
+      userId: null,
+      tenantId: delivery.tenant_id,
+      objectType: 'consult',
+      objectId: delivery.consult_id,
+      detail: { purpose: 'PACS delivery', device: delivery.device_id, aeTitle: device?.ae_title ?? null, attempt: attempts, delivered: error === null, ...(error && { error }) },
+    });
+    deps.logger.info({ delivery: delivery.id, device: delivery.device_id, attempt: attempts, delivered: error === null }, 'PACS delivery attempt');
+  }
+
+  // Claimed for an attempt's length (rendering, association, two C-STOREs), so a second
+  // replica's pass leaves it alone; a replica that dies mid-attempt leaves it due again after.
+  return createOutboxWorker({ claim: () => deps.repos.devices.claimDueDeliveries({ now: deps.now(), leaseMs: PACS_LEASE_MS, claimant }), attempt });
 }

@@ -83,7 +83,7 @@ describe('no canary identity survives ingest', () => {
 
     db = await createDb({ dataDir: join(dataDir, 'pg') });
     await migrateToLatest(db.kysely);
-    await seedDemoUnion(createRepositories(db.kysely));
+    await seedDemoUnion(db.kysely);
     const destination = new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) });
     app = createApp({
       db,

@@ -109,7 +109,7 @@ async function checkStore(dataDir: string) {
     const rowsWithoutObject = [];
     for (const row of rows) if (!(await store.head(row.object_key))) rowsWithoutObject.push(row.object_key);
     expect(rowsWithoutObject, 'index rows whose object is missing').toEqual([]);
-    await sweepOrphans({ store, repos }, { graceMs: 0, now: new Date(Date.now() + 60_000) });
+    await sweepOrphans({ store, repos, db }, { graceMs: 0, now: new Date(Date.now() + 60_000) });
     const keys = [];
     for await (const object of store.list('instances/')) keys.push(object.key);
     const referenced = await repos.studies.referencedObjectKeys(keys);

@@ -11,6 +11,7 @@ import type { AppEnv } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireRole } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
+import { createOutboxWorker, processClaimant } from '../outbox-worker.js';
 import type { Vault } from '../vault/vault.js';
 import { parseInput, readBodyBytes, readJson } from '../validation.js';
 import { reportContext } from './report-context.js';
@@ -61,6 +62,8 @@ export async function postEvent(
         'User-Agent': 'Yunzhen-Webhook/1',
         'X-Yunzhen-Event': event.name,
         'X-Yunzhen-Delivery': event.deliveryId,
+        // The same on every attempt of one delivery: a receiver that has seen it ignores it.
+        'Idempotency-Key': event.deliveryId,
         'X-Yunzhen-Signature': signatureHeader(target.secret, event.body, Math.floor(event.now.getTime() / 1000)),
       },
       body: event.body,
@@ -108,58 +111,54 @@ export interface WebhookDispatcherDeps {
   vault: Vault;
   now: () => Date;
   fetch?: typeof fetch;
+  /** Who claims deliveries (default: this host and process). */
+  claimant?: string;
 }
+
+/** How long a claimed delivery is held: three times the longest POST, then another replica may retry it. */
+export const WEBHOOK_LEASE_MS = 3 * TIMEOUT_MS;
 
 /**
  * Delivers pending webhook events to sending hospitals. The payload (the signed report and
  * its FHIR Bundle, re-identified: it goes to the hospital's own systems) is built at delivery
  * time and never stored; each reveal is audited as the system's. Failures are retried with
- * backoff and every attempt is logged on the delivery.
+ * backoff and every attempt is logged on the delivery. Each delivery is claimed in the
+ * database for one attempt (`claimDue`), so replicas never send it at the same time; one
+ * whose replica died mid-attempt is sent again with the same `Idempotency-Key`.
  */
 export function createWebhookDispatcher(deps: WebhookDispatcherDeps) {
   const send = deps.fetch ?? fetch;
-  let running = false;
-  return {
-    async tick(): Promise<number> {
-      if (running) return 0;
-      running = true;
-      let processed = 0;
-      try {
-        for (const delivery of await deps.repos.webhooks.due(deps.now())) {
-          processed++;
-          const attempts = delivery.attempts + 1;
-          const fail = (statusCode: number | null, error: string, durationMs: number | null) =>
-            deps.repos.webhooks.recordAttempt(
-              delivery.id,
-              { delivered: false, statusCode, error, attempts, durationMs, nextAttemptAt: attempts < MAX_ATTEMPTS ? new Date(deps.now().getTime() + retryDelayMs(attempts)) : null },
-              deps.now(),
-            );
-          const webhook = await deps.repos.webhooks.get(delivery.tenant_id);
-          if (!webhook?.enabled) {
-            await deps.repos.webhooks.recordAttempt(delivery.id, { delivered: false, statusCode: null, error: 'webhook disabled', attempts, nextAttemptAt: null }, deps.now());
-            continue;
-          }
-          let body: string;
-          try {
-            body = JSON.stringify(delivery.event === TEST_EVENT ? testPayload(delivery.id, delivery.created_at) : await payload(deps, delivery));
-          } catch {
-            await fail(null, 'payload could not be built', null);
-            continue;
-          }
-          const secret = new TextDecoder().decode(deps.vault.decryptBytes(delivery.tenant_id, 'webhook-secret', webhook.secret_ciphertext));
-          const result = await postEvent(send, { url: webhook.url, secret }, { name: delivery.event, deliveryId: delivery.id, body, now: deps.now() });
-          if (result.delivered) {
-            await deps.repos.webhooks.recordAttempt(delivery.id, { delivered: true, statusCode: result.statusCode, error: null, attempts, durationMs: result.durationMs, nextAttemptAt: null }, deps.now());
-          } else {
-            await fail(result.statusCode, result.error ?? 'connection failed', result.durationMs);
-          }
-        }
-      } finally {
-        running = false;
-      }
-      return processed;
-    },
-  };
+  const claimant = deps.claimant ?? processClaimant();
+  type Delivery = Awaited<ReturnType<Repositories['webhooks']['claimDue']>>[number];
+  const record = (delivery: Delivery, outcome: Parameters<Repositories['webhooks']['recordAttempt']>[1]) =>
+    deps.repos.webhooks.recordAttempt(delivery.id, outcome, deps.now(), claimant);
+
+  async function attempt(delivery: Delivery): Promise<void> {
+    const attempts = delivery.attempts + 1;
+    const fail = (statusCode: number | null, error: string, durationMs: number | null) =>
+      record(delivery, { delivered: false, statusCode, error, attempts, durationMs, nextAttemptAt: attempts < MAX_ATTEMPTS ? new Date(deps.now().getTime() + retryDelayMs(attempts)) : null });
+    const webhook = await deps.repos.webhooks.get(delivery.tenant_id);
+    if (!webhook?.enabled) {
+      await record(delivery, { delivered: false, statusCode: null, error: 'webhook disabled', attempts, nextAttemptAt: null });
+      return;
+    }
+    let body: string;
+    try {
+      body = JSON.stringify(delivery.event === TEST_EVENT ? testPayload(delivery.id, delivery.created_at) : await payload(deps, delivery));
+    } catch {
+      await fail(null, 'payload could not be built', null);
+      return;
+    }
+    const secret = new TextDecoder().decode(deps.vault.decryptBytes(delivery.tenant_id, 'webhook-secret', webhook.secret_ciphertext));
+    const result = await postEvent(send, { url: webhook.url, secret }, { name: delivery.event, deliveryId: delivery.id, body, now: deps.now() });
+    if (result.delivered) {
+      await record(delivery, { delivered: true, statusCode: result.statusCode, error: null, attempts, durationMs: result.durationMs, nextAttemptAt: null });
+    } else {
+      await fail(result.statusCode, result.error ?? 'connection failed', result.durationMs);
+    }
+  }
+
+  return createOutboxWorker({ claim: () => deps.repos.webhooks.claimDue({ now: deps.now(), leaseMs: WEBHOOK_LEASE_MS, claimant }), attempt });
 }
 
 /** A test event's body: who sends it and when, nothing about any patient, consult or report. */

@@ -6,11 +6,12 @@ import { Writable } from 'node:stream';
 import { serve } from '@hono/node-server';
 
 import { createRepositories, type Repositories } from '@yunzhen/db';
-import { createTestDb, type TestDbKind } from '@yunzhen/db/testing';
+import { createTestDb, type TestDb, type TestDbKind } from '@yunzhen/db/testing';
 import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
 import { createApp, defaultSettings, type App, type AppSettings } from '../app.js';
+import { createCacheChanges, listenForCacheChanges } from '../cache-changes.js';
 import { createServices } from '../compose.js';
 import type { IngestInstance } from '../ingest/ingest-pipeline.js';
 import { DEMO_PASSWORD, seedDemoUnion } from '../demo-union.js';
@@ -20,6 +21,8 @@ export type TestStoreKind = 'filesystem' | 's3';
 
 export interface TestApp {
   app: App;
+  /** The app's database (a fresh copy of the migrated template). */
+  db: TestDb;
   repos: Repositories;
   store: ObjectStore;
   /** The app's own ingest pipeline, for other listeners (DIMSE) in tests. */
@@ -56,23 +59,28 @@ export async function createTestApp(options: {
   db: TestDbKind;
   store?: TestStoreKind;
   settings?: Partial<AppSettings>;
-  /** The app's clock (due times, overdue); the real one when omitted. */
+  /** The app's clock (caches expire by it; due times and overdue are reckoned by it). */
   now?: () => Date;
+  /** Another replica: an app over the same database and object store as this one (not seeded again, not dropped on close). */
+  replicaOf?: TestApp;
 }): Promise<TestApp> {
-  const db = await createTestDb(options.db);
+  const replicaOf = options.replicaOf;
+  const db = replicaOf?.db ?? (await createTestDb(options.db));
   const dataDir = await mkdtemp(join(tmpdir(), 'yunzhen-app-'));
   let s3: TestS3Server | undefined;
-  let store: ObjectStore;
-  if (options.store === 's3') {
+  let rawStore: ObjectStore;
+  if (replicaOf) {
+    rawStore = replicaOf.store;
+  } else if (options.store === 's3') {
     s3 = await startTestS3Server();
     const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
     await ensureBucket(client, 'yunzhen-test');
-    store = createS3Store({ client, bucket: 'yunzhen-test' });
+    rawStore = createS3Store({ client, bucket: 'yunzhen-test' });
   } else {
-    store = createFsStore({ root: join(dataDir, 'objects') });
+    rawStore = createFsStore({ root: join(dataDir, 'objects') });
   }
   const repos = createRepositories(db.kysely);
-  await seedDemoUnion(repos);
+  if (!replicaOf) await seedDemoUnion(db.kysely);
 
   const logs: string[] = [];
   const destination = new Writable({
@@ -83,9 +91,14 @@ export async function createTestApp(options: {
   });
   const logger = createLogger({ level: 'debug', destination });
   const secret = 'test-root-secret-of-at-least-32-characters';
-  const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), ...options.settings };
-  const { ingest } = createServices({ db, store, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
-  const app = createApp({ db, store, logger, secret, ingest, settings, ...(options.now && { now: options.now }) });
+  let baseUrl: string | undefined;
+  // Links name the address the app listens on once `listen` was called, as the server's do.
+  const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), listenOrigin: () => baseUrl ?? 'http://localhost', ...options.settings };
+  const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
+  const { ingest, store } = services;
+  const cacheChanges = createCacheChanges();
+  const listener = await listenForCacheChanges(db, cacheChanges);
+  const app = createApp({ db, store, logger, secret, ingest, settings, cacheChanges, now: options.now });
 
   const request: TestApp['request'] = (path, init = {}) => {
     const { session, ...rest } = init;
@@ -98,13 +111,13 @@ export async function createTestApp(options: {
   };
 
   let server: ReturnType<typeof serve> | undefined;
-  let baseUrl: string | undefined;
 
   const postJson = (path: string, body: unknown) =>
     request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
   return {
     app,
+    db,
     repos,
     store,
     ingest,
@@ -136,6 +149,8 @@ export async function createTestApp(options: {
     },
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await listener.close();
+      if (replicaOf) return void (await rm(dataDir, { recursive: true, force: true }));
       await db.drop();
       await s3?.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import * as webhookLog from './2026-12-06T00-webhook-log.js';
 import * as clinicalHistory from './2026-12-06T01-clinical-history.js';
 import * as attachmentReview from './2026-12-06T02-attachment-review.js';
 import * as dicomDevices from './2026-12-06T10-dicom-devices.js';
+import * as replicas from './2026-12-07T12-replicas.js';
 import * as deviceTlsAutoConsult from './2026-12-07T13-device-tls-auto-consult.js';
 import * as consultMessages from './2026-12-07T16-consult-messages.js';
 import * as turnaround from './2026-12-07T17-turnaround.js';
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T01-clinical-history': clinicalHistory,
   '2026-12-06T02-attachment-review': attachmentReview,
   '2026-12-06T10-dicom-devices': dicomDevices,
+  '2026-12-07T12-replicas': replicas,
   '2026-12-07T13-device-tls-auto-consult': deviceTlsAutoConsult,
   '2026-12-07T16-consult-messages': consultMessages,
   '2026-12-07T17-turnaround': turnaround,

@@ -45,6 +45,18 @@ export async function createTestDb(kind: TestDbKind): Promise<TestDb> {
   };
 }
 
+/** A database with nothing in it (not even migrations), for tests of what starts on one; `drop` removes it. */
+export async function createEmptyTestDatabase(kind: TestDbKind): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = inject(kind === 'embedded' ? 'embeddedAdminUrl' : 'postgresAdminUrl');
+  if (!adminUrl) throw new Error('no PostgreSQL server: run tests through the root Vitest config (its global setup starts them)');
+  const name = `yunzhen_test_${randomBytes(6).toString('hex')}`;
+  await withAdmin(adminUrl, (client) => client.query(`create database ${name}`));
+  return {
+    url: databaseUrl(adminUrl, name),
+    drop: () => withAdmin(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}
+
 /** Creates (again) the migrated template database on a server. */
 export async function createTemplateDatabase(adminUrl: string): Promise<void> {
   await withAdmin(adminUrl, async (client) => {
