@@ -9,6 +9,7 @@ import { displayName, useI18n, type MessageKey } from '../i18n.js';
 import { Autosave, loadAnnotations, type SaveState } from '../viewer/autosave.js';
 import { number, Tag, text } from '../viewer/dicom-json.js';
 import { SrStoreError } from '../viewer/dicomweb-paths.js';
+import { DockPanel, useDockState } from '../viewer/dock.js';
 import { HelpPanel } from '../viewer/help-panel.js';
 import { MeasurementPanel } from '../viewer/measurement-panel.js';
 import { emptyDocument, fromSaved, markSource, parseDocument, summarize, toDocument, type MeasurementSummary, type SavedAnnotations } from '../viewer/measurements.js';
@@ -50,6 +51,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const [panel, setPanel] = useState<'help' | 'tags' | null>(null);
   const [textRequest, setTextRequestState] = useState<{ initial: string; resolve: (value: string | null) => void } | null>(null);
   const [cineFps, setCineFps] = useState(15);
+  const dock = useDockState(me.user.id);
   const autosave = useRef<Autosave | null>(null);
   const othersUids = useRef(new Set<string>());
   const srInstances = useRef(new Set<string>());
@@ -555,6 +557,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         )}
       </div>
       <div class="reading-body">
+        <DockPanel name="series" title={t('reading.series')} open={dock.open.series} onToggle={() => dock.toggle('series')} hideLabel={t('dock.hide')} showLabel={t('dock.show')}>
         <aside class="series-panel" data-testid="series-panel" aria-label={t('reading.series')}>
           {studies.map((study) => (
             <section key={study.studyInstanceUid}>
@@ -600,6 +603,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           ))}
           {!studies.length && <p class="muted">{t('loading')}</p>}
         </aside>
+        </DockPanel>
         <section class={`viewport-grid layout-${layout}`} data-testid="viewport-grid">
           {Array.from({ length: count }, (_, index) => (
             <ViewportPane
@@ -614,23 +618,36 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
             />
           ))}
         </section>
-        <MeasurementPanel
-          measurements={measurements}
-          selected={selected}
-          readOnly={(uid) => othersUids.current.has(uid) || !isReader}
-          onJump={(m) => void jumpTo(m)}
-          onDelete={removeAnnotation}
-          onLabel={(uid) => void relabel(uid)}
-        />
-        {isReader && (
-          <ReportPanel
-            consultId={consultId}
-            me={me}
-            measurements={reportMeasurements}
-            captureKeyImage={captureKeyImage}
-            studyInstanceUid={studies[0]?.studyInstanceUid}
-          />
-        )}
+        <div class={`dock-side ${dock.open.measurements || (isReader && dock.open.report) ? 'open' : ''} ${isReader && dock.open.report ? 'with-report' : ''}`} data-testid="dock-side">
+          <DockPanel
+            name="measurements"
+            title={`${t('measure.title')} (${measurements.length})`}
+            open={dock.open.measurements}
+            onToggle={() => dock.toggle('measurements')}
+            hideLabel={t('dock.hide')}
+            showLabel={t('dock.show')}
+          >
+            <MeasurementPanel
+              measurements={measurements}
+              selected={selected}
+              readOnly={(uid) => othersUids.current.has(uid) || !isReader}
+              onJump={(m) => void jumpTo(m)}
+              onDelete={removeAnnotation}
+              onLabel={(uid) => void relabel(uid)}
+            />
+          </DockPanel>
+          {isReader && (
+            <DockPanel name="report" title={t('dock.report')} open={dock.open.report} onToggle={() => dock.toggle('report')} hideLabel={t('dock.hide')} showLabel={t('dock.show')}>
+              <ReportPanel
+                consultId={consultId}
+                me={me}
+                measurements={reportMeasurements}
+                captureKeyImage={captureKeyImage}
+                studyInstanceUid={studies[0]?.studyInstanceUid}
+              />
+            </DockPanel>
+          )}
+        </div>
       </div>
       {panel === 'help' && <HelpPanel onClose={() => setPanel(null)} />}
       {panel === 'tags' && <TagBrowser imageId={activeState.imageId} onClose={() => setPanel(null)} />}

@@ -1,0 +1,100 @@
+import { readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
+
+import { expect, login, test } from './fixtures.js';
+import type { Locator, Page, TestInfo } from '@playwright/test';
+
+/**
+ * The reading room as a radiologist uses it: the layout at the screen sizes reading stations
+ * have, and the tools' answers on the modalities that used to show nothing useful.
+ */
+const baseUrl = () => process.env.YUNZHEN_URL!;
+const ctSmall = () => rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true });
+
+async function openReader(page: Page, consultId: string) {
+  const annotations = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/api/consults/${consultId}/annotations`);
+  await page.goto(`/consults/${consultId}/read`);
+  const viewport = page.getByTestId('viewport').first();
+  await expect(viewport.getByTestId('overlay-bottom-left')).toBeVisible({ timeout: 20_000 });
+  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
+  await (await annotations).finished();
+  return viewport;
+}
+
+async function drawLength(page: Page, viewport: Locator, from: [number, number], to: [number, number]) {
+  const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
+  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * ((from[0] + to[0]) / 2), box.y + box.height * ((from[1] + to[1]) / 2), { steps: 3 });
+  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 3 });
+  await page.mouse.up();
+}
+
+async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
+  await testInfo.attach(name, { body: await page.screenshot(), contentType: 'image/png' });
+}
+
+for (const size of [
+  { width: 1366, height: 768 },
+  { width: 1920, height: 1080 },
+]) {
+  test(`at ${size.width}×${size.height} with the report open the image takes most of the height and keeps its size as ten measurements are added`, async ({ page }, testInfo) => {
+    await page.setViewportSize(size);
+    const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `layout ${size.width} ${Date.now()}` });
+    await login(page, 'specialist@scc.demo');
+    const viewport = await openReader(page, consult.id);
+    const report = page.getByTestId('report-panel');
+    await report.getByTestId('create-report').click();
+    await expect(report.getByTestId('report-status')).toBeVisible();
+
+    const element = viewport.getByTestId('viewport-element');
+    const before = (await element.boundingBox())!;
+    expect(before.height / size.height, 'image height / viewport height').toBeGreaterThanOrEqual(0.6);
+    // The report sits beside the image, not under the other panels.
+    const reportBox = (await report.boundingBox())!;
+    expect(reportBox.x).toBeGreaterThanOrEqual(before.x + before.width);
+    expect(reportBox.y).toBeLessThan(before.y + before.height / 2);
+    expect(reportBox.y + reportBox.height).toBeLessThanOrEqual(size.height + 0.5);
+    // Every series thumbnail shows whole: square, and inside its panel.
+    const thumbs = page.getByTestId('series-thumb');
+    const panel = (await page.getByTestId('series-panel').boundingBox())!;
+    for (let i = 0; i < (await thumbs.count()); i++) {
+      const picture = (await thumbs.nth(i).locator('canvas, .thumb-failed').boundingBox())!;
+      expect(picture.x).toBeGreaterThanOrEqual(panel.x);
+      expect(picture.x + picture.width).toBeLessThanOrEqual(panel.x + panel.width + 0.5);
+      expect(Math.abs(picture.width - picture.height)).toBeLessThan(1);
+    }
+    await attachScreenshot(page, testInfo, `reading-${size.width}x${size.height}-report-open.png`);
+
+    await page.getByTestId('tool-Length').click();
+    for (let i = 0; i < 10; i++) {
+      const y = 0.1 + i * 0.08;
+      await drawLength(page, viewport, [0.3, y], [0.6, y]);
+      await expect(page.getByTestId('measurement')).toHaveCount(i + 1);
+    }
+    // The list scrolls inside its panel, beside the report.
+    await expect(page.getByTestId('measurement').first()).toBeInViewport();
+    const after = (await element.boundingBox())!;
+    expect(after).toEqual(before);
+    await attachScreenshot(page, testInfo, `reading-${size.width}x${size.height}-ten-measurements.png`);
+  });
+}
+
+test('docked panels collapse to give the image the room, and stay collapsed for that reader after a reload', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1366, height: 768 });
+  const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `dock ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  const element = viewport.getByTestId('viewport-element');
+  const open = (await element.boundingBox())!;
+  await page.getByTestId('dock-close-report').click();
+  await page.getByTestId('dock-close-series').click();
+  await expect(page.getByTestId('report-panel')).toHaveCount(0);
+  await expect(page.getByTestId('series-panel')).toHaveCount(0);
+  await expect.poll(async () => (await element.boundingBox())!.width).toBeGreaterThan(open.width + 200);
+  await attachScreenshot(page, testInfo, 'reading-panels-collapsed.png');
+  await page.reload();
+  await expect(page.getByTestId('dock-open-report')).toBeVisible();
+  await expect(page.getByTestId('dock-open-series')).toBeVisible();
+  await page.getByTestId('dock-open-report').click();
+  await expect(page.getByTestId('report-panel')).toBeVisible();
+});
