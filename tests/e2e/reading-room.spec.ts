@@ -1,6 +1,6 @@
-import { readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
+import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
-import { expect, login, test } from './fixtures.js';
+import { expect, login, logout, test } from './fixtures.js';
 import type { Locator, Page, TestInfo } from '@playwright/test';
 
 /**
@@ -97,4 +97,41 @@ test('docked panels collapse to give the image the room, and stay collapsed for 
   await expect(page.getByTestId('dock-open-series')).toBeVisible();
   await page.getByTestId('dock-open-report').click();
   await expect(page.getByTestId('report-panel')).toBeVisible();
+});
+
+test('a second reader sees the first reader’s exported measurement once, locked, and saves nothing of it as their own', async ({ page }) => {
+  const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `second reader ${Date.now()}` });
+  const email = `second.${Date.now()}@scc.demo`;
+  const admin = await demoToken(baseUrl(), 'admin@scc.demo');
+  const created = await fetch(`${baseUrl()}api/users`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, displayName: 'Second Reader', role: 'specialist', licensed: true, password: DEMO_PASSWORD }),
+  });
+  expect(created.status).toBe(201);
+
+  // The first reader measures and exports the measurement as a DICOM SR.
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  await page.getByTestId('tool-Length').click();
+  await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
+  await expect(page.getByTestId('measurement')).toHaveCount(1);
+  await page.getByTestId('export-sr').click();
+  await expect(page.getByTestId('sr-status')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  await expect(page.getByTestId('save-state')).toHaveAttribute('data-state', 'saved');
+  await logout(page);
+
+  // The second reader: one measurement, the first reader's, not editable.
+  await login(page, email);
+  await openReader(page, consult.id);
+  await expect(page.getByTestId('sr-series')).toHaveCount(1);
+  const shown = page.getByTestId('measurement');
+  await expect(shown).toHaveCount(1);
+  await expect(shown.getByTestId('measurement-delete')).toHaveCount(0);
+  // Saving now stores no measurement of theirs.
+  await page.keyboard.press('Control+s');
+  const token = await demoToken(baseUrl(), email);
+  const saved = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { mine: { data: { annotations?: unknown[] } | null } | null };
+  expect(saved.mine?.data?.annotations ?? []).toEqual([]);
+  await expect(shown).toHaveCount(1);
 });

@@ -12,7 +12,7 @@ import { SrStoreError } from '../viewer/dicomweb-paths.js';
 import { DockPanel, useDockState } from '../viewer/dock.js';
 import { HelpPanel } from '../viewer/help-panel.js';
 import { MeasurementPanel } from '../viewer/measurement-panel.js';
-import { emptyDocument, fromSaved, markSource, parseDocument, summarize, toDocument, type MeasurementSummary, type SavedAnnotations } from '../viewer/measurements.js';
+import { emptyDocument, fromSaved, markSource, parseDocument, reportsToImport, summarize, toDocument, type MeasurementSummary, type SavedAnnotations } from '../viewer/measurements.js';
 import { ReadingSession, windowPresets, type WindowPreset } from '../viewer/reading-session.js';
 import { findShortcut, layouts, viewportCount, type Layout, type ShortcutAction } from '../viewer/shortcuts.js';
 import { imageIndex, loadStudy, type LoadedStudy } from '../viewer/study-data.js';
@@ -129,6 +129,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   async function restoreAnnotations(loaded: LoadedStudy[]) {
     loadingAnnotations.current = true;
     let mine: SavedAnnotations = emptyDocument();
+    const othersDocuments: SavedAnnotations[] = [];
     const imagesShown = loaded.some((study) => study.displaySets.length) ? session.firstImageShown() : Promise.resolve();
     if (isReader) {
       const saver = new Autosave({
@@ -142,7 +143,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         await imagesShown;
         mine = saver.start(response.mine);
         for (const other of response.others) {
-          for (const saved of parseDocument(other.data).annotations) {
+          const document = parseDocument(other.data);
+          othersDocuments.push(document);
+          for (const saved of document.annotations) {
             const annotation = fromSaved(saved, { locked: true });
             if (!annotation) continue;
             othersUids.current.add(saved.uid);
@@ -161,9 +164,13 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
       if (annotation) annotationApi.state.addAnnotation(annotation, saved.metadata.FrameOfReferenceUID ?? '');
     }
     for (const sop of mine.srInstances) srInstances.current.add(sop);
-    // TID 1500 reports in the studies that these annotations do not already hold.
+    // TID 1500 reports in the studies that no saved annotations on the page already hold.
     let imported = 0;
-    const reports = loaded.flatMap((study) => study.structuredReports).filter((sr) => sr.isTid1500 && !srInstances.current.has(sr.sopInstanceUid));
+    const reports = reportsToImport(
+      loaded.flatMap((study) => study.structuredReports),
+      srInstances.current,
+      othersDocuments,
+    );
     // The SR code (dcmjs and the adapters) loads only when there is a report to read; if it
     // cannot load, the images and saved measurements still open.
     const sr = reports.length ? await import('../viewer/sr.js').catch(() => undefined) : undefined;
