@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
 import { expect, login, logout, test } from './fixtures.js';
@@ -223,4 +228,93 @@ test('an enhanced CT takes its pixel spacing from the functional groups', async 
   await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
   await expect(page.getByTestId('measurement-value')).toHaveText(/ mm$/);
   await expect(page.getByTestId('measurement-uncalibrated')).toHaveCount(0);
+});
+
+/** The one instance of a WADO-RS multipart answer (PS3.18 8.6.1.2), as bytes. */
+function singlePart(body: Buffer, contentType: string): Buffer {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)![1]!;
+  const start = body.indexOf('\r\n\r\n', body.indexOf(`--${boundary}`)) + 4;
+  const end = body.indexOf(`\r\n--${boundary}`, start);
+  return body.subarray(start, end);
+}
+
+/** Runs one of the DICOM oracles (DCMTK, dicom3tools) on a file; a missing one fails the test with what to install. */
+function oracle(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error(`${command} is not installed: apt-get install dcmtk dicom3tools`);
+  return `${result.stdout}${result.stderr}`;
+}
+
+test('the measurement SR codes a plain angle as an angle, an arrow as a point with its text, and a rectangle with its minimum', async ({ page }) => {
+  const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `sr coding ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
+  const at = (x: number, y: number) => [box.x + box.width * x, box.y + box.height * y] as const;
+
+  await page.getByTestId('tool-Angle').click();
+  // The angle tool takes its first side as a drag and its third point as a click.
+  await page.mouse.move(...at(0.3, 0.3));
+  await page.mouse.down();
+  await page.mouse.move(...at(0.4, 0.4), { steps: 4 });
+  await page.mouse.up();
+  await page.mouse.move(...at(0.5, 0.3), { steps: 4 });
+  // Cornerstone holds a mouse-down for its double-click window before it tells the tools.
+  await page.waitForTimeout(600);
+  await page.mouse.down();
+  await page.waitForTimeout(100);
+  await page.mouse.up();
+  await page.waitForTimeout(600);
+  await expect(page.locator('[data-testid=measurement][data-tool=Angle]').getByTestId('measurement-value')).toHaveText(/^\d+\.\d°$/);
+  await expect(page.locator('[data-testid=measurement][data-tool=Angle]')).toHaveCount(1);
+
+  await page.getByTestId('tool-RectangleROI').click();
+  await drawLength(page, viewport, [0.4, 0.5], [0.6, 0.7]);
+  await expect(page.locator('[data-testid=measurement][data-tool=RectangleROI]')).toHaveCount(1);
+
+  await page.getByTestId('tool-ArrowAnnotate').click();
+  await drawLength(page, viewport, [0.7, 0.2], [0.6, 0.3]);
+  await page.getByTestId('text-dialog-input').fill('vertebra');
+  await page.getByTestId('text-dialog-ok').click();
+  await expect(page.locator('[data-testid=measurement][data-tool=ArrowAnnotate]')).toHaveCount(1);
+
+  await page.getByTestId('export-sr').click();
+  await expect(page.getByTestId('sr-status')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  await expect(page.getByTestId('save-state')).toHaveAttribute('data-state', 'saved');
+  await page.goto('/');
+
+  const token = await demoToken(baseUrl(), 'specialist@scc.demo');
+  const auth = { Authorization: `Bearer ${token}` };
+  const study = consult.studyInstanceUids[0]!;
+  const series = (await (await fetch(`${baseUrl()}dicomweb/studies/${study}/series?Modality=SR`, { headers: auth })).json()) as Record<string, { Value?: string[] }>[];
+  const srSeries = series[0]!['0020000E']!.Value![0]!;
+  const response = await fetch(`${baseUrl()}dicomweb/studies/${study}/series/${srSeries}`, { headers: { ...auth, Accept: 'multipart/related; type="application/dicom"' } });
+  expect(response.status).toBe(200);
+  const file = join(mkdtempSync(join(tmpdir(), 'yunzhen-sr-')), 'measurements.dcm');
+  writeFileSync(file, singlePart(Buffer.from(await response.arrayBuffer()), response.headers.get('content-type')!));
+
+  const tree = oracle('dsrdump', ['+Pl', '+Pc', file]);
+  const group = (tool: string) => tree.split(/\n(?=.*CONTAINER:\(125007,DCM,"Measurement Group"\))/).find((part) => part.includes(`:${tool}"`)) ?? '';
+  // Angle: "Angle" (SCT 1483009) in degrees, never "Cobb angle" (SCT 285285000).
+  expect(group('Angle')).toMatch(/NUM:\(1483009,SCT,"Angle"\)="[\d.]+" \(deg,UCUM/);
+  expect(tree).not.toContain('285285000');
+  // Arrow: its text and a point on the image, no number.
+  expect(group('ArrowAnnotate')).toContain('="vertebra"');
+  expect(group('ArrowAnnotate')).toMatch(/contains SCOORD:\(111030,DCM,"Image Region"\)=\((POINT|POLYLINE),/);
+  expect(group('ArrowAnnotate')).not.toContain('NUM:');
+  // Rectangle: minimum beside maximum and mean.
+  expect(group('RectangleROI')).toMatch(/NUM:\(255605001,SCT,"Minimum"\)/);
+  expect(group('RectangleROI')).toMatch(/NUM:\(56851009,SCT,"Maximum"\)/);
+  // The IOD holds: dciodvfy finds no error.
+  expect(oracle('dciodvfy', [file]).split('\n').filter((line) => /^Error/.test(line))).toEqual([]);
+
+  // Read back in a session with no saved annotations: the three come back from the SR, the arrow with its text.
+  const current = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: auth })).json()) as { mine: { version: number } };
+  const cleared = await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ version: current.mine.version, data: null }) });
+  expect(cleared.status).toBe(200);
+  await openReader(page, consult.id);
+  const restored = page.locator('[data-testid=measurement][data-source=sr]');
+  await expect(restored).toHaveCount(3);
+  await expect(restored.and(page.locator('[data-tool=ArrowAnnotate]')).getByTestId('measurement-value')).toHaveText('vertebra');
+  await expect(restored.and(page.locator('[data-tool=Angle]')).getByTestId('measurement-value')).toHaveText(/^\d+\.\d°$/);
 });
