@@ -318,3 +318,38 @@ test('the measurement SR codes a plain angle as an angle, an arrow as a point wi
   await expect(restored.and(page.locator('[data-tool=ArrowAnnotate]')).getByTestId('measurement-value')).toHaveText('vertebra');
   await expect(restored.and(page.locator('[data-tool=Angle]')).getByTestId('measurement-value')).toHaveText(/^\d+\.\d°$/);
 });
+
+test('the referring doctor finds a newly signed report first, marked new until acknowledged, with names as people write them', async ({ page }, testInfo) => {
+  const chineseName = () =>
+    rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true, replace: { 0x00080005: 'ISO_IR 192', 0x00100010: 'Zhang^XiaoDong=张^小东=', 0x00100020: `ZXD-${Date.now()}` } });
+  const reported = await seedConsult(baseUrl(), chineseName(), { clinicalQuestion: `landing signed ${Date.now()}` });
+  const waiting = await seedConsult(baseUrl(), chineseName(), { clinicalQuestion: `landing waiting ${Date.now()}` });
+  const specialist = await demoToken(baseUrl(), 'specialist@scc.demo');
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${baseUrl()}${path}`, { method, headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    expect(response.ok, `${method} ${path}: ${response.status}`).toBe(true);
+    return response.json() as Promise<unknown>;
+  };
+  await call('POST', `api/consults/${reported.id}/report`, { templateId: 'general', language: 'en' });
+  await call('PUT', `api/consults/${reported.id}/report`, { version: 1, changes: { values: { technique: { en: 'CT.' }, findings: { en: 'Normal.' }, impression: { en: 'No abnormality.' } } } });
+  await call('POST', `api/consults/${reported.id}/report/sign`, { version: 2, kind: 'final' });
+
+  await login(page, 'doctor@xuhui.demo');
+  const rows = page.getByTestId('consult-row');
+  const row = (id: string) => rows.filter({ has: page.locator(`a[href="/consults/${id}"]`) });
+  await expect(row(reported.id).getByTestId('report-new')).toBeVisible();
+  await expect(row(waiting.id).getByTestId('report-new')).toHaveCount(0);
+  // Consults with a new report come before all others, however old.
+  const marks = await rows.evaluateAll((all) => all.map((r) => r.querySelector('[data-testid=report-new]') !== null));
+  expect(marks.indexOf(false) === -1 || marks.lastIndexOf(true) < marks.indexOf(false), `new reports first: ${marks.join(',')}`).toBe(true);
+  await expect(row(reported.id)).toContainText('张小东 (Zhang XiaoDong)');
+  await expect(page.getByTestId('consult-list')).not.toContainText('^');
+  await attachScreenshot(page, testInfo, 'doctor-landing-new-report.png');
+
+  await row(reported.id).getByTestId('consult-link').click();
+  await page.getByTestId('acknowledge').click();
+  await expect(page.getByTestId('acknowledged')).toBeVisible();
+  await page.goto('/');
+  await expect(row(reported.id)).toBeVisible();
+  await expect(row(reported.id).getByTestId('report-new')).toHaveCount(0);
+});

@@ -286,6 +286,8 @@ export const en = {
   'dock.hide': 'Hide',
   'dock.show': 'Show',
   'dock.report': 'Report',
+  'consult.newReport': 'New report',
+  'consult.moreStudies': '+{count} more',
   'measure.title': 'Measurements',
   'measure.none': 'Draw with a measurement tool; measurements are saved automatically.',
   'measure.jump': 'Go to this measurement',

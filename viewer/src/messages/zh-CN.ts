@@ -287,6 +287,8 @@ export const zhCN: Record<MessageKey, string> = {
   'dock.hide': '收起',
   'dock.show': '展开',
   'dock.report': '报告',
+  'consult.newReport': '新报告',
+  'consult.moreStudies': '另 {count} 项',
   'measure.title': '测量',
   'measure.none': '使用测量工具绘制；测量结果自动保存。',
   'measure.jump': '跳转到该测量',
