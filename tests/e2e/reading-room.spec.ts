@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
-import { expect, login, logout, test } from './fixtures.js';
+import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
 import type { Locator, Page, TestInfo } from '@playwright/test';
 
 /**
@@ -352,4 +352,63 @@ test('the referring doctor finds a newly signed report first, marked new until a
   await page.goto('/');
   await expect(row(reported.id)).toBeVisible();
   await expect(row(reported.id).getByTestId('report-new')).toHaveCount(0);
+});
+
+test('report details: a bilingual report’s labels follow the English UI, the sign error names what is missing, RECIST needs a target, the consult page shows Findings once and counts images only', async ({ browser }, testInfo) => {
+  // Its own page: the refused signature is a 422 the browser logs, which this test expects.
+  const page = await browser.newPage({ baseURL: baseUrl() });
+  const problems = watchPageErrors(page);
+  const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `report details ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  await page.getByTestId('tool-Length').click();
+  await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
+  await expect(page.getByTestId('measurement')).toHaveCount(1);
+  const panel = page.getByTestId('report-panel');
+  await panel.locator('select[name=template]').selectOption('lung-nodule');
+  await panel.locator('select[name=report-language]').selectOption('both');
+  await panel.getByTestId('create-report').click();
+  await panel.getByTestId('insert-measurement').click();
+  await panel.getByTestId('add-nodule').click();
+  const nodule = panel.getByTestId('nodule');
+  await expect(nodule.locator('select[name=nodule-type] option:checked')).toHaveText('Solid');
+  await expect(panel.getByTestId('report-assessment')).toContainText('Lung-RADS');
+  await expect(panel.getByTestId('report-assessment')).not.toContainText(/[\u4e00-\u9fff]/);
+
+  // Signing an empty report names the fields, in the UI's words.
+  await panel.getByTestId('sign-final').click();
+  await expect(panel.getByTestId('sign-issue').filter({ hasText: /^Impression: missing$/ })).toHaveCount(1);
+  await expect(panel.getByTestId('sign-issue').filter({ hasText: /^Technique: missing$/ })).toHaveCount(1);
+  await attachScreenshot(page, testInfo, 'sign-issues-en.png');
+
+  // A RECIST report without a target lesion is refused, saying so.
+  const other = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `recist no target ${Date.now()}` });
+  const token = await demoToken(baseUrl(), 'specialist@scc.demo');
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${baseUrl()}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  expect((await call('POST', `api/consults/${other.id}/report`, { templateId: 'recist', language: 'en' })).status).toBe(201);
+  const filled = { technique: { en: 'CT.' }, findings: { en: 'Stable.' }, impression: { en: 'Stable disease.' } };
+  const recist = { timepoint: 'baseline', targetLesions: [], nonTargetLesions: [], newLesions: [], priorSumsMm: [] };
+  expect((await call('PUT', `api/consults/${other.id}/report`, { version: 1, changes: { values: filled, recist } })).status).toBe(200);
+  const refused = await call('POST', `api/consults/${other.id}/report/sign`, { version: 2, kind: 'final' });
+  expect(refused.status).toBe(422);
+  expect(((await refused.json()) as { error: { issues: unknown[] } }).error.issues).toContainEqual({ path: 'recist.targetLesions', code: 'Required' });
+
+  // A signed general report on the consult page: "Findings" once, and the report's SR not counted as an image.
+  const third = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `findings once ${Date.now()}` });
+  expect((await call('POST', `api/consults/${third.id}/report`, { templateId: 'general', language: 'en' })).status).toBe(201);
+  const finding = { id: 'f1', text: { en: 'A 4 mm nodule in the right upper lobe.' }, measurementIds: [], keyImageIds: [] };
+  expect((await call('PUT', `api/consults/${third.id}/report`, { version: 1, changes: { values: filled, findings: [finding] } })).status).toBe(200);
+  expect((await call('POST', `api/consults/${third.id}/report/sign`, { version: 2, kind: 'final' })).status).toBe(200);
+  await logout(page);
+  await login(page, 'doctor@xuhui.demo');
+  await page.goto(`/consults/${third.id}`);
+  const report = page.getByTestId('sender-report');
+  await expect(report).toContainText('A 4 mm nodule');
+  await expect(report.locator('h4', { hasText: /^Findings$/ })).toHaveCount(1);
+  const images = await page.getByTestId('consult-studies').locator('tbody tr td').nth(4).innerText();
+  expect(images.trim()).toBe('1');
+  await attachScreenshot(page, testInfo, 'consult-page-signed.png');
+  expect(problems.filter((problem) => !/status of 422/.test(problem))).toEqual([]);
+  await page.close();
 });
