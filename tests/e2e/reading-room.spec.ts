@@ -412,3 +412,18 @@ test('report details: a bilingual report’s labels follow the English UI, the s
   expect(problems.filter((problem) => !/status of 422/.test(problem))).toEqual([]);
   await page.close();
 });
+
+test('the Chinese worklist writes dates the Chinese way and keeps each badge on one line', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `这是一个很长的临床问题，用来检查工作列表在中文界面下的徽章不会逐字换行 ${Date.now()}`, priority: 'urgent' });
+  await login(page, 'specialist@scc.demo', 'zh-CN');
+  const row = page.getByTestId('consult-row').first();
+  await expect(row).toBeVisible();
+  await expect(row.locator('td').filter({ hasText: /\d{4}年\d{1,2}月\d{1,2}日/ }).first()).toBeVisible();
+  await expect(row).not.toContainText(/\b\d{1,2}\/\d{1,2}\/\d{4}\b/);
+  for (const badge of await row.locator('.badge').all()) {
+    const box = (await badge.boundingBox())!;
+    expect(box.width, `badge "${await badge.innerText()}" on one line`).toBeGreaterThan(box.height);
+  }
+  await attachScreenshot(page, testInfo, 'worklist-zh-CN.png');
+});
