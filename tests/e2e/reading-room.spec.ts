@@ -55,6 +55,7 @@ for (const size of [
 
     const element = viewport.getByTestId('viewport-element');
     const before = (await element.boundingBox())!;
+    testInfo.annotations.push({ type: 'image height / window height', description: (before.height / size.height).toFixed(3) });
     expect(before.height / size.height, 'image height / viewport height').toBeGreaterThanOrEqual(0.6);
     // The report sits beside the image, not under the other panels.
     const reportBox = (await report.boundingBox())!;
