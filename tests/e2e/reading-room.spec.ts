@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
 import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
-import type { Locator, Page, TestInfo } from '@playwright/test';
+import { canvasStats, drag, openReaderToDraw } from './reading.js';
+import type { Page, TestInfo } from '@playwright/test';
 
 /**
  * The reading room as a radiologist uses it: the layout at the screen sizes reading stations
@@ -16,25 +17,6 @@ const baseUrl = () => process.env.YUNZHEN_URL!;
 const ctSmall = () => rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true });
 /** Four CT slices (a stack: the viewer opens the middle one). */
 const ctStack = () => rewriteInstances(['17106', '17136', '17166', '17196'].map((n) => readSample(`studies/ct-4slice-with-seg/${n}`)), { freshUids: true });
-
-async function openReader(page: Page, consultId: string) {
-  const annotations = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/api/consults/${consultId}/annotations`);
-  await page.goto(`/consults/${consultId}/read`);
-  const viewport = page.getByTestId('viewport').first();
-  await expect(viewport.getByTestId('overlay-bottom-left')).toBeVisible({ timeout: 20_000 });
-  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
-  await (await annotations).finished();
-  return viewport;
-}
-
-async function drawLength(page: Page, viewport: Locator, from: [number, number], to: [number, number]) {
-  const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
-  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * ((from[0] + to[0]) / 2), box.y + box.height * ((from[1] + to[1]) / 2), { steps: 3 });
-  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 3 });
-  await page.mouse.up();
-}
 
 async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
   await testInfo.attach(name, { body: await page.screenshot(), contentType: 'image/png' });
@@ -48,7 +30,7 @@ for (const size of [
     await page.setViewportSize(size);
     const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `layout ${size.width} ${Date.now()}` });
     await login(page, 'specialist@scc.demo');
-    const viewport = await openReader(page, consult.id);
+    const viewport = await openReaderToDraw(page, consult.id);
     const report = page.getByTestId('report-panel');
     await report.getByTestId('create-report').click();
     await expect(report.getByTestId('report-status')).toBeVisible();
@@ -76,7 +58,7 @@ for (const size of [
     await page.getByTestId('tool-Length').click();
     for (let i = 0; i < 10; i++) {
       const y = 0.1 + i * 0.08;
-      await drawLength(page, viewport, [0.3, y], [0.6, y]);
+      await drag(page, viewport, [0.3, y], [0.6, y]);
       await expect(page.getByTestId('measurement')).toHaveCount(i + 1);
     }
     // The list scrolls inside its panel, beside the report.
@@ -91,7 +73,7 @@ test('docked panels collapse to give the image the room, and stay collapsed for 
   await page.setViewportSize({ width: 1366, height: 768 });
   const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `dock ${Date.now()}` });
   await login(page, 'specialist@scc.demo');
-  const viewport = await openReader(page, consult.id);
+  const viewport = await openReaderToDraw(page, consult.id);
   const element = viewport.getByTestId('viewport-element');
   const open = (await element.boundingBox())!;
   await page.getByTestId('dock-close-report').click();
@@ -120,9 +102,9 @@ test('a second reader sees the first reader’s exported measurement once, locke
 
   // The first reader measures and exports the measurement as a DICOM SR.
   await login(page, 'specialist@scc.demo');
-  const viewport = await openReader(page, consult.id);
+  const viewport = await openReaderToDraw(page, consult.id);
   await page.getByTestId('tool-Length').click();
-  await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
+  await drag(page, viewport, [0.3, 0.5], [0.7, 0.5]);
   await expect(page.getByTestId('measurement')).toHaveCount(1);
   await page.getByTestId('export-sr').click();
   await expect(page.getByTestId('sr-status')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
@@ -131,7 +113,7 @@ test('a second reader sees the first reader’s exported measurement once, locke
 
   // The second reader: one measurement, the first reader's, not editable.
   await login(page, email);
-  await openReader(page, consult.id);
+  await openReaderToDraw(page, consult.id);
   await expect(page.getByTestId('sr-series')).toHaveCount(1);
   const shown = page.getByTestId('measurement');
   await expect(shown).toHaveCount(1);
@@ -147,7 +129,7 @@ test('a second reader sees the first reader’s exported measurement once, locke
 test('the probe shows the Hounsfield value under the point, in the list and on the image', async ({ page }, testInfo) => {
   const consult = await seedConsult(baseUrl(), ctStack(), { clinicalQuestion: `probe ${Date.now()}` });
   await login(page, 'specialist@scc.demo');
-  const viewport = await openReader(page, consult.id);
+  const viewport = await openReaderToDraw(page, consult.id);
   await page.getByTestId('tool-Probe').click();
   const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
   await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5);
@@ -158,36 +140,12 @@ test('the probe shows the Hounsfield value under the point, in the list and on t
   await attachScreenshot(page, testInfo, 'probe.png');
 });
 
-/** Grey-level statistics of what the viewport's canvas shows (decoded from an element screenshot). */
-async function canvasStats(page: Page, viewport: Locator) {
-  const shot = (await viewport.locator('canvas').first().screenshot()).toString('base64');
-  return page.evaluate(async (png) => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${png}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const context = canvas.getContext('2d')!;
-    context.drawImage(image, 0, 0);
-    const { data } = context.getImageData(0, 0, image.width, image.height);
-    const levels = new Set<number>();
-    let nonBlack = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      const grey = Math.round((data[i]! + data[i + 1]! + data[i + 2]!) / 3);
-      levels.add(grey);
-      if (grey > 8) nonBlack++;
-    }
-    return { distinct: levels.size, nonBlackFraction: nonBlack / (data.length / 4) };
-  }, shot);
-}
-
 const visible = (stats: { distinct: number; nonBlackFraction: number }) => stats.distinct > 8 && stats.nonBlackFraction > 0.02;
 
 test('reset undoes flips and rotation', async ({ page }) => {
   const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `reset ${Date.now()}` });
   await login(page, 'specialist@scc.demo');
-  const viewport = await openReader(page, consult.id);
+  const viewport = await openReaderToDraw(page, consult.id);
   const view = viewport.getByTestId('overlay-bottom-right');
   await page.getByTestId('view-flip-h').click();
   await page.getByTestId('view-flip-v').click();
@@ -206,7 +164,7 @@ test('reset undoes flips and rotation', async ({ page }) => {
 test('a PET slice opens with a computed window, not the file’s black one, and Auto never gives an empty window', async ({ page }, testInfo) => {
   const consult = await seedConsult(baseUrl(), rewriteInstances([readSample('modalities/PT_acrin_flt_breast_1.dcm')], { freshUids: true }), { clinicalQuestion: `pet ${Date.now()}` });
   await login(page, 'specialist@scc.demo');
-  const viewport = await openReader(page, consult.id);
+  const viewport = await openReaderToDraw(page, consult.id);
   await expect(viewport).toHaveAttribute('data-voi', /,/);
   await expect(viewport.getByTestId('overlay-voi')).not.toHaveText('W 54282 L 30157');
   await expect.poll(async () => visible(await canvasStats(page, viewport)), { message: 'the PET slice is visible' }).toBe(true);
@@ -222,11 +180,11 @@ test('a PET slice opens with a computed window, not the file’s black one, and 
 test('an enhanced CT takes its pixel spacing from the functional groups', async ({ page }) => {
   const consult = await seedConsult(baseUrl(), rewriteInstances([readSample('modalities/eCT_Supplemental.dcm')], { freshUids: true }), { clinicalQuestion: `enhanced ct ${Date.now()}` });
   await login(page, 'specialist@scc.demo');
-  const viewport = await openReader(page, consult.id);
+  const viewport = await openReaderToDraw(page, consult.id);
   await expect(viewport.getByTestId('overlay-bottom-right')).toContainText('%');
   await expect(viewport.getByTestId('overlay-bottom-right')).not.toContainText('spacing');
   await page.getByTestId('tool-Length').click();
-  await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
+  await drag(page, viewport, [0.3, 0.5], [0.7, 0.5]);
   await expect(page.getByTestId('measurement-value')).toHaveText(/ mm$/);
   await expect(page.getByTestId('measurement-uncalibrated')).toHaveCount(0);
 });
@@ -249,7 +207,7 @@ function oracle(command: string, args: string[]): string {
 test('the measurement SR codes a plain angle as an angle, an arrow as a point with its text, and a rectangle with its minimum', async ({ page }) => {
   const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `sr coding ${Date.now()}` });
   await login(page, 'specialist@scc.demo');
-  const viewport = await openReader(page, consult.id);
+  const viewport = await openReaderToDraw(page, consult.id);
   const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
   const at = (x: number, y: number) => [box.x + box.width * x, box.y + box.height * y] as const;
 
@@ -270,11 +228,11 @@ test('the measurement SR codes a plain angle as an angle, an arrow as a point wi
   await expect(page.locator('[data-testid=measurement][data-tool=Angle]')).toHaveCount(1);
 
   await page.getByTestId('tool-RectangleROI').click();
-  await drawLength(page, viewport, [0.4, 0.5], [0.6, 0.7]);
+  await drag(page, viewport, [0.4, 0.5], [0.6, 0.7]);
   await expect(page.locator('[data-testid=measurement][data-tool=RectangleROI]')).toHaveCount(1);
 
   await page.getByTestId('tool-ArrowAnnotate').click();
-  await drawLength(page, viewport, [0.7, 0.2], [0.6, 0.3]);
+  await drag(page, viewport, [0.7, 0.2], [0.6, 0.3]);
   await page.getByTestId('text-dialog-input').fill('vertebra');
   await page.getByTestId('text-dialog-ok').click();
   await expect(page.locator('[data-testid=measurement][data-tool=ArrowAnnotate]')).toHaveCount(1);
@@ -313,7 +271,7 @@ test('the measurement SR codes a plain angle as an angle, an arrow as a point wi
   const current = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: auth })).json()) as { mine: { version: number } };
   const cleared = await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ version: current.mine.version, data: null }) });
   expect(cleared.status).toBe(200);
-  await openReader(page, consult.id);
+  await openReaderToDraw(page, consult.id);
   const restored = page.locator('[data-testid=measurement][data-source=sr]');
   await expect(restored).toHaveCount(3);
   await expect(restored.and(page.locator('[data-tool=ArrowAnnotate]')).getByTestId('measurement-value')).toHaveText('vertebra');
@@ -361,9 +319,9 @@ test('report details: a bilingual report’s labels follow the English UI, the s
   const problems = watchPageErrors(page);
   const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `report details ${Date.now()}` });
   await login(page, 'specialist@scc.demo');
-  const viewport = await openReader(page, consult.id);
+  const viewport = await openReaderToDraw(page, consult.id);
   await page.getByTestId('tool-Length').click();
-  await drawLength(page, viewport, [0.3, 0.5], [0.7, 0.5]);
+  await drag(page, viewport, [0.3, 0.5], [0.7, 0.5]);
   await expect(page.getByTestId('measurement')).toHaveCount(1);
   const panel = page.getByTestId('report-panel');
   await panel.locator('select[name=template]').selectOption('lung-nodule');
