@@ -112,6 +112,8 @@ export interface StudySummary {
   modalities: string[];
   seriesCount: number;
   instanceCount: number;
+  /** Instances with pixels: not the SRs and documents stored in the study. */
+  imageCount: number;
   pendingReviewCount?: number;
   uploadedAt: string;
   patient: { pseudonymId: string; pseudonymName: string; sex: string | null; age: string | null };

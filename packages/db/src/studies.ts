@@ -168,6 +168,13 @@ export function createStudyRepository(db: Kysely<Database>) {
         .select((eb) => [
           eb.selectFrom('series').whereRef('series.study_id', '=', 's.id').select((e) => e.fn.countAll<number>().as('n')).as('series_count'),
           eb.selectFrom('instance').whereRef('instance.study_id', '=', 's.id').select((e) => e.fn.countAll<number>().as('n')).as('instance_count'),
+          // Images are the instances with pixels (Rows): not the SRs, PDFs and key object notes stored beside them.
+          eb
+            .selectFrom('instance')
+            .whereRef('instance.study_id', '=', 's.id')
+            .where('instance.rows', 'is not', null)
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .as('image_count'),
           eb
             .selectFrom('instance')
             .whereRef('instance.study_id', '=', 's.id')

@@ -22,6 +22,7 @@ export { DicomError, dicomErrorCodes, isDicomError, type DicomErrorCode, type Di
 export { defaultDicomLimits, type DicomLimits } from './limits.js';
 export { parseDicom, parseDicomInflating, type DicomFile } from './parse.js';
 export { inflateBudget, type Inflater } from './inflate.js';
+export { displayName, personNameGroups, type PersonNameGroup } from './person-name.js';
 export { pixelReviewReasonsOf, type PixelReviewReason } from './pixel-review.js';
 export {
   basicProfile,

@@ -123,6 +123,7 @@ export const Tags = {
   BurnedInAnnotation: 0x00280301,
   RecognizableVisualFeatures: 0x00280302,
   LongitudinalTemporalInformationModified: 0x00280303,
+  PixelMeasuresSequence: 0x00289110,
   WindowCenter: 0x00281050,
   WindowWidth: 0x00281051,
 
@@ -147,6 +148,9 @@ export const Tags = {
   OriginalAttributesSequence: 0x04000561,
 
   MACParametersSequence: 0x4ffe0001,
+
+  SharedFunctionalGroupsSequence: 0x52009229,
+  PerFrameFunctionalGroupsSequence: 0x52009230,
 
   FloatPixelData: 0x7fe00008,
   DoubleFloatPixelData: 0x7fe00009,

@@ -14,6 +14,7 @@ export * from './assessments/bi-rads.js';
 export * from './assessments/recist.js';
 export { computeAssessment } from './assessment.js';
 export { validateReport, type ValidationCode, type ValidationIssue, type ValidationResult } from './validate.js';
+export { describeIssue } from './issue-words.js';
 export { canonicalContent, canonicalBytes, canonicalJson, addendumBytes } from './canonical.js';
 export * from './workflow.js';
 export { assessmentLines, measurementSummary, formatNumber } from './summaries.js';

@@ -85,6 +85,10 @@ describe('validateReport: RECIST 1.1 selection rules (§3.3.1)', () => {
     },
   });
 
+  it('needs at least one target lesion: without one there is no sum and no response to sign', () => {
+    expect(codes(baseline([]))).toEqual([{ path: 'recist.targetLesions', code: 'Required' }]);
+  });
+
   it('allows at most five target lesions', () => {
     const organs = ['liver', 'lung', 'adrenal', 'kidney', 'spleen', 'pancreas'];
     expect(codes(baseline(organs.map((organ, i) => ({ organ, nodal: false, measurement: length(`m${i}`, 20) }))))).toEqual([

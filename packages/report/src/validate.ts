@@ -158,6 +158,9 @@ function checkNodules(doc: ReportDocument, measurements: Map<string, Measurement
 
 function checkRecist(recist: RecistInput, measurements: Map<string, Measurement>, issue: Report): void {
   const targets = recist.targetLesions;
+  // Response is computed from the sum of the target lesions: without one there is no sum (0)
+  // and no response, and a signed report would read as if the disease had gone.
+  if (targets.length === 0) issue('recist.targetLesions', 'Required');
   if (targets.length > 5) issue('recist.targetLesions', 'TooManyTargetLesions');
   const perOrgan = new Map<string, number>();
   const ids = new Set<string>();

@@ -36,6 +36,8 @@ export async function reportContext(
   const study = await deps.repos.studies.findStudyByUid(doc.study.studyInstanceUid);
   if (!study || study.tenant_id !== consult.sending_tenant_id) throw notFound('study');
   const patient = (await deps.repos.studies.getPatient(study.patient_id))!;
+  // The person at the sending hospital who asked for the reading: the report's referring doctor.
+  const requester = await deps.repos.users.getInTenant(consult.sending_tenant_id, consult.created_by);
   const series = (await deps.repos.studies.listSeries(study.id)).map((s) => ({ seriesInstanceUid: s.series_uid, modality: s.modality ?? 'OT', description: s.series_description ?? undefined }));
   const base: ReportContext = {
     patient: { name: patient.pseudonym_name, id: patient.pseudonym_id, sex: sexOf(patient.sex), ...(study.patient_age && { age: study.patient_age }) },
@@ -50,6 +52,7 @@ export async function reportContext(
     // Hospitals have one registered name; it stands for both languages.
     sendingHospital: { id: consult.sending_tenant_id, name: { 'zh-CN': consult.sending_tenant_name, en: consult.sending_tenant_name } },
     readingCentre: { id: consult.reading_tenant_id, name: { 'zh-CN': consult.reading_tenant_name, en: consult.reading_tenant_name } },
+    ...(requester && { referringDoctor: requester.display_name }),
   };
   if (audience === 'reader') return base;
 

@@ -142,13 +142,25 @@ describe('structured report: write, sign, amend, and return to the sender', () =
     const fhir = await (await call('GET', `/api/consults/${consultId}/report/fhir`, 'doctor@xuhui.demo')).json();
     expect(fhir.resourceType).toBe('Bundle');
     expect(JSON.stringify(fhir)).toContain('CompressedSamples');
+    // The name in parts, and the report itself as the PDF the sender downloads.
+    const resources = fhir.entry.map((e: { resource: Record<string, unknown> }) => e.resource);
+    const patient = resources.find((r: { resourceType: string }) => r.resourceType === 'Patient');
+    expect(patient.name).toEqual([{ use: 'official', text: 'CompressedSamples CT1', family: 'CompressedSamples', given: ['CT1'] }]);
+    const [form] = resources.find((r: { resourceType: string }) => r.resourceType === 'DiagnosticReport').presentedForm;
+    expect(form.contentType).toBe('application/pdf');
+    expect(Buffer.from(form.data, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
 
     const pdf = await call('GET', `/api/consults/${consultId}/report/pdf`, 'doctor@xuhui.demo');
     expect(pdf.headers.get('Content-Type')).toBe('application/pdf');
     writeFileSync(join(dir, 'report.pdf'), new Uint8Array(await pdf.arrayBuffer()));
     const text = execFileSync('pdftotext', [join(dir, 'report.pdf'), '-'], { encoding: 'utf8' });
     expect(text).toContain('右肺上叶');
-    expect(text).toContain('CompressedSamples');
+    // The name as people read it; the centre and the hospital once each; who asked for the reading.
+    expect(text).toContain('CompressedSamples CT1');
+    expect(text).not.toContain(REAL_NAME);
+    expect(text.split('Shanghai Cancer Center (demo)').length - 1).toBe(1);
+    expect(text.split('Xuhui District Hospital (demo)').length - 1).toBe(1);
+    expect(text).toContain('Li Na (radiographer)');
 
     const [exported] = await t.repos.audit.list({ eventCode: '110106', limit: 1 });
     expect(exported).toMatchObject({ event_action: 'R', detail: { format: 'pdf', audience: 'sender' } });

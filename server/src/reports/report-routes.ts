@@ -17,6 +17,7 @@ import {
   toSrContentTree,
   updateReport,
   writeStructuredReport,
+  type ReportContext,
   type ReportDocument,
   type Signer,
 } from '@yunzhen/report';
@@ -199,15 +200,23 @@ export function reportRoutes(deps: ReportDeps) {
     if (consult.pre_arrival && language !== 'both') throw new AppError('BilingualRequired', 'a pre-arrival consult is reported in both Chinese and English');
   }
 
+  /** The report's PDF with its key images. */
+  const renderPdf = async (consultId: string, doc: ReportDocument, context: ReportContext) => {
+    const keyImages: Record<string, Uint8Array> = {};
+    for (const keyImage of doc.keyImages) {
+      const stored = isUuid(keyImage.id) ? await repos.reports.keyImage(consultId, keyImage.id) : undefined;
+      const object = stored && (await deps.store.get(stored.object_key));
+      if (object) keyImages[keyImage.id] = new Uint8Array(await new Response(object.body).arrayBuffer());
+    }
+    return renderReportPdf(doc, context, { keyImages });
+  };
+
   const render = (format: 'pdf' | 'fhir' | 'sr') => async (c: Context<AppEnv>) => {
     const principal = requireUser(c);
     const { consult, row, doc, audience } = await readable(principal, c.req.param('id')!);
     const context = await reportContext(deps, consult, doc, audience, auditRevealFor(c, deps.audit, consult.id));
     await deps.audit(c, { eventCode: AuditEvent.Export, action: 'R', outcome: Outcome.Success, objectType: 'report', objectId: row.id, detail: { format, audience } });
     const name = `report-${consult.id.slice(0, 8)}-v${doc.version}`;
-    if (format === 'fhir') {
-      return c.body(JSON.stringify(toFhirBundle(doc, context), null, 2), 200, { 'Content-Type': 'application/fhir+json', 'Content-Disposition': `attachment; filename="${name}.fhir.json"` });
-    }
     if (format === 'sr') {
       const bytes = writeStructuredReport(toSrContentTree(doc, context), {
         sopInstanceUid: uidFromBytes(new Uint8Array(createHash('sha256').update(`export-sr:${row.id}:${doc.version}:${audience}`).digest().subarray(0, 16))),
@@ -220,13 +229,15 @@ export function reportRoutes(deps: ReportDeps) {
       });
       return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/dicom', 'Content-Disposition': `attachment; filename="${name}.dcm"` });
     }
-    const keyImages: Record<string, Uint8Array> = {};
-    for (const keyImage of doc.keyImages) {
-      const stored = isUuid(keyImage.id) ? await repos.reports.keyImage(consult.id, keyImage.id) : undefined;
-      const object = stored && (await deps.store.get(stored.object_key));
-      if (object) keyImages[keyImage.id] = new Uint8Array(await new Response(object.body).arrayBuffer());
+    const pdf = await renderPdf(consult.id, doc, context);
+    if (format === 'fhir') {
+      // The Bundle carries the report as its readers see it (DiagnosticReport.presentedForm), so a receiver can show it as is.
+      const presentedForm = { contentType: 'application/pdf', data: Buffer.from(pdf).toString('base64'), title: `${name}.pdf` };
+      return c.body(JSON.stringify(toFhirBundle(doc, context, { presentedForm }), null, 2), 200, {
+        'Content-Type': 'application/fhir+json',
+        'Content-Disposition': `attachment; filename="${name}.fhir.json"`,
+      });
     }
-    const pdf = await renderReportPdf(doc, context, { keyImages });
     return c.body(pdf as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/pdf', 'Content-Disposition': `attachment; filename="${name}.pdf"` });
   };
 

@@ -99,6 +99,10 @@ describe('reading: claim, annotations and derived objects', () => {
     expect(series.map((s: Record<string, { Value?: string[] }>) => s['00080060']?.Value?.[0]).sort()).toEqual(['CT', 'SR']);
     const instances = await (await get(`/dicomweb/instances?SOPInstanceUID=${sop}`, await t.token('doctor@xuhui.demo'))).json();
     expect(instances).toHaveLength(1);
+    // The consult counts the SR among the study's instances, not among its images.
+    const { consult } = await (await get(`/api/consults/${consultId}`, specialist)).json();
+    const shown = consult.studies.find((s: { studyInstanceUid: string }) => s.studyInstanceUid === study.studyInstanceUid);
+    expect(shown).toMatchObject({ instanceCount: 2, imageCount: 1 });
   });
 
   it('refuses derived objects that name another patient, belong elsewhere, or are images', async () => {

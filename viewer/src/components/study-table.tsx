@@ -52,7 +52,7 @@ export function StudyTable(props: { studies: StudySummary[]; testId?: string; ac
             <td>{study.description ?? ''}</td>
             <td>{study.modalities.join(', ')}</td>
             <td>
-              {study.instanceCount}
+              {study.imageCount}
               {(study.pendingReviewCount ?? 0) > 0 && (
                 <span class="badge warning">
                   {' '}

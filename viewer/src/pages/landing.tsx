@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 
 import { api, sendsStudies, type ConsultSummary, type Me, type StudySummary } from '../api.js';
 import { ConsultForm } from '../components/consult-form.js';
-import { ConsultTable } from '../components/consult-table.js';
+import { ConsultTable, newReportsFirst } from '../components/consult-table.js';
 import { Link } from '../components/link.js';
 import { PixelReview } from '../components/pixel-review.js';
 import { StudyTable } from '../components/study-table.js';
@@ -128,5 +128,7 @@ function Consults(props: { me: Me }) {
   useEffect(() => {
     api<{ consults: ConsultSummary[] }>('/api/consults').then((body) => setConsults(body.consults));
   }, []);
-  return consults ? <ConsultTable me={props.me} consults={consults} /> : <p>{t('loading')}</p>;
+  // The sending hospital comes for its results: new reports first.
+  const shown = useMemo(() => (consults && props.me.tenant.kind !== 'reading' ? newReportsFirst(consults) : consults), [consults]);
+  return shown ? <ConsultTable me={props.me} consults={shown} /> : <p>{t('loading')}</p>;
 }

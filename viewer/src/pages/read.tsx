@@ -10,9 +10,10 @@ import { displayName, useI18n, type MessageKey } from '../i18n.js';
 import { Autosave, loadAnnotations, type SaveState } from '../viewer/autosave.js';
 import { number, Tag, text } from '../viewer/dicom-json.js';
 import { SrStoreError } from '../viewer/dicomweb-paths.js';
+import { DockPanel, useDockState } from '../viewer/dock.js';
 import { HelpPanel } from '../viewer/help-panel.js';
 import { MeasurementPanel } from '../viewer/measurement-panel.js';
-import { emptyDocument, fromSaved, markSource, parseDocument, summarize, toDocument, type MeasurementSummary, type SavedAnnotations } from '../viewer/measurements.js';
+import { emptyDocument, fromSaved, markSource, parseDocument, reportsToImport, summarize, toDocument, type MeasurementSummary, type SavedAnnotations } from '../viewer/measurements.js';
 import { ReadingSession, windowPresets, type WindowPreset } from '../viewer/reading-session.js';
 import { findShortcut, layouts, viewportCount, type Layout, type ShortcutAction } from '../viewer/shortcuts.js';
 import { imageIndex, loadStudy, type LoadedStudy } from '../viewer/study-data.js';
@@ -52,6 +53,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const [unreadMessages, setUnreadMessages] = useState(0);
   const [textRequest, setTextRequestState] = useState<{ initial: string; resolve: (value: string | null) => void } | null>(null);
   const [cineFps, setCineFps] = useState(15);
+  const dock = useDockState(me.user.id);
   const autosave = useRef<Autosave | null>(null);
   const othersUids = useRef(new Set<string>());
   const srInstances = useRef(new Set<string>());
@@ -130,6 +132,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   async function restoreAnnotations(loaded: LoadedStudy[]) {
     loadingAnnotations.current = true;
     let mine: SavedAnnotations = emptyDocument();
+    const othersDocuments: SavedAnnotations[] = [];
     const imagesShown = loaded.some((study) => study.displaySets.length) ? session.firstImageShown() : Promise.resolve();
     if (isReader) {
       const saver = new Autosave({
@@ -143,7 +146,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         await imagesShown;
         mine = saver.start(response.mine);
         for (const other of response.others) {
-          for (const saved of parseDocument(other.data).annotations) {
+          const document = parseDocument(other.data);
+          othersDocuments.push(document);
+          for (const saved of document.annotations) {
             const annotation = fromSaved(saved, { locked: true });
             if (!annotation) continue;
             othersUids.current.add(saved.uid);
@@ -162,9 +167,13 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
       if (annotation) annotationApi.state.addAnnotation(annotation, saved.metadata.FrameOfReferenceUID ?? '');
     }
     for (const sop of mine.srInstances) srInstances.current.add(sop);
-    // TID 1500 reports in the studies that these annotations do not already hold.
+    // TID 1500 reports in the studies that no saved annotations on the page already hold.
     let imported = 0;
-    const reports = loaded.flatMap((study) => study.structuredReports).filter((sr) => sr.isTid1500 && !srInstances.current.has(sr.sopInstanceUid));
+    const reports = reportsToImport(
+      loaded.flatMap((study) => study.structuredReports),
+      srInstances.current,
+      othersDocuments,
+    );
     // The SR code (dcmjs and the adapters) loads only when there is a report to read; if it
     // cannot load, the images and saved measurements still open.
     const sr = reports.length ? await import('../viewer/sr.js').catch(() => undefined) : undefined;
@@ -562,6 +571,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         )}
       </div>
       <div class="reading-body">
+        <DockPanel name="series" title={t('reading.series')} open={dock.open.series} onToggle={() => dock.toggle('series')} hideLabel={t('dock.hide')} showLabel={t('dock.show')}>
         <aside class="series-panel" data-testid="series-panel" aria-label={t('reading.series')}>
           {studies.map((study) => (
             <section key={study.studyInstanceUid}>
@@ -607,6 +617,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           ))}
           {!studies.length && <p class="muted">{t('loading')}</p>}
         </aside>
+        </DockPanel>
         <section class={`viewport-grid layout-${layout}`} data-testid="viewport-grid">
           {Array.from({ length: count }, (_, index) => (
             <ViewportPane
@@ -621,24 +632,37 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
             />
           ))}
         </section>
-        <MeasurementPanel
-          measurements={measurements}
-          selected={selected}
-          readOnly={(uid) => othersUids.current.has(uid) || !isReader}
-          onJump={(m) => void jumpTo(m)}
-          onDelete={removeAnnotation}
-          onLabel={(uid) => void relabel(uid)}
-        />
-        {isReader && (
-          <ReportPanel
-            consultId={consultId}
-            me={me}
-            measurements={reportMeasurements}
-            captureKeyImage={captureKeyImage}
-            studyInstanceUid={studies[0]?.studyInstanceUid}
-            bilingual={Boolean(consult?.preArrival)}
-          />
-        )}
+        <div class={`dock-side ${dock.open.measurements || (isReader && dock.open.report) ? 'open' : ''} ${isReader && dock.open.report ? 'with-report' : ''}`} data-testid="dock-side">
+          <DockPanel
+            name="measurements"
+            title={`${t('measure.title')} (${measurements.length})`}
+            open={dock.open.measurements}
+            onToggle={() => dock.toggle('measurements')}
+            hideLabel={t('dock.hide')}
+            showLabel={t('dock.show')}
+          >
+            <MeasurementPanel
+              measurements={measurements}
+              selected={selected}
+              readOnly={(uid) => othersUids.current.has(uid) || !isReader}
+              onJump={(m) => void jumpTo(m)}
+              onDelete={removeAnnotation}
+              onLabel={(uid) => void relabel(uid)}
+            />
+          </DockPanel>
+          {isReader && (
+            <DockPanel name="report" title={t('dock.report')} open={dock.open.report} onToggle={() => dock.toggle('report')} hideLabel={t('dock.hide')} showLabel={t('dock.show')}>
+              <ReportPanel
+                consultId={consultId}
+                me={me}
+                measurements={reportMeasurements}
+                captureKeyImage={captureKeyImage}
+                studyInstanceUid={studies[0]?.studyInstanceUid}
+                bilingual={Boolean(consult?.preArrival)}
+              />
+            </DockPanel>
+          )}
+        </div>
       </div>
       {panel === 'help' && <HelpPanel onClose={() => setPanel(null)} />}
       {panel === 'messages' && (

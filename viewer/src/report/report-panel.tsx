@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   assessmentLines,
   computeAssessment,
+  describeIssue,
   getTemplate,
   localesOf,
   lungLobeLabels,
@@ -18,6 +19,7 @@ import {
   type NoduleType,
   type ReportDocument,
   type ReportLanguage,
+  type ValidationIssue,
 } from '@yunzhen/report';
 
 import { ApiError, onBeforeSignOut, type Me } from '../api.js';
@@ -117,7 +119,8 @@ export function ReportPanel(props: ReportPanelProps) {
   const template = getTemplate(doc.template.id, doc.template.version);
   const locked = doc.status === 'final' || doc.status === 'amended';
   const assessment = computeAssessment(doc, template);
-  const locale = doc.language === 'en' ? 'en' : 'zh-CN';
+  // A bilingual report's labels follow the reader's language; a one-language report's, its own.
+  const locale = doc.language === 'both' ? language : doc.language;
   const signedByMe = doc.signatures.some((s) => s.signer.userId === props.me.user.id);
   const invited = view.readers.find((r) => r.userId === props.me.user.id);
 
@@ -151,7 +154,10 @@ export function ReportPanel(props: ReportPanelProps) {
       setDoc(report);
       await load();
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'ReportIncomplete') setIssues([error.message]);
+      if (error instanceof ApiError && error.code === 'ReportIncomplete') {
+        const found = (error.body as { error?: { issues?: ValidationIssue[] } } | null)?.error?.issues ?? [];
+        setIssues(found.length ? found.map((issue) => describeIssue(issue, template, language)) : [error.message]);
+      }
       else setIssues([error instanceof ApiError ? error.message : String(error)]);
     }
   };
@@ -245,7 +251,14 @@ export function ReportPanel(props: ReportPanelProps) {
 
           {issues.length > 0 && (
             <div class="error" role="alert" data-testid="sign-issues">
-              {t('incomplete')} {issues.join('; ')}
+              {t('incomplete')}
+              <ul>
+                {issues.map((issue) => (
+                  <li key={issue} data-testid="sign-issue">
+                    {issue}
+                  </li>
+                ))}
+              </ul>
             </div>
           )}
           <div class="actions">

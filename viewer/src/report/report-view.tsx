@@ -7,6 +7,8 @@ import { displayName, formatAge, formatDateTime, useI18n } from '../i18n.js';
 import { reportText, type ReportMessage } from './messages.js';
 import { reportApi, type ReportView } from './report-api.js';
 
+const FINDINGS_FIELD = 'findings';
+
 /**
  * A report as its readers see it: fields in every language of the report (bilingual side by
  * side), measurements, key images, assessment, signatures, addenda and second opinions. The
@@ -19,6 +21,8 @@ export function ReportDetails(props: { view: ReportView; consultId: string }) {
   const template = getTemplate(doc.template.id, doc.template.version);
   const locales = localesOf(doc.language);
   const ui = language === 'en' ? 'en' : 'zh-CN';
+  const findingsValue = doc.values[FINDINGS_FIELD];
+  const findingsShownWithField = template.fields.some((f) => f.key === FINDINGS_FIELD) && findingsValue !== undefined && findingsValue !== '';
   const texts = (value: LocalizedText | undefined) => (
     <div class={`localized-text${locales.length > 1 ? ' side-by-side' : ''}`}>
       {locales.map((locale) => (
@@ -47,10 +51,12 @@ export function ReportDetails(props: { view: ReportView; consultId: string }) {
           <section key={field.key}>
             <h4>{field.label[ui]}</h4>
             {typeof value === 'object' ? texts(value) : <p>{field.kind === 'choice' ? (field.options.find((o) => o.code === value)?.label[ui] ?? String(value)) : String(value)}</p>}
+            {/* The findings inserted from measurements belong under the Findings field: one heading, not two. */}
+            {field.key === FINDINGS_FIELD && doc.findings.map((finding) => <div key={finding.id}>{texts(finding.text)}</div>)}
           </section>
         );
       })}
-      {doc.findings.length > 0 && (
+      {doc.findings.length > 0 && !findingsShownWithField && (
         <section>
           <h4>{t('findingsList')}</h4>
           {doc.findings.map((finding) => (

@@ -50,6 +50,26 @@ export function numbers(ds: DicomJson | undefined, tag: string): number[] {
     .filter((v) => Number.isFinite(v));
 }
 
+/**
+ * The image's pixel spacing in mm (row, column): the top-level Pixel Spacing or Imager Pixel
+ * Spacing of a single-frame image, or in a multi-frame (enhanced) image the Pixel Measures
+ * functional group of the frame (1-based), else the one shared by all frames (PS3.3 C.7.6.16.2.1).
+ */
+export function pixelSpacingOf(ds: DicomJson | undefined, frame = 1): number[] | undefined {
+  for (const tag of [Tag.PixelSpacing, Tag.ImagerPixelSpacing]) {
+    const spacing = numbers(ds, tag);
+    if (spacing.length === 2) return spacing;
+  }
+  const perFrame = values(ds, Tag.PerFrameFunctionalGroupsSequence)[frame - 1] as DicomJson | undefined;
+  const shared = values(ds, Tag.SharedFunctionalGroupsSequence)[0] as DicomJson | undefined;
+  for (const group of [perFrame, shared]) {
+    const measures = values(group, Tag.PixelMeasuresSequence)[0] as DicomJson | undefined;
+    const spacing = numbers(measures, Tag.PixelSpacing);
+    if (spacing.length === 2) return spacing;
+  }
+  return undefined;
+}
+
 const SR_SOP_CLASS_PREFIX = '1.2.840.10008.5.1.4.1.1.88.';
 
 export function isImage(ds: DicomJson): boolean {

@@ -18,13 +18,13 @@ import {
   init as toolsInit,
   LengthTool,
   PanTool,
-  ProbeTool,
   RectangleROITool,
   StackScrollTool,
   WindowLevelTool,
   ZoomTool,
 } from '@cornerstonejs/tools';
 
+import { StackProbeTool } from './stack-probe-tool.js';
 import { naturalizedOnFirstUse } from './study-data.js';
 import { ToolName } from './tool-names.js';
 
@@ -67,7 +67,7 @@ export function initCornerstone(): void {
     Bidirectional: BidirectionalTool,
     EllipticalROI: EllipticalROITool,
     RectangleROI: RectangleROITool,
-    Probe: ProbeTool,
+    Probe: StackProbeTool,
     ArrowAnnotate: ArrowAnnotateTool,
   };
   for (const [key, tool] of Object.entries(tools) as [keyof typeof ToolName, { toolName: string }][]) {

@@ -13,9 +13,6 @@ export function MeasurementPanel(props: {
   const { t } = useI18n();
   return (
     <aside class="measurement-panel" data-testid="measurement-panel" aria-label={t('measure.title')}>
-      <h3>
-        {t('measure.title')} <span class="muted">({props.measurements.length})</span>
-      </h3>
       {props.measurements.length === 0 && <p class="muted">{t('measure.none')}</p>}
       <ol>
         {props.measurements.map((m) => {

@@ -152,6 +152,18 @@ export function parseDocument(data: unknown): SavedAnnotations {
 const sourceOf = new Map<string, 'sr'>();
 
 /** Marks an annotation as read from an SR (shown in the panel, kept when saved). */
+/**
+ * The TID 1500 reports whose measurements the page should import as editable annotations: not
+ * those already held by the reader's own saved annotations, and not those exported by another
+ * reader, whose measurements the page already shows (locked, from that reader's saved
+ * annotations); imported, they would show twice and be autosaved as this reader's own.
+ */
+export function reportsToImport<R extends { sopInstanceUid: string; isTid1500: boolean }>(reports: R[], mine: Iterable<string>, others: SavedAnnotations[]): R[] {
+  const shown = new Set(mine);
+  for (const other of others) for (const sop of other.srInstances) shown.add(sop);
+  return reports.filter((report) => report.isTid1500 && !shown.has(report.sopInstanceUid));
+}
+
 export function markSource(uid: string, source: 'sr'): void {
   sourceOf.set(uid, source);
 }

@@ -6,6 +6,7 @@
 import { Enums, eventTarget, getRenderingEngine, metaData, RenderingEngine, utilities as coreUtilities, type Types } from '@cornerstonejs/core';
 import { annotation as annotationApi, Enums as ToolEnums, ToolGroupManager, utilities as toolUtilities } from '@cornerstonejs/tools';
 
+import { autoWindowOf } from './auto-window.js';
 import { initCornerstone, toolConfiguration } from './init.js';
 import type { DisplaySet } from './study-data.js';
 import { isMeasurementTool, measurementTools, RENDERING_ENGINE_ID, TOOL_GROUP_ID, ToolName, viewportId, type PrimaryToolName } from './tool-names.js';
@@ -205,6 +206,10 @@ export class ReadingSession {
     this.update(index, { displaySetKey: displaySet.key, imageIndex: start, imageCount: displaySet.imageIds.length, imageId: displaySet.imageIds[start], error: undefined, loading: true });
     try {
       await vp.setStack(displaySet.imageIds, start);
+      if (openWithAutoWindow.has(displaySet.modality)) {
+        const range = autoWindow(vp);
+        if (range) vp.setProperties({ voiRange: range });
+      }
       vp.render();
       this.readState(index);
       this.update(index, { loading: false });
@@ -307,6 +312,8 @@ export class ReadingSession {
     if (!vp) return;
     vp.resetProperties();
     vp.resetCamera();
+    // resetCamera keeps the flips (they are part of Cornerstone's camera, not of its reset).
+    vp.setCamera({ flipHorizontal: false, flipVertical: false });
     vp.setViewPresentation({ rotation: 0 });
     vp.render();
     this.readState(index);
@@ -373,26 +380,23 @@ export class ReadingSession {
   }
 }
 
-/** MR auto window: the 1st to 99th percentile of the displayed image's stored values. */
+/** The auto window of the displayed image, in the units Cornerstone windows in (see `autoWindowOf`). */
 function autoWindow(vp: Types.IStackViewport): { lower: number; upper: number } | undefined {
   const image = vp.getCornerstoneImage();
   const pixels = image?.getPixelData?.() as ArrayLike<number> | undefined;
   if (!pixels || !pixels.length || image.color) return undefined;
-  const step = Math.max(1, Math.floor(pixels.length / 65536));
-  const sample: number[] = [];
-  for (let i = 0; i < pixels.length; i += step) sample.push(pixels[i]!);
-  sample.sort((a, b) => a - b);
   const slope = image.slope ?? 1;
   const intercept = image.intercept ?? 0;
   const scaled = Boolean(image.preScale?.scaled);
-  const at = (q: number) => {
-    const raw = sample[Math.min(sample.length - 1, Math.floor(q * sample.length))]!;
-    return scaled ? raw : raw * slope + intercept;
-  };
-  const lower = at(0.01);
-  const upper = at(0.99);
-  return upper > lower ? { lower, upper } : undefined;
+  return autoWindowOf(pixels, scaled ? undefined : (raw) => raw * slope + intercept);
 }
+
+/**
+ * Modalities whose files' own window is not to be trusted for a first look: a PET's is often
+ * in stored values while Cornerstone windows the rescaled activity (W 54281 / L 30157 shows a
+ * black slice), and an RT Dose or NM slice has none. These open with the auto window.
+ */
+const openWithAutoWindow = new Set(['PT', 'NM', 'RTDOSE']);
 
 function describeError(error: unknown): string {
   if (error instanceof Error && error.message) return error.message;

@@ -19,6 +19,77 @@ const { MeasurementReport } = adaptersSR.Cornerstone3D;
 
 type Annotation = ToolTypes.Annotation;
 
+/** A content item of the naturalized SR dataset (PS3.3 C.17.3), as much of it as is read here. */
+interface ContentItem {
+  ValueType?: string;
+  RelationshipType?: string;
+  ConceptNameCodeSequence?: Code | Code[];
+  TextValue?: string;
+  ContentSequence?: ContentItem | ContentItem[];
+}
+interface Code {
+  CodeValue: string;
+  CodingSchemeDesignator: string;
+  CodeMeaning: string;
+}
+
+const asList = <T,>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const conceptOf = (item: ContentItem) => asList(item.ConceptNameCodeSequence)[0];
+const isConcept = (item: ContentItem, value: string, scheme: string) => conceptOf(item)?.CodeValue === value && conceptOf(item)?.CodingSchemeDesignator === scheme;
+
+/** A plane angle, as the report's own SR codes it (`valueConcept` in packages/report/src/codes.ts). */
+const ANGLE: Code = { CodeValue: '1483009', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Angle' };
+/** Where on the image an arrow points (TID 1410 "Image Region"). */
+const IMAGE_REGION: Code = { CodeValue: '111030', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Image Region' };
+
+/**
+ * Codes the measurement groups as the reader drew them, where the adapters code them otherwise
+ * (PS3.16 TID 1501): a plain Angle is written as a Cobb angle (SCT 285285000), which is a
+ * particular angle on a spine radiograph; an arrow is written as a NUM "label" = 0 with no
+ * units, a number that measures nothing. The angle gets SCT 1483009 "Angle"; the arrow keeps
+ * its text (the TEXT "Comment" the adapters add) and its drawing, as a SCOORD "Image Region".
+ * Reading back is unchanged: the adapters find the tool by the tracking identifier and an
+ * arrow's points by its SCOORD.
+ */
+export function codeMeasurementGroups(dataset: { ContentSequence?: ContentItem | ContentItem[] }): void {
+  const measurements = asList(dataset.ContentSequence).find((item) => isConcept(item, '126010', 'DCM'));
+  for (const group of asList(measurements?.ContentSequence)) {
+    const tracking = asList(group.ContentSequence).find((item) => isConcept(item, '112039', 'DCM'))?.TextValue ?? '';
+    const tool = tracking.slice(tracking.lastIndexOf(':') + 1);
+    const items = asList(group.ContentSequence);
+    if (tool === 'Angle') {
+      for (const item of items) if (item.ValueType === 'NUM' && isConcept(item, '285285000', 'SCT')) item.ConceptNameCodeSequence = [ANGLE];
+    }
+    if (tool === 'ArrowAnnotate') {
+      group.ContentSequence = items.flatMap((item) => {
+        if (item.ValueType !== 'NUM' || !isConcept(item, '111010', 'DCM')) return [item];
+        return asList(item.ContentSequence)
+          .filter((child) => child.ValueType === 'SCOORD' || child.ValueType === 'SCOORD3D')
+          .map((scoord) => ({ ...scoord, RelationshipType: 'CONTAINS', ConceptNameCodeSequence: [IMAGE_REGION] }));
+      });
+    }
+  }
+}
+
+/**
+ * The rectangle adapter passes the ROI's maximum, mean and SD to the TID 300 polyline but not its
+ * minimum, which the polyline writes when given: hand it over.
+ */
+function withRectangleMinimum(): void {
+  const adapter = MeasurementReport.measurementAdapterByToolType.get('RectangleROI') as
+    | { getTID300RepresentationArguments: (tool: Annotation, is3D?: boolean) => Record<string, unknown>; withMinimum?: true }
+    | undefined;
+  if (!adapter || adapter.withMinimum) return;
+  const original = adapter.getTID300RepresentationArguments.bind(adapter);
+  adapter.getTID300RepresentationArguments = (tool, is3D) => {
+    const args = original(tool, is3D);
+    const stats = Object.values((tool.data as { cachedStats?: Record<string, { min?: unknown }> }).cachedStats ?? {})[0];
+    return typeof stats?.min === 'number' && Number.isFinite(stats.min) ? { ...args, min: stats.min } : args;
+  };
+  adapter.withMinimum = true;
+}
+withRectangleMinimum();
+
 export interface SrExportOptions {
   studyInstanceUid: string;
   /** The study's PatientName and PatientID exactly as QIDO-RS gives them (pseudonyms for a reading centre). */
@@ -57,6 +128,7 @@ export function buildMeasurementReport(annotations: Annotation[], options: SrExp
     DeviceSerialNumber: 'web',
   }) as { dataset: Record<string, unknown> };
   const dataset = report.dataset;
+  codeMeasurementGroups(dataset);
   // What dcmjs fills in for research use does not belong in a clinical report.
   delete dataset.ImageComments;
   delete dataset.ContentQualification;

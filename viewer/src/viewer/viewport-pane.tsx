@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 
 import type { ConsultSummary } from '../api.js';
 import { displayName, formatAge, useI18n } from '../i18n.js';
-import { number, numbers, Tag, text, type DicomJson } from './dicom-json.js';
+import { number, numbers, pixelSpacingOf, Tag, text, type DicomJson } from './dicom-json.js';
 import type { ReadingSession } from './reading-session.js';
 import { imageIndex, type DisplaySet } from './study-data.js';
 
@@ -109,7 +109,7 @@ export function ViewportPane(props: {
           <div class="overlay bottom-right" data-testid="overlay-bottom-right">
             {state.voi && (
               <div data-testid="overlay-voi">
-                W {Math.round(state.voi.width)} L {Math.round(state.voi.center)}
+                W {windowNumber(state.voi.width, state.voi.width)} L {windowNumber(state.voi.center, state.voi.width)}
               </div>
             )}
             <div>
@@ -118,7 +118,7 @@ export function ViewportPane(props: {
               {state.flipVertical ? ' ⇵' : ''}
               {state.invert ? ` ${t('view.invert')}` : ''}
             </div>
-            {!hasSpacing(json) && <div class="warning">{t('overlay.noSpacing')}</div>}
+            {!pixelSpacingOf(json, frameOf(state.imageId)) && <div class="warning">{t('overlay.noSpacing')}</div>}
           </div>
         </>
       )}
@@ -158,9 +158,10 @@ function slicePosition(json: DicomJson): string {
   return '';
 }
 
-function hasSpacing(json: DicomJson): boolean {
-  return numbers(json, Tag.PixelSpacing).length === 2 || numbers(json, Tag.ImagerPixelSpacing).length === 2;
-}
+const frameOf = (imageId: string | undefined) => (imageId ? imageIndex.get(imageId)?.ref.frame : undefined) ?? 1;
+
+/** A window's numbers as the overlay shows them: whole numbers, with decimals where the window is narrow (PET in SUV, RT Dose in Gy). */
+const windowNumber = (value: number, width: number) => (Math.abs(width) < 10 ? value.toPrecision(3) : String(Math.round(value)));
 
 function transferSyntaxOf(json: DicomJson | undefined): string {
   return text(json, Tag.TransferSyntaxUID);

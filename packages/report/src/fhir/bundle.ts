@@ -1,3 +1,5 @@
+import { personNameGroups } from '@yunzhen/dicom';
+
 import { breastCompositions, biRadsCategories } from '../assessments/bi-rads.js';
 import { lungLobeLabels, lungRadsCategoryText, noduleTypeLabels, LUNG_RADS_VERSION } from '../assessments/lung-rads.js';
 import { recistResponseLabels, type OverallResponse } from '../assessments/recist.js';
@@ -353,6 +355,24 @@ function imagingStudy(doc: ReportDocument, context: ReportContext, id: string, s
 
 const genders = { M: 'male', F: 'female', O: 'other', U: 'unknown' } as const;
 
+/**
+ * The patient's name as FHIR HumanNames: one per group of the DICOM name (alphabetic, then
+ * ideographic), with family and given names, so a receiving system can file and search it; a
+ * name that is not a DICOM PN is text only.
+ */
+function humanNames(name: string): Record<string, unknown>[] {
+  const groups = personNameGroups(name);
+  if (!groups.length) return [{ text: name }];
+  return groups.map((group) => ({
+    use: 'official',
+    text: group.text,
+    ...(group.family && { family: group.family }),
+    ...(group.given.length && { given: group.given }),
+    ...(group.prefix.length && { prefix: group.prefix }),
+    ...(group.suffix.length && { suffix: group.suffix }),
+  }));
+}
+
 function patient(context: ReportContext, id: string, managingOrganization: Reference, locale: Locale): FhirResource {
   const { patient: p, sendingHospital } = context;
   const assigner = textIn(sendingHospital.name, locale) || textIn(sendingHospital.name, 'zh-CN') || textIn(sendingHospital.name, 'en');
@@ -360,7 +380,7 @@ function patient(context: ReportContext, id: string, managingOrganization: Refer
     resourceType: 'Patient',
     id,
     identifier: [{ type: { coding: [{ system: V2_0203, code: 'MR' }] }, value: p.id, ...(assigner ? { assigner: { display: assigner } } : {}) }],
-    name: [{ text: p.name }],
+    name: humanNames(p.name),
     gender: genders[p.sex],
     ...(p.birthDate ? { birthDate: p.birthDate } : {}),
     managingOrganization,

@@ -65,6 +65,15 @@ describe('PDF rendering', () => {
     expect(bytes.length).toBeLessThan(400_000);
   });
 
+  it('numbers nodules N1, N2… whatever their ids (the viewer gives them UUIDs)', async () => {
+    const signed = await signedReport('lung-nodule');
+    const uuid = '0f3f5c7b-ab13-46b4-8646-d1ae2d65e182';
+    const nodules = signed.nodules!.map((n, i) => ({ ...n, id: i === 0 ? uuid : n.id }));
+    const { text } = await render('lung-uuid', { ...signed, nodules }, realContext());
+    expect(text).not.toContain('0f3f5c7b');
+    expect(text).toMatch(/\bN1\b/);
+  });
+
   it('renders every template, with key images, addenda and second opinions', async () => {
     for (const templateId of ['general', 'breast', 'recist'] as const) {
       const { file, text } = await render(templateId, await signedReport(templateId), realContext(templateId === 'breast' ? 'MG' : 'CT'));

@@ -1,3 +1,4 @@
+import { displayName } from '@yunzhen/dicom';
 import PDFDocument from 'pdfkit';
 
 import { lungLobeLabels, noduleTypeLabels, lungRadsCategoryText } from '../assessments/lung-rads.js';
@@ -228,9 +229,15 @@ class Layout {
   }
 }
 
+/** A localized name in each of the report's languages, each distinct name once. */
+function namesIn(name: LocalizedText, locales: Locale[]): string[] {
+  return [...new Set(locales.map((locale) => textIn(name, locale)).filter(Boolean))];
+}
+
 function header(layout: Layout, doc: ReportDocument, title: Labels, context: ReportContext): void {
   const { pdf, locales } = layout;
-  const centre = locales.map((locale) => textIn(context.readingCentre.name, locale)).filter(Boolean).join('  ');
+  // A name the same in both languages (a hospital has one registered name) is printed once.
+  const centre = namesIn(context.readingCentre.name, locales).join('  ');
   pdf.font('bold').fontSize(15).fillColor(ACCENT).text(centre, { width: CONTENT_WIDTH, align: 'center' });
   pdf.font('bold').fontSize(13).fillColor(INK).text(layout.label(title), { width: CONTENT_WIDTH, align: 'center' });
   pdf.font('regular').fontSize(9.5).fillColor(doc.status === 'draft' ? '#b00020' : MUTED).text(layout.label(statusWords[doc.status]), { width: CONTENT_WIDTH, align: 'center' });
@@ -239,9 +246,9 @@ function header(layout: Layout, doc: ReportDocument, title: Labels, context: Rep
 
   const { patient, study } = context;
   const age = patient.age ? ageText(patient.age, locales) : '';
-  const hospital = locales.map((locale) => textIn(context.sendingHospital.name, locale)).filter(Boolean).join(' / ');
+  const hospital = namesIn(context.sendingHospital.name, locales).join(' / ');
   const pairs: [Labels, string][] = [
-    [words.patientName, patient.name],
+    [words.patientName, displayName(patient.name)],
     [words.sex, layout.label(sexWords[patient.sex])],
     [words.age, age],
     [words.patientId, patient.id],
@@ -355,10 +362,11 @@ function structuredBlocks(layout: Layout, doc: ReportDocument): void {
         { title: label({ 'zh-CN': '实性成分 mm', en: 'Solid mm' }), width: 1.8 },
         { title: 'Lung-RADS', width: 1.6 },
       ],
-      doc.nodules.map((nodule) => {
+      doc.nodules.map((nodule, index) => {
         const result = lungRads?.nodules.find((n) => n.noduleId === nodule.id);
         return [
-          nodule.id,
+          // The nodule's id is a UUID for the software; on paper, nodules are counted.
+          `N${index + 1}`,
           label(lungLobeLabels[nodule.lobe]),
           label(noduleTypeLabels[nodule.type]),
           result?.meanDiameterMm != null ? formatNumber(result.meanDiameterMm) : '–',

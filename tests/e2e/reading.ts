@@ -1,0 +1,59 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/** Helpers the reading-page specs share: opening a consult's images, drawing, and what the canvas shows. */
+
+export async function openReader(page: Page, consultId: string) {
+  await page.goto(`/consults/${consultId}/read`);
+  const viewport = page.getByTestId('viewport').first();
+  // The overlay shows once an image is asked for, and data-loading is 'false' before that too:
+  // checked in this order, the image is on screen (and can be drawn on) when this returns.
+  await expect(viewport.getByTestId('overlay-bottom-left')).toBeVisible({ timeout: 20_000 });
+  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
+  return viewport;
+}
+
+/**
+ * Opens the reader for a reader who will draw, once their saved annotations have arrived: the
+ * viewer does not autosave a line drawn before that (the image can show first).
+ */
+export async function openReaderToDraw(page: Page, consultId: string) {
+  const annotations = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/api/consults/${consultId}/annotations`);
+  const viewport = await openReader(page, consultId);
+  expect((await annotations).status()).toBe(200);
+  await (await annotations).finished();
+  return viewport;
+}
+
+/** A drag across the viewport with the active tool, in fractions of its size. */
+export async function drag(page: Page, viewport: Locator, from: [number, number], to: [number, number]) {
+  const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
+  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * ((from[0] + to[0]) / 2), box.y + box.height * ((from[1] + to[1]) / 2), { steps: 4 });
+  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 4 });
+  await page.mouse.up();
+}
+
+/** Grey-level statistics of what the viewport's canvas shows (decoded from an element screenshot). */
+export async function canvasStats(page: Page, viewport: Locator) {
+  const shot = (await viewport.locator('canvas').first().screenshot()).toString('base64');
+  return page.evaluate(async (png) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${png}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const { data } = context.getImageData(0, 0, image.width, image.height);
+    const levels = new Set<number>();
+    let nonBlack = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const grey = Math.round((data[i]! + data[i + 1]! + data[i + 2]!) / 3);
+      levels.add(grey);
+      if (grey > 8) nonBlack++;
+    }
+    return { distinct: levels.size, nonBlackFraction: nonBlack / (data.length / 4), hash: Array.from(data.filter((_, i) => i % 97 === 0)).join(',') };
+  }, shot);
+}
