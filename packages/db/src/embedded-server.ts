@@ -318,7 +318,8 @@ function tail(path: string): string {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback now (the OS picks it); servers started in tests and benchmarks share this. */
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolvePort, reject) => {
     const server = createServer();

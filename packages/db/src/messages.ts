@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
+import { claimDue, type ClaimOptions } from './outbox.js';
 import type { Database, EmailOutbox, MessageKind, MessageSide, MessageText } from './schema.js';
 
 export interface NewMessage {
@@ -65,32 +66,26 @@ export function createMessageRepository(db: Kysely<Database>) {
       return new Map(rows.map((r) => [r.consult_id, Number(r.unread)]));
     },
 
-    /**
-     * Claims due e-mails for one attempt: their next attempt is pushed to `leaseUntil` in the same
-     * statement that picks them (SKIP LOCKED), so another replica's pass takes other rows.
-     */
-    async claimDueEmails(now: Date, leaseUntil: Date, limit = 20): Promise<EmailOutbox[]> {
-      const result = await sql<EmailOutbox>`
-        update email_outbox set next_attempt_at = ${leaseUntil}
-        where id in (
-          select id from email_outbox where status = 'pending' and next_attempt_at <= ${now}
-          order by next_attempt_at limit ${limit} for update skip locked)
-        returning *`.execute(db);
-      return result.rows;
+    claimDueEmails(options: ClaimOptions): Promise<EmailOutbox[]> {
+      return claimDue(db, 'email_outbox', options);
     },
 
-    async recordEmailAttempt(id: string, outcome: { sent: boolean; error: string | null; attempts: number; nextAttemptAt: Date | null }, now: Date) {
-      await db
+    /** Records an attempt by the claimant that still holds the e-mail; false when another replica took it over. */
+    async recordEmailAttempt(id: string, outcome: { sent: boolean; error: string | null; attempts: number; nextAttemptAt: Date | null }, now: Date, claimant: string): Promise<boolean> {
+      const result = await db
         .updateTable('email_outbox')
         .set({
           attempts: outcome.attempts,
           last_error: outcome.error,
+          claimed_by: null,
           status: outcome.sent ? 'sent' : outcome.nextAttemptAt ? 'pending' : 'failed',
           ...(outcome.nextAttemptAt && { next_attempt_at: outcome.nextAttemptAt }),
           ...(outcome.sent && { sent_at: now }),
         })
         .where('id', '=', id)
-        .execute();
+        .where('claimed_by', '=', claimant)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
   };
 }

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema.js';
 
 /** Tables of work that one replica does once: a due row is claimed, attempted, then recorded. */
-export type OutboxTable = 'webhook_delivery' | 'pacs_delivery';
+export type OutboxTable = 'webhook_delivery' | 'pacs_delivery' | 'email_outbox';
 
 export interface ClaimOptions {
   now: Date;
@@ -23,7 +23,7 @@ export interface ClaimOptions {
  * interrupted attempt counted.
  */
 export async function claimDue<T extends OutboxTable>(db: Kysely<Database>, table: T, options: ClaimOptions): Promise<Selectable<Database[T]>[]> {
-  // Both outboxes share these columns; the union of table types is more than kysely's builders resolve.
+  // The outboxes share these columns; the union of table types is more than kysely's builders resolve.
   const outbox = db as unknown as Kysely<{ outbox: { id: string; status: string; attempts: number; next_attempt_at: Date; claimed_by: string | null } }>;
   const name = table as unknown as 'outbox';
   const rows = await outbox

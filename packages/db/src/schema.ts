@@ -435,6 +435,8 @@ export interface EmailOutboxTable {
   attempts: Generated<number>;
   next_attempt_at: ColumnType<Date, Date | undefined, Date>;
   last_error: string | null;
+  /** The replica attempting it, until the attempt is recorded (see `claimDue`). */
+  claimed_by: string | null;
   created_at: CreatedAt;
   sent_at: NullableDate;
 }

@@ -1,9 +1,10 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import { createTransport } from 'nodemailer';
 import type { Logger } from 'pino';
 
-import type { Repositories } from '@yunzhen/db';
+import type { EmailOutbox, Repositories } from '@yunzhen/db';
 
 import { describeForLog } from '../errors.js';
+import { createOutboxWorker, processClaimant } from '../outbox-worker.js';
 
 /** Attempts before an e-mail is given up: 1, 2, 4 … 64 minutes apart, about two hours in all. */
 const MAX_ATTEMPTS = 8;
@@ -27,29 +28,26 @@ function words(error: unknown): string {
 
 /**
  * Sends the e-mail outbox through the SMTP server of SMTP_URL (nodemailer: SMTP with STARTTLS,
- * authentication and pooling is not worth writing by hand). Each pass claims due rows, so
- * replicas send each e-mail once; failures are retried with backoff and kept in words.
+ * authentication and pooling is not worth writing by hand). Rows are claimed like every outbox
+ * (`claimDue`), so replicas send each e-mail once; failures are retried with backoff and kept in words.
  */
-export function createEmailOutbox(deps: { repos: Repositories; logger: Logger; smtpUrl: string; from: string; now: () => Date; transport?: Transporter }) {
-  const transport = deps.transport ?? createTransport(deps.smtpUrl);
-  return {
-    /** One pass; resolves with the number of e-mails attempted. */
-    async tick(): Promise<number> {
-      const now = deps.now();
-      const due = await deps.repos.messages.claimDueEmails(now, new Date(now.getTime() + LEASE_MS));
-      for (const email of due) {
-        const attempts = email.attempts + 1;
-        try {
-          await transport.sendMail({ from: deps.from, to: email.to_address, subject: email.subject, text: email.body });
-          await deps.repos.messages.recordEmailAttempt(email.id, { sent: true, error: null, attempts, nextAttemptAt: null }, deps.now());
-        } catch (error) {
-          deps.logger.warn({ email: email.id, attempts, err: describeForLog(error) }, 'e-mail not sent');
-          const nextAttemptAt = attempts < MAX_ATTEMPTS ? new Date(deps.now().getTime() + 60_000 * 2 ** (attempts - 1)) : null;
-          await deps.repos.messages.recordEmailAttempt(email.id, { sent: false, error: words(error), attempts, nextAttemptAt }, deps.now());
-        }
-      }
-      return due.length;
-    },
-    close: () => transport.close(),
-  };
+export function createEmailOutbox(deps: { repos: Repositories; logger: Logger; smtpUrl: string; from: string; now: () => Date; claimant?: string }) {
+  const transport = createTransport(deps.smtpUrl);
+  const claimant = deps.claimant ?? processClaimant();
+
+  async function attempt(email: EmailOutbox): Promise<void> {
+    const attempts = email.attempts + 1;
+    let error: string | null = null;
+    try {
+      await transport.sendMail({ from: deps.from, to: email.to_address, subject: email.subject, text: email.body });
+    } catch (caught) {
+      deps.logger.warn({ email: email.id, attempts, err: describeForLog(caught) }, 'e-mail not sent');
+      error = words(caught);
+    }
+    const nextAttemptAt = error && attempts < MAX_ATTEMPTS ? new Date(deps.now().getTime() + 60_000 * 2 ** (attempts - 1)) : null;
+    await deps.repos.messages.recordEmailAttempt(email.id, { sent: error === null, error, attempts, nextAttemptAt }, deps.now(), claimant);
+  }
+
+  const worker = createOutboxWorker({ claim: () => deps.repos.messages.claimDueEmails({ now: deps.now(), leaseMs: LEASE_MS, claimant }), attempt });
+  return { tick: worker.tick, close: () => transport.close() };
 }

@@ -83,7 +83,7 @@ describe('consult conversation with e-mail notices', () => {
     expect(await failing.tick()).toBe(3);
     failing.close();
     await refusing.close();
-    const pending = await t.repos.messages.claimDueEmails(now(), now());
+    const pending = await t.repos.messages.claimDueEmails({ now: now(), leaseMs: 0, claimant: 'test', limit: 50 });
     expect(pending).toHaveLength(0); // not due again before the backoff
 
     clockOffsetMs += 2 * 60_000;

@@ -71,7 +71,7 @@ describe('service levels, escalation and the turnaround dashboard', () => {
     expect((await bell('admin@scc.demo')).unread).toBe(0);
 
     // Four e-mails (two people, two thresholds), with the reference and link, without the patient.
-    const emails = await t.repos.messages.claimDueEmails(now(), now());
+    const emails = await t.repos.messages.claimDueEmails({ now: now(), leaseMs: 0, claimant: 'test', limit: 50 });
     expect(emails.map((e) => e.to_address).sort()).toEqual(['admin@scc.demo', 'admin@scc.demo', 'specialist@scc.demo', 'specialist@scc.demo']);
     for (const email of emails) {
       expect(email.subject).toContain(urgentId.slice(0, 8).toUpperCase());

@@ -39,6 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', 'timestamptz', now)
     .addColumn('last_error', 'text')
+    .addColumn('claimed_by', 'text')
     .addColumn('created_at', 'timestamptz', now)
     .addColumn('sent_at', 'timestamptz')
     .execute();
