@@ -6,6 +6,7 @@ import { refusalText } from '../reasons.js';
 import { navigate } from '../router.js';
 import { AttachmentPicker, reportAttachmentError, sendAttachments, type PickedAttachment } from './attachments.js';
 import { Link } from './link.js';
+import { PrioritySelect } from './priority-select.js';
 
 /** One patient's studies, as the form offers them: a consult is about one patient. */
 interface PatientGroup {
@@ -147,13 +148,7 @@ export function ConsultForm(props: { me: Me; studies: StudySummary[]; missingFil
       <AttachmentPicker value={attachments} onChange={setAttachments} />
       <label>
         {t('consultForm.priority')}
-        <select name="priority" value={priority} onChange={(e) => setPriority(e.currentTarget.value as Priority)}>
-          {(['routine', 'urgent', 'stat'] as const).map((p) => (
-            <option key={p} value={p}>
-              {t(`priority.${p}`)}
-            </option>
-          ))}
-        </select>
+        <PrioritySelect name="priority" value={priority} onChange={setPriority} />
       </label>
       <label class="checkbox">
         <input type="checkbox" name="preArrival" checked={preArrival} onChange={(e) => setPreArrival(e.currentTarget.checked)} />

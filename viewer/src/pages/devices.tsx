@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
 import { Link } from '../components/link.js';
+import { PrioritySelect } from '../components/priority-select.js';
 import { useI18n } from '../i18n.js';
 import { refusalText } from '../reasons.js';
 
@@ -323,13 +324,7 @@ export function DevicesPage() {
             </label>
             <label>
               {t('devices.rulePriority')}
-              <select name="rulePriority" value={draft.rulePriority} onChange={(e) => set('rulePriority', e.currentTarget.value as Draft['rulePriority'])}>
-                {(['routine', 'urgent', 'stat'] as const).map((p) => (
-                  <option key={p} value={p}>
-                    {t(`priority.${p}`)}
-                  </option>
-                ))}
-              </select>
+              <PrioritySelect name="rulePriority" value={draft.rulePriority} onChange={(p) => set('rulePriority', p)} />
             </label>
             <label>
               {t('devices.ruleQuiet')}
