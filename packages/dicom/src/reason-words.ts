@@ -32,6 +32,7 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
   UnsupportedCharacterSet: { en: 'unsupported character set', 'zh-CN': '不支持的字符集' },
   NotAnInstance: { en: 'DICOMDIR index, not an image', 'zh-CN': 'DICOMDIR 索引，不是影像' },
   StudyMismatch: { en: 'belongs to another study', 'zh-CN': '属于其他检查' },
+  StudyNotFound: { en: 'names a study that is not one you read (or does not exist)', 'zh-CN': '所属检查不是您阅片的检查（或不存在）' },
   UidConflict: { en: 'UID conflict', 'zh-CN': 'UID 冲突' },
   InstanceConflict: { en: 'an image with the same UID but different content is already stored', 'zh-CN': '已存有相同 UID 但内容不同的图像' },
   PatientMismatch: { en: 'names another patient than the rest of its study', 'zh-CN': '与同一检查的其他图像患者信息不一致' },

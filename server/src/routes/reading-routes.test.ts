@@ -111,7 +111,11 @@ describe('reading: claim, annotations and derived objects', () => {
     expect((await imageRefused.json())['00081198'].Value[0]['00091001'].Value[0]).toBe('NotADerivedObject');
     const minhang = await t.token('rad@minhang.demo');
     const sr = stowBody([structuredReport(study.studyInstanceUid, { id: study.patient.pseudonymId, name: study.patient.pseudonymName })]);
-    expect((await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': sr.contentType }, body: sr.body })).status).toBe(404);
+    // Without a study in the URL each object names its own, which must be one the specialist reads.
+    const elsewhere = stowBody([structuredReport(newUid(), { id: study.patient.pseudonymId, name: study.patient.pseudonymName })]);
+    const unknown = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': elsewhere.contentType }, body: elsewhere.body });
+    expect(unknown.status).toBe(409);
+    expect((await unknown.json())['00081198'].Value[0]['00091001'].Value[0]).toBe('StudyNotFound');
     // Another hospital's upload to that URL is its own upload, de-identified under its own
     // keys into its own study: Xuhui's study is untouched.
     await t.request(`/dicomweb/studies/${study.studyInstanceUid}`, { method: 'POST', headers: { Authorization: `Bearer ${minhang}`, 'Content-Type': sr.contentType }, body: sr.body });
