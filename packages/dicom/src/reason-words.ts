@@ -108,6 +108,7 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
   Redirected: { en: 'the server answers at another address', 'zh-CN': '服务器在另一个地址应答' },
   WrongServer: { en: 'the answer is not from a Yunzhen server: check the address', 'zh-CN': '应答不是来自云诊服务器：请检查地址' },
   TokenRefused: { en: 'token expired or revoked: log in again', 'zh-CN': '令牌已过期或已被撤销：请重新登录' },
+  TokenMalformed: { en: 'what was given as the token is not a token (check the file or variable)', 'zh-CN': '所给的令牌格式不对（请检查文件或环境变量）' },
   NotLoggedIn: { en: 'not logged in to this server', 'zh-CN': '尚未登录此服务器' },
   ServerUnavailable: { en: 'server unavailable: try again later', 'zh-CN': '服务器暂时不可用：请稍后重试' },
   TooManyRequests: { en: 'too many requests: try again later', 'zh-CN': '请求过多：请稍后重试' },
