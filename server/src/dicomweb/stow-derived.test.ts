@@ -1,35 +1,12 @@
-import { parseDicom, readIndexAttributes, uidFromBytes, writeDicom, type WriteElement } from '@yunzhen/dicom';
-import { randomBytes } from 'node:crypto';
+import { parseDicom, readIndexAttributes } from '@yunzhen/dicom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readSample, rewriteInstances, stowBody } from '../testing/dicom-fixtures.js';
+import { COMPREHENSIVE_SR, randomUid as newUid, readSample, rewriteInstances, stowBody, structuredReport } from '../testing/dicom-fixtures.js';
 import { createConsult } from '../testing/seed-consult.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 
-const newUid = () => uidFromBytes(new Uint8Array(randomBytes(16)));
-const text = (tag: number, vr: WriteElement['vr'], value: string): WriteElement => ({ tag, vr, value });
-const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
-
 type Item = Record<string, { Value?: unknown[] }>;
 const value = (item: Item | undefined, tag: string) => item?.[tag]?.Value?.[0];
-
-/** A minimal Comprehensive SR in a study, naming the patient given (or none, as a viewer writes it from images without Patient ID). */
-function structuredReport(study: string, sopInstanceUid: string, patient?: { id: string; name: string }): Uint8Array {
-  return writeDicom({
-    transferSyntaxUid: '1.2.840.10008.1.2.1',
-    dataset: [
-      text(0x00080016, 'UI', COMPREHENSIVE_SR),
-      text(0x00080018, 'UI', sopInstanceUid),
-      text(0x00080060, 'CS', 'SR'),
-      ...(patient ? [text(0x00100010, 'PN', patient.name), text(0x00100020, 'LO', patient.id)] : []),
-      text(0x0020000d, 'UI', study),
-      text(0x0020000e, 'UI', newUid()),
-      text(0x00200011, 'IS', '99'),
-      text(0x0040a040, 'CS', 'CONTAINER'),
-      text(0x0040a050, 'CS', 'SEPARATE'),
-    ],
-  });
-}
 
 describe('STOW-RS to /studies without a study UID (derived objects, as OHIF and dicomweb-client send them)', () => {
   let t: TestApp;
@@ -77,9 +54,9 @@ describe('STOW-RS to /studies without a study UID (derived objects, as OHIF and 
     const ctSop = readIndexAttributes(parseDicom(ct)).SOPInstanceUID!;
     const answer = await stow(
       [
-        structuredReport(consulted, ours),
-        structuredReport(unsent, elsewhere),
-        structuredReport(consulted, otherPatient, { id: 'REAL-ID-123', name: 'Real^Name' }),
+        structuredReport(consulted, { sopInstanceUid: ours }),
+        structuredReport(unsent, { sopInstanceUid: elsewhere }),
+        structuredReport(consulted, { sopInstanceUid: otherPatient, patient: { id: 'REAL-ID-123', name: 'Real^Name' } }),
         ct,
       ],
       specialist,
@@ -102,7 +79,7 @@ describe('STOW-RS to /studies without a study UID (derived objects, as OHIF and 
 
   it('stores an SR that names no patient (its images were sent without Patient ID) under the study’s pseudonyms', async () => {
     const sop = newUid();
-    const answer = await stow([structuredReport(consulted, sop)], specialist, `/dicomweb/studies/${consulted}`);
+    const answer = await stow([structuredReport(consulted, { sopInstanceUid: sop })], specialist, `/dicomweb/studies/${consulted}`);
     expect(answer.status).toBe(200);
     // Metadata is read from the stored file: it names the pseudonymous patient of the study's images.
     const metadata = (await (await t.request(`/dicomweb/studies/${consulted}/metadata`, { headers: { Authorization: `Bearer ${specialist}` } })).json()) as Item[];
@@ -114,6 +91,6 @@ describe('STOW-RS to /studies without a study UID (derived objects, as OHIF and 
   });
 
   it('still answers 404 for a study in the URL the specialist does not read', async () => {
-    expect((await stow([structuredReport(unsent, newUid())], specialist, `/dicomweb/studies/${unsent}`)).status).toBe(404);
+    expect((await stow([structuredReport(unsent)], specialist, `/dicomweb/studies/${unsent}`)).status).toBe(404);
   });
 });
