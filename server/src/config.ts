@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { oidcClientSchema } from './oidc/oidc-client-schema.js';
+
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -43,6 +45,19 @@ const envSchema = z.object({
     .string()
     .default('YUNZHEN')
     .refine((value) => value.length >= 1 && value.length <= 16 && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !value.includes('\\'), 'must be 1–16 characters without backslash or surrounding spaces'),
+  PUBLIC_URL: optionalText.pipe(z.string().regex(/^https?:\/\/[^/]+$/, 'must be an origin like https://yunzhen.example.org').optional()),
+  OIDC_CLIENTS: z
+    .string()
+    .default('[]')
+    .transform((value, ctx) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(oidcClientSchema)),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -76,6 +91,10 @@ export type ServerConfig = Readonly<{
   maxInstanceBytes: number;
   objectCacheBytes: number;
   corsOrigins: readonly string[];
+  /** Where users reach this server (the OpenID Connect issuer is this + `/oidc`); undefined: the address it listens on. */
+  publicUrl: string | undefined;
+  /** OpenID Connect clients the deployment configures (besides those admins register). */
+  oidcClients: readonly z.infer<typeof oidcClientSchema>[];
   /** The DIMSE listener, or undefined when DICOM_PORT=off. `explicit`: the port was configured (failing to bind is fatal). */
   dicom: Readonly<{ port: number; host: string; aeTitle: string; explicit: boolean }> | undefined;
 }>;
@@ -128,6 +147,8 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
+    publicUrl: e.PUBLIC_URL,
+    oidcClients: Object.freeze(e.OIDC_CLIENTS),
     dicom:
       e.DICOM_PORT === 'off'
         ? undefined

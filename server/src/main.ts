@@ -17,6 +17,9 @@ import { removeLeftoverSpools } from './ingest/zip-entries.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
 import { createLogger } from './logger.js';
 
+/** OpenID Connect access tokens live 10 minutes: a browser app refreshes them, and revocation is checked on use anyway. */
+const OIDC_ACCESS_TOKEN_TTL_SECONDS = 600;
+
 /** The only module that reads the environment, opens sockets and files. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -38,6 +41,8 @@ async function main(): Promise<void> {
   const spools = await removeLeftoverSpools(tempDir);
   if (spools) logger.info({ removed: spools }, 'removed zip upload spools left by an earlier run');
 
+  /** The address the server listens on, once it does: the issuer when PUBLIC_URL is not set. */
+  let listeningAt: string | undefined;
   const bundledViewer = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
   const viewerDist = config.viewerDist ?? (existsSync(bundledViewer) ? bundledViewer : undefined);
   const app = createApp({
@@ -58,8 +63,18 @@ async function main(): Promise<void> {
       tempDir,
       objectCacheBytes: config.objectCacheBytes,
       corsOrigins: [...config.corsOrigins],
+      oidc: {
+        issuer: () => `${config.publicUrl ?? listeningAt ?? `http://127.0.0.1:${config.port}`}/oidc`,
+        clients: [...config.oidcClients],
+        accessTokenTtlSeconds: OIDC_ACCESS_TOKEN_TTL_SECONDS,
+        refreshTokenTtlSeconds: Math.floor(config.tokenTtlMs / 1000),
+      },
     },
   });
+  // OpenID Connect sessions, codes and tokens past their expiry are never read again.
+  setInterval(() => {
+    repos.oidc.sweepExpired().catch((error: unknown) => logger.warn(describeForLog(error), 'OpenID Connect sweep failed; next run in an hour'));
+  }, 60 * 60 * 1000).unref();
 
   // Objects left without an index row (a crash between the two steps of ingest) are removed
   // once they are an hour old.
@@ -101,6 +116,7 @@ async function main(): Promise<void> {
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const url = `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}/`;
+    listeningAt = url.slice(0, -1);
     logger.info({ url, database: resources.db.kind, objectStore: config.s3 ? 's3' : 'filesystem', viewer: Boolean(viewerDist) }, 'listening');
     printBanner(url, config.demo, seeded, dimseLine, embedded && { version: embedded.version, initialised: embedded.initialised, dir: join(resolve(config.dataDir), 'pg') });
   });

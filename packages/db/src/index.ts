@@ -6,6 +6,7 @@ import { createDicomwebRepository } from './dicomweb.js';
 import { createDeviceRepository } from './devices.js';
 import { createCredentialRepository } from './credentials.js';
 import { createLoginThrottleRepository } from './login-throttle.js';
+import { createOidcRepository } from './oidc.js';
 import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
 import { createStudyRepository } from './studies.js';
@@ -21,6 +22,7 @@ export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';
 export type { CredentialRepository, SessionRecord } from './credentials.js';
 export type { LoginThrottleDecision, LoginThrottleRepository } from './login-throttle.js';
+export type { OidcClientFields, OidcRepository } from './oidc.js';
 export type { DicomwebRepository, ImageScope, InstanceMatch, Paging, QidoFilters, Range, SeriesMatch, StudyMatch } from './dicomweb.js';
 export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyRepository } from './studies.js';
 export type { VaultRepository } from './vault.js';
@@ -45,6 +47,7 @@ export function createRepositories(db: Kysely<Database>) {
     reports: createReportRepository(db),
     webhooks: createWebhookRepository(db),
     devices: createDeviceRepository(db),
+    oidc: createOidcRepository(db),
   };
 }
 

@@ -13,6 +13,7 @@ export function createPrincipalCache(options: { ttlMs: number; maxEntries: numbe
     set: (principal: Principal) => cache.set(principal.credentialHash, principal),
     forgetCredential: (credentialHash: string) => cache.delete(credentialHash),
     forgetUser: (userId: string) => cache.deleteWhere((principal) => principal.user.id === userId),
+    forgetGrant: (grantId: string) => cache.deleteWhere((principal) => principal.oidcGrantId === grantId),
   };
 }
 

@@ -18,6 +18,9 @@ import { createLogger } from '../logger.js';
 
 export type TestStoreKind = 'filesystem' | 's3';
 
+/** The OpenID Connect client every test app knows: a first-party browser app (PKCE, no secret). */
+export const TEST_OIDC_CLIENT = { clientId: 'test-viewer', name: 'Test viewer', redirectUris: ['http://127.0.0.1:9/callback'], postLogoutRedirectUris: [], firstParty: true };
+
 export interface TestApp {
   app: App;
   repos: Repositories;
@@ -81,7 +84,14 @@ export async function createTestApp(options: {
   });
   const logger = createLogger({ level: 'debug', destination });
   const secret = 'test-root-secret-of-at-least-32-characters';
-  const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), ...options.settings };
+  let baseUrl: string | undefined;
+  const settings: AppSettings = {
+    ...defaultSettings,
+    tempDir: join(dataDir, 'tmp'),
+    // The issuer is the address `listen()` serves on; OpenID Connect needs a real server.
+    oidc: { issuer: () => `${baseUrl ?? 'http://localhost'}/oidc`, clients: [TEST_OIDC_CLIENT], accessTokenTtlSeconds: 600, refreshTokenTtlSeconds: 86_400 },
+    ...options.settings,
+  };
   const { ingest } = createServices({ db, store, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
   const app = createApp({ db, store, logger, secret, ingest, settings });
 
@@ -96,7 +106,6 @@ export async function createTestApp(options: {
   };
 
   let server: ReturnType<typeof serve> | undefined;
-  let baseUrl: string | undefined;
 
   const postJson = (path: string, body: unknown) =>
     request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

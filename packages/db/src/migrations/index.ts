@@ -10,6 +10,7 @@ import * as webhookLog from './2026-12-06T00-webhook-log.js';
 import * as clinicalHistory from './2026-12-06T01-clinical-history.js';
 import * as attachmentReview from './2026-12-06T02-attachment-review.js';
 import * as dicomDevices from './2026-12-06T10-dicom-devices.js';
+import * as oidc from './2026-12-07T14-oidc.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T01-clinical-history': clinicalHistory,
   '2026-12-06T02-attachment-review': attachmentReview,
   '2026-12-06T10-dicom-devices': dicomDevices,
+  '2026-12-07T14-oidc': oidc,
 };
