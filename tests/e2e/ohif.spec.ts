@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { expect, test, type Page } from '@playwright/test';
+
+import { DEMO_PASSWORD, readSample, rewriteInstances, seedConsult, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
+
+/**
+ * OHIF Viewer 3.13.2, its prebuilt `dist/` from the npm registry (`npm pack @ohif/app`), served
+ * on its own origin with the repository's `ohif/app-config.js`, signing in through Yunzhen's
+ * OpenID Connect provider: no proxy injects a token.
+ */
+const OHIF_VERSION = '3.13.2';
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const cache = join(repo, 'tests/.cache', `ohif-${OHIF_VERSION}`);
+
+/** OHIF's prebuilt viewer, fetched once with npm from the registry and kept in tests/.cache. */
+function ohifDist(): string {
+  const dist = join(cache, 'package/dist');
+  if (existsSync(join(dist, 'index.html'))) return dist;
+  mkdirSync(cache, { recursive: true });
+  const tarball = execFileSync('npm', ['pack', `@ohif/app@${OHIF_VERSION}`, '--pack-destination', cache, '--silent'], { encoding: 'utf8' }).trim().split('\n').at(-1)!;
+  execFileSync('tar', ['xzf', join(cache, tarball), '-C', cache]);
+  return dist;
+}
+
+const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.woff': 'font/woff' };
+
+let ohif: { server: Server; url: string };
+let yunzhen: SpawnedServer;
+let appConfig = '';
+
+/** A static server for OHIF's single-page app: its files as they are, index.html for its routes, our app-config. */
+function serveOhif(dist: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url!, 'http://x').pathname));
+    if (path === '/app-config.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(appConfig);
+      return;
+    }
+    const file = join(dist, path);
+    const found = file.startsWith(dist) && existsSync(file) && statSync(file).isFile() ? file : join(dist, 'index.html');
+    res.writeHead(200, { 'Content-Type': types[extname(found)] ?? 'application/octet-stream' }).end(readFileSync(found));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(600_000);
+  // OHIF's origin first: Yunzhen's configuration names it (CORS, the client's redirect URI).
+  ohif = await serveOhif(ohifDist());
+  const client = { clientId: 'ohif', name: 'OHIF Viewer', redirectUris: [`${ohif.url}/callback`], postLogoutRedirectUris: [`${ohif.url}/logout-redirect.html`], firstParty: true };
+  yunzhen = await spawnServer({ env: { CORS_ORIGINS: ohif.url, OIDC_CLIENTS: JSON.stringify([client]) } });
+  appConfig = readFileSync(join(repo, 'ohif/app-config.js'), 'utf8').replace("const YUNZHEN = 'https://yunzhen.example.org';", `const YUNZHEN = '${yunzhen.url}';`);
+  expect(appConfig).toContain(yunzhen.url);
+  await seedConsult(yunzhen.url, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true }), { clinicalQuestion: 'Nodule?' });
+});
+
+test.afterAll(async () => {
+  await new Promise((resolve) => ohif?.server.close(resolve));
+  await yunzhen?.stop();
+});
+
+async function signInThroughOhif(page: Page, email: string) {
+  await page.goto(ohif.url);
+  // OHIF sends the browser to Yunzhen's sign-in page (authorization code with PKCE).
+  await page.waitForURL((url) => url.href.startsWith(`${yunzhen.url}/oidc/interaction/`), { timeout: 60_000 });
+  await page.locator('input[name="email"]').fill(email);
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL((url) => url.href.startsWith(ohif.url), { timeout: 60_000 });
+}
+
+test('OHIF signs the specialist in through Yunzhen and lists the consult study, pseudonymised', async ({ page }) => {
+  await signInThroughOhif(page, 'specialist@scc.demo');
+  await expect(page.getByText(/ANONYMOUS/).first()).toBeVisible({ timeout: 60_000 });
+});
+
+test('OHIF as a Minhang radiographer lists no Xuhui study', async ({ page }) => {
+  const studyList = page.waitForResponse((response) => response.url().startsWith(`${yunzhen.url}/dicomweb/studies`) && response.request().method() === 'GET', { timeout: 90_000 });
+  await signInThroughOhif(page, 'rad@minhang.demo');
+  const answer = await studyList;
+  expect(answer.status()).toBe(200);
+  expect(await answer.json()).toEqual([]);
+  await expect(page.getByText(/ANONYMOUS/)).toHaveCount(0);
+});
