@@ -32,6 +32,7 @@ const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 let ohif: { server: Server; url: string };
 let yunzhen: SpawnedServer;
 let appConfig = '';
+let consult: { id: string; studyInstanceUids: string[] };
 
 /** A static server for OHIF's single-page app: its files as they are, index.html for its routes, our app-config. */
 function serveOhif(dist: string): Promise<{ server: Server; url: string }> {
@@ -58,7 +59,7 @@ test.beforeAll(async () => {
   yunzhen = await spawnServer({ env: { CORS_ORIGINS: ohif.url, OIDC_CLIENTS: JSON.stringify([client]) } });
   appConfig = readFileSync(join(repo, 'ohif/app-config.js'), 'utf8').replace("const YUNZHEN = 'https://yunzhen.example.org';", `const YUNZHEN = '${yunzhen.url}';`);
   expect(appConfig).toContain(yunzhen.url);
-  await seedConsult(yunzhen.url, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true }), { clinicalQuestion: 'Nodule?' });
+  consult = await seedConsult(yunzhen.url, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true }), { clinicalQuestion: 'Nodule?' });
 });
 
 test.afterAll(async () => {
@@ -88,4 +89,52 @@ test('OHIF as a Minhang radiographer lists no Xuhui study', async ({ page }) => 
   expect(answer.status()).toBe(200);
   expect(await answer.json()).toEqual([]);
   await expect(page.getByText(/ANONYMOUS/)).toHaveCount(0);
+});
+
+test('the specialist measures a length in OHIF and saves the SR into the study; Yunzhen’s viewer shows the measurement', async ({ page, browser }) => {
+  test.setTimeout(300_000);
+  await signInThroughOhif(page, 'specialist@scc.demo');
+  await page.getByRole('button', { name: 'Confirm and hide' }).click();
+  await page.getByText(/ANONYMOUS/).first().click();
+  await page.getByRole('button', { name: 'Basic Viewer' }).click();
+  await page.getByText('Skip all').click({ timeout: 60_000 });
+  await page.locator('[data-cy="Length"]').click();
+  const box = (await page.locator('[data-cy="viewport-pane"]').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.55, { steps: 10 });
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.6, { steps: 10 });
+  await page.mouse.up();
+  // OHIF's basic viewer asks whether to track measurements of the series before it lists them.
+  await page.getByRole('button', { name: 'Yes', exact: true }).click();
+  await page.locator('[data-cy="trackedMeasurements-btn"]').click();
+  const row = page.locator('[data-cy="measurement-table-row-0"]');
+  await expect(row).toContainText('mm');
+  const drawn = Number(/([\d.]+) mm/.exec(await row.innerText())![1]);
+  await page.getByRole('button', { name: 'Create SR' }).click();
+  await page.getByPlaceholder('Report name').fill('OHIF length');
+  // OHIF stores with STOW-RS to {wadoRoot}/studies, without a study UID.
+  const stow = page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${yunzhen.url}/dicomweb/studies`, { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  expect((await stow).status()).toBe(200);
+
+  // The same specialist in Yunzhen's own viewer: the consult opens with OHIF's length on it.
+  const context = await browser.newContext();
+  const reader = await context.newPage();
+  await reader.goto(`${yunzhen.url}/`);
+  await reader.locator('[data-language="en"]').click();
+  await reader.locator('input[name="email"]').fill('specialist@scc.demo');
+  await reader.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await reader.locator('button[type="submit"]').click();
+  await reader.getByTestId('who').waitFor();
+  await reader.goto(`${yunzhen.url}/consults/${consult.id}/read`);
+  const viewport = reader.getByTestId('viewport').first();
+  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 30_000 });
+  const restored = reader.getByTestId('measurement');
+  await expect(restored).toHaveCount(1, { timeout: 30_000 });
+  await expect(restored).toHaveAttribute('data-source', 'sr');
+  await expect(restored).toHaveAttribute('data-tool', 'Length');
+  const shown = Number(/([\d.]+)/.exec(await restored.getByTestId('measurement-value').innerText())![1]);
+  expect(Math.abs(shown - drawn)).toBeLessThanOrEqual(0.1);
+  await context.close();
 });
