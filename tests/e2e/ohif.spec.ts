@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 import { expect, test, type Page } from '@playwright/test';
 
+import { dragAcross } from './fixtures.js';
+
 import { DEMO_PASSWORD, readSample, rewriteInstances, seedConsult, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
 
 /**
@@ -99,12 +101,7 @@ test('the specialist measures a length in OHIF and saves the SR into the study; 
   await page.getByRole('button', { name: 'Basic Viewer' }).click();
   await page.getByText('Skip all').click({ timeout: 60_000 });
   await page.locator('[data-cy="Length"]').click();
-  const box = (await page.locator('[data-cy="viewport-pane"]').boundingBox())!;
-  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.55, { steps: 10 });
-  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.6, { steps: 10 });
-  await page.mouse.up();
+  await dragAcross(page, (await page.locator('[data-cy="viewport-pane"]').boundingBox())!, [0.4, 0.5], [0.6, 0.6]);
   // OHIF's basic viewer asks whether to track measurements of the series before it lists them.
   await page.getByRole('button', { name: 'Yes', exact: true }).click();
   await page.locator('[data-cy="trackedMeasurements-btn"]').click();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
 
-import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
+import { dragAcross, expect, login, logout, test, watchPageErrors } from './fixtures.js';
 import { displayName } from '../../viewer/src/person-name.js';
 import type { Locator, Page } from '@playwright/test';
 
@@ -119,12 +119,7 @@ async function compareWithRendered(page: Page, viewport: Locator) {
 
 async function drawLength(page: Page, viewport: Locator, from: [number, number], to: [number, number]) {
   await page.getByTestId('tool-Length').click();
-  const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
-  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * ((from[0] + to[0]) / 2), box.y + box.height * ((from[1] + to[1]) / 2), { steps: 4 });
-  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 4 });
-  await page.mouse.up();
+  await dragAcross(page, (await viewport.getByTestId('viewport-element').boundingBox())!, from, to);
 }
 
 test.describe.serial('reading CT_small: render, measure, persist, SR round trip', () => {
