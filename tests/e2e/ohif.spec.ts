@@ -8,7 +8,7 @@ import { expect, test, type Page } from '@playwright/test';
 
 import { dragAcross } from './fixtures.js';
 
-import { DEMO_PASSWORD, readSample, rewriteInstances, seedConsult, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
+import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, seedConsult, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
 
 /**
  * OHIF Viewer 3.13.2, its prebuilt `dist/` from the npm registry (`npm pack @ohif/app`), served
@@ -134,4 +134,46 @@ test('the specialist measures a length in OHIF and saves the SR into the study; 
   const shown = Number(/([\d.]+)/.exec(await restored.getByTestId('measurement-value').innerText())![1]);
   expect(Math.abs(shown - drawn)).toBeLessThanOrEqual(0.1);
   await context.close();
+});
+
+test('an SR exported from Yunzhen’s viewer opens in OHIF with its lengths', async ({ page, browser }) => {
+  test.setTimeout(300_000);
+  const context = await browser.newContext();
+  const reader = await context.newPage();
+  await reader.goto(`${yunzhen.url}/`);
+  await reader.locator('[data-language="en"]').click();
+  await reader.locator('input[name="email"]').fill('specialist@scc.demo');
+  await reader.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await reader.locator('button[type="submit"]').click();
+  await reader.getByTestId('who').waitFor();
+  await reader.goto(`${yunzhen.url}/consults/${consult.id}/read`);
+  const viewport = reader.getByTestId('viewport').first();
+  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 30_000 });
+  await reader.getByTestId('tool-Length').click();
+  await dragAcross(reader, (await viewport.getByTestId('viewport-element').boundingBox())!, [0.3, 0.3], [0.7, 0.4]);
+  await reader.getByTestId('export-sr').click();
+  await expect(reader.getByTestId('sr-status')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  await context.close();
+  // The lengths the SR holds (NumericValue of its NUM items), read back over WADO-RS.
+  const token = await demoToken(yunzhen.url, 'specialist@scc.demo');
+  const metadata = (await (await fetch(`${yunzhen.url}/dicomweb/studies/${consult.studyInstanceUids[0]}/metadata`, { headers: { Authorization: `Bearer ${token}` } })).json()) as Record<string, { Value?: unknown[] }>[];
+  const report = metadata.find((m) => m['0008103E']?.Value?.[0] === 'Measurements (Yunzhen)');
+  const lengths = [...JSON.stringify(report).matchAll(/"0040A30A":\{"vr":"DS","Value":\[([\d.]+)\]/g)].map((match) => Number(match[1]));
+  expect(lengths.length).toBeGreaterThan(0);
+
+  await signInThroughOhif(page, 'specialist@scc.demo');
+  await page.getByRole('button', { name: 'Confirm and hide' }).click();
+  await page.getByText(/ANONYMOUS/).first().click();
+  await page.getByRole('button', { name: 'Basic Viewer' }).click();
+  await page.getByText('Skip all').click({ timeout: 60_000 });
+  // Yunzhen's SR is a series of the study in OHIF's study browser; opened, it draws its lengths on the image.
+  await page.getByText('Measurements (Yunzhen)').dblclick();
+  const labels = page.locator('[data-cy="viewport-pane"] svg text', { hasText: / mm$/ });
+  const shown = async () => (await labels.allTextContents()).map((text) => Number(/([\d.]+) mm/.exec(text)?.[1]));
+  await expect
+    .poll(async () => {
+      const values = await shown();
+      return lengths.every((length) => values.some((value) => Math.abs(value - length) < 0.01));
+    }, { timeout: 60_000 })
+    .toBe(true);
 });
