@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 
 import { dragAcross } from './fixtures.js';
 
@@ -79,6 +79,31 @@ async function signInThroughOhif(page: Page, email: string) {
   await page.waitForURL((url) => url.href.startsWith(ohif.url), { timeout: 60_000 });
 }
 
+/** The specialist opens the consult study in OHIF's basic viewer (past its notice and its tour). */
+async function openInOhif(page: Page) {
+  await signInThroughOhif(page, 'specialist@scc.demo');
+  await page.getByRole('button', { name: 'Confirm and hide' }).click();
+  await page.getByText(/ANONYMOUS/).first().click();
+  await page.getByRole('button', { name: 'Basic Viewer' }).click();
+  await page.getByText('Skip all').click({ timeout: 60_000 });
+}
+
+/** The specialist opens the consult in Yunzhen's own viewer, in a browser context of its own. */
+async function openInYunzhen(browser: Browser) {
+  const context = await browser.newContext();
+  const reader = await context.newPage();
+  await reader.goto(`${yunzhen.url}/`);
+  await reader.locator('[data-language="en"]').click();
+  await reader.locator('input[name="email"]').fill('specialist@scc.demo');
+  await reader.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await reader.locator('button[type="submit"]').click();
+  await reader.getByTestId('who').waitFor();
+  await reader.goto(`${yunzhen.url}/consults/${consult.id}/read`);
+  const viewport = reader.getByTestId('viewport').first();
+  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 30_000 });
+  return { context, reader, viewport };
+}
+
 test('OHIF signs the specialist in through Yunzhen and lists the consult study, pseudonymised', async ({ page }) => {
   await signInThroughOhif(page, 'specialist@scc.demo');
   await expect(page.getByText(/ANONYMOUS/).first()).toBeVisible({ timeout: 60_000 });
@@ -95,11 +120,7 @@ test('OHIF as a Minhang radiographer lists no Xuhui study', async ({ page }) => 
 
 test('the specialist measures a length in OHIF and saves the SR into the study; Yunzhen’s viewer shows the measurement', async ({ page, browser }) => {
   test.setTimeout(300_000);
-  await signInThroughOhif(page, 'specialist@scc.demo');
-  await page.getByRole('button', { name: 'Confirm and hide' }).click();
-  await page.getByText(/ANONYMOUS/).first().click();
-  await page.getByRole('button', { name: 'Basic Viewer' }).click();
-  await page.getByText('Skip all').click({ timeout: 60_000 });
+  await openInOhif(page);
   await page.locator('[data-cy="Length"]').click();
   await dragAcross(page, (await page.locator('[data-cy="viewport-pane"]').boundingBox())!, [0.4, 0.5], [0.6, 0.6]);
   // OHIF's basic viewer asks whether to track measurements of the series before it lists them.
@@ -116,17 +137,7 @@ test('the specialist measures a length in OHIF and saves the SR into the study; 
   expect((await stow).status()).toBe(200);
 
   // The same specialist in Yunzhen's own viewer: the consult opens with OHIF's length on it.
-  const context = await browser.newContext();
-  const reader = await context.newPage();
-  await reader.goto(`${yunzhen.url}/`);
-  await reader.locator('[data-language="en"]').click();
-  await reader.locator('input[name="email"]').fill('specialist@scc.demo');
-  await reader.locator('input[name="password"]').fill(DEMO_PASSWORD);
-  await reader.locator('button[type="submit"]').click();
-  await reader.getByTestId('who').waitFor();
-  await reader.goto(`${yunzhen.url}/consults/${consult.id}/read`);
-  const viewport = reader.getByTestId('viewport').first();
-  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 30_000 });
+  const { context, reader, viewport } = await openInYunzhen(browser);
   const restored = reader.getByTestId('measurement');
   await expect(restored).toHaveCount(1, { timeout: 30_000 });
   await expect(restored).toHaveAttribute('data-source', 'sr');
@@ -138,17 +149,7 @@ test('the specialist measures a length in OHIF and saves the SR into the study; 
 
 test('an SR exported from Yunzhen’s viewer opens in OHIF with its lengths', async ({ page, browser }) => {
   test.setTimeout(300_000);
-  const context = await browser.newContext();
-  const reader = await context.newPage();
-  await reader.goto(`${yunzhen.url}/`);
-  await reader.locator('[data-language="en"]').click();
-  await reader.locator('input[name="email"]').fill('specialist@scc.demo');
-  await reader.locator('input[name="password"]').fill(DEMO_PASSWORD);
-  await reader.locator('button[type="submit"]').click();
-  await reader.getByTestId('who').waitFor();
-  await reader.goto(`${yunzhen.url}/consults/${consult.id}/read`);
-  const viewport = reader.getByTestId('viewport').first();
-  await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 30_000 });
+  const { context, reader, viewport } = await openInYunzhen(browser);
   await reader.getByTestId('tool-Length').click();
   await dragAcross(reader, (await viewport.getByTestId('viewport-element').boundingBox())!, [0.3, 0.3], [0.7, 0.4]);
   await reader.getByTestId('export-sr').click();
@@ -161,11 +162,7 @@ test('an SR exported from Yunzhen’s viewer opens in OHIF with its lengths', as
   const lengths = [...JSON.stringify(report).matchAll(/"0040A30A":\{"vr":"DS","Value":\[([\d.]+)\]/g)].map((match) => Number(match[1]));
   expect(lengths.length).toBeGreaterThan(0);
 
-  await signInThroughOhif(page, 'specialist@scc.demo');
-  await page.getByRole('button', { name: 'Confirm and hide' }).click();
-  await page.getByText(/ANONYMOUS/).first().click();
-  await page.getByRole('button', { name: 'Basic Viewer' }).click();
-  await page.getByText('Skip all').click({ timeout: 60_000 });
+  await openInOhif(page);
   // Yunzhen's SR is a series of the study in OHIF's study browser; opened, it draws its lengths on the image.
   await page.getByText('Measurements (Yunzhen)').dblclick();
   const labels = page.locator('[data-cy="viewport-pane"] svg text', { hasText: / mm$/ });
