@@ -21,6 +21,7 @@ const ingestAndZipCodes = {
   InstanceConflict: true,
   NotADerivedObject: true,
   PatientMismatch: true,
+  StudyNotFound: true,
   EntryTooLarge: true,
   CompressionRatioTooHigh: true,
   EncryptedEntry: true,

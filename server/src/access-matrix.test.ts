@@ -196,7 +196,13 @@ const matrix: Record<string, Probe> = {
   'GET /dicomweb/studies/:study/series/:series/thumbnail': { kind: 'resource', path: (o) => `/dicomweb/studies/${o.studyUid}/series/${o.seriesUid}/thumbnail`, owner: DOCTOR },
   'GET /dicomweb/studies/:study/thumbnail': { kind: 'resource', path: (o) => `/dicomweb/studies/${o.studyUid}/thumbnail`, owner: DOCTOR },
   'GET /dicomweb/studies/:study/series/:series/instances/:instance/bulkdata/*': { kind: 'resource', path: (o) => `${instance(o)}/bulkdata/7FE00010`, owner: DOCTOR },
-  'POST /dicomweb/studies': { kind: 'own-hospital', note: 'stores into the sender’s own hospital' },
+  'POST /dicomweb/studies': { kind: 'own-hospital', note: 'stores into the sender’s own hospital; a specialist’s derived objects go only into studies it reads (stow-derived.test.ts)' },
+  'GET /oidc/interaction/:uid': { kind: 'public' },
+  'POST /oidc/interaction/:uid/login': { kind: 'public' },
+  'POST /oidc/interaction/:uid/consent': { kind: 'public' },
+  'GET /api/oidc-clients': { kind: 'list', path: '/api/oidc-clients' },
+  'POST /api/oidc-clients': { kind: 'own-hospital', note: 'a reading centre’s admin registers an application of the deployment (oidc.test.ts)' },
+  'DELETE /api/oidc-clients/:clientId': { kind: 'own-hospital', note: 'a reading centre’s admin removes an application of the deployment (oidc.test.ts)' },
   'POST /dicomweb/studies/:study': { kind: 'own-hospital', note: 'stores into the sender’s own hospital (a Xuhui study UID is a new study for anyone else)' },
 };
 

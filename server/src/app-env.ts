@@ -11,6 +11,8 @@ export interface Principal {
   csrfToken?: string;
   /** Hash of the session id or token, to revoke it at logout. */
   credentialHash: string;
+  /** The OpenID Connect grant an access token came from (revoking it ends the token). */
+  oidcGrantId?: string;
 }
 
 export interface AppEnv {

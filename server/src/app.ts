@@ -16,6 +16,7 @@ import type { AppEnv } from './app-env.js';
 import { AuditEvent, createAuditWriter, Outcome } from './audit.js';
 import { authenticate, csrfProtection } from './auth/authenticate.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
+import { createPasswordCheck } from './auth/password-check.js';
 import { createPrincipalCache } from './auth/principal-cache.js';
 import type { CacheChanges } from './cache-changes.js';
 import { publicBase } from './public-url.js';
@@ -42,6 +43,8 @@ import { studyRoutes } from './routes/study-routes.js';
 import { uploadRoutes } from './routes/upload-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { viewerRoutes } from './static-viewer.js';
+import { createOidc, type StaticOidcClient } from './oidc/oidc-provider.js';
+import { oidcClientRoutes, oidcRoutes } from './oidc/oidc-routes.js';
 import { createHospitalKeys } from './vault/keys.js';
 import { createVault } from './vault/vault.js';
 
@@ -89,6 +92,11 @@ export interface AppSettings {
   dicomTls: boolean;
   /** E-mail is configured (SMTP_URL): messages queue notices for the other side. */
   email: boolean;
+  /**
+   * Yunzhen as an OpenID Connect provider (`/oidc`) for other viewers such as OHIF: its issuer
+   * URL (asked when first needed) and the clients the deployment configures; off when absent.
+   */
+  oidc?: { issuer: () => string; clients: StaticOidcClient[]; accessTokenTtlSeconds: number; refreshTokenTtlSeconds: number };
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -139,6 +147,17 @@ export function createApp(deps: AppDeps) {
     else if (change.kind === 'all') principals.forgetAll();
   });
   const throttle = createLoginThrottle({ repo: repos.loginThrottle, secret: deps.secret, now });
+  const checkPassword = createPasswordCheck({ repos, audit, throttle, sourceIp });
+  const oidcSettings = deps.settings.oidc;
+  const oidc =
+    oidcSettings &&
+    createOidc({
+      repos,
+      secret: deps.secret,
+      settings: { ...oidcSettings, sessionTtlSeconds: Math.floor(deps.settings.sessionTtlMs / 1000), trustProxy: deps.settings.trustProxy },
+      // A revoked grant ends its access tokens at once in this process (other replicas: within the cache's 10 s).
+      onGrantRevoked: (grantId) => principals.forgetGrant(grantId),
+    });
 
   const publicUrlOptions = {
     publicUrl: deps.settings.publicUrl,
@@ -169,8 +188,7 @@ export function createApp(deps: AppDeps) {
     logger.info({ method: c.req.method, path: routePath(c), status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
 
-  app.use(
-    secureHeaders({
+  const secure = secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         // WebAssembly codecs (Cornerstone's image decoders) need wasm-unsafe-eval, not unsafe-eval.
@@ -188,8 +206,9 @@ export function createApp(deps: AppDeps) {
       referrerPolicy: 'no-referrer',
       xFrameOptions: 'DENY',
       crossOriginEmbedderPolicy: false,
-    }),
-  );
+    });
+  // The OpenID Connect provider writes its own answers, and its pages set their own policy.
+  app.use((c, next) => (c.req.path.startsWith('/oidc/') ? next() : secure(c, next)));
 
   const corsOrigins = new Set(deps.settings.corsOrigins);
   const crossOrigin = cors({
@@ -205,7 +224,7 @@ export function createApp(deps: AppDeps) {
     // before the route answers, which makes every answer (a 512 KB frame included) be rebuilt
     // as a second Response, and that doubled the slow tail of frame requests.
     app.use(path, (c, next) => (corsOrigins.has(c.req.header('Origin') ?? '') ? crossOrigin(c, next) : next()));
-    app.use(path, authenticate(repos, principals, now));
+    app.use(path, authenticate(repos, principals, now, oidc?.verifyAccessToken));
     // The page's origin is the public one (behind a TLS proxy the request itself arrives as http).
     app.use(path, csrfProtection((origin, c) => origin === new URL(c.var.publicBase).origin || origin === new URL(c.req.url).origin));
   }
@@ -213,9 +232,13 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route(
     '/api/auth',
-    authRoutes({ repos, audit, throttle, principals, now, sourceIp, ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies') }),
+    authRoutes({ repos, audit, checkPassword, principals, now, ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies') }),
   );
   app.route('/api', userRoutes({ repos, audit, principals }));
+  if (oidc) {
+    app.route('/oidc', oidcRoutes({ oidc, checkPassword }));
+    app.route('/api', oidcClientRoutes({ repos, audit, configured: oidcSettings.clients }));
+  }
   app.route('/api', deviceRoutes({ repos, audit, now, dicomTls: deps.settings.dicomTls }));
   app.route('/api', pacsDeliveryRoutes({ repos }));
   app.route('/api', studyRoutes({ repos, vault, audit }));

@@ -24,6 +24,17 @@ describe('loadConfig', () => {
     expect(error!.message).not.toContain('short-secret-value');
   });
 
+  it('reads the public URL and the OpenID Connect clients the deployment configures', () => {
+    const ohif = { clientId: 'ohif', name: 'OHIF', redirectUris: ['https://ohif.example.org/callback'], firstParty: true };
+    const config = loadConfig({ PUBLIC_URL: 'https://yunzhen.example.org', OIDC_CLIENTS: JSON.stringify([ohif]) });
+    expect(config.publicUrl).toBe('https://yunzhen.example.org');
+    expect(config.oidcClients).toEqual([{ ...ohif, postLogoutRedirectUris: [] }]);
+    expect(loadConfig({}).oidcClients).toEqual([]);
+    expect(() => loadConfig({ OIDC_CLIENTS: 'not json' })).toThrow(/OIDC_CLIENTS/);
+    expect(() => loadConfig({ OIDC_CLIENTS: JSON.stringify([{ ...ohif, redirectUris: ['http://ohif.example.org/callback'] }]) })).toThrow(/OIDC_CLIENTS/);
+    expect(() => loadConfig({ PUBLIC_URL: 'https://yunzhen.example.org/path' })).toThrow(/PUBLIC_URL/);
+  });
+
   it('configures S3 with path-style addressing by default', () => {
     const config = loadConfig({ S3_BUCKET: 'b', S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's', YUNZHEN_SECRET: 'x'.repeat(32) });
     expect(config.s3).toMatchObject({ bucket: 'b', endpoint: 'http://minio:9000', forcePathStyle: true, region: 'us-east-1' });

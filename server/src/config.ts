@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { normalizePublicUrl } from './public-url.js';
 
+import { oidcClientSchema } from './oidc/oidc-client-schema.js';
+
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -64,6 +66,18 @@ const envSchema = z.object({
   // E-mail notices (new messages on a consult): an SMTP server, e.g. smtps://user:pass@mail.example.org.
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
   SMTP_FROM: z.string().min(3).default('Yunzhen <noreply@localhost>'),
+  OIDC_CLIENTS: z
+    .string()
+    .default('[]')
+    .transform((value, ctx) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(oidcClientSchema)),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -101,6 +115,8 @@ export type ServerConfig = Readonly<{
   corsOrigins: readonly string[];
   /** After SIGTERM/SIGINT, how long requests in flight (uploads) may take to finish before the process exits anyway. */
   drainMs: number;
+  /** OpenID Connect clients the deployment configures (besides those admins register). */
+  oidcClients: readonly z.infer<typeof oidcClientSchema>[];
   /** The DIMSE listener, or undefined when DICOM_PORT=off. `explicit`: the port was configured (failing to bind is fatal). */
   dicom: Readonly<{ port: number; host: string; aeTitle: string; explicit: boolean }> | undefined;
   /**
@@ -166,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
     drainMs: e.DRAIN_SECONDS * 1000,
+    oidcClients: Object.freeze(e.OIDC_CLIENTS),
     dicom:
       e.DICOM_PORT === 'off'
         ? undefined

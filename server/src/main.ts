@@ -23,6 +23,9 @@ import { createLogger } from './logger.js';
 import { createEmailOutbox } from './notify/email-outbox.js';
 import { createEscalations } from './notify/escalations.js';
 
+/** OpenID Connect access tokens live 10 minutes: a browser app refreshes them, and revocation is checked on use anyway. */
+const OIDC_ACCESS_TOKEN_TTL_SECONDS = 600;
+
 /** The only module that reads the environment, opens sockets and files. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -75,8 +78,18 @@ async function main(): Promise<void> {
       corsOrigins: [...config.corsOrigins],
       dicomTls: Boolean(config.dicomTls),
       email: Boolean(config.smtp),
+      oidc: {
+        issuer: () => `${config.publicUrl ?? listenOrigin}/oidc`,
+        clients: [...config.oidcClients],
+        accessTokenTtlSeconds: OIDC_ACCESS_TOKEN_TTL_SECONDS,
+        refreshTokenTtlSeconds: Math.floor(config.tokenTtlMs / 1000),
+      },
     },
   });
+  // OpenID Connect sessions, codes and tokens past their expiry are never read again.
+  setInterval(() => {
+    repos.oidc.sweepExpired().catch((error: unknown) => logger.warn(describeForLog(error), 'OpenID Connect sweep failed; next run in an hour'));
+  }, 60 * 60 * 1000).unref();
 
   // Objects left without an index row (a crash between the two steps of ingest) are removed
   // once they are an hour old, by one replica at a time.

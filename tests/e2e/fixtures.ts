@@ -47,3 +47,15 @@ export async function logout(page: Page) {
   await page.getByTestId('logout').click();
   await page.locator('input[name="email"]').waitFor({ timeout: 30_000 });
 }
+
+/**
+ * Drags the mouse across a box from one point to another, given as fractions of its width and
+ * height, through a midpoint (drawing tools and mask boxes need moves between down and up).
+ */
+export async function dragAcross(page: Page, box: { x: number; y: number; width: number; height: number }, from: [number, number], to: [number, number]) {
+  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * ((from[0] + to[0]) / 2), box.y + box.height * ((from[1] + to[1]) / 2), { steps: 4 });
+  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 4 });
+  await page.mouse.up();
+}

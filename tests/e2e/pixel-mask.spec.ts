@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { demoToken, readSample, rewriteInstances } from '@yunzhen/server/testing';
 
-import { expect, login, logout, test } from './fixtures.js';
+import { dragAcross, expect, login, logout, test } from './fixtures.js';
 
 /**
  * Issue 17: a radiographer masks burned-in identity in an ultrasound clip (RLE, palette colour,
@@ -49,13 +49,7 @@ for (const language of ['zh-CN', 'en'] as const) {
     await expect(surface.locator('img')).toHaveJSProperty('complete', true, { timeout: 30_000 });
     await expect.poll(() => surface.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(600);
     const area = (await surface.boundingBox())!;
-    const drag = async (from: [number, number], to: [number, number]) => {
-      await page.mouse.move(area.x + from[0] * area.width, area.y + from[1] * area.height);
-      await page.mouse.down();
-      await page.mouse.move(area.x + ((from[0] + to[0]) / 2) * area.width, area.y + ((from[1] + to[1]) / 2) * area.height, { steps: 4 });
-      await page.mouse.move(area.x + to[0] * area.width, area.y + to[1] * area.height, { steps: 4 });
-      await page.mouse.up();
-    };
+    const drag = (from: [number, number], to: [number, number]) => dragAcross(page, area, from, to);
     // The header band, a box drawn by mistake and removed by a click, and a box at the bottom.
     await drag([0.003, 0.003], [0.997, 0.2]);
     await drag([0.4, 0.4], [0.6, 0.6]);

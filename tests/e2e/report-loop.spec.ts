@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { readSample, rewriteInstances } from '@yunzhen/server/testing';
 
-import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
+import { dragAcross, expect, login, logout, test, watchPageErrors } from './fixtures.js';
 
 /**
  * The whole consult loop on the embedded defaults, as the three people do it: a radiographer
@@ -45,12 +45,7 @@ test('a consult from upload to signed, re-identified, acknowledged report', asyn
     const viewport = page.getByTestId('viewport').first();
     await expect(viewport).toHaveAttribute('data-loading', 'false', { timeout: 20_000 });
     await page.getByTestId('tool-Bidirectional').click();
-    const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.45);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.47, box.y + box.height * 0.47, { steps: 4 });
-    await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.49, { steps: 4 });
-    await page.mouse.up();
+    await dragAcross(page, (await viewport.getByTestId('viewport-element').boundingBox())!, [0.42, 0.45], [0.52, 0.49]);
     await expect(page.getByTestId('measurement')).toHaveCount(1);
 
     const panel = page.getByTestId('report-panel');

@@ -8,6 +8,7 @@ import { createMessageRepository } from './messages.js';
 import { createTurnaroundRepository } from './turnaround.js';
 import { createCredentialRepository } from './credentials.js';
 import { createLoginThrottleRepository } from './login-throttle.js';
+import { createOidcRepository } from './oidc.js';
 import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
 import { createStudyRepository } from './studies.js';
@@ -24,6 +25,7 @@ export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';
 export type { CredentialRepository, SessionRecord } from './credentials.js';
 export type { LoginThrottleDecision, LoginThrottleRepository } from './login-throttle.js';
+export type { OidcClientFields, OidcRepository } from './oidc.js';
 export type { DicomwebRepository, ImageScope, InstanceMatch, Paging, QidoFilters, Range, SeriesMatch, StudyMatch } from './dicomweb.js';
 export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyRepository } from './studies.js';
 export type { VaultRepository } from './vault.js';
@@ -56,6 +58,7 @@ export function createRepositories(db: Kysely<Database>) {
     messages: createMessageRepository(db),
     turnaround: createTurnaroundRepository(db),
     pendingObjects: createPendingObjectRepository(db),
+    oidc: createOidcRepository(db),
   };
 }
 

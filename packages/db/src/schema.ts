@@ -33,6 +33,8 @@ export interface Database {
   notification: NotificationTable;
   pacs_delivery: PacsDeliveryTable;
   pending_object: PendingObjectTable;
+  oidc_payload: OidcPayloadTable;
+  oidc_client: OidcClientTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -458,4 +460,27 @@ export interface NotificationTable {
   consult_id: string;
   created_at: CreatedAt;
   read_at: NullableDate;
+}
+/** One artefact `oidc-provider` keeps (Session, Interaction, Grant, AuthorizationCode, RefreshToken…), by model and id. */
+export interface OidcPayloadTable {
+  model: string;
+  id: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: Date | null;
+  consumed_at: NullableDate;
+}
+
+/** An OpenID Connect client (relying party) an admin registered: a browser app such as OHIF, PKCE and no secret. */
+export interface OidcClientTable {
+  client_id: string;
+  name: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
+  /** Consent is not asked: the deployment runs the client for its own users. */
+  first_party: ColumnType<boolean, boolean | undefined, boolean>;
+  created_by: string | null;
+  created_at: CreatedAt;
 }

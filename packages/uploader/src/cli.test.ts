@@ -1,12 +1,15 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { demoToken, readSample, samplesDir, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
 
+import { PNPM_COMMAND } from './messages.js';
 import { freshHome, runCli } from './run-cli.js';
 
 const home = freshHome();
@@ -67,4 +70,41 @@ describe('the command-line uploader', () => {
     const refused = await uploadCli(['--server', server.url, '--token', 'yz_wrong', join(folder, 'archive.zip')]);
     expect(refused.code).toBe(1);
   }, 90_000);
+
+  it('takes the token from a file or YUNZHEN_TOKEN, warns about one on the command line, and never prints it', async () => {
+    const tokenFile = join(folder, 'token');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const zip = join(folder, 'archive.zip');
+    const fromFile = await uploadCli(['--server', server.url, '--token-file', tokenFile, zip]);
+    expect(fromFile.code).toBe(0);
+    const fromEnv = await uploadCli(['--server', server.url, zip], { YUNZHEN_TOKEN: token });
+    expect(fromEnv.code).toBe(0);
+    const onCommandLine = await uploadCli(['--server', server.url, '--token', token, zip]);
+    expect(onCommandLine.stderr).toContain('--token-file or YUNZHEN_TOKEN');
+    // A file that holds something else is refused without quoting it.
+    writeFileSync(join(folder, 'not-a-token'), 'Bearer yz_secret with spaces\n');
+    const malformed = await uploadCli(['--server', server.url, '--token-file', join(folder, 'not-a-token'), zip]);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain('TokenMalformed');
+    for (const run of [fromFile, fromEnv, onCommandLine, malformed]) {
+      expect(run.stdout + run.stderr).not.toContain(token);
+      expect(run.stdout + run.stderr).not.toContain('yz_secret');
+    }
+  }, 90_000);
+
+  it('run as the README says (through pnpm), prints no token given on the command line', async () => {
+    // pnpm prints a script's command line, arguments included, unless told to be silent.
+    const [npx, ...args] = PNPM_COMMAND.split(' ');
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(npx!, [...args, '--', '--server', server.url, '--token', token, join(folder, 'archive.zip')], { cwd: repo, env: { ...process.env, ...home, YUNZHEN_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d));
+      child.stderr.on('data', (d: Buffer) => (text += d));
+      child.on('error', reject);
+      child.on('close', () => resolve(text));
+    });
+    expect(output).toContain('already stored');
+    expect(output).not.toContain(token);
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The uploader a hospital's radiographer runs (`npx -y pnpm@12.21.0 upload …` in a Yunzhen
+ * The uploader a hospital's radiographer runs (`npx -y pnpm@12.21.0 --silent upload …` in a Yunzhen
  * checkout, `yunzhen-upload …` where installed):
  *
  *   upload login --server URL      asks email and password, stores an API token (0600)
@@ -9,24 +9,24 @@
  *
  * Resumable: run it again and instances already stored are skipped. Everything it prints is
  * in `--lang` (zh-CN or en, default from the locale), refusals in the viewer's words; it
- * never prints the token or the password.
+ * never prints the token or the password. A token for one run comes from `--token-file`,
+ * `YUNZHEN_TOKEN` or (discouraged, and warned about) `--token`.
  */
 import { parseArgs } from 'node:util';
 
 import { requestToken, revokeToken, whoAmI } from './auth.js';
 import { credentialsPath, findLogin, normalizeServer, removeLogin, saveLogin } from './credentials.js';
 import { endpointOf, UploaderFailure } from './failure.js';
-import { languageFromEnv, messages, parseLanguage, words, type Language, type MessageContext } from './messages.js';
+import { languageFromEnv, messages, parseLanguage, PNPM_COMMAND, words, type Language, type MessageContext } from './messages.js';
 import { askHidden, askLine, PromptCancelled, readStdinSecret } from './prompt.js';
 import { collectSources, type Source } from './sources.js';
+import { givenToken } from './token-source.js';
 import { upload, type FileResult, type Progress } from './upload.js';
-
-/** How the README tells users to run it: pnpm pinned and fetched by npx, no global install. */
-const PNPM_COMMAND = 'npx -y pnpm@12.21.0 upload';
 
 const options = {
   server: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   email: { type: 'string' },
   'password-stdin': { type: 'boolean', default: false },
   lang: { type: 'string' },
@@ -89,7 +89,9 @@ async function main(argv: string[]): Promise<number> {
       return await login(server, values.email, values['password-stdin'], lang, context);
     }
     if (subcommand === 'logout') return await logout(server, lang, context);
-    return await uploadCommand(server, values.token ?? (process.env.YUNZHEN_TOKEN || undefined), positionals, Number(values.concurrency), lang, context);
+    if (values.token !== undefined) process.stderr.write(say.tokenOnCommandLine);
+    const token = await givenToken({ flag: values.token, file: values['token-file'], env: process.env.YUNZHEN_TOKEN });
+    return await uploadCommand(server, token, positionals, Number(values.concurrency), lang, context);
   } catch (error) {
     if (error instanceof UploaderFailure) {
       err(say.failure(error, context));

@@ -16,6 +16,7 @@ export const uploaderCodes = [
   'Redirected',
   'WrongServer',
   'TokenRefused',
+  'TokenMalformed',
   'NotLoggedIn',
   'ServerUnavailable',
   'TooManyRequests',

@@ -28,6 +28,13 @@ export function words(code: string, lang: Language): string {
   return reasonWords(code, lang) ?? code;
 }
 
+/**
+ * How the README tells users to run it: pnpm pinned and fetched by npx, no global install.
+ * `--silent` because pnpm otherwise prints the script's command line with every argument
+ * before running it, a `--token` included.
+ */
+export const PNPM_COMMAND = 'npx -y pnpm@12.21.0 --silent upload';
+
 /** The upload command: pnpm needs `--` before the uploader's own options. */
 const uploadCommand = (c: MessageContext) => (c.command.includes('pnpm') ? `${c.command} --` : c.command);
 
@@ -41,7 +48,7 @@ export interface Account {
 
 /** What the CLI needs to say what to do next: how the user runs it, and where. */
 export interface MessageContext {
-  /** The command as the user types it: `yunzhen-upload` or `npx -y pnpm@12.21.0 upload`. */
+  /** The command as the user types it: `yunzhen-upload` or `npx -y pnpm@12.21.0 --silent upload`. */
   command: string;
   server?: string;
   credentialsPath: string;
@@ -75,6 +82,9 @@ export function messages(lang: Language) {
     failedHint: () =>
       zh ? `网络或服务器恢复后重新运行同一命令即可继续：已存储的文件会被跳过。\n` : `Run the same command again when the network or server is back: files already stored are skipped.\n`,
 
+    tokenOnCommandLine: zh
+      ? '注意：命令行上的令牌可被本机其他用户在进程列表中看到，并留在命令历史中；请改用 --token-file 或 YUNZHEN_TOKEN。\n'
+      : 'Note: a token on the command line is visible to other users of this computer in the process list and stays in shell history; use --token-file or YUNZHEN_TOKEN instead.\n',
     emailPrompt: zh ? '邮箱：' : 'Email: ',
     passwordPrompt: zh ? '密码（输入时不显示）：' : 'Password (not shown): ',
     loggedIn: (server: string, account: Account, c: MessageContext, expiresAt: string | undefined) =>
@@ -181,9 +191,10 @@ Usage:
   --password-stdin   login reads the password from standard input (for scripts)
   --lang zh-CN|en    language of everything printed (default from LC_ALL / LANG)
   --concurrency N    parallel requests (default 4)
-  --token TOKEN      an API token instead of login, for scripts; or set YUNZHEN_TOKEN.
-                     A token on the command line is visible to other users of this computer
-                     in the process list: prefer login.
+  --token-file FILE  an API token instead of login, for scripts: the file holds only the
+                     token (make it readable by you only); or set YUNZHEN_TOKEN
+  --token TOKEN      the same on the command line: visible to other users of this computer in
+                     the process list and kept in shell history, so prefer the two above
   --help             this text
 
 Exit status: 0 when every file was stored (or already was), 1 when any was not or the server
@@ -208,8 +219,10 @@ function usageZh(c: MessageContext): string {
   --password-stdin   login 从标准输入读取密码（用于脚本）
   --lang zh-CN|en    输出语言（默认取自 LC_ALL / LANG）
   --concurrency N    并行请求数（默认 4）
-  --token 令牌       用于脚本的 API 令牌，代替 login；也可设置 YUNZHEN_TOKEN。
-                     命令行上的令牌会在进程列表中被本机其他用户看到：请优先使用 login。
+  --token-file 文件  用于脚本的 API 令牌，代替 login：文件中只有令牌（请设为仅您可读）；
+                     也可设置 YUNZHEN_TOKEN
+  --token 令牌       同上，但写在命令行上：本机其他用户可在进程列表中看到，且会留在命令历史中，
+                     请优先使用以上两种方式
   --help             显示本说明
 
 退出码：0 表示所有文件均已存储（或此前已存储），1 表示有文件未能存储或无法使用服务器，

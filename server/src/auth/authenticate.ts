@@ -16,14 +16,14 @@ export const CSRF_HEADER = 'X-CSRF-Token';
  * (the browser). Unknown or expired credentials leave the request anonymous; routes that
  * need a user refuse it with `requireUser`.
  */
-export function authenticate(repos: Repositories, cache: PrincipalCache, now: () => Date): MiddlewareHandler<AppEnv> {
+export function authenticate(repos: Repositories, cache: PrincipalCache, now: () => Date, verifyAccessToken?: AccessTokenVerifier): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const credential = presentedCredential(c);
     let principal: Principal | undefined;
     if (credential) {
       principal = cache.get(credential.hash);
       if (!principal) {
-        principal = await resolvePrincipal(credential, repos, now());
+        principal = await resolvePrincipal(credential, repos, now(), verifyAccessToken);
         if (principal) cache.set(principal);
       }
     }
@@ -32,17 +32,38 @@ export function authenticate(repos: Repositories, cache: PrincipalCache, now: ()
   };
 }
 
-function presentedCredential(c: Context<AppEnv>): { via: 'token' | 'session'; hash: string } | undefined {
+/** Verifies an OpenID Connect access token (a JWT of our own provider) and names its user and grant. */
+export type AccessTokenVerifier = (token: string) => Promise<{ userId: string; grantId: string } | undefined>;
+
+/** A JWS in compact form: three base64url parts. API tokens (`yz_…`) never look like one. */
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+interface Credential {
+  via: 'token' | 'session';
+  hash: string;
+  /** The token itself when it is a JWT, to verify. */
+  jwt?: string;
+}
+
+function presentedCredential(c: Context<AppEnv>): Credential | undefined {
   const authorization = c.req.header('Authorization');
   if (authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    return match ? { via: 'token', hash: hashSecret(match[1]!) } : undefined;
+    if (!match) return undefined;
+    return { via: 'token', hash: hashSecret(match[1]!), jwt: JWT.test(match[1]!) ? match[1]! : undefined };
   }
   const sessionId = getCookie(c, SESSION_COOKIE);
   return sessionId ? { via: 'session', hash: hashSecret(sessionId) } : undefined;
 }
 
-async function resolvePrincipal(credential: { via: 'token' | 'session'; hash: string }, repos: Repositories, now: Date): Promise<Principal | undefined> {
+async function resolvePrincipal(credential: Credential, repos: Repositories, now: Date, verifyAccessToken?: AccessTokenVerifier): Promise<Principal | undefined> {
+  if (credential.jwt) {
+    // An OpenID Connect access token: the user's own role and hospital, read now, as for an API token.
+    const subject = verifyAccessToken && (await verifyAccessToken(credential.jwt));
+    const user = subject && (await repos.users.get(subject.userId));
+    const tenant = user && !user.disabled_at ? await repos.tenants.get(user.tenant_id) : undefined;
+    return user && tenant ? { user, tenant, via: 'token', credentialHash: credential.hash, oidcGrantId: subject.grantId } : undefined;
+  }
   if (credential.via === 'token') {
     const user = await repos.credentials.findApiTokenUser(credential.hash, now);
     const tenant = user && (await repos.tenants.get(user.tenant_id));

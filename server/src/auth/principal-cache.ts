@@ -16,6 +16,7 @@ export function createPrincipalCache(options: { ttlMs: number; maxEntries: numbe
     forgetCredential: (credentialHash: string) => cache.delete(credentialHash),
     forgetUser: (userId: string) => cache.deleteWhere((principal) => principal.user.id === userId),
     forgetAll: () => cache.clear(),
+    forgetGrant: (grantId: string) => cache.deleteWhere((principal) => principal.oidcGrantId === grantId),
   };
 }
 

@@ -28,9 +28,11 @@ export function sequence(items: DicomJsonDataset[]): DicomJsonAttribute {
 }
 
 /**
- * Tags used by the DICOMweb routes, by keyword, and our private block "YUNZHEN" (0009,0010)
- * that carries our reason code beside the numeric FailureReason.
+ * Tags used by the DICOMweb routes, by keyword, and our private block "YUNZHEN" (0009,0010):
+ * (0009,1001) our reason code beside the numeric FailureReason; (0009,1002) in a STOW-RS
+ * answer's ReferencedSOPSequence item, the SOP Instance UID the client sent for the instance
+ * stored under ReferencedSOPInstanceUID (de-identification replaces UIDs).
  */
-export const T = { ...dicomJsonTags, PrivateCreator: '00090010', ReasonCode: '00091001' } as const;
+export const T = { ...dicomJsonTags, PrivateCreator: '00090010', ReasonCode: '00091001', SentSOPInstanceUID: '00091002' } as const;
 
 export const PRIVATE_CREATOR = 'YUNZHEN';

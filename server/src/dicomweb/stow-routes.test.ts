@@ -103,9 +103,11 @@ describe.each(deployments)('STOW-RS on %s + %s', (db, store) => {
   it('refuses other media types with 415 and senders who may not send with 403', async () => {
     const wrongType = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'multipart/related; type="application/dicom+xml"; boundary=x' }, body: '--x--' });
     expect(wrongType.status).toBe(415);
-    // A specialist only adds derived objects to a study they read, so a bare upload names none.
+    // A specialist only adds derived objects to a study they read: an image is refused per part.
     const specialist = await t.token('specialist@scc.demo');
-    expect((await stow([readSample('modalities/CT_small.dcm')], '/dicomweb/studies', specialist)).status).toBe(404);
+    const image = await stow([readSample('modalities/CT_small.dcm')], '/dicomweb/studies', specialist);
+    expect(image.status).toBe(409);
+    expect((await image.json())['00081198'].Value[0]['00091001'].Value[0]).toBe('NotADerivedObject');
     const doctor = await t.token('doctor@xuhui.demo');
     expect((await stow([readSample('modalities/CT_small.dcm')], '/dicomweb/studies', doctor)).status).toBe(403);
   });

@@ -8,6 +8,7 @@ import { AppError, notFound } from '../errors.js';
 import type { IngestInstance, InstanceOutcome } from '../ingest/ingest-pipeline.js';
 import { parseMediaType, readMultipart } from '../ingest/multipart-related.js';
 import type { Repositories } from '@yunzhen/db';
+import { isDicomError, parseDicom, readIndexAttributes } from '@yunzhen/dicom';
 
 import type { IngestDerived } from '../ingest/derived-objects.js';
 import { requireSender } from '../routes/sender.js';
@@ -42,6 +43,8 @@ const failureReason = (code: string): number => {
       return 0x0122; // Referenced SOP Class not supported
     case 'PatientMismatch':
       return 0xa900;
+    case 'StudyNotFound':
+      return 0x0124; // Refused: not authorized (PS3.7 C.5.2): the same for a study that does not exist
     case 'InstanceConflict':
       return 0x0111; // Duplicate SOP Instance (PS3.4 C.4.2.1.4.2), here with different content
     case 'MissingPixelData':
@@ -69,10 +72,14 @@ export function stowRoutes(deps: StowDeps) {
     // A specialist adds what they made (an SR of their measurements…) to a study they read;
     // everyone else sends studies from their own hospital.
     const addsDerived = caller.user.role === 'specialist';
-    if (addsDerived) {
-      const visible = studyInUrl && UID.test(studyInUrl) ? await deps.repos.dicomweb.retrievable(imageScope(caller), { studyUid: studyInUrl }) : [];
-      if (visible.length === 0) throw notFound('study');
-    }
+    // Whether the specialist reads this study (asked once per study of the request).
+    const reads = new Map<string, Promise<boolean>>();
+    const mayAddTo = (studyUid: string) => {
+      let answer = reads.get(studyUid);
+      if (!answer) reads.set(studyUid, (answer = UID.test(studyUid) ? deps.repos.dicomweb.retrievable(imageScope(caller), { studyUid }).then((rows) => rows.length > 0) : Promise.resolve(false)));
+      return answer;
+    };
+    if (addsDerived && studyInUrl !== undefined && !(await mayAddTo(studyInUrl))) throw notFound('study');
     const principal = addsDerived ? caller : requireSender(caller);
     requireJsonAnswerAccepted(c.req.header('Accept'));
     const media = parseMediaType(c.req.header('Content-Type'));
@@ -82,7 +89,7 @@ export function stowRoutes(deps: StowDeps) {
     }
     const boundary = media.params.boundary;
     if (!boundary || !c.req.raw.body) throw new AppError('InvalidRequest', 'multipart boundary or body missing');
-    const outcomes: InstanceOutcome[] = [];
+    const outcomes: (InstanceOutcome & { sent?: SentUids })[] = [];
     const parts = readMultipart(c.req.raw.body, boundary, { maxPartBytes: deps.maxInstanceBytes, maxParts: deps.maxInstancesPerRequest });
     try {
       for await (const part of parts) {
@@ -91,11 +98,12 @@ export function stowRoutes(deps: StowDeps) {
           outcomes.push({ status: 'rejected', code: 'NotDicom', message: 'part is not application/dicom' });
           continue;
         }
-        outcomes.push(
-          addsDerived
-            ? await deps.ingestDerived(part.body, { userId: principal.user.id, studyUid: studyInUrl! })
-            : await deps.ingest(part.body, { tenantId: principal.tenant.id, userId: principal.user.id }, { originalStudyUid: studyInUrl }),
-        );
+        // Without a study in the URL (OHIF and dicomweb-client post to `/studies`), each
+        // object is filed by its own StudyInstanceUID, under the check the URL would have had.
+        const outcome = addsDerived
+          ? await deps.ingestDerived(part.body, { userId: principal.user.id, studyUid: studyInUrl, mayAddTo })
+          : await deps.ingest(part.body, { tenantId: principal.tenant.id, userId: principal.user.id }, { originalStudyUid: studyInUrl });
+        outcomes.push(outcome.status === 'rejected' ? { ...outcome, sent: sentUidsOf(part.body, deps.maxInstanceBytes) } : outcome);
       }
     } catch (error) {
       // A body that breaks off after some parts were stored: those stay stored, and the answer
@@ -114,12 +122,18 @@ export function stowRoutes(deps: StowDeps) {
         stored.map((o) => ({
           [T.ReferencedSOPClassUID]: attr('UI', o.sopClassUid),
           [T.ReferencedSOPInstanceUID]: attr('UI', o.sopInstanceUid),
+          [T.PrivateCreator]: attr('LO', PRIVATE_CREATOR),
+          [T.SentSOPInstanceUID]: attr('UI', o.sentSopInstanceUid),
           [T.RetrieveURL]: attr('UR', `${origin}/dicomweb/studies/${o.studyInstanceUid}/series/${o.seriesInstanceUid}/instances/${o.sopInstanceUid}`),
           [T.WarningReason]: attr('US', COERCED),
         })),
       ),
       [T.FailedSOPSequence]: sequence(
         failed.map((o) => ({
+          // The UIDs as the client sent them (when the part could be read that far), so it can
+          // tell which of its files failed (PS3.18 Table 10.5.3-3).
+          [T.ReferencedSOPClassUID]: attr('UI', o.sent?.sopClassUid),
+          [T.ReferencedSOPInstanceUID]: attr('UI', o.sent?.sopInstanceUid),
           [T.FailureReason]: attr('US', failureReason(o.code)),
           [T.PrivateCreator]: attr('LO', PRIVATE_CREATOR),
           [T.ReasonCode]: attr('LO', o.code),
@@ -133,6 +147,25 @@ export function stowRoutes(deps: StowDeps) {
   };
 
   return new Hono<AppEnv>().post('/studies', handler).post('/studies/:study', handler);
+}
+
+interface SentUids {
+  sopClassUid: string | null;
+  sopInstanceUid: string | null;
+}
+
+/**
+ * SOP Class and Instance UIDs of a refused part as sent, read without validating it (a part
+ * refused for its content still names them); none when the part does not parse that far.
+ */
+function sentUidsOf(bytes: Uint8Array, maxInstanceBytes: number): SentUids | undefined {
+  try {
+    const a = readIndexAttributes(parseDicom(bytes, { maxInstanceBytes }));
+    return { sopClassUid: a.SOPClassUID, sopInstanceUid: a.SOPInstanceUID };
+  } catch (error) {
+    if (isDicomError(error)) return undefined;
+    throw error;
+  }
 }
 
 /** The STOW-RS answer is DICOM JSON (PS3.18 10.5.3): a client that accepts only something else gets 406 before any work. */

@@ -38,7 +38,7 @@ describe('DIMSE upper layer pieces', () => {
   });
 
   it('maps pipeline outcomes to C-STORE status classes', () => {
-    const stored = { status: 'stored', studyId: 's', studyInstanceUid: '1', seriesInstanceUid: '2', sopClassUid: '3', sopInstanceUid: '4', sizeBytes: 1 } as const;
+    const stored = { status: 'stored', studyId: 's', studyInstanceUid: '1', seriesInstanceUid: '2', sopClassUid: '3', sopInstanceUid: '4', sentSopInstanceUid: '5', sizeBytes: 1 } as const;
     expect(storeStatus({ ...stored, pixelReview: false }).status).toBe(0x0000);
     expect(storeStatus({ ...stored, status: 'duplicate', pixelReview: false }).status).toBe(0x0000);
     expect(storeStatus({ ...stored, pixelReview: true }).status).toBe(0xb000);

@@ -27,7 +27,7 @@ export interface IngestContext {
 }
 
 /** Rejection codes the pipeline adds to the DICOM engine's. */
-export type IngestRejectionCode = DicomErrorCode | 'NotAnInstance' | 'StudyMismatch' | 'UidConflict' | 'InstanceConflict' | 'NotADerivedObject' | 'PatientMismatch';
+export type IngestRejectionCode = DicomErrorCode | 'NotAnInstance' | 'StudyMismatch' | 'UidConflict' | 'InstanceConflict' | 'NotADerivedObject' | 'PatientMismatch' | 'StudyNotFound';
 
 export type InstanceOutcome =
   | {
@@ -37,6 +37,8 @@ export type InstanceOutcome =
       seriesInstanceUid: string;
       sopClassUid: string;
       sopInstanceUid: string;
+      /** The SOP Instance UID the sender gave it, which de-identification replaced by `sopInstanceUid`. */
+      sentSopInstanceUid: string;
       pixelReview: boolean;
       sizeBytes: number;
     }
@@ -94,6 +96,8 @@ export function createIngestPipeline(deps: IngestDeps) {
       return { status: 'rejected', code: 'StudyMismatch', message: 'the instance belongs to another study than the request URL names' };
     }
     const ids = requiredUids(a);
+    // Without a replacement (Retain UIDs) the stored UID is the one sent.
+    const sent = original(ids.sop) ?? ids.sop;
     const identity = patientRecordOf(result, a);
     const studyIdentity = await sealedStudyIdentity(context.tenantId, ids.study);
     if (studyIdentity && !sameIdentity(studyIdentity, identity)) {
@@ -108,7 +112,7 @@ export function createIngestPipeline(deps: IngestDeps) {
       if (sameEncoding && existing.sha256 !== createHash('sha256').update(result.bytes).digest('hex')) {
         return { status: 'rejected', code: 'InstanceConflict', message: 'an instance with this SOP Instance UID is already stored with different content' };
       }
-      return outcome('duplicate', existing.study_id, a, result.bytes.length, result.needsPixelReview);
+      return outcome('duplicate', existing.study_id, a, sent, result.bytes.length, result.needsPixelReview);
     };
     // No look-up first: the index write finds a stored SOP Instance UID itself, so a new
     // instance (nearly every one) costs one database round trip. A duplicate costs its object
@@ -118,11 +122,11 @@ export function createIngestPipeline(deps: IngestDeps) {
     if (!put.created) throw new Error('a fresh object key was already taken');
     try {
       const indexed = await deps.repos.studies.indexInstance(instanceRecord(context, a, objectKey, put.sha256, result, identity, deps.vault));
-      if (!indexed.duplicate) return outcome('stored', indexed.studyId, a, result.bytes.length, result.needsPixelReview);
+      if (!indexed.duplicate) return outcome('stored', indexed.studyId, a, sent, result.bytes.length, result.needsPixelReview);
       // Stored before, or by a concurrent upload that won the race.
       await deps.store.delete(objectKey);
       const winner = await deps.repos.studies.findInstance(ids.sop);
-      return winner ? again(winner) : outcome('duplicate', indexed.studyId, a, result.bytes.length, result.needsPixelReview);
+      return winner ? again(winner) : outcome('duplicate', indexed.studyId, a, sent, result.bytes.length, result.needsPixelReview);
     } catch (error) {
       await deps.store.delete(objectKey).catch(() => undefined);
       if (error instanceof TenantConflictError) return { status: 'rejected', code: 'UidConflict', message: 'study or series UID conflict' };
@@ -140,9 +144,9 @@ function requiredUids(a: IndexAttributes) {
   return { study: a.StudyInstanceUID!, series: a.SeriesInstanceUID!, sop: a.SOPInstanceUID!, sopClass: a.SOPClassUID! };
 }
 
-function outcome(status: 'stored' | 'duplicate', studyId: string, a: IndexAttributes, sizeBytes: number, pixelReview: boolean): InstanceOutcome {
+function outcome(status: 'stored' | 'duplicate', studyId: string, a: IndexAttributes, sentSopInstanceUid: string, sizeBytes: number, pixelReview: boolean): InstanceOutcome {
   const ids = requiredUids(a);
-  return { status, studyId, studyInstanceUid: ids.study, seriesInstanceUid: ids.series, sopClassUid: ids.sopClass, sopInstanceUid: ids.sop, pixelReview, sizeBytes };
+  return { status, studyId, studyInstanceUid: ids.study, seriesInstanceUid: ids.series, sopClassUid: ids.sopClass, sopInstanceUid: ids.sop, sentSopInstanceUid, pixelReview, sizeBytes };
 }
 
 /** The original patient identity an instance names, as the vault keeps it. */

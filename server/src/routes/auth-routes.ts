@@ -8,9 +8,8 @@ import type { Repositories } from '@yunzhen/db';
 import type { AppEnv } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser, SESSION_COOKIE } from '../auth/authenticate.js';
-import type { LoginThrottle } from '../auth/login-throttle.js';
+import type { createPasswordCheck } from '../auth/password-check.js';
 import type { PrincipalCache } from '../auth/principal-cache.js';
-import { verifyPassword } from '../auth/passwords.js';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import { AppError } from '../errors.js';
 import { readJson } from '../validation.js';
@@ -19,9 +18,8 @@ import { tenantView, userView } from './views.js';
 export interface AuthRouteDeps {
   repos: Repositories;
   audit: AuditWriter;
-  throttle: LoginThrottle;
+  checkPassword: ReturnType<typeof createPasswordCheck>;
   now: () => Date;
-  sourceIp: (c: Context<AppEnv>) => string | null;
   sessionTtlMs: number;
   tokenTtlMs: number;
   secureCookies: boolean;
@@ -38,36 +36,11 @@ const credentialsSchema = z.object({
 
 /** Password login for the browser (session cookie) and for scripts (`POST /api/auth/token`). */
 export function authRoutes(deps: AuthRouteDeps) {
-  const { repos, audit, throttle, now } = deps;
+  const { repos, audit, now } = deps;
+  const { checkPassword } = deps;
 
-  /** Checks email and password, throttling guesses and auditing every outcome (110114). */
-  async function checkCredentials(c: Context<AppEnv>, via: 'session' | 'token') {
-    const { email, password } = await readJson(c, credentialsSchema, LOGIN_BODY_BYTES);
-    const attempt = { account: email.toLowerCase(), address: deps.sourceIp(c) };
-    const wait = await throttle.admit(attempt);
-    if (wait > 0) {
-      await audit(c, { eventCode: AuditEvent.UserAuthentication, action: 'E', outcome: Outcome.MinorFailure, detail: { via, reason: 'TooManyAttempts' } });
-      throw new AppError('TooManyAttempts', 'too many failed logins, retry later', { retryAfterSeconds: wait });
-    }
-    const user = await repos.users.findByEmail(email);
-    const valid = await verifyPassword(user && !user.disabled_at ? user.password_hash : null, password);
-    const tenant = valid && user ? await repos.tenants.get(user.tenant_id) : undefined;
-    if (!user || !valid || !tenant) {
-      // Already counted as a failure when admitted.
-      await audit(c, {
-        eventCode: AuditEvent.UserAuthentication,
-        action: 'E',
-        outcome: Outcome.MinorFailure,
-        userId: user?.id ?? null,
-        tenantId: user?.tenant_id ?? null,
-        detail: { via, reason: 'InvalidCredentials' },
-      });
-      throw new AppError('InvalidCredentials', 'email or password is wrong');
-    }
-    await throttle.succeeded(attempt);
-    await audit(c, { eventCode: AuditEvent.UserAuthentication, action: 'E', outcome: Outcome.Success, userId: user.id, tenantId: tenant.id, detail: { via } });
-    return { user, tenant };
-  }
+  const checkCredentials = async (c: Context<AppEnv>, via: 'session' | 'token') =>
+    checkPassword(c, await readJson(c, credentialsSchema, LOGIN_BODY_BYTES), via);
 
   return new Hono<AppEnv>()
     .post('/login', async (c) => {

@@ -1,31 +1,7 @@
-import { writeDicom, uidFromBytes, type WriteElement } from '@yunzhen/dicom';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readSample, stowBody } from '../testing/dicom-fixtures.js';
+import { randomUid as newUid, readSample, stowBody, structuredReport } from '../testing/dicom-fixtures.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
-
-const newUid = () => uidFromBytes(new Uint8Array(randomBytes(16)));
-const text = (tag: number, vr: WriteElement['vr'], value: string): WriteElement => ({ tag, vr, value });
-
-/** A minimal Comprehensive SR in a study, naming the given patient. */
-function structuredReport(study: string, patient: { id: string; name: string }, sopInstanceUid = newUid()): Uint8Array {
-  return writeDicom({
-    transferSyntaxUid: '1.2.840.10008.1.2.1',
-    dataset: [
-      text(0x00080016, 'UI', '1.2.840.10008.5.1.4.1.1.88.33'),
-      text(0x00080018, 'UI', sopInstanceUid),
-      text(0x00080060, 'CS', 'SR'),
-      text(0x00100010, 'PN', patient.name),
-      text(0x00100020, 'LO', patient.id),
-      text(0x0020000d, 'UI', study),
-      text(0x0020000e, 'UI', newUid()),
-      text(0x00200011, 'IS', '99'),
-      text(0x0040a040, 'CS', 'CONTAINER'),
-      text(0x0040a050, 'CS', 'SEPARATE'),
-    ],
-  });
-}
 
 describe('reading: claim, annotations and derived objects', () => {
   let t: TestApp;
@@ -92,7 +68,7 @@ describe('reading: claim, annotations and derived objects', () => {
   it('stores a specialist’s SR into the study as a new series, without re-anonymizing it', async () => {
     const patient = { id: study.patient.pseudonymId, name: study.patient.pseudonymName };
     const sop = newUid();
-    const { body, contentType } = stowBody([structuredReport(study.studyInstanceUid, patient, sop)]);
+    const { body, contentType } = stowBody([structuredReport(study.studyInstanceUid, { patient, sopInstanceUid: sop })]);
     const stored = await t.request(`/dicomweb/studies/${study.studyInstanceUid}`, { method: 'POST', headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': contentType }, body });
     expect(stored.status).toBe(200);
     const series = await (await get(`/dicomweb/studies/${study.studyInstanceUid}/series`, specialist)).json();
@@ -106,7 +82,7 @@ describe('reading: claim, annotations and derived objects', () => {
   });
 
   it('refuses derived objects that name another patient, belong elsewhere, or are images', async () => {
-    const wrongPatient = stowBody([structuredReport(study.studyInstanceUid, { id: 'REAL-ID-123', name: 'Real^Name' })]);
+    const wrongPatient = stowBody([structuredReport(study.studyInstanceUid, { patient: { id: 'REAL-ID-123', name: 'Real^Name' } })]);
     const refused = await t.request(`/dicomweb/studies/${study.studyInstanceUid}`, { method: 'POST', headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': wrongPatient.contentType }, body: wrongPatient.body });
     expect(refused.status).toBe(409);
     expect((await refused.json())['00081198'].Value[0]['00091001'].Value[0]).toBe('PatientMismatch');
@@ -114,8 +90,12 @@ describe('reading: claim, annotations and derived objects', () => {
     const imageRefused = await t.request(`/dicomweb/studies/${study.studyInstanceUid}`, { method: 'POST', headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': image.contentType }, body: image.body });
     expect((await imageRefused.json())['00081198'].Value[0]['00091001'].Value[0]).toBe('NotADerivedObject');
     const minhang = await t.token('rad@minhang.demo');
-    const sr = stowBody([structuredReport(study.studyInstanceUid, { id: study.patient.pseudonymId, name: study.patient.pseudonymName })]);
-    expect((await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': sr.contentType }, body: sr.body })).status).toBe(404);
+    const sr = stowBody([structuredReport(study.studyInstanceUid, { patient: { id: study.patient.pseudonymId, name: study.patient.pseudonymName } })]);
+    // Without a study in the URL each object names its own, which must be one the specialist reads.
+    const elsewhere = stowBody([structuredReport(newUid(), { patient: { id: study.patient.pseudonymId, name: study.patient.pseudonymName } })]);
+    const unknown = await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': elsewhere.contentType }, body: elsewhere.body });
+    expect(unknown.status).toBe(409);
+    expect((await unknown.json())['00081198'].Value[0]['00091001'].Value[0]).toBe('StudyNotFound');
     // Another hospital's upload to that URL is its own upload, de-identified under its own
     // keys into its own study: Xuhui's study is untouched.
     await t.request(`/dicomweb/studies/${study.studyInstanceUid}`, { method: 'POST', headers: { Authorization: `Bearer ${minhang}`, 'Content-Type': sr.contentType }, body: sr.body });

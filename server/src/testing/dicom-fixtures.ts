@@ -49,7 +49,8 @@ export function stowBody(instances: Uint8Array[], boundary = `yunzhen-${Math.ran
 
 const UID_TAGS = new Set([0x0020000d, 0x0020000e, 0x00080018, 0x00200052]);
 
-function randomUid(): string {
+/** A fresh `2.25.` UID (PS3.5 B.2). */
+export function randomUid(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `2.25.${BigInt(`0x${Buffer.from(bytes).toString('hex')}`).toString()}`;
 }
@@ -89,5 +90,30 @@ export function rewriteInstances(instances: Uint8Array[], options: { replace?: R
   return instances.map((bytes) => {
     const file = parseDicom(bytes);
     return writeDicom({ dataset: copy(file.dataset, true), transferSyntaxUid: file.transferSyntax.uid });
+  });
+}
+
+/** Comprehensive SR (PS3.4 B.5), the class OHIF's measurement reports use among others. */
+export const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
+
+/**
+ * A minimal Comprehensive SR in a study, as a viewer posts one: naming the patient given, or
+ * none (a viewer copies Patient ID from images that were sent without one).
+ */
+export function structuredReport(study: string, options: { sopInstanceUid?: string; patient?: { id: string; name: string } } = {}): Uint8Array {
+  const text = (tag: number, vr: 'UI' | 'CS' | 'PN' | 'LO' | 'IS', value: string) => ({ tag, vr, value });
+  return writeDicom({
+    transferSyntaxUid: '1.2.840.10008.1.2.1',
+    dataset: [
+      text(0x00080016, 'UI', COMPREHENSIVE_SR),
+      text(0x00080018, 'UI', options.sopInstanceUid ?? randomUid()),
+      text(0x00080060, 'CS', 'SR'),
+      ...(options.patient ? [text(0x00100010, 'PN', options.patient.name), text(0x00100020, 'LO', options.patient.id)] : []),
+      text(0x0020000d, 'UI', study),
+      text(0x0020000e, 'UI', randomUid()),
+      text(0x00200011, 'IS', '99'),
+      text(0x0040a040, 'CS', 'CONTAINER'),
+      text(0x0040a050, 'CS', 'SEPARATE'),
+    ],
   });
 }

@@ -19,6 +19,9 @@ import { createLogger } from '../logger.js';
 
 export type TestStoreKind = 'filesystem' | 's3';
 
+/** The OpenID Connect client every test app knows: a first-party browser app (PKCE, no secret). */
+export const TEST_OIDC_CLIENT = { clientId: 'test-viewer', name: 'Test viewer', redirectUris: ['http://127.0.0.1:9/callback'], postLogoutRedirectUris: [], firstParty: true };
+
 export interface TestApp {
   app: App;
   /** The app's database (a fresh copy of the migrated template). */
@@ -92,8 +95,14 @@ export async function createTestApp(options: {
   const logger = createLogger({ level: 'debug', destination });
   const secret = 'test-root-secret-of-at-least-32-characters';
   let baseUrl: string | undefined;
-  // Links name the address the app listens on once `listen` was called, as the server's do.
-  const settings = { ...defaultSettings, tempDir: join(dataDir, 'tmp'), listenOrigin: () => baseUrl ?? 'http://localhost', ...options.settings };
+  const settings: AppSettings = {
+    ...defaultSettings,
+    tempDir: join(dataDir, 'tmp'),
+    // Links and the OpenID Connect issuer name the address the app listens on once `listen` was called, as the server's do.
+    listenOrigin: () => baseUrl ?? 'http://localhost',
+    oidc: { issuer: () => `${baseUrl ?? 'http://localhost'}/oidc`, clients: [TEST_OIDC_CLIENT], accessTokenTtlSeconds: 600, refreshTokenTtlSeconds: 86_400 },
+    ...options.settings,
+  };
   const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
   const { ingest, store } = services;
   const cacheChanges = createCacheChanges();

@@ -12,6 +12,7 @@ import * as attachmentReview from './2026-12-06T02-attachment-review.js';
 import * as dicomDevices from './2026-12-06T10-dicom-devices.js';
 import * as replicas from './2026-12-07T12-replicas.js';
 import * as deviceTlsAutoConsult from './2026-12-07T13-device-tls-auto-consult.js';
+import * as oidc from './2026-12-07T14-oidc.js';
 import * as consultMessages from './2026-12-07T16-consult-messages.js';
 import * as turnaround from './2026-12-07T17-turnaround.js';
 import * as preArrival from './2026-12-07T18-pre-arrival.js';
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T10-dicom-devices': dicomDevices,
   '2026-12-07T12-replicas': replicas,
   '2026-12-07T13-device-tls-auto-consult': deviceTlsAutoConsult,
+  '2026-12-07T14-oidc': oidc,
   '2026-12-07T16-consult-messages': consultMessages,
   '2026-12-07T17-turnaround': turnaround,
   '2026-12-07T18-pre-arrival': preArrival,
