@@ -32,7 +32,9 @@ describe('loadConfig', () => {
     expect(loadConfig({}).oidcClients).toEqual([]);
     expect(() => loadConfig({ OIDC_CLIENTS: 'not json' })).toThrow(/OIDC_CLIENTS/);
     expect(() => loadConfig({ OIDC_CLIENTS: JSON.stringify([{ ...ohif, redirectUris: ['http://ohif.example.org/callback'] }]) })).toThrow(/OIDC_CLIENTS/);
-    expect(() => loadConfig({ PUBLIC_URL: 'https://yunzhen.example.org/path' })).toThrow(/PUBLIC_URL/);
+    // Behind a proxy that serves Yunzhen under a path, links (and the issuer) keep the path.
+    expect(loadConfig({ PUBLIC_URL: 'https://yunzhen.example.org/yz/' }).publicUrl).toBe('https://yunzhen.example.org/yz');
+    expect(() => loadConfig({ PUBLIC_URL: 'ftp://yunzhen.example.org' })).toThrow(/PUBLIC_URL/);
   });
 
   it('configures S3 with path-style addressing by default', () => {

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDb, migrateToLatest, type Db } from '@yunzhen/db';
 import { createEmptyTestDatabase } from '@yunzhen/db/testing';
 
-import { seedDemoUnion } from './demo-union.js';
+import { demoUnion, seedDemoUnion } from './demo-union.js';
 
 /**
  * Replicas that start together on an empty database: migrations (Kysely's migrator, under its
@@ -30,7 +30,7 @@ describe('replicas starting together on an empty database', () => {
     expect(seeded.filter(Boolean)).toHaveLength(1);
     const db = opened[0]!.kysely;
     expect(await db.selectFrom('medical_union').select('id').execute()).toHaveLength(1);
-    expect(await db.selectFrom('tenant').select('id').execute()).toHaveLength(3);
-    expect(await db.selectFrom('app_user').select('id').execute()).toHaveLength(7);
+    expect(await db.selectFrom('tenant').select('id').execute()).toHaveLength(demoUnion.tenants.length);
+    expect(await db.selectFrom('app_user').select('id').execute()).toHaveLength(demoUnion.tenants.flatMap((t) => t.users).length);
   });
 });

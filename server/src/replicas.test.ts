@@ -8,6 +8,7 @@ import { createEmptyTestDatabase } from '@yunzhen/db/testing';
 import { createS3Client, createS3Store, type ObjectStore } from '@yunzhen/storage';
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
+import { demoUnion } from './demo-union.js';
 import { readSample, rewriteInstances, stowBody } from './testing/dicom-fixtures.js';
 import { startRoundRobinProxy } from './testing/round-robin-proxy.js';
 import { demoToken, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
@@ -173,7 +174,7 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
 
   it('splits uploads across both replicas and stores every instance once', async () => {
     const token = await demoToken(proxyUrl, 'rad@xuhui.demo');
-    expect(await db.kysely.selectFrom('tenant').select('id').execute()).toHaveLength(3); // seeded once
+    expect(await db.kysely.selectFrom('tenant').select('id').execute()).toHaveLength(demoUnion.tenants.length); // seeded once
     const before = proxy.backends.map((b) => b.requests);
     const { acknowledged, failures } = await upload(newStudy(24), { clients: 2, token });
     expect(failures).toBe(0);
