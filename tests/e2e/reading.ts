@@ -1,5 +1,7 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 
+import { dragAcross } from './fixtures.js';
+
 /** Helpers the reading-page specs share: opening a consult's images, drawing, and what the canvas shows. */
 
 export async function openReader(page: Page, consultId: string) {
@@ -26,12 +28,7 @@ export async function openReaderToDraw(page: Page, consultId: string) {
 
 /** A drag across the viewport with the active tool, in fractions of its size. */
 export async function drag(page: Page, viewport: Locator, from: [number, number], to: [number, number]) {
-  const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
-  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * ((from[0] + to[0]) / 2), box.y + box.height * ((from[1] + to[1]) / 2), { steps: 4 });
-  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 4 });
-  await page.mouse.up();
+  await dragAcross(page, (await viewport.getByTestId('viewport-element').boundingBox())!, from, to);
 }
 
 /** Grey-level statistics of what the viewport's canvas shows (decoded from an element screenshot). */
