@@ -32,10 +32,18 @@ export interface TurnaroundRow {
 
 /** Service levels, escalations of consults running out of time, notifications, and the dashboard's rows. */
 export function createTurnaroundRepository(db: Kysely<Database>) {
+  const serviceLevels = async (tenantId: string): Promise<Record<ConsultPriority, number>> => {
+    const rows = await db.selectFrom('service_level').select(['priority', 'minutes']).where('tenant_id', '=', tenantId).execute();
+    return { ...defaultServiceMinutes, ...Object.fromEntries(rows.map((r) => [r.priority, r.minutes])) };
+  };
+
   return {
-    async serviceLevels(tenantId: string): Promise<Record<ConsultPriority, number>> {
-      const rows = await db.selectFrom('service_level').select(['priority', 'minutes']).where('tenant_id', '=', tenantId).execute();
-      return { ...defaultServiceMinutes, ...Object.fromEntries(rows.map((r) => [r.priority, r.minutes])) };
+    serviceLevels,
+
+    /** When a consult of this priority sent now is due at this centre: its service level from now. */
+    async dueAt(readingCentreId: string, priority: ConsultPriority, now: Date): Promise<Date> {
+      const levels = await serviceLevels(readingCentreId);
+      return new Date(now.getTime() + levels[priority] * 60_000);
     },
 
     async setServiceLevels(tenantId: string, levels: Record<ConsultPriority, number>): Promise<void> {

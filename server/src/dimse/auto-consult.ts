@@ -4,7 +4,6 @@ import type { Repositories } from '@yunzhen/db';
 
 import { AuditEvent, Outcome } from '../audit.js';
 import { describeForLog } from '../errors.js';
-import { dueAt } from '../routes/consult-routes.js';
 
 /**
  * A device's rule sends its studies to the reading centre by itself: when a study from the
@@ -17,7 +16,7 @@ export function createAutoConsults(deps: { repos: Repositories; logger: Logger; 
     /** One pass; resolves with the number of consults created. */
     async tick(): Promise<number> {
       const now = deps.now();
-      const created = await deps.repos.devices.createDueAutoConsults(now, (priority, readingCentreId) => dueAt(deps.repos, readingCentreId, priority, now));
+      const created = await deps.repos.devices.createDueAutoConsults(now, (priority, readingCentreId) => deps.repos.turnaround.dueAt(readingCentreId, priority, now));
       for (const consult of created) {
         deps.logger.info({ consult: consult.consultId, device: consult.deviceId }, 'consult created by a device rule');
         await deps.repos.audit

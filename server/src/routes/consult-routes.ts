@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 
-import type { ConsultPriority, Repositories } from '@yunzhen/db';
+import type { Repositories } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
 import type { AppEnv, Principal } from '../app-env.js';
@@ -66,12 +66,6 @@ function chunks<T>(items: T[], size: number): T[][] {
  * Consults: a licensed radiographer asks a reading centre of the union to read inbox studies.
  * Both hospitals see the consult; any other hospital gets 404.
  */
-/** When a consult of this priority is due at this centre: its service level from now. */
-export async function dueAt(repos: Repositories, readingCentreId: string, priority: ConsultPriority, now: Date): Promise<Date> {
-  const levels = await repos.turnaround.serviceLevels(readingCentreId);
-  return new Date(now.getTime() + levels[priority] * 60_000);
-}
-
 export function consultRoutes(deps: ConsultDeps) {
   const { repos } = deps;
 
@@ -215,7 +209,7 @@ export function consultRoutes(deps: ConsultDeps) {
         clinicalQuestion: input.clinicalQuestion,
         clinicalHistory: input.clinicalHistory,
         priority: input.priority,
-        dueAt: await dueAt(repos, input.readingCentreId, input.priority, now),
+        dueAt: await repos.turnaround.dueAt(input.readingCentreId, input.priority, now),
         createdAt: now,
         preArrival: input.preArrival,
         studyIds,

@@ -44,7 +44,13 @@ function summarize(rows: TurnaroundRow[], now: Date) {
 
 function groupBy(rows: TurnaroundRow[], keys: (row: TurnaroundRow) => string[]): Map<string, TurnaroundRow[]> {
   const groups = new Map<string, TurnaroundRow[]>();
-  for (const row of rows) for (const key of keys(row)) groups.set(key, [...(groups.get(key) ?? []), row]);
+  for (const row of rows) {
+    for (const key of keys(row)) {
+      const group = groups.get(key);
+      if (group) group.push(row);
+      else groups.set(key, [row]);
+    }
+  }
   return groups;
 }
 
