@@ -48,9 +48,12 @@ describe('webhook deliveries claimed by one replica at a time', () => {
   });
 
   async function enqueue(count: number): Promise<string[]> {
+    // Due by this process's clock: PostgreSQL's now() carries microseconds, so a JavaScript Date
+    // taken in the same millisecond right after it could still be earlier than the row's due time.
+    const due = new Date();
     const rows = await db.kysely
       .insertInto('webhook_delivery')
-      .values(Array.from({ length: count }, () => ({ tenant_id: tenantId, consult_id: null, event: TEST_EVENT, payload: '{}' })))
+      .values(Array.from({ length: count }, () => ({ tenant_id: tenantId, consult_id: null, event: TEST_EVENT, payload: '{}', next_attempt_at: due })))
       .returning('id')
       .execute();
     return rows.map((r) => r.id);
