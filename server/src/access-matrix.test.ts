@@ -105,6 +105,11 @@ const matrix: Record<string, Probe> = {
   'POST /api/consults/:id/studies': { kind: 'own-hospital', note: 'adds the sender’s own studies to its own open consult; another hospital gets 404 (consult-routes.test.ts)' },
   'POST /api/consults/:id/attachments': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/attachments`, body: (o) => o.pdf, contentType: 'application/pdf', owner: RAD },
   'POST /api/consults/:id/attachments/:attachmentId/release': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/attachments/${o.attachmentId}/release`, body: () => ({ reason: 'looked at it' }), owner: RAD },
+  'GET /api/consults/:id/attachments/:attachmentId/pages/:page': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/attachments/${o.attachmentId}/pages/1`, owner: RAD },
+  'POST /api/consults/:id/attachments/:attachmentId/redact': {
+    kind: 'own-hospital',
+    note: 'only the sending hospital redacts its own pending document; the reading centre and others get 403/404 (attachment-redaction.test.ts)',
+  },
   'DELETE /api/consults/:id/attachments/:attachmentId': { kind: 'own-hospital', note: 'the sender removes its own pending document; another hospital gets 404 (attachment-review.test.ts)' },
   'GET /api/consults/:id/attachments/:attachmentId': {
     kind: 'resource',

@@ -18,6 +18,7 @@ import { authenticate, csrfProtection } from './auth/authenticate.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPasswordCheck } from './auth/password-check.js';
 import { createPrincipalCache } from './auth/principal-cache.js';
+import type { OcrImage, TextDetector } from './ocr/index.js';
 import type { CacheChanges } from './cache-changes.js';
 import { publicBase } from './public-url.js';
 import { createObjectCache } from './dicomweb/object-cache.js';
@@ -61,6 +62,8 @@ export interface AppDeps {
   ingest?: IngestInstance;
   /** Changes committed by any replica that cached answers must drop (`listenForCacheChanges`); without it, caches expire by time only. */
   cacheChanges?: CacheChanges;
+  /** OCR (one worker pool per process); without it scanned document pages are left for a person to read. */
+  textDetector?: TextDetector;
 }
 
 export interface AppSettings {
@@ -244,7 +247,8 @@ export function createApp(deps: AppDeps) {
   app.route('/api', studyRoutes({ repos, vault, audit }));
   const cache = createObjectCache(deps.store, deps.settings.objectCacheBytes);
   app.route('/api', pixelMaskRoutes({ repos, store: deps.store, cache, audit, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } }));
-  const consults = consultRoutes({ repos, store: deps.store, vault, audit, now });
+  const readText = deps.textDetector && ((image: OcrImage) => deps.textDetector!.detectText(image));
+  const consults = consultRoutes({ repos, store: deps.store, vault, audit, now, readText });
   app.route('/api', consults.routes);
   app.route('/api', readingRoutes({ repos, audit, now, consultView: consults.viewById }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));

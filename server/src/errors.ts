@@ -30,6 +30,8 @@ export const errorStatus = {
   ConsultSpansPatients: 422,
   AttachmentNeedsReason: 422,
   UnreadableDocument: 422,
+  RedactionIncomplete: 422,
+  DocumentTooLong: 422,
   PatientUnidentified: 422,
   MessageNamesPatient: 422,
   BilingualRequired: 422,
@@ -55,7 +57,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra?: { retryAfterSeconds?: number; cause?: unknown },
+    readonly extra?: { retryAfterSeconds?: number; cause?: unknown; /** More for the client, e.g. where on a page; never patient data. */ details?: Record<string, unknown> },
   ) {
     super(message, { cause: extra?.cause });
   }
@@ -89,7 +91,7 @@ export function toErrorResponse(error: unknown, c: Context<AppEnv>): Response {
   }
   const retryAfter = appError.extra?.retryAfterSeconds ?? (status === 503 ? RETRY_AFTER_SECONDS : undefined);
   if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
-  return c.json({ error: { code: appError.code, message: appError.message } }, status);
+  return c.json({ error: { code: appError.code, message: appError.message, ...appError.extra?.details } }, status);
 }
 
 /**

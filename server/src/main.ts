@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 
 
+import { createTextDetector } from './ocr/index.js';
 import { createApp, defaultSettings } from './app.js';
 import { createCacheChanges, listenForCacheChanges } from './cache-changes.js';
 import { createServices, openResources } from './compose.js';
@@ -55,8 +56,11 @@ async function main(): Promise<void> {
   // Revocations and consult changes from every replica reach this process's caches at commit.
   const cacheChanges = createCacheChanges();
   await listenForCacheChanges(resources.db, cacheChanges);
+  // One OCR worker for the process: scanned pages of attached documents, and redactions checked.
+  const textDetector = createTextDetector();
   const app = createApp({
     cacheChanges,
+    textDetector,
     db: resources.db,
     store: services.store,
     logger,
@@ -189,6 +193,7 @@ async function main(): Promise<void> {
     logger.info({ signal, drainSeconds: config.drainMs / 1000 }, 'stopping: draining requests in flight');
     for (const timer of timers) clearTimeout(timer);
     void dimse?.close();
+    void textDetector.close();
     server.close(() => {
       resources.close().finally(() => process.exit(0));
     });

@@ -282,9 +282,40 @@ export function createConsultRepository(db: Kysely<Database>) {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    /** Removes an attachment's row; the caller deletes its object. */
+    /** Releases a pending document as its redacted copy: the reading centre gets that one, the sender keeps both. */
+    async releaseRedactedAttachment(
+      consultId: string,
+      attachmentId: string,
+      userId: string,
+      redacted: { objectKey: string; sizeBytes: number; redaction: unknown },
+      now: Date,
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('consult_attachment')
+        .set({
+          review: 'released',
+          reviewed_by: userId,
+          reviewed_at: now,
+          review_reason: null,
+          redacted_object_key: redacted.objectKey,
+          redacted_size_bytes: redacted.sizeBytes,
+          redaction: JSON.stringify(redacted.redaction),
+        })
+        .where('consult_id', '=', consultId)
+        .where('id', '=', attachmentId)
+        .where('review', '=', 'pending')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Removes an attachment's row; the caller deletes its objects (the original and any redacted copy). */
     async removeAttachment(consultId: string, attachmentId: string) {
-      return db.deleteFrom('consult_attachment').where('consult_id', '=', consultId).where('id', '=', attachmentId).returning('object_key').executeTakeFirst();
+      return db
+        .deleteFrom('consult_attachment')
+        .where('consult_id', '=', consultId)
+        .where('id', '=', attachmentId)
+        .returning(['object_key', 'redacted_object_key'])
+        .executeTakeFirst();
     },
 
     attachments(consultId: string) {

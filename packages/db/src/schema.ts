@@ -243,6 +243,11 @@ export interface ConsultAttachmentTable {
   reviewed_by: string | null;
   reviewed_at: NullableDate;
   review_reason: string | null;
+  /** The copy the reading centre gets when the sender redacted the document: pages as images, boxes burned in. */
+  redacted_object_key: string | null;
+  redacted_size_bytes: ColumnType<string | null, number | null | undefined, number | null>;
+  /** What was hidden: `{ boxes: [{ page, x, y, width, height }] }` in fractions of the page, never the text. */
+  redaction: ColumnType<unknown, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 

@@ -91,6 +91,8 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
   RequestAborted: { en: 'the request was interrupted', 'zh-CN': '请求被中断' },
   AttachmentNeedsReason: { en: 'this document names the patient or could not be read in full: say why it may go to the reading centre', 'zh-CN': '该文档含有患者身份信息或无法完整读取：请说明为何可以发送给阅片中心' },
   UnreadableDocument: { en: 'the PDF cannot be opened (damaged or password-protected)', 'zh-CN': '无法打开该 PDF（文件损坏或有密码保护）' },
+  RedactionIncomplete: { en: 'the patient is still named outside the redaction boxes: cover what is marked and redact again', 'zh-CN': '遮盖框之外仍有患者身份信息：请遮盖标出的位置后重新遮盖' },
+  DocumentTooLong: { en: 'the document has too many pages to redact here: send fewer pages', 'zh-CN': '文档页数过多，无法在此遮盖：请分成较少页数的文档发送' },
   ConsultSpansPatients: {
     en: 'the chosen studies belong to different patients: a consult is about one patient',
     'zh-CN': '所选检查属于不同患者：一个会诊只能针对一位患者',

@@ -37,7 +37,7 @@ describe('documents attached to a consult wait for the sending hospital’s revi
   const attach = async (pdf: Uint8Array, label = 'referral') => {
     const response = await t.request(`/api/consults/${consultId}/attachments?label=${label}`, { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': 'application/pdf' }, body: pdf });
     expect(response.status).toBe(201);
-    return (await response.json()).attachment as { id: string; review: string; check: { pages: number; textPages: number; findings: { kind: string; page: number }[] } | null };
+    return (await response.json()).attachment as { id: string; review: string; check: { pages: number; textPages: number; findings: { kind: string; page: number; read: string; boxes: object[] }[] } | null };
   };
   const centreSees = async () => ((await (await get(`/api/consults/${consultId}`, specialist)).json()).consult.attachments as { id: string }[]).map((a) => a.id);
 
@@ -51,6 +51,7 @@ describe('documents attached to a consult wait for the sending hospital’s revi
     expect(attachment.review).toBe('pending');
     expect(attachment.check).toMatchObject({ pages: 3, textPages: 3 });
     const byPage = attachment.check!.findings.map((f) => `${f.page}:${f.kind}`).sort();
+    expect(attachment.check!.findings.every((f) => f.read === 'text' && f.boxes.length > 0)).toBe(true);
     expect(byPage).toEqual(['2:birthDate', '2:id', '2:name', '3:accession', '3:birthDate']);
     // Nothing of what was found is kept in words: kinds and pages only.
     const stored = JSON.stringify((await t.repos.consults.attachments(consultId)).map((a) => a.check_result));
@@ -59,7 +60,7 @@ describe('documents attached to a consult wait for the sending hospital’s revi
 
   it('keeps a document from the reading centre until it is released, and a document naming the patient needs a reason', async () => {
     const attachment = await attach(await textPdf(['Prior report', 'Name: XIAOMING WANG']), 'prior-report');
-    expect(attachment.check!.findings).toEqual([{ kind: 'name', page: 2 }]);
+    expect(attachment.check!.findings).toMatchObject([{ kind: 'name', page: 2 }]);
     expect(await centreSees()).not.toContain(attachment.id);
     expect((await get(`/api/consults/${consultId}/attachments/${attachment.id}`, specialist)).status).toBe(404);
 

@@ -17,7 +17,9 @@ import { requireClinician } from './clinician.js';
 import { requireSender } from './sender.js';
 import { studyViews } from './study-views.js';
 import { visibleConsult, type VisibleConsult } from './consult-access.js';
-import { checkDocument, consultIdentities, type DocumentCheck } from './document-identity.js';
+import { MAX_REDACTION_PAGES, redactPdf } from '../documents/redact.js';
+import { openPdf, renderPage } from '../documents/pdf.js';
+import { checkDocument, consultIdentities, identityTerms, type DocumentCheck, type ReadImageText } from './document-identity.js';
 
 const newConsultSchema = z.object({
   readingCentreId: z.string().uuid(),
@@ -41,10 +43,35 @@ const DOCUMENT_CHECK_MS = 20_000;
 
 const releaseSchema = z.object({ reason: z.string().trim().min(3).max(500).optional() });
 
-/** What the sender is told of a document's check; the reading centre is told nothing of it. */
-function attachmentView(a: { id: string; label: string; media_type: string; size_bytes: number; created_at: Date; review: string; check_result: unknown }, isSender: boolean) {
-  const base = { id: a.id, label: a.label, mediaType: a.media_type, sizeBytes: Number(a.size_bytes), createdAt: a.created_at.toISOString() };
-  return isSender ? { ...base, review: a.review, check: (a.check_result as DocumentCheck | null) ?? null } : base;
+const fraction = z.number().min(0).max(1);
+const redactSchema = z.object({
+  boxes: z
+    .array(z.object({ page: z.number().int().min(1).max(MAX_REDACTION_PAGES), x: fraction, y: fraction, width: fraction, height: fraction }).strict())
+    .max(2_000),
+});
+/** A page preview for the sender who redacts: legible at a screen's size, a fraction of a full render. */
+const PREVIEW_DPI = 110;
+
+interface AttachmentRow {
+  id: string;
+  label: string;
+  media_type: string;
+  size_bytes: number;
+  created_at: Date;
+  review: string;
+  check_result: unknown;
+  redacted_object_key: string | null;
+  redacted_size_bytes: string | null;
+  redaction: unknown;
+}
+
+/** What the sender is told of a document's check and redaction; the reading centre is told nothing of either. */
+function attachmentView(a: AttachmentRow, isSender: boolean) {
+  const redacted = a.redacted_object_key !== null;
+  const sizeBytes = Number(redacted && !isSender ? a.redacted_size_bytes : a.size_bytes);
+  const base = { id: a.id, label: a.label, mediaType: a.media_type, sizeBytes, createdAt: a.created_at.toISOString() };
+  if (!isSender) return base;
+  return { ...base, review: a.review, check: (a.check_result as DocumentCheck | null) ?? null, redacted, redaction: a.redaction ?? null };
 }
 
 export interface ConsultDeps {
@@ -53,10 +80,17 @@ export interface ConsultDeps {
   vault: Vault;
   audit: AuditWriter;
   now: () => Date;
+  /** OCR for scanned pages and for checking a redaction; without it scanned pages stay for a person to read. */
+  readText?: ReadImageText;
 }
 
 /** Study ids per query when a worklist's studies are read (far below PostgreSQL's 65,535 parameters). */
 const STUDIES_PER_QUERY = 5_000;
+
+/** Pages whose text was read, from the text layer or by OCR (older checks have no OCR count). */
+function pagesRead(check: DocumentCheck): number {
+  return check.textPages + (check.ocrPages ?? 0);
+}
 
 function chunks<T>(items: T[], size: number): T[][] {
   return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
@@ -169,7 +203,7 @@ export function consultRoutes(deps: ConsultDeps) {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        checkDocument(bytes, known),
+        checkDocument(bytes, known, { readText: deps.readText, deadline: Date.now() + DOCUMENT_CHECK_MS * 0.75 }),
         new Promise<null>((resolve) => {
           timer = setTimeout(() => resolve(null), DOCUMENT_CHECK_MS);
         }),
@@ -182,6 +216,23 @@ export function consultRoutes(deps: ConsultDeps) {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A sealed attachment object, opened. */
+  async function readSealed(tenantId: string, objectKey: string): Promise<Uint8Array> {
+    const object = await deps.store.get(objectKey);
+    if (!object) throw notFound('attachment');
+    return deps.vault.decryptBytes(tenantId, objectKey, new Uint8Array(await new Response(object.body).arrayBuffer()));
+  }
+
+  /** An attachment of a consult the caller's hospital sent: only the sender previews and redacts. */
+  async function sendersAttachment(c: Context<AppEnv>) {
+    const principal = requireSender(requireUser(c));
+    const consult = await visibleConsult(repos, principal, c.req.param('id')!);
+    if (consult.sending_tenant_id !== principal.tenant.id) throw notFound('consult');
+    const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId'));
+    if (!attachment) throw notFound('attachment');
+    return { principal, consult, attachment };
   }
 
   /** The consult as the caller sees it, by id (for routes elsewhere that change a consult). */
@@ -282,15 +333,11 @@ export function consultRoutes(deps: ConsultDeps) {
       }
     })
     .post('/consults/:id/attachments/:attachmentId/release', async (c) => {
-      const principal = requireSender(requireUser(c));
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      if (consult.sending_tenant_id !== principal.tenant.id) throw notFound('consult');
-      const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId'));
-      if (!attachment) throw notFound('attachment');
+      const { principal, consult, attachment } = await sendersAttachment(c);
       const { reason } = await readJson(c, releaseSchema);
       const check = attachment.check_result as DocumentCheck | null;
       // Clean and fully read: released as it is. Otherwise the radiographer says why it may go.
-      const doubtful = !check || check.findings.length > 0 || check.textPages < check.pages;
+      const doubtful = !check || check.findings.length > 0 || pagesRead(check) < check.pages;
       if (doubtful && !reason) {
         throw new AppError('AttachmentNeedsReason', check?.findings.length ? 'the document names the patient: say why it may go to the reading centre as it is' : 'the document could not be read in full (scanned pages): say that you have looked at it');
       }
@@ -311,7 +358,8 @@ export function consultRoutes(deps: ConsultDeps) {
       if (consult.sending_tenant_id !== principal.tenant.id) throw notFound('consult');
       const removed = await repos.consults.removeAttachment(consult.id, c.req.param('attachmentId'));
       if (!removed) throw notFound('attachment');
-      await deps.store.delete(removed.object_key).catch(() => undefined); // an orphan costs space, not privacy: it is sealed
+      // An orphan costs space, not privacy: it is sealed.
+      for (const key of [removed.object_key, removed.redacted_object_key]) if (key) await deps.store.delete(key).catch(() => undefined);
       await deps.audit(c, { eventCode: AuditEvent.InstancesTransferred, action: 'D', outcome: Outcome.Success, objectType: 'attachment', objectId: c.req.param('attachmentId') });
       return c.body(null, 204);
     })
@@ -321,15 +369,67 @@ export function consultRoutes(deps: ConsultDeps) {
       const isSender = consult.sending_tenant_id === principal.tenant.id;
       const attachment = (await repos.consults.attachments(consult.id)).find((a) => a.id === c.req.param('attachmentId') && (isSender || a.review === 'released'));
       if (!attachment) throw notFound('attachment');
-      const object = await deps.store.get(attachment.object_key);
-      if (!object) throw notFound('attachment');
-      const sealed = new Uint8Array(await new Response(object.body).arrayBuffer());
-      const plain = deps.vault.decryptBytes(attachment.tenant_id, attachment.object_key, sealed);
+      // The reading centre gets the redacted copy when there is one; the sender chooses (the original by default).
+      const copy = attachment.redacted_object_key && (!isSender || c.req.query('copy') === 'redacted') ? attachment.redacted_object_key : attachment.object_key;
+      const plain = await readSealed(attachment.tenant_id, copy);
       await deps.audit(c, { eventCode: AuditEvent.PatientRecord, action: 'R', outcome: Outcome.Success, objectType: 'attachment', objectId: attachment.id });
       return c.body(plain as Uint8Array<ArrayBuffer>, 200, {
         'Content-Type': attachment.media_type,
         'Content-Disposition': `attachment; filename="${attachment.label}.pdf"`,
       });
+    })
+    .get('/consults/:id/attachments/:attachmentId/pages/:page', async (c) => {
+      const { consult, attachment } = await sendersAttachment(c);
+      const number = z.coerce.number().int().min(1).max(MAX_REDACTION_PAGES).catch(0).parse(c.req.param('page'));
+      if (!number) throw new AppError('InvalidRequest', `pages are numbered 1 to ${MAX_REDACTION_PAGES}`);
+      const document = await openPdf(await readSealed(attachment.tenant_id, attachment.object_key));
+      try {
+        if (number > document.numPages) throw notFound('page');
+        const page = await document.getPage(number);
+        const rendered = await renderPage(document, page, PREVIEW_DPI, 1600);
+        await deps.audit(c, { eventCode: AuditEvent.PatientRecord, action: 'R', outcome: Outcome.Success, objectType: 'attachment', objectId: attachment.id, detail: { consultId: consult.id, page: number } });
+        return c.body(new Uint8Array(rendered.canvas.toBuffer('image/png')) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'image/png', 'Cache-Control': 'private, no-store' });
+      } finally {
+        await document.destroy();
+      }
+    })
+    .post('/consults/:id/attachments/:attachmentId/redact', async (c) => {
+      const { principal, consult, attachment } = await sendersAttachment(c);
+      const { boxes } = await readJson(c, redactSchema);
+      if (attachment.review !== 'pending') throw new AppError('Conflict', 'the document was already released');
+      const original = await readSealed(attachment.tenant_id, attachment.object_key);
+      const check = attachment.check_result as DocumentCheck | null;
+      if ((check?.pages ?? 0) > MAX_REDACTION_PAGES) throw new AppError('DocumentTooLong', `documents of up to ${MAX_REDACTION_PAGES} pages are redacted here`);
+      const terms = identityTerms(await consultIdentities(repos, deps.vault, principal.tenant.id, consult.id));
+      const result = await redactPdf(original, boxes, { terms, readText: deps.readText });
+      if (result.pages > MAX_REDACTION_PAGES) throw new AppError('DocumentTooLong', `documents of up to ${MAX_REDACTION_PAGES} pages are redacted here`);
+      if (result.remaining.length) {
+        // Nothing is stored: the sender is shown where the patient is still named and redacts again.
+        throw new AppError('RedactionIncomplete', 'the patient is still named outside the boxes', { details: { remaining: result.remaining } });
+      }
+      const objectKey = `attachments/${randomUUID()}`;
+      await deps.store.put(objectKey, deps.vault.encryptBytes(principal.tenant.id, objectKey, result.pdf), { contentType: 'application/octet-stream' });
+      const redaction = { boxes, pages: result.pages };
+      const released = await repos.consults
+        .releaseRedactedAttachment(consult.id, attachment.id, principal.user.id, { objectKey, sizeBytes: result.pdf.length, redaction }, deps.now())
+        .catch(async (error: unknown) => {
+          await deps.store.delete(objectKey).catch(() => undefined);
+          throw error;
+        });
+      if (!released) {
+        await deps.store.delete(objectKey).catch(() => undefined);
+        throw new AppError('Conflict', 'the document was released or removed meanwhile');
+      }
+      await deps.audit(c, {
+        eventCode: AuditEvent.InstancesTransferred,
+        action: 'U',
+        outcome: Outcome.Success,
+        objectType: 'attachment',
+        objectId: attachment.id,
+        detail: { action: 'redact-attachment', pages: result.pages, boxes: boxes.length, pagesRedacted: new Set(boxes.map((box) => box.page)).size },
+      });
+      const updated = (await repos.consults.attachments(consult.id)).find((a) => a.id === attachment.id)!;
+      return c.json({ attachment: attachmentView(updated, true) });
     }),
   };
 }

@@ -10,6 +10,7 @@ import { createTestDb, type TestDb, type TestDbKind } from '@yunzhen/db/testing'
 import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
+import { createTextDetector } from '../ocr/index.js';
 import { createApp, defaultSettings, type App, type AppSettings } from '../app.js';
 import { createCacheChanges, listenForCacheChanges } from '../cache-changes.js';
 import { createServices } from '../compose.js';
@@ -66,6 +67,8 @@ export async function createTestApp(options: {
   now?: () => Date;
   /** Another replica: an app over the same database and object store as this one (not seeded again, not dropped on close). */
   replicaOf?: TestApp;
+  /** Start the OCR worker (scanned documents): a model to load, so only where a test reads text in pixels. */
+  ocr?: boolean;
 }): Promise<TestApp> {
   const replicaOf = options.replicaOf;
   const db = replicaOf?.db ?? (await createTestDb(options.db));
@@ -107,7 +110,8 @@ export async function createTestApp(options: {
   const { ingest, store } = services;
   const cacheChanges = createCacheChanges();
   const listener = await listenForCacheChanges(db, cacheChanges);
-  const app = createApp({ db, store, logger, secret, ingest, settings, cacheChanges, now: options.now });
+  const textDetector = options.ocr ? createTextDetector() : undefined;
+  const app = createApp({ db, store, logger, secret, ingest, settings, cacheChanges, now: options.now, textDetector });
 
   const request: TestApp['request'] = (path, init = {}) => {
     const { session, ...rest } = init;
@@ -159,6 +163,7 @@ export async function createTestApp(options: {
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await listener.close();
+      await textDetector?.close();
       if (replicaOf) return void (await rm(dataDir, { recursive: true, force: true }));
       await db.drop();
       await s3?.close();
