@@ -178,10 +178,28 @@ export interface InstanceSummary {
 }
 
 /** Where a document names the patient, by kind and page (the sending hospital sees this; the reading centre does not). */
+/** A place on a document page in fractions of its width and height, from the top left. */
+export interface PageBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface IdentityFinding {
+  kind: 'name' | 'id' | 'birthDate' | 'accession';
+  page: number;
+  boxes: PageBox[];
+  /** Found in the text layer, or by OCR of a scanned page. */
+  read: 'text' | 'ocr';
+}
+
 export interface DocumentCheck {
   pages: number;
   textPages: number;
-  findings: { kind: 'name' | 'id' | 'birthDate' | 'accession'; page: number }[];
+  /** Scanned pages read by OCR (absent in checks made before OCR). */
+  ocrPages?: number;
+  findings: IdentityFinding[];
 }
 
 export interface Attachment {
@@ -192,4 +210,6 @@ export interface Attachment {
   /** The sending hospital only: `pending` until it releases the document to the reading centre. */
   review?: 'pending' | 'released';
   check?: DocumentCheck | null;
+  /** The sending hospital only: the reading centre got a redacted copy (pages as pictures, boxes burned in). */
+  redacted?: boolean;
 }

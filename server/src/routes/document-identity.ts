@@ -101,8 +101,8 @@ export async function readPageByOcrImage(image: { width: number; height: number;
  * Where each kind of identifier is written among a page's runs. The runs' text is matched as
  * one normalized string (an identifier may span runs: "Wang," and "Xiaoming"); each match maps
  * back to the runs it covers and, within a run, to the share of its width the matched characters
- * take, padded by a character on either side: a box a little too large hides the identifier,
- * one a little too small does not.
+ * take (a guess: glyphs differ in width), padded by two characters on either side: a box a little
+ * too large hides the identifier, one a little too small does not.
  */
 export function identityBoxes(runs: TextRun[], terms: { kind: IdentityKind; text: string }[]): Map<IdentityKind, PageBox[]> {
   let haystack = '';
@@ -133,8 +133,8 @@ export function identityBoxes(runs: TextRun[], terms: { kind: IdentityKind; text
 function spanBox(run: TextRun, first: number, last: number): PageBox {
   const length = [...run.text].length;
   const charWidth = run.box.width / Math.max(length, 1);
-  const x = run.box.x + Math.max(first - 1, 0) * charWidth;
-  const right = run.box.x + Math.min(last + 2, length) * charWidth;
+  const x = run.box.x + Math.max(first - 2, 0) * charWidth;
+  const right = run.box.x + Math.min(last + 3, length) * charWidth;
   const pad = run.box.height * 0.15;
   return clampBox({ x, y: run.box.y - pad, width: right - x, height: run.box.height + 2 * pad });
 }

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, type Attachment } from '../api.js';
 import { useI18n, type MessageKey } from '../i18n.js';
 import { refusalText } from '../reasons.js';
+import { RedactionEditor } from './redaction-editor.js';
 
 /** What an attachment is, from a fixed list: file names often carry the patient's name, so they are not kept. */
 export const attachmentLabels = ['referral', 'prior-report', 'lab-result', 'other'] as const;
@@ -123,7 +124,9 @@ function checkSummary(check: Attachment['check'], t: (key: MessageKey) => string
     const pages = check.findings.filter((f) => f.kind === kind).map((f) => f.page);
     parts.push(t('attachments.found').replace('{what}', t(`attachments.kind.${kind}` as MessageKey)).replace('{pages}', pages.join(', ')));
   }
-  if (check.textPages < check.pages) parts.push(t('attachments.scanned').replace('{n}', String(check.pages - check.textPages)));
+  const ocrPages = check.ocrPages ?? 0;
+  if (ocrPages) parts.push(t('attachments.scannedRead').replace('{n}', String(ocrPages)));
+  if (check.textPages + ocrPages < check.pages) parts.push(t('attachments.scanned').replace('{n}', String(check.pages - check.textPages - ocrPages)));
   return parts.length ? parts.join(' ') : t('attachments.clean');
 }
 
@@ -137,8 +140,9 @@ export function AttachmentReview(props: { consultId: string; attachment: Attachm
   const { attachment } = props;
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [redacting, setRedacting] = useState(false);
   const check = attachment.check;
-  const doubtful = !check || check.findings.length > 0 || check.textPages < check.pages;
+  const doubtful = !check || check.findings.length > 0 || check.textPages + (check.ocrPages ?? 0) < check.pages;
   const act = async (action: () => Promise<unknown>) => {
     setError(null);
     try {
@@ -153,7 +157,19 @@ export function AttachmentReview(props: { consultId: string; attachment: Attachm
     <li data-testid="attachment" data-review={attachment.review}>
       <a href={base}>{t(`attachments.${attachment.label}` as MessageKey)}.pdf</a>{' '}
       <span class={`badge ${attachment.review === 'pending' ? 'warning' : ''}`}>{t(attachment.review === 'pending' ? 'attachments.pending' : 'attachments.released')}</span>
-      {attachment.review === 'pending' && (
+      {attachment.redacted && (
+        <>
+          {' '}
+          <span class="badge" data-testid="attachment-redacted">
+            {t('attachments.redacted')}
+          </span>{' '}
+          <a href={`${base}?copy=redacted`}>{t('attachments.viewRedacted')}</a>
+        </>
+      )}
+      {attachment.review === 'pending' && redacting && (
+        <RedactionEditor consultId={props.consultId} attachment={attachment} onCancel={() => setRedacting(false)} onDone={() => (setRedacting(false), props.onChanged())} />
+      )}
+      {attachment.review === 'pending' && !redacting && (
         <div class={doubtful ? 'warning' : 'muted'}>
           <p data-testid="attachment-check">{checkSummary(check, t)}</p>
           {doubtful && (
@@ -171,6 +187,11 @@ export function AttachmentReview(props: { consultId: string; attachment: Attachm
             >
               {t(doubtful ? 'attachments.releaseAnyway' : 'attachments.release')}
             </button>
+            {doubtful && check && (
+              <button type="button" data-testid="attachment-redact" onClick={() => setRedacting(true)}>
+                {t('attachments.redact')}
+              </button>
+            )}
             <button type="button" class="secondary" data-testid="attachment-remove" onClick={() => act(() => api(base, { method: 'DELETE' }))}>
               {t('attachments.remove')}
             </button>
