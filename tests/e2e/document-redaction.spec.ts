@@ -26,7 +26,7 @@ test('the radiographer redacts a referral letter before the reading centre gets 
     const attached = await fetch(new URL(`/api/consults/${consult.id}/attachments?label=referral`, base), {
       method: 'POST',
       headers: { Authorization: `Bearer ${rad}`, 'Content-Type': 'application/pdf' },
-      body: letter,
+      body: Buffer.from(letter),
     });
     expect(attached.status).toBe(201);
 

@@ -187,7 +187,7 @@ export interface PageBox {
 }
 
 export interface IdentityFinding {
-  kind: 'name' | 'id' | 'birthDate' | 'accession';
+  kind: 'name' | 'id' | 'birthDate' | 'accession' | 'address';
   page: number;
   boxes: PageBox[];
   /** Found in the text layer, or by OCR of a scanned page. */

@@ -150,7 +150,7 @@ describe('the remote diagnosis profile', () => {
     expect(getAsciiString(output, Tags.LongitudinalTemporalInformationModified)).toBe('MODIFIED');
     const codes = findElement(output, Tags.DeidentificationMethodCodeSequence)!.items!.map((item) => getAsciiString(item, Tags.CodeValue));
     expect(codes).toEqual(['113100', '113111', '113108', '113107', '113105', '113104', '113103']);
-    expect(result.mapping.patient.original).toEqual({ id: 'MRN-0038841', name: 'Wang^Xiaodong=王^小东', birthDate: '19610704', issuer: 'QINGSHAN-HIS', studyUid: expect.any(String) });
+    expect(result.mapping.patient.original).toEqual({ id: 'MRN-0038841', name: 'Wang^Xiaodong=王^小东', birthDate: '19610704', issuer: 'QINGSHAN-HIS', studyUid: expect.any(String), address: '青山县东街 12 号' });
     expect(result.mapping.accessionNumber).toEqual({ original: 'A20240315-0042', pseudonym: '' });
     expect(result.mapping.uids.length).toBeGreaterThanOrEqual(4);
     expect(JSON.parse(JSON.stringify(result.mapping))).toEqual(result.mapping);

@@ -508,6 +508,7 @@ function readPatientIdentity(dataset: DicomDataset, characterSet: CharacterSet):
     birthDate: getAsciiString(dataset, Tags.PatientBirthDate) ?? '',
     issuer: text(Tags.IssuerOfPatientID),
     studyUid: getAsciiString(dataset, Tags.StudyInstanceUID) ?? '',
+    address: text(Tags.PatientAddress),
   };
 }
 

@@ -9,6 +9,8 @@ export interface PatientIdentity {
   readonly issuer: string;
   /** The original Study Instance UID: the patient key of last resort. */
   readonly studyUid?: string;
+  /** Patient's Address (0010,1040), kept with the identity so attached documents can be checked for it; never a key. */
+  readonly address?: string;
 }
 
 /**

@@ -89,6 +89,7 @@ export const Tags = {
   PatientSex: 0x00100040,
   PatientAge: 0x00101010,
   PatientWeight: 0x00101030,
+  PatientAddress: 0x00101040,
 
   PatientIdentityRemoved: 0x00120062,
   DeidentificationMethod: 0x00120063,

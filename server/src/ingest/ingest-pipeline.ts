@@ -152,7 +152,7 @@ function outcome(status: 'stored' | 'duplicate', studyId: string, a: IndexAttrib
 /** The original patient identity an instance names, as the vault keeps it. */
 function patientRecordOf(result: Anonymized, a: IndexAttributes): PatientRecord {
   const original = result.mapping.patient.original;
-  return { name: original.name, id: original.id, birthDate: original.birthDate, issuer: original.issuer, sex: a.PatientSex ?? '' };
+  return { name: original.name, id: original.id, birthDate: original.birthDate, issuer: original.issuer, sex: a.PatientSex ?? '', ...(original.address && { address: original.address }) };
 }
 
 /** The index row of one anonymized instance and the vault entries that lead back to its originals. */

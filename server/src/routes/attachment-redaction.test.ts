@@ -30,7 +30,7 @@ interface AttachmentView {
 }
 
 /** What the patient is called in the letters below, in every spelling the check must catch. */
-const IDENTITY = [/wang/i, /xiaoming/i, /王/, /小明/, /P-?20231107/i, /1980/, /ACC-?998877/i];
+const IDENTITY = [/wang/i, /xiaoming/i, /王/, /小明/, /P-?20231107/i, /1980/, /ACC-?998877/i, /斜土路/];
 
 /**
  * A referral letter names the patient. The sending hospital redacts it: the reading centre gets
@@ -50,7 +50,7 @@ describe('redacting a document before the reading centre gets it', () => {
     specialist = await t.token('specialist@scc.demo');
     const [ct] = rewriteInstances([readSample('modalities/CT_small.dcm')], {
       freshUids: true,
-      replace: { 0x00080005: 'ISO_IR 192', 0x00100010: 'WANG^XIAOMING=王^小明', 0x00100020: 'P-20231107', 0x00100030: '19800703', 0x00080050: 'ACC-998877' },
+      replace: { 0x00080005: 'ISO_IR 192', 0x00100010: 'WANG^XIAOMING=王^小明', 0x00100020: 'P-20231107', 0x00100030: '19800703', 0x00080050: 'ACC-998877', 0x00101040: '上海市徐汇区斜土路15号, Room 302' },
     });
     const { body, contentType } = stowBody([ct!]);
     expect((await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': contentType }, body })).status).toBe(200);
@@ -86,9 +86,9 @@ describe('redacting a document before the reading centre gets it', () => {
 
   it('proposes boxes over the identifiers in the text layer, and the reading centre’s copy keeps no text of them', async () => {
     const letter = await attach(
-      await textPdf(['Referral letter\nDr. Li, Xuhui District Hospital\nPlease assess the nodule.', 'Patient: Wang, Xiaoming (王 小明)\nDate of birth: 03/07/1980\nHospital no. P-20231107\nRight upper lobe nodule, 8 mm.']),
+      await textPdf(['Referral letter\nDr. Li, Xuhui District Hospital\nPlease assess the nodule.', 'Patient: Wang, Xiaoming (王 小明)\nDate of birth: 03/07/1980\nHospital no. P-20231107\n住址：上海市徐汇区斜土路 15 号\nRight upper lobe nodule, 8 mm.']),
     );
-    expect(letter.check!.findings.map((f) => `${f.page}:${f.kind}`).sort()).toEqual(['2:birthDate', '2:id', '2:name']);
+    expect(letter.check!.findings.map((f) => `${f.page}:${f.kind}`).sort()).toEqual(['2:address', '2:birthDate', '2:id', '2:name']);
     const boxes = proposed(letter);
     expect(boxes.every((b) => b.page === 2 && b.width > 0 && b.width < 0.6 && b.height > 0 && b.height < 0.1)).toBe(true);
 

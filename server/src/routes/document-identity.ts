@@ -8,7 +8,7 @@ export const MAX_PAGES = 100;
 /** Scanned pages are read by OCR at this resolution: small print (8 pt) is then ~20 pixels tall. */
 const OCR_DPI = 200;
 
-export type IdentityKind = 'name' | 'id' | 'birthDate' | 'accession';
+export type IdentityKind = 'name' | 'id' | 'birthDate' | 'accession' | 'address';
 
 /** Where a document names the patient: the kind of identifier, the page and the boxes around it, never the text found. */
 export interface IdentityFinding {
@@ -181,6 +181,12 @@ export function identityTerms(known: KnownIdentity[]): { kind: IdentityKind; tex
         add('name', family + given, 2);
         add('name', given + family, 2);
       } else if (family.length >= 2) add('name', family, 2);
+    }
+    // The whole address, and each comma-separated part long enough to name a place ("15 Xietu Road",
+    // "上海市徐汇区斜土路15号"), since a letter rarely writes it exactly as the DICOM header does.
+    if (patient.address) {
+      add('address', patient.address, 6);
+      for (const part of patient.address.split(/[,，;；^]/)) add('address', part, 8);
     }
     const date = /^(\d{4})(\d{2})(\d{2})$/.exec(patient.birthDate);
     if (date) {

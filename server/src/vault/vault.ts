@@ -11,6 +11,8 @@ export interface PatientRecord {
   birthDate: string;
   issuer: string;
   sex: string;
+  /** Patient's Address as sent (absent in records sealed before it was kept); used to find it in documents. */
+  address?: string;
 }
 
 /** The same person as far as the sending hospital's records say: ID, issuer, name and birth date all agree. */

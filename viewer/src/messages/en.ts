@@ -196,6 +196,7 @@ export const en = {
   'attachments.kind.id': 'The patient ID',
   'attachments.kind.birthDate': 'The birth date',
   'attachments.kind.accession': 'The accession number',
+  'attachments.kind.address': 'The patient’s address',
   'attachments.reason': 'Why it may go to the reading centre as it is',
   'attachments.release': 'Send to the reading centre',
   'attachments.releaseAnyway': 'Send as it is',

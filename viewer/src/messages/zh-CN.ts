@@ -197,6 +197,7 @@ export const zhCN: Record<MessageKey, string> = {
   'attachments.kind.id': '患者 ID',
   'attachments.kind.birthDate': '出生日期',
   'attachments.kind.accession': '检查号',
+  'attachments.kind.address': '患者地址',
   'attachments.reason': '照原样发送给阅片中心的理由',
   'attachments.release': '发送给阅片中心',
   'attachments.releaseAnyway': '照原样发送',
