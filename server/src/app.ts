@@ -95,6 +95,8 @@ export interface AppSettings {
   dicomTls: boolean;
   /** E-mail is configured (SMTP_URL): messages queue notices for the other side. */
   email: boolean;
+  /** How long reading an attached document for the patient's identity may take (OCR of scanned pages included); pages not reached stay for a person. */
+  documentCheckMs: number;
   /**
    * Yunzhen as an OpenID Connect provider (`/oidc`) for other viewers such as OHIF: its issuer
    * URL (asked when first needed) and the clients the deployment configures; off when absent.
@@ -118,6 +120,7 @@ export const defaultSettings: AppSettings = {
   corsOrigins: [],
   dicomTls: false,
   email: false,
+  documentCheckMs: 30_000,
 };
 
 /**
@@ -248,7 +251,7 @@ export function createApp(deps: AppDeps) {
   const cache = createObjectCache(deps.store, deps.settings.objectCacheBytes);
   app.route('/api', pixelMaskRoutes({ repos, store: deps.store, cache, audit, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } }));
   const readText = deps.textDetector && ((image: OcrImage) => deps.textDetector!.detectText(image));
-  const consults = consultRoutes({ repos, store: deps.store, vault, audit, now, readText });
+  const consults = consultRoutes({ repos, store: deps.store, vault, audit, now, readText, documentCheckMs: deps.settings.documentCheckMs });
   app.route('/api', consults.routes);
   app.route('/api', readingRoutes({ repos, audit, now, consultView: consults.viewById }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));

@@ -3,6 +3,9 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { Canvas, SKRSContext2D } from '@napi-rs/canvas';
+import PDFDocument from 'pdfkit';
+
+import { AppError } from '../errors.js';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
 
 /** A place on a page in fractions of its width and height, from the top left: the same at any resolution. */
@@ -110,4 +113,37 @@ export async function renderPage(document: PDFDocumentProxy, page: PDFPageProxy,
     context,
     rgba: () => new Uint8Array(context.getImageData(0, 0, width, height).data.buffer),
   };
+}
+
+const unreadableImage = () => new AppError('UnreadableDocument', 'the image cannot be read (not the JPEG or PNG its type says)');
+
+/** Resolution a photographed or scanned page is assumed to have when it becomes a PDF page. */
+const PHOTO_DPI = 200;
+
+/**
+ * A one-page PDF around a JPEG or PNG (pdfkit embeds a JPEG as it is, a PNG losslessly), sized
+ * as if scanned at 200 dpi. An image that is neither answers 422 `UnreadableDocument`.
+ */
+export async function imageAsPdf(image: Uint8Array, mediaType: 'image/jpeg' | 'image/png'): Promise<Uint8Array> {
+  const isJpeg = image[0] === 0xff && image[1] === 0xd8;
+  const isPng = Buffer.from(image.subarray(0, 8)).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  if ((mediaType === 'image/jpeg' && !isJpeg) || (mediaType === 'image/png' && !isPng)) throw unreadableImage();
+  const doc = new PDFDocument({ autoFirstPage: false, info: { Producer: 'Yunzhen', Creator: 'Yunzhen' } });
+  const chunks: Buffer[] = [];
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<void>((resolve) => doc.on('end', () => resolve()));
+  const { loadImage } = await import('@napi-rs/canvas');
+  const decoded = await loadImage(Buffer.from(image)).catch(() => {
+    throw unreadableImage();
+  });
+  if (!decoded.width || !decoded.height) throw unreadableImage();
+  const [width, height] = [(decoded.width * 72) / PHOTO_DPI, (decoded.height * 72) / PHOTO_DPI];
+  try {
+    doc.addPage({ size: [width, height], margin: 0 }).image(Buffer.from(image), 0, 0, { width, height });
+  } catch {
+    throw unreadableImage();
+  }
+  doc.end();
+  await ended;
+  return new Uint8Array(Buffer.concat(chunks));
 }

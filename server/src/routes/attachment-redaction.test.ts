@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readSample, rewriteInstances, stowBody } from '../testing/dicom-fixtures.js';
-import { scannedTextPdf, textPdf } from '../testing/pdf-fixtures.js';
+import { scannedTextJpeg, scannedTextPdf, textPdf } from '../testing/pdf-fixtures.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 
 interface Box {
@@ -45,7 +45,8 @@ describe('redacting a document before the reading centre gets it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'redaction-'));
 
   beforeAll(async () => {
-    t = await createTestApp({ db: 'embedded', ocr: true });
+    // OCR on a shared 2-core machine can take tens of seconds a page: the check gets time enough here.
+    t = await createTestApp({ db: 'embedded', ocr: true, settings: { documentCheckMs: 180_000 } });
     rad = await t.token('rad@xuhui.demo');
     specialist = await t.token('specialist@scc.demo');
     const [ct] = rewriteInstances([readSample('modalities/CT_small.dcm')], {
@@ -67,8 +68,8 @@ describe('redacting a document before the reading centre gets it', () => {
   const get = (path: string, token: string) => t.request(path, { headers: { Authorization: `Bearer ${token}` } });
   const post = (path: string, token: string, body: unknown) =>
     t.request(path, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  const attach = async (pdf: Uint8Array) => {
-    const response = await t.request(`/api/consults/${consultId}/attachments?label=referral`, { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': 'application/pdf' }, body: pdf });
+  const attach = async (pdf: Uint8Array, mediaType = 'application/pdf') => {
+    const response = await t.request(`/api/consults/${consultId}/attachments?label=referral`, { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': mediaType }, body: pdf });
     expect(response.status).toBe(201);
     return (await response.json()).attachment as AttachmentView;
   };
@@ -146,4 +147,22 @@ describe('redacting a document before the reading centre gets it', () => {
     const again = await attach(new Uint8Array(centreCopy));
     expect(again.check).toMatchObject({ pages: 2, ocrPages: 2, findings: [] });
   }, 180_000);
+
+  it('takes a photographed letter (JPEG) as a one-page document, read by OCR, and refuses a picture that is not one', async () => {
+    const photo = await attach(await scannedTextJpeg(['Prior report', 'Name: WANG XIAOMING', 'CT chest: no change']), 'image/jpeg');
+    expect(photo.check).toMatchObject({ pages: 1, textPages: 0, ocrPages: 1 });
+    expect(photo.check!.findings.map((f) => `${f.page}:${f.kind}:${f.read}`)).toEqual(['1:name:ocr']);
+    const original = await get(`/api/consults/${consultId}/attachments/${photo.id}`, rad);
+    expect(original.headers.get('content-type')).toBe('application/pdf');
+
+    const notAJpeg = await t.request(`/api/consults/${consultId}/attachments?label=referral`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${rad}`, 'Content-Type': 'image/jpeg' },
+      body: new TextEncoder().encode('%PDF-1.4 pretending'),
+    });
+    expect(notAJpeg.status).toBe(422);
+    expect((await notAJpeg.json()).error.code).toBe('UnreadableDocument');
+    const gif = await t.request(`/api/consults/${consultId}/attachments?label=referral`, { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': 'image/gif' }, body: new Uint8Array(10) });
+    expect(gif.status).toBe(415);
+  }, 120_000);
 });

@@ -18,7 +18,7 @@ import { requireSender } from './sender.js';
 import { studyViews } from './study-views.js';
 import { visibleConsult, type VisibleConsult } from './consult-access.js';
 import { MAX_REDACTION_PAGES, redactPdf } from '../documents/redact.js';
-import { openPdf, renderPage } from '../documents/pdf.js';
+import { imageAsPdf, openPdf, renderPage } from '../documents/pdf.js';
 import { checkDocument, consultIdentities, identityTerms, type DocumentCheck, type ReadImageText } from './document-identity.js';
 
 const newConsultSchema = z.object({
@@ -38,8 +38,6 @@ const newConsultSchema = z.object({
 const addStudiesSchema = z.object({ studyIds: z.array(z.string().uuid()).min(1).max(50) });
 
 const MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024;
-/** Reading a document's text for the patient's identifiers gets this long; past it, a person checks. */
-const DOCUMENT_CHECK_MS = 20_000;
 
 const releaseSchema = z.object({ reason: z.string().trim().min(3).max(500).optional() });
 
@@ -82,6 +80,8 @@ export interface ConsultDeps {
   now: () => Date;
   /** OCR for scanned pages and for checking a redaction; without it scanned pages stay for a person to read. */
   readText?: ReadImageText;
+  /** Time for reading a document on upload; past it, the pages not read are left for a person. */
+  documentCheckMs: number;
 }
 
 /** Study ids per query when a worklist's studies are read (far below PostgreSQL's 65,535 parameters). */
@@ -202,10 +202,11 @@ export function consultRoutes(deps: ConsultDeps) {
     const known = await consultIdentities(repos, deps.vault, tenantId, consultId);
     let timer: NodeJS.Timeout | undefined;
     try {
+      // OCR stops at the deadline with the pages read so far; the race only ends a document pdf.js itself is stuck in.
       return await Promise.race([
-        checkDocument(bytes, known, { readText: deps.readText, deadline: Date.now() + DOCUMENT_CHECK_MS * 0.75 }),
+        checkDocument(bytes, known, { readText: deps.readText, deadline: Date.now() + deps.documentCheckMs }),
         new Promise<null>((resolve) => {
-          timer = setTimeout(() => resolve(null), DOCUMENT_CHECK_MS);
+          timer = setTimeout(() => resolve(null), deps.documentCheckMs * 1.5);
         }),
       ]);
     } catch (error) {
@@ -314,10 +315,13 @@ export function consultRoutes(deps: ConsultDeps) {
       const principal = requireSender(requireUser(c));
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
       if (consult.sending_tenant_id !== principal.tenant.id) throw notFound('consult');
-      if (c.req.header('Content-Type')?.split(';')[0]?.trim().toLowerCase() !== 'application/pdf') {
-        throw new AppError('UnsupportedMediaType', 'attachments are PDF documents (application/pdf)');
+      const mediaType = c.req.header('Content-Type')?.split(';')[0]?.trim().toLowerCase();
+      if (mediaType !== 'application/pdf' && mediaType !== 'image/jpeg' && mediaType !== 'image/png') {
+        throw new AppError('UnsupportedMediaType', 'attachments are PDF documents (application/pdf) or photographs of them (image/jpeg, image/png)');
       }
-      const bytes = await readBodyBytes(c, MAX_ATTACHMENT_BYTES, 'attachments');
+      const sent = await readBodyBytes(c, MAX_ATTACHMENT_BYTES, 'attachments');
+      // A photographed letter becomes a one-page PDF around the picture (embedded as sent): one kind of document to check, redact and read.
+      const bytes = mediaType === 'application/pdf' ? sent : await imageAsPdf(sent, mediaType);
       if (new TextDecoder().decode(bytes.subarray(0, 5)) !== '%PDF-') throw new AppError('InvalidRequest', 'the attachment is not a PDF document');
       // A label from a small fixed vocabulary keeps file names (often the patient's name) out of the database.
       const label = z.enum(['prior-report', 'referral', 'lab-result', 'other']).catch('other').parse(c.req.query('label'));

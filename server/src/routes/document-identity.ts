@@ -69,9 +69,12 @@ export async function checkDocument(bytes: Uint8Array, known: KnownIdentity[], o
       let read: IdentityFinding['read'] = 'text';
       if (runs.length) textPages++;
       else if (options.readText && Date.now() < (options.deadline ?? Infinity)) {
-        runs = await readPageByOcr(document, page, options.readText);
-        read = 'ocr';
-        ocrPages++;
+        const ocr = await beforeDeadline(readPageByOcr(document, page, options.readText), options.deadline);
+        if (ocr) {
+          runs = ocr;
+          read = 'ocr';
+          ocrPages++;
+        }
       }
       for (const [kind, boxes] of identityBoxes(runs, terms)) findings.push({ kind, page: number, boxes, read });
       page.cleanup();
@@ -79,6 +82,18 @@ export async function checkDocument(bytes: Uint8Array, known: KnownIdentity[], o
     return { pages: document.numPages, textPages, ocrPages, findings };
   } finally {
     await document.destroy();
+  }
+}
+
+/** What the work gives, or undefined once the deadline passes first (the work is left to finish unread). */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number | undefined): Promise<T | undefined> {
+  if (deadline === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -28,26 +28,32 @@ export async function scannedPdf(pageCount: number): Promise<Uint8Array> {
   return done;
 }
 
-/**
- * A scanned letter: each page a picture of its lines (rendered with @napi-rs/canvas in a font
- * with Chinese glyphs, as a scanner would deliver them at 200 dpi), no text layer. What OCR must read.
- */
-export async function scannedTextPdf(pages: string[][]): Promise<Uint8Array> {
+/** A page of printed lines as a scanner delivers it at 200 dpi (A4), in a font with Chinese glyphs: what OCR must read. */
+async function scannedPage(lines: string[]) {
   const { createCanvas, GlobalFonts } = await import('@napi-rs/canvas');
   if (!GlobalFonts.has('Noto Sans SC')) GlobalFonts.register(Buffer.from((await loadNotoSansSc()).regular), 'Noto Sans SC');
+  const canvas = createCanvas(Math.round((A4[0] * 200) / 72), Math.round((A4[1] * 200) / 72));
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.fillStyle = '#111111';
+  context.font = '44px "Noto Sans SC"';
+  lines.forEach((line, i) => context.fillText(line, 160, 240 + i * 90));
+  return canvas;
+}
+
+const A4 = [595, 842] as const;
+
+/** A scanned letter: each page a picture of its lines, no text layer. */
+export async function scannedTextPdf(pages: string[][]): Promise<Uint8Array> {
   const doc = new PDFDocument({ autoFirstPage: false });
   const done = collect(doc);
-  const [widthPt, heightPt] = [595, 842]; // A4
-  for (const lines of pages) {
-    const canvas = createCanvas(Math.round((widthPt * 200) / 72), Math.round((heightPt * 200) / 72));
-    const context = canvas.getContext('2d');
-    context.fillStyle = '#ffffff';
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    context.fillStyle = '#111111';
-    context.font = '44px "Noto Sans SC"';
-    lines.forEach((line, i) => context.fillText(line, 160, 240 + i * 90));
-    doc.addPage({ size: [widthPt, heightPt], margin: 0 }).image(canvas.toBuffer('image/png'), 0, 0, { width: widthPt, height: heightPt });
-  }
+  for (const lines of pages) doc.addPage({ size: [...A4], margin: 0 }).image((await scannedPage(lines)).toBuffer('image/png'), 0, 0, { width: A4[0], height: A4[1] });
   doc.end();
   return done;
+}
+
+/** A photographed (here: rendered) letter page as a JPEG, as a phone or a scanner app sends it. */
+export async function scannedTextJpeg(lines: string[]): Promise<Uint8Array> {
+  return new Uint8Array((await scannedPage(lines)).toBuffer('image/jpeg', 90));
 }

@@ -14,10 +14,14 @@ export interface PickedAttachment {
   label: AttachmentLabel;
 }
 
-/** Sends PDF attachments to a consult, one request each; stops at the first refusal and says which file. */
+/** Photographs of a letter the server takes beside PDFs (it makes a one-page PDF of each). */
+const photoTypes = ['image/jpeg', 'image/png'];
+
+/** Sends attachments to a consult, one request each; stops at the first refusal and says which file. */
 export async function sendAttachments(consultId: string, picked: PickedAttachment[]): Promise<void> {
   for (const { file, label } of picked) {
-    await api(`/api/consults/${consultId}/attachments?label=${label}`, { method: 'POST', body: file, contentType: 'application/pdf' });
+    const contentType = photoTypes.includes(file.type) ? file.type : 'application/pdf';
+    await api(`/api/consults/${consultId}/attachments?label=${label}`, { method: 'POST', body: file, contentType });
   }
 }
 
@@ -63,7 +67,7 @@ export function AttachmentPicker(props: { value: PickedAttachment[]; onChange: (
         {t('attachments.add')}
         <input
           type="file"
-          accept="application/pdf,.pdf"
+          accept="application/pdf,.pdf,image/jpeg,image/png"
           multiple
           hidden
           data-testid="attachment-input"
