@@ -45,6 +45,8 @@ export interface EmbeddedPostgres {
   version: string;
   /** The system user the server runs as. */
   runsAs: string;
+  /** The cluster's directory (PGDATA): where its tables and WAL are written. */
+  dataDir: string;
   /** The postmaster's pid. */
   pid(): number | undefined;
   /** Fast shutdown (disconnects clients, checkpoints). Idempotent. */
@@ -242,6 +244,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     initialised,
     version: version.full,
     runsAs: account.name,
+    dataDir: data,
     pid: () => postmasterPid(data),
     async stop() {
       if (stopped) return;
