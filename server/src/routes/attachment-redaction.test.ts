@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readSample, rewriteInstances, stowBody } from '../testing/dicom-fixtures.js';
+import { consultOfNamedPatient } from '../testing/named-patient-consult.js';
 import { scannedTextJpeg, scannedTextPdf, textPdf } from '../testing/pdf-fixtures.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 
@@ -49,16 +49,7 @@ describe('redacting a document before the reading centre gets it', () => {
     t = await createTestApp({ db: 'embedded', ocr: true, settings: { documentCheckMs: 180_000 } });
     rad = await t.token('rad@xuhui.demo');
     specialist = await t.token('specialist@scc.demo');
-    const [ct] = rewriteInstances([readSample('modalities/CT_small.dcm')], {
-      freshUids: true,
-      replace: { 0x00080005: 'ISO_IR 192', 0x00100010: 'WANG^XIAOMING=王^小明', 0x00100020: 'P-20231107', 0x00100030: '19800703', 0x00080050: 'ACC-998877', 0x00101040: '上海市徐汇区斜土路15号, Room 302' },
-    });
-    const { body, contentType } = stowBody([ct!]);
-    expect((await t.request('/dicomweb/studies', { method: 'POST', headers: { Authorization: `Bearer ${rad}`, 'Content-Type': contentType }, body })).status).toBe(200);
-    const study = (await (await get('/api/studies?inbox=true', rad)).json()).studies.find((s: { identity: { id: string } }) => s.identity.id === 'P-20231107');
-    const centre = (await (await get('/api/me', rad)).json()).readingCentres[0].id;
-    const created = await post('/api/consults', rad, { readingCentreId: centre, studyIds: [study.id], clinicalQuestion: 'Nodule?', priority: 'routine' });
-    consultId = (await created.json()).consult.id;
+    consultId = await consultOfNamedPatient(t, rad, { 0x00101040: '上海市徐汇区斜土路15号, Room 302' });
   }, 60_000);
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });

@@ -219,6 +219,10 @@ export function consultRoutes(deps: ConsultDeps) {
     }
   }
 
+  /** A document went to the reading centre (as it is, or redacted): what was decided, never what it says. */
+  const auditAttachmentSent = (c: Context<AppEnv>, attachmentId: string, detail: Record<string, unknown>) =>
+    deps.audit(c, { eventCode: AuditEvent.InstancesTransferred, action: 'U', outcome: Outcome.Success, objectType: 'attachment', objectId: attachmentId, detail });
+
   /** A sealed attachment object, opened. */
   async function readSealed(tenantId: string, objectKey: string): Promise<Uint8Array> {
     const object = await deps.store.get(objectKey);
@@ -346,14 +350,7 @@ export function consultRoutes(deps: ConsultDeps) {
         throw new AppError('AttachmentNeedsReason', check?.findings.length ? 'the document names the patient: say why it may go to the reading centre as it is' : 'the document could not be read in full (scanned pages): say that you have looked at it');
       }
       if (attachment.review === 'pending') await repos.consults.releaseAttachment(consult.id, attachment.id, principal.user.id, reason ?? null, deps.now());
-      await deps.audit(c, {
-        eventCode: AuditEvent.InstancesTransferred,
-        action: 'U',
-        outcome: Outcome.Success,
-        objectType: 'attachment',
-        objectId: attachment.id,
-        detail: { action: 'release-attachment', findings: check?.findings.length ?? null, withReason: Boolean(reason) },
-      });
+      await auditAttachmentSent(c, attachment.id, { action: 'release-attachment', findings: check?.findings.length ?? null, withReason: Boolean(reason) });
       return c.json({ attachment: attachmentView({ ...attachment, review: 'released' }, true) });
     })
     .delete('/consults/:id/attachments/:attachmentId', async (c) => {
@@ -424,14 +421,7 @@ export function consultRoutes(deps: ConsultDeps) {
         await deps.store.delete(objectKey).catch(() => undefined);
         throw new AppError('Conflict', 'the document was released or removed meanwhile');
       }
-      await deps.audit(c, {
-        eventCode: AuditEvent.InstancesTransferred,
-        action: 'U',
-        outcome: Outcome.Success,
-        objectType: 'attachment',
-        objectId: attachment.id,
-        detail: { action: 'redact-attachment', pages: result.pages, boxes: boxes.length, pagesRedacted: new Set(boxes.map((box) => box.page)).size },
-      });
+      await auditAttachmentSent(c, attachment.id, { action: 'redact-attachment', pages: result.pages, boxes: boxes.length, pagesRedacted: new Set(boxes.map((box) => box.page)).size });
       const updated = (await repos.consults.attachments(consult.id)).find((a) => a.id === attachment.id)!;
       return c.json({ attachment: attachmentView(updated, true) });
     }),
