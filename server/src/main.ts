@@ -17,6 +17,8 @@ import { createAutoConsults } from './dimse/auto-consult.js';
 import { createPacsReturn } from './dimse/pacs-return.js';
 import { createStorageScp } from './dimse/storage-scp.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
+import { createPixelScanner } from './ingest/pixel-scanner.js';
+import { createTextDetector } from './ocr/detect-text.js';
 import { removeLeftoverSpools } from './ingest/zip-entries.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
 import { createLogger } from './logger.js';
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
       embedded.initialised ? 'initialised a new embedded PostgreSQL cluster' : 'started the embedded PostgreSQL server',
     );
   }
-  const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes });
+  const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes }, { pixelScan: Boolean(config.pixelOcr) });
   const { repos } = services;
 
   const seeded = config.demo && (await seedDemoUnion(resources.db.kysely));
@@ -142,6 +144,17 @@ async function main(): Promise<void> {
     }, 30_000).unref(),
   );
 
+  // Newly stored images that may carry burned-in text are OCR'd before the reading centre sees them.
+  const textDetector = config.pixelOcr && createTextDetector({ poolSize: config.pixelOcr.workers, budgetMs: config.pixelOcr.frameBudgetMs });
+  if (textDetector && config.pixelOcr) {
+    const pixelScanner = createPixelScanner({ repos, store: services.store, vault: services.vault, detector: textDetector, logger, now: () => new Date(), maxFramesPerInstance: config.pixelOcr.maxFramesPerInstance });
+    timers.push(
+      setInterval(() => {
+        pixelScanner.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'pixel scan pass failed'));
+      }, 2_000).unref(),
+    );
+  }
+
   // Devices' rules create the consult once a study they sent is quiet.
   const autoConsults = createAutoConsults({ repos, logger, now: () => new Date() });
   timers.push(
@@ -189,6 +202,7 @@ async function main(): Promise<void> {
     logger.info({ signal, drainSeconds: config.drainMs / 1000 }, 'stopping: draining requests in flight');
     for (const timer of timers) clearTimeout(timer);
     void dimse?.close();
+    if (textDetector) void textDetector.close();
     server.close(() => {
       resources.close().finally(() => process.exit(0));
     });

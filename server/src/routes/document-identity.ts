@@ -86,7 +86,7 @@ function loadPdfJs(): Promise<PdfJs> {
 }
 
 /** Case, width (NFKC), spaces and punctuation do not matter; letters, digits and CJK do. */
-function normalize(text: string): string {
+export function normalize(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/[\s\p{P}\p{S}^]+/gu, '');
 }
 

@@ -15,7 +15,10 @@ import { createCacheChanges, listenForCacheChanges } from '../cache-changes.js';
 import { createServices } from '../compose.js';
 import type { IngestInstance } from '../ingest/ingest-pipeline.js';
 import { DEMO_PASSWORD, seedDemoUnion } from '../demo-union.js';
+import { createPixelScanner } from '../ingest/pixel-scanner.js';
 import { createLogger } from '../logger.js';
+import { createTextDetector, type TextDetector } from '../ocr/detect-text.js';
+import type { Vault } from '../vault/vault.js';
 
 export type TestStoreKind = 'filesystem' | 's3';
 
@@ -28,6 +31,8 @@ export interface TestApp {
   db: TestDb;
   repos: Repositories;
   store: ObjectStore;
+  /** The app's vault (the sealed originals). */
+  vault: Vault;
   /** The app's own ingest pipeline, for other listeners (DIMSE) in tests. */
   ingest: IngestInstance;
   /** The S3 server behind `store` (s3 kind only), to stop it mid-test. */
@@ -44,6 +49,11 @@ export interface TestApp {
   login(email: string, password?: string): Promise<TestSession>;
   /** An API token for a demo user, through `POST /api/auth/token`. */
   token(email: string): Promise<string>;
+  /**
+   * One pass of the pixel scan job (OCR of images stored since; apps made with `pixelScan: true`):
+   * returns how many images were scanned.
+   */
+  scanPixels(): Promise<number>;
   /** Serves the app on a loopback port (for clients that speak real HTTP); returns its base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -66,6 +76,8 @@ export async function createTestApp(options: {
   now?: () => Date;
   /** Another replica: an app over the same database and object store as this one (not seeded again, not dropped on close). */
   replicaOf?: TestApp;
+  /** OCR images for burned-in text at ingest, as a server does with PIXEL_OCR=on (the job runs when the test calls `scanPixels`). */
+  pixelScan?: boolean;
 }): Promise<TestApp> {
   const replicaOf = options.replicaOf;
   const db = replicaOf?.db ?? (await createTestDb(options.db));
@@ -103,7 +115,7 @@ export async function createTestApp(options: {
     oidc: { issuer: () => `${baseUrl ?? 'http://localhost'}/oidc`, clients: [TEST_OIDC_CLIENT], accessTokenTtlSeconds: 600, refreshTokenTtlSeconds: 86_400 },
     ...options.settings,
   };
-  const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
+  const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes }, { pixelScan: options.pixelScan });
   const { ingest, store } = services;
   const cacheChanges = createCacheChanges();
   const listener = await listenForCacheChanges(db, cacheChanges);
@@ -120,6 +132,8 @@ export async function createTestApp(options: {
   };
 
   let server: ReturnType<typeof serve> | undefined;
+  let detector: TextDetector | undefined;
+  let scanner: ReturnType<typeof createPixelScanner> | undefined;
 
   const postJson = (path: string, body: unknown) =>
     request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -129,6 +143,7 @@ export async function createTestApp(options: {
     db,
     repos,
     store,
+    vault: services.vault,
     ingest,
     s3,
     logs,
@@ -147,6 +162,11 @@ export async function createTestApp(options: {
       if (response.status !== 200) throw new Error(`token for ${email} failed with ${response.status}`);
       return ((await response.json()) as { token: string }).token;
     },
+    scanPixels() {
+      detector ??= createTextDetector();
+      scanner ??= createPixelScanner({ repos, store, vault: services.vault, detector, logger, now: options.now ?? (() => new Date()) });
+      return scanner.tick();
+    },
     async listen() {
       if (!server) {
         const ready = new Promise<number>((resolve) => {
@@ -159,6 +179,7 @@ export async function createTestApp(options: {
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await listener.close();
+      await detector?.close();
       if (replicaOf) return void (await rm(dataDir, { recursive: true, force: true }));
       await db.drop();
       await s3?.close();
