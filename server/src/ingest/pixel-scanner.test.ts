@@ -117,6 +117,24 @@ describe('the pixel scan job', () => {
     expect(proposals[0]!.y).toBeGreaterThan(190);
   });
 
+  it('scans each image once when two replicas run the job at the same moment', async () => {
+    const uids = { study: randomUid(), series: randomUid() };
+    await stow(await Promise.all([1, 2, 3, 4].map((n) => image('RF', uids, n, [{ text: `RUN ${n}`, x: 20, y: 40, sizePx: 18, grey: 255 }], 'NO'))));
+    const shared = createTextDetector();
+    let frames = 0;
+    const counting = { ...shared, detectText: (...args: Parameters<typeof shared.detectText>) => (frames++, shared.detectText(...args)) };
+    try {
+      const replicas = [0, 1].map(() => createPixelScanner({ repos: t.repos, store: t.store, vault: t.vault, detector: counting, now: () => new Date() }));
+      const scanned = await Promise.all(replicas.map((replica) => replica.tick()));
+      expect(scanned[0]! + scanned[1]!).toBe(4);
+      expect(frames).toBe(4);
+    } finally {
+      await shared.close();
+    }
+    const studyId = (await t.db.kysely.selectFrom('instance').innerJoin('series', 'series.id', 'instance.series_id').select('instance.study_id').where('series.modality', '=', 'RF').executeTakeFirstOrThrow()).study_id;
+    expect((await t.repos.studies.listInstances(studyId)).map((i) => i.pixel_review)).toEqual(['pending', 'pending', 'pending', 'pending']);
+  });
+
   it('holds an image it could not scan once its attempts are used up, never releasing it unread', async () => {
     const uids = { study: randomUid(), series: randomUid() };
     await stow([await image('XA', uids, 1, [{ text: 'ZHAO LEI', x: 20, y: 40, sizePx: 18, grey: 255 }], 'NO')]);
