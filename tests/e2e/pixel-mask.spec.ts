@@ -101,36 +101,8 @@ for (const language of ['zh-CN', 'en'] as const) {
     for (const frame of [1, 10]) {
       const png = await fetch(`${instanceUrl}/frames/${frame}/rendered`, { headers: { Authorization: `Bearer ${specialist}`, Accept: 'image/png' } });
       expect(png.status).toBe(200);
-      const dataUrl = `data:image/png;base64,${Buffer.from(await png.arrayBuffer()).toString('base64')}`;
-      const result = await page.evaluate(
-        async ({ dataUrl, boxes }) => {
-          const img = new Image();
-          img.src = dataUrl;
-          await img.decode();
-          const canvas = document.createElement('canvas');
-          canvas.width = img.naturalWidth;
-          canvas.height = img.naturalHeight;
-          const context = canvas.getContext('2d')!;
-          context.drawImage(img, 0, 0);
-          const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-          let notBlackInside = 0;
-          let litOutside = 0;
-          for (let y = 0; y < canvas.height; y++) {
-            for (let x = 0; x < canvas.width; x++) {
-              const i = (y * canvas.width + x) * 4;
-              const lit = data[i]! + data[i + 1]! + data[i + 2]! > 0;
-              const inside = boxes.some((b) => x >= b.x && x < b.x + b.width && y >= b.y && y < b.y + b.height);
-              if (inside && lit) notBlackInside++;
-              if (!inside && lit) litOutside++;
-            }
-          }
-          document.body.innerHTML = '';
-          img.setAttribute('data-testid', 'specialist-rendered');
-          document.body.append(img);
-          return { width: canvas.width, height: canvas.height, notBlackInside, litOutside };
-        },
-        { dataUrl, boxes },
-      );
+      const rendered = await litPixels(page, await png.arrayBuffer(), boxes);
+      const result = { width: rendered.width, height: rendered.height, notBlackInside: rendered.inside, litOutside: rendered.outside };
       expect(result).toMatchObject({ width: 600, height: 430, notBlackInside: 0 });
       expect(result.litOutside).toBeGreaterThan(1000);
       await page.getByTestId('specialist-rendered').screenshot({ path: testInfo.outputPath(`pixel-mask-specialist-frame${frame}-${language}.png`) });
@@ -138,8 +110,11 @@ for (const language of ['zh-CN', 'en'] as const) {
   });
 }
 
-/** The ink boxes of `texts` that are not black in a rendered PNG (as the specialist's browser decodes it). */
-async function litInside(page: import('@playwright/test').Page, png: ArrayBuffer, boxes: Box[]) {
+/**
+ * Lit (not black) pixels of a rendered PNG inside and outside `boxes`, as the specialist's browser
+ * decodes it; the image is left alone on the page for a screenshot (`specialist-rendered`).
+ */
+async function litPixels(page: import('@playwright/test').Page, png: ArrayBuffer, boxes: Box[]) {
   const dataUrl = `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
   return page.evaluate(
     async ({ dataUrl, boxes }) => {
@@ -162,7 +137,10 @@ async function litInside(page: import('@playwright/test').Page, png: ArrayBuffer
           else outside++;
         }
       }
-      return { inside, outside };
+      document.body.innerHTML = '';
+      img.setAttribute('data-testid', 'specialist-rendered');
+      document.body.append(img);
+      return { width: canvas.width, height: canvas.height, inside, outside };
     },
     { dataUrl, boxes },
   );
@@ -241,7 +219,7 @@ test('the OCR finds burned-in identity in an ultrasound clip, proposes the boxes
   for (const frame of [1, 6]) {
     const png = await fetch(`${instanceUrl}/frames/${frame}/rendered`, { headers: { Authorization: `Bearer ${specialist}`, Accept: 'image/png' } });
     expect(png.status).toBe(200);
-    const lit = await litInside(page, await png.arrayBuffer(), clip.texts.map((text) => text.box));
+    const lit = await litPixels(page, await png.arrayBuffer(), clip.texts.map((text) => text.box));
     expect(lit.inside).toBe(0);
     expect(lit.outside).toBeGreaterThan(1000);
   }
