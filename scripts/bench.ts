@@ -23,6 +23,7 @@ export const benches: Record<string, string> = {
   dimse: 'scripts/bench/dimse.ts',
   eventloop: 'scripts/bench/event-loop.ts',
   replicas: 'scripts/bench/replicas.ts',
+  pixels: 'scripts/bench/pixels.ts',
 };
 
 /** Where results are recorded, relative to the repository root. */

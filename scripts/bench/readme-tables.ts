@@ -210,6 +210,21 @@ const tables: Record<string, (runs: Run[]) => string> = {
       ],
     );
   },
+
+  pixels(runs) {
+    const set = { bench: 'pixels' };
+    const percent = (field: string) => range(runs, (run) => 100 * ((find(run, set)?.[field] as number | undefined) ?? Number.NaN), 1);
+    return table(
+      ['burned-in identity corpus (24 instances, 72 identity texts, 56 frames OCR\'d), one OCR worker', 'figure'],
+      [
+        ['recall: identity texts covered ≥ 90 % by proposed boxes', `${percent('recall')} % (Latin ${percent('recall_latin')} %, Chinese ${percent('recall_chinese')} %)`],
+        ['marked as naming the patient (shown red)', `${percent('marked_identity')} %`],
+        ['load: worker start and model load, until a blank frame is answered', `${figure(runs, set, 'load_ms')} ms`],
+        ['cold: the first frame', `${figure(runs, set, 'cold_frame_ms')} ms`],
+        ['warm: median / p90 per frame after it', `${figure(runs, set, 'warm_frame_median_ms')} / ${figure(runs, set, 'warm_frame_p90_ms')} ms`],
+      ],
+    );
+  },
 };
 
 const readmePath = join(repo, 'README.md');

@@ -74,11 +74,11 @@ export interface Services {
 }
 
 /** The services every listener shares, built once over the opened resources. No I/O. */
-export function createServices(resources: Pick<Resources, 'db' | 'store' | 'secret'>, limits: Partial<DicomLimits>): Services {
+export function createServices(resources: Pick<Resources, 'db' | 'store' | 'secret'>, limits: Partial<DicomLimits>, options: { pixelScan?: boolean } = {}): Services {
   const repos = createRepositories(resources.db.kysely);
   const store = trackPendingPuts(resources.store, repos.pendingObjects);
   const keys = createHospitalKeys(resources.secret);
   const vault = createVault(keys, repos.vault);
-  const ingest = createIngestPipeline({ repos, store, vault, keys, limits });
+  const ingest = createIngestPipeline({ repos, store, vault, keys, limits, pixelScan: options.pixelScan });
   return { repos, store, keys, vault, ingest };
 }

@@ -47,6 +47,11 @@ const envSchema = z.object({
   VIEWER_DIST: optionalText,
   MAX_INSTANCE_MB: z.coerce.number().int().positive().default(1024),
   OBJECT_CACHE_MB: z.coerce.number().int().min(0).default(256),
+  // OCR of stored images for burned-in text (server/src/ingest/pixel-scanner.ts).
+  PIXEL_OCR: z.enum(['on', 'off']).default('on'),
+  PIXEL_OCR_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
+  PIXEL_OCR_FRAME_SECONDS: z.coerce.number().positive().max(600).default(30),
+  PIXEL_OCR_MAX_FRAMES: z.coerce.number().int().min(1).max(100).default(5),
   // DIMSE listener: on by default (a hospital's PACS expects port 11112); `off` turns it off.
   DICOM_PORT: z
     .string()
@@ -112,6 +117,8 @@ export type ServerConfig = Readonly<{
   viewerDist: string | undefined;
   maxInstanceBytes: number;
   objectCacheBytes: number;
+  /** OCR for burned-in text at ingest (off: header flags only): workers, budget per frame, frames per instance. */
+  pixelOcr: Readonly<{ workers: number; frameBudgetMs: number; maxFramesPerInstance: number }> | undefined;
   corsOrigins: readonly string[];
   /** After SIGTERM/SIGINT, how long requests in flight (uploads) may take to finish before the process exits anyway. */
   drainMs: number;
@@ -180,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     viewerDist: e.VIEWER_DIST,
     maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
+    pixelOcr: e.PIXEL_OCR === 'on' ? Object.freeze({ workers: e.PIXEL_OCR_WORKERS, frameBudgetMs: e.PIXEL_OCR_FRAME_SECONDS * 1000, maxFramesPerInstance: e.PIXEL_OCR_MAX_FRAMES }) : undefined,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
     drainMs: e.DRAIN_SECONDS * 1000,
     oidcClients: Object.freeze(e.OIDC_CLIENTS),

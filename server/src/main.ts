@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 
 
-import { createTextDetector } from './ocr/index.js';
 import { createApp, defaultSettings } from './app.js';
 import { createCacheChanges, listenForCacheChanges } from './cache-changes.js';
 import { createServices, openResources } from './compose.js';
@@ -18,6 +17,8 @@ import { createAutoConsults } from './dimse/auto-consult.js';
 import { createPacsReturn } from './dimse/pacs-return.js';
 import { createStorageScp } from './dimse/storage-scp.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
+import { createPixelScanner } from './ingest/pixel-scanner.js';
+import { createTextDetector } from './ocr/detect-text.js';
 import { removeLeftoverSpools } from './ingest/zip-entries.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
 import { createLogger } from './logger.js';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
       embedded.initialised ? 'initialised a new embedded PostgreSQL cluster' : 'started the embedded PostgreSQL server',
     );
   }
-  const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes });
+  const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes }, { pixelScan: Boolean(config.pixelOcr) });
   const { repos } = services;
 
   const seeded = config.demo && (await seedDemoUnion(resources.db.kysely));
@@ -56,8 +57,8 @@ async function main(): Promise<void> {
   // Revocations and consult changes from every replica reach this process's caches at commit.
   const cacheChanges = createCacheChanges();
   await listenForCacheChanges(resources.db, cacheChanges);
-  // One OCR worker for the process: scanned pages of attached documents, and redactions checked.
-  const textDetector = createTextDetector();
+  // One OCR pool for the process: burned-in text in images (PIXEL_OCR), scanned pages of attached documents, redactions checked.
+  const textDetector = createTextDetector({ poolSize: config.pixelOcr?.workers, budgetMs: config.pixelOcr?.frameBudgetMs });
   const app = createApp({
     cacheChanges,
     textDetector,
@@ -145,6 +146,16 @@ async function main(): Promise<void> {
       escalations.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'escalation pass failed'));
     }, 30_000).unref(),
   );
+
+  // Newly stored images that may carry burned-in text are OCR'd before the reading centre sees them.
+  if (config.pixelOcr) {
+    const pixelScanner = createPixelScanner({ repos, store: services.store, vault: services.vault, detector: textDetector, logger, now: () => new Date(), maxFramesPerInstance: config.pixelOcr.maxFramesPerInstance });
+    timers.push(
+      setInterval(() => {
+        pixelScanner.tick().catch((error: unknown) => logger.warn(describeForLog(error), 'pixel scan pass failed'));
+      }, 2_000).unref(),
+    );
+  }
 
   // Devices' rules create the consult once a study they sent is quiet.
   const autoConsults = createAutoConsults({ repos, logger, now: () => new Date() });

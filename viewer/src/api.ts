@@ -115,6 +115,8 @@ export interface StudySummary {
   /** Instances with pixels: not the SRs and documents stored in the study. */
   imageCount: number;
   pendingReviewCount?: number;
+  /** Images still being OCR'd for burned-in text (own studies only). */
+  scanningCount?: number;
   uploadedAt: string;
   patient: { pseudonymId: string; pseudonymName: string; sex: string | null; age: string | null };
   /** Present only for the hospital that sent the study. */
@@ -161,6 +163,17 @@ export interface ConsultSummary {
   };
 }
 
+/** A mask box the pixel scan proposes, in image pixels: OCR'd text (identity kinds when it names the patient) or a modality template. */
+export interface TextProposal {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  source: 'ocr' | 'template';
+  identity: ('name' | 'id' | 'birthDate' | 'accession' | 'address')[];
+  frames: number[];
+}
+
 export interface InstanceSummary {
   id: string;
   sopInstanceUid: string;
@@ -169,8 +182,12 @@ export interface InstanceSummary {
   seriesNumber: number | null;
   seriesDescription: string | null;
   instanceNumber: number | null;
-  pixelReview: 'none' | 'pending' | 'released' | 'removed';
+  /** 'scanning': waiting for the OCR scan for burned-in text; the reading centre cannot see it yet. */
+  pixelReview: 'none' | 'scanning' | 'pending' | 'released' | 'removed';
   pixelReviewReasons: string[];
+  /** The OCR scan (null: this image is not scanned) and the mask boxes it proposes. */
+  pixelScan?: 'pending' | 'done' | 'failed' | null;
+  textProposals?: TextProposal[];
   /** Image size (pixel masking applies one set of boxes to images of the same size). */
   rows?: number | null;
   columns?: number | null;

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema.js';
 
 /** Tables of work that one replica does once: a due row is claimed, attempted, then recorded. */
-export type OutboxTable = 'webhook_delivery' | 'pacs_delivery' | 'email_outbox';
+export type OutboxTable = 'webhook_delivery' | 'pacs_delivery' | 'email_outbox' | 'pixel_scan';
 
 export interface ClaimOptions {
   now: Date;

@@ -35,6 +35,7 @@ export interface Database {
   pending_object: PendingObjectTable;
   oidc_payload: OidcPayloadTable;
   oidc_client: OidcClientTable;
+  pixel_scan: PixelScanTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -160,7 +161,36 @@ export interface SeriesTable {
   created_at: CreatedAt;
 }
 
-export type PixelReview = 'none' | 'pending' | 'released' | 'removed';
+/** 'scanning': not yet OCR'd for burned-in text, not visible to the reading centre (see pixel_scan). */
+export type PixelReview = 'none' | 'scanning' | 'pending' | 'released' | 'removed';
+
+/** A proposed mask box from the pixel scan, in image pixels; identity kinds when the text read names the patient. */
+export interface PixelTextProposal {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  source: 'ocr' | 'template';
+  identity: ('name' | 'id' | 'birthDate' | 'accession' | 'address')[];
+  /** Frames (1-based) the text was found in; empty for a template. */
+  frames: number[];
+}
+
+export interface PixelScanTable {
+  id: Generated<string>;
+  instance_id: string;
+  series_id: string;
+  tenant_id: string;
+  status: ColumnType<'pending' | 'done' | 'failed', 'pending' | 'done' | 'failed' | undefined, 'pending' | 'done' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  claimed_by: string | null;
+  frames_scanned: ColumnType<number, number | undefined, number>;
+  proposals: ColumnType<PixelTextProposal[], string | undefined, string>;
+  error: string | null;
+  finished_at: NullableDate;
+  created_at: CreatedAt;
+}
 
 export interface InstanceTable {
   id: Generated<string>;

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 
+import { SERIES_SAMPLE_SIZE, type PixelScanPolicy } from './pixel-scans.js';
 import type { Database, PixelReview } from './schema.js';
 
 /** One stored instance with the de-identified attributes the index keeps. */
@@ -31,6 +32,12 @@ export interface InstanceRecord {
     objectKey: string;
     pixelReview: PixelReview;
     pixelReviewReasons: string[];
+    /**
+     * OCR for burned-in text before the reading centre sees the image: 'all' scans it, 'sample'
+     * scans it while its series has fewer than SERIES_SAMPLE_SIZE scanned. A scanned image that
+     * is not already held waits as 'scanning' (see pixel-scans.ts). Default 'none'.
+     */
+    pixelScan?: PixelScanPolicy;
   };
   /** Encrypted original identifiers, stored in the same transaction as the index rows. */
   vaultEntries: { kind: string; pseudonym: string; keyVersion: number; ciphertext: Uint8Array }[];
@@ -181,6 +188,12 @@ export function createStudyRepository(db: Kysely<Database>) {
             .where('instance.pixel_review', '=', 'pending')
             .select((e) => e.fn.countAll<number>().as('n'))
             .as('pending_review_count'),
+          eb
+            .selectFrom('instance')
+            .whereRef('instance.study_id', '=', 's.id')
+            .where('instance.pixel_review', '=', 'scanning')
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .as('scanning_count'),
           sql<string[]>`(select coalesce(array_agg(distinct modality order by modality), '{}') from series where series.study_id = s.id and modality is not null)`.as('modalities'),
           eb
             .selectFrom('consult_study as cs')
@@ -285,6 +298,7 @@ export function createStudyRepository(db: Kysely<Database>) {
 
 async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord): Promise<IndexResult> {
   const i = r.instance;
+  const scanPolicy = i.pixelScan ?? 'none';
   // One statement for patient, study, series, instance and vault entries: on an embedded
   // database every round trip counts. "Do update" on a conflict (a no-op change) returns the
   // existing row and locks it, so concurrent uploads of one study serialize instead of racing.
@@ -315,15 +329,23 @@ async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord):
       from s
       on conflict (series_uid) do update set series_uid = excluded.series_uid
       returning id, study_id
+    ), scan as (
+      select (${scanPolicy} = 'all' or (${scanPolicy} = 'sample' and (select count(*) from pixel_scan where series_id = se.id) < ${SERIES_SAMPLE_SIZE})) as wanted
+      from se
     ), i as (
       insert into instance (series_id, study_id, tenant_id, sop_instance_uid, sop_class_uid, instance_number, transfer_syntax_uid, rows, columns,
                             number_of_frames, bits_allocated, size_bytes, sha256, object_key, pixel_review, pixel_review_reasons, uploaded_by)
       select se.id, s.id, ${r.tenantId}, ${i.sopInstanceUid}, ${i.sopClassUid}, ${i.instanceNumber}, ${i.transferSyntaxUid}, ${i.rows}, ${i.columns},
-             ${i.numberOfFrames}, ${i.bitsAllocated}, ${i.sizeBytes}, ${i.sha256}, ${i.objectKey}, ${i.pixelReview}, ${i.pixelReviewReasons}::text[], ${r.uploadedBy}::uuid
-      from se, s
+             ${i.numberOfFrames}, ${i.bitsAllocated}, ${i.sizeBytes}, ${i.sha256}, ${i.objectKey},
+             case when scan.wanted and ${i.pixelReview} = 'none' then 'scanning' else ${i.pixelReview} end,
+             ${i.pixelReviewReasons}::text[], ${r.uploadedBy}::uuid
+      from se, s, scan
       where s.tenant_id = ${r.tenantId} and se.study_id = s.id
       on conflict (sop_instance_uid) do nothing
-      returning id
+      returning id, series_id
+    ), queued as (
+      insert into pixel_scan (instance_id, series_id, tenant_id)
+      select i.id, i.series_id, ${r.tenantId} from i, scan where scan.wanted
     ), pending as (
       -- the object is referenced from now on: no longer the orphan sweep's (see pending_object)
       delete from pending_object where object_key = ${i.objectKey} and exists (select 1 from i)

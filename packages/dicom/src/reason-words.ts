@@ -86,6 +86,8 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
   RecognizableVisualFeatures: { en: 'the face or body may be recognizable', 'zh-CN': '面部或身体可能可被识别' },
   OverlayRetained: { en: 'an overlay that may carry text was kept', 'zh-CN': '保留了可能含文字的叠加层' },
   OverlayInPixelData: { en: 'an overlay drawn into the pixels may carry text', 'zh-CN': '像素中的叠加层可能含有文字' },
+  TextInPixels: { en: 'text was found in the pixels', 'zh-CN': '在像素中发现了文字' },
+  PixelScanFailed: { en: 'the pixels could not be checked for text: look at them', 'zh-CN': '无法检查像素中的文字：请人工查看' },
   StudyInConsult: { en: 'a chosen study is already part of an open consult', 'zh-CN': '所选检查已在一个进行中的会诊里' },
   ConsultClosed: { en: 'the consult is already reported or cancelled: send the study in a new consult', 'zh-CN': '该会诊已出报告或已取消：请为此检查发起新的会诊' },
   RequestAborted: { en: 'the request was interrupted', 'zh-CN': '请求被中断' },

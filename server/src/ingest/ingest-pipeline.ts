@@ -8,6 +8,7 @@ import type { HospitalKeys } from '../vault/keys.js';
 import { sameIdentity, type PatientRecord, type Vault } from '../vault/vault.js';
 import { createHmacPseudonymStore } from './hmac-pseudonym-store.js';
 import { imageParts } from './index-record.js';
+import { pixelScanPolicy } from './pixel-scan-policy.js';
 import { inflateOnThreadPool } from './thread-pool-inflate.js';
 
 export interface IngestDeps {
@@ -18,6 +19,8 @@ export interface IngestDeps {
   /** De-identification profile; the package default (remote diagnosis) when omitted. */
   profile?: DeidentificationProfile;
   limits: Partial<DicomLimits>;
+  /** OCR images for burned-in text before the reading centre sees them (pixel-scan-policy.ts); off when omitted. */
+  pixelScan?: boolean;
 }
 
 export interface IngestContext {
@@ -121,7 +124,7 @@ export function createIngestPipeline(deps: IngestDeps) {
     const put = await deps.store.put(objectKey, result.bytes, { contentType: 'application/dicom' });
     if (!put.created) throw new Error('a fresh object key was already taken');
     try {
-      const indexed = await deps.repos.studies.indexInstance(instanceRecord(context, a, objectKey, put.sha256, result, identity, deps.vault));
+      const indexed = await deps.repos.studies.indexInstance(instanceRecord(context, a, objectKey, put.sha256, result, identity, deps.vault, deps.pixelScan ?? false));
       if (!indexed.duplicate) return outcome('stored', indexed.studyId, a, sent, result.bytes.length, result.needsPixelReview);
       // Stored before, or by a concurrent upload that won the race.
       await deps.store.delete(objectKey);
@@ -156,7 +159,7 @@ function patientRecordOf(result: Anonymized, a: IndexAttributes): PatientRecord 
 }
 
 /** The index row of one anonymized instance and the vault entries that lead back to its originals. */
-function instanceRecord(context: IngestContext, a: IndexAttributes, objectKey: string, sha256: string, result: Anonymized, identity: PatientRecord, vault: Vault): InstanceRecord {
+function instanceRecord(context: IngestContext, a: IndexAttributes, objectKey: string, sha256: string, result: Anonymized, identity: PatientRecord, vault: Vault, pixelScan: boolean): InstanceRecord {
   const ids = requiredUids(a);
   const { mapping } = result;
   // Without a replacement (Retain UIDs) the stored UID is the original.
@@ -185,6 +188,7 @@ function instanceRecord(context: IngestContext, a: IndexAttributes, objectKey: s
       objectKey,
       pixelReview: result.needsPixelReview ? 'pending' : 'none',
       pixelReviewReasons: [...result.pixelReviewReasons],
+      pixelScan: pixelScan ? pixelScanPolicy(a, result.needsPixelReview) : 'none',
     },
     vaultEntries: [
       vault.seal(context.tenantId, 'patient', mapping.patient.pseudonym.id, identity),

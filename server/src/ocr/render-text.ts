@@ -27,10 +27,10 @@ function registerFont(): Promise<void> {
 
 /**
  * A greyscale test frame: a dark background with a brighter fan (the shape of an ultrasound
- * sector, so the detector has image content to ignore) and the given text burned in. Used by the
- * OCR tests and the `bench:pixels` corpus.
+ * sector, so the detector has image content to ignore) and the given text burned in, with the
+ * box each line's ink covers. Used by the OCR tests and the `bench:pixels` corpus.
  */
-export async function renderTextFrame(width: number, height: number, lines: RenderedText[], background = 0): Promise<OcrImage & { channels: 1 }> {
+export async function renderTextFrame(width: number, height: number, lines: RenderedText[], background = 0): Promise<OcrImage & { channels: 1; boxes: { x: number; y: number; width: number; height: number }[] }> {
   await registerFont();
   const canvas = createCanvas(width, height);
   const context = canvas.getContext('2d');
@@ -42,13 +42,20 @@ export async function renderTextFrame(width: number, height: number, lines: Rend
   context.moveTo(width / 2, height * 0.15);
   context.arc(width / 2, height * 0.15, height * 0.8, Math.PI * 0.3, Math.PI * 0.7);
   context.fill();
-  for (const line of lines) {
+  // Where each line's ink is, from the font's metrics: what a mask must cover.
+  const boxes = lines.map((line) => {
     context.font = `${line.sizePx}px "${FONT_FAMILY}"`;
     context.fillStyle = `rgb(${line.grey},${line.grey},${line.grey})`;
     context.fillText(line.text, line.x, line.y);
-  }
+    const metrics = context.measureText(line.text);
+    const x = Math.max(0, Math.floor(line.x - metrics.actualBoundingBoxLeft));
+    const y = Math.max(0, Math.floor(line.y - metrics.actualBoundingBoxAscent));
+    const right = Math.min(width, Math.ceil(line.x + metrics.actualBoundingBoxRight));
+    const bottom = Math.min(height, Math.ceil(line.y + metrics.actualBoundingBoxDescent));
+    return { x, y, width: right - x, height: bottom - y };
+  });
   const rgba = context.getImageData(0, 0, width, height).data;
   const data = new Uint8Array(width * height);
   for (let i = 0; i < data.length; i++) data[i] = rgba[i * 4] ?? 0;
-  return { width, height, channels: 1, data };
+  return { width, height, channels: 1, data, boxes };
 }

@@ -174,7 +174,7 @@ export async function consultIdentities(repos: Repositories, vault: Vault, tenan
 }
 
 /** Case, width (NFKC), spaces and punctuation do not matter; letters, digits and CJK do. */
-function normalize(text: string): string {
+export function normalize(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/[\s\p{P}\p{S}^]+/gu, '');
 }
 

@@ -40,6 +40,7 @@ export function studyRoutes(deps: { repos: Repositories; vault: Vault; audit: Au
       const study = await ownStudy(principal.tenant.id, c.req.param('id'));
       const [view] = await studyViews(c, deps, principal, await repos.studies.listStudies({ tenantId: principal.tenant.id, studyIds: [study.id] }));
       const instances = await repos.studies.listInstances(study.id);
+      const scans = await repos.pixelScans.proposalsOfStudy(study.id);
       return c.json({
         study: view,
         instances: instances.map((i) => ({
@@ -55,6 +56,9 @@ export function studyRoutes(deps: { repos: Repositories; vault: Vault; audit: Au
           rows: i.rows,
           columns: i.columns,
           numberOfFrames: i.number_of_frames,
+          // The OCR scan for burned-in text: its state, and the mask boxes it proposes (identity kinds, never the text read).
+          pixelScan: scans.get(i.id)?.status ?? null,
+          textProposals: scans.get(i.id)?.proposals ?? [],
         })),
       });
     })

@@ -91,10 +91,11 @@ export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit
       description: row.study_description,
       modalities: row.modalities,
       seriesCount: Number(row.series_count),
-      instanceCount: isOwn ? Number(row.instance_count) : Number(row.instance_count) - Number(row.pending_review_count),
-      // Held images are images: the reading centre does not count them, as above.
-      imageCount: isOwn ? Number(row.image_count) : Number(row.image_count) - Number(row.pending_review_count),
+      instanceCount: isOwn ? Number(row.instance_count) : Number(row.instance_count) - Number(row.pending_review_count) - Number(row.scanning_count),
+      // Held images (and images still being OCR'd) are images: the reading centre does not count them, as above.
+      imageCount: isOwn ? Number(row.image_count) : Number(row.image_count) - Number(row.pending_review_count) - Number(row.scanning_count),
       pendingReviewCount: isOwn ? Number(row.pending_review_count) : undefined,
+      scanningCount: isOwn ? Number(row.scanning_count) : undefined,
       uploadedAt: row.created_at.toISOString(),
       patient: { pseudonymId: row.pseudonym_id, pseudonymName: row.pseudonym_name, sex: row.sex, age: row.patient_age },
       identity: isOwn ? identities.get(row.id) : undefined,

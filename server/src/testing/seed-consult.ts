@@ -64,9 +64,16 @@ export async function createConsult(
     if (!study) throw new Error(`study ${uid} is not visible to the sender`);
     return study.id;
   });
-  // Images held for pixel review (burned-in text suspected) are released, as the radiographer would after looking.
+  // Images held for pixel review (burned-in text suspected) are released, as the radiographer would after looking;
+  // images still being OCR'd for burned-in text are waited for first (a server with PIXEL_OCR on).
   for (const id of ids) {
-    const { instances } = await call<{ instances: { id: string; pixelReview: string }[] }>(baseUrl, token, `/api/studies/${id}`);
+    let instances: { id: string; pixelReview: string }[] = [];
+    for (let started = Date.now(); ; ) {
+      ({ instances } = await call<{ instances: { id: string; pixelReview: string }[] }>(baseUrl, token, `/api/studies/${id}`));
+      if (!instances.some((i) => i.pixelReview === 'scanning')) break;
+      if (Date.now() - started > 10 * 60 * 1000) throw new Error('images were still being scanned for burned-in text after 10 minutes');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     const held = instances.filter((i) => i.pixelReview === 'pending').map((i) => i.id);
     if (held.length) await call(baseUrl, token, `/api/studies/${id}/pixel-review`, { method: 'POST', body: { release: held, remove: [] } });
   }

@@ -10,13 +10,15 @@ import { createTestDb, type TestDb, type TestDbKind } from '@yunzhen/db/testing'
 import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
-import { createTextDetector } from '../ocr/index.js';
 import { createApp, defaultSettings, type App, type AppSettings } from '../app.js';
 import { createCacheChanges, listenForCacheChanges } from '../cache-changes.js';
 import { createServices } from '../compose.js';
 import type { IngestInstance } from '../ingest/ingest-pipeline.js';
 import { DEMO_PASSWORD, seedDemoUnion } from '../demo-union.js';
+import { createPixelScanner } from '../ingest/pixel-scanner.js';
 import { createLogger } from '../logger.js';
+import { createTextDetector, type TextDetector } from '../ocr/detect-text.js';
+import type { Vault } from '../vault/vault.js';
 
 export type TestStoreKind = 'filesystem' | 's3';
 
@@ -29,6 +31,8 @@ export interface TestApp {
   db: TestDb;
   repos: Repositories;
   store: ObjectStore;
+  /** The app's vault (the sealed originals). */
+  vault: Vault;
   /** The app's own ingest pipeline, for other listeners (DIMSE) in tests. */
   ingest: IngestInstance;
   /** The S3 server behind `store` (s3 kind only), to stop it mid-test. */
@@ -45,6 +49,11 @@ export interface TestApp {
   login(email: string, password?: string): Promise<TestSession>;
   /** An API token for a demo user, through `POST /api/auth/token`. */
   token(email: string): Promise<string>;
+  /**
+   * One pass of the pixel scan job (OCR of images stored since; apps made with `pixelScan: true`):
+   * returns how many images were scanned.
+   */
+  scanPixels(): Promise<number>;
   /** Serves the app on a loopback port (for clients that speak real HTTP); returns its base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -69,6 +78,8 @@ export async function createTestApp(options: {
   replicaOf?: TestApp;
   /** Start the OCR worker (scanned documents): a model to load, so only where a test reads text in pixels. */
   ocr?: boolean;
+  /** OCR images for burned-in text at ingest, as a server does with PIXEL_OCR=on (the job runs when the test calls `scanPixels`). */
+  pixelScan?: boolean;
 }): Promise<TestApp> {
   const replicaOf = options.replicaOf;
   const db = replicaOf?.db ?? (await createTestDb(options.db));
@@ -106,11 +117,13 @@ export async function createTestApp(options: {
     oidc: { issuer: () => `${baseUrl ?? 'http://localhost'}/oidc`, clients: [TEST_OIDC_CLIENT], accessTokenTtlSeconds: 600, refreshTokenTtlSeconds: 86_400 },
     ...options.settings,
   };
-  const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes });
+  const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes }, { pixelScan: options.pixelScan });
   const { ingest, store } = services;
   const cacheChanges = createCacheChanges();
   const listener = await listenForCacheChanges(db, cacheChanges);
-  const textDetector = options.ocr ? createTextDetector() : undefined;
+  // One OCR pool, as in a server: started for documents (`ocr`) at once, for the pixel scan when first asked.
+  let detector: TextDetector | undefined = options.ocr ? createTextDetector() : undefined;
+  const textDetector = detector;
   const app = createApp({ db, store, logger, secret, ingest, settings, cacheChanges, now: options.now, textDetector });
 
   const request: TestApp['request'] = (path, init = {}) => {
@@ -124,6 +137,7 @@ export async function createTestApp(options: {
   };
 
   let server: ReturnType<typeof serve> | undefined;
+  let scanner: ReturnType<typeof createPixelScanner> | undefined;
 
   const postJson = (path: string, body: unknown) =>
     request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -133,6 +147,7 @@ export async function createTestApp(options: {
     db,
     repos,
     store,
+    vault: services.vault,
     ingest,
     s3,
     logs,
@@ -151,6 +166,11 @@ export async function createTestApp(options: {
       if (response.status !== 200) throw new Error(`token for ${email} failed with ${response.status}`);
       return ((await response.json()) as { token: string }).token;
     },
+    scanPixels() {
+      detector ??= createTextDetector();
+      scanner ??= createPixelScanner({ repos, store, vault: services.vault, detector, logger, now: options.now ?? (() => new Date()) });
+      return scanner.tick();
+    },
     async listen() {
       if (!server) {
         const ready = new Promise<number>((resolve) => {
@@ -163,7 +183,7 @@ export async function createTestApp(options: {
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await listener.close();
-      await textDetector?.close();
+      await detector?.close();
       if (replicaOf) return void (await rm(dataDir, { recursive: true, force: true }));
       await db.drop();
       await s3?.close();

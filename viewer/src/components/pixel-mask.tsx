@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 
-import { api, type InstanceSummary, type StudySummary } from '../api.js';
+import { api, type InstanceSummary, type StudySummary, type TextProposal } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { refusalText } from '../reasons.js';
 import { dicomweb } from '../viewer/dicomweb-paths.js';
@@ -13,21 +13,40 @@ export interface MaskBox {
   height: number;
 }
 
+/** A box on the page: drawn by hand, or proposed by the pixel scan (with what it found). */
+type EditedBox = MaskBox & { proposal?: Pick<TextProposal, 'source' | 'identity'> };
+
+/** The scan's proposals for the images to mask, each box once (a clip's images share their overlay). */
+function proposedBoxes(instances: InstanceSummary[]): EditedBox[] {
+  const boxes: EditedBox[] = [];
+  for (const instance of instances) {
+    for (const p of instance.textProposals ?? []) {
+      const same = boxes.find((b) => b.x === p.x && b.y === p.y && b.width === p.width && b.height === p.height);
+      if (same) same.proposal = { source: same.proposal?.source ?? p.source, identity: [...new Set([...(same.proposal?.identity ?? []), ...p.identity])] };
+      else boxes.push({ x: p.x, y: p.y, width: p.width, height: p.height, proposal: { source: p.source, identity: p.identity } });
+    }
+  }
+  // Identity first: if there are more than the server takes, those are the ones kept.
+  return boxes.sort((a, b) => (b.proposal?.identity.length ?? 0) - (a.proposal?.identity.length ?? 0)).slice(0, MAX_BOXES);
+}
+
 /** The server's limit of boxes per request. */
 const MAX_BOXES = 32;
 
 const sameSize = (a: InstanceSummary, b: InstanceSummary) => a.rows === b.rows && a.columns === b.columns;
 
 /**
- * Masks burned-in identity: the radiographer draws boxes over the rendered image (drag to add,
- * click a box to remove), previews them filled black, and confirms. The server fills them in
+ * Masks burned-in identity: the page starts from the boxes the pixel scan proposed (OCR'd text,
+ * red where it names the patient; the modality's template), the radiographer adjusts them (drag
+ * a corner to resize, click to remove, drag elsewhere to add), previews them filled black, and
+ * confirms. The server fills them in
  * every frame of the image, or of every image of the series with the same size, and releases
  * the masked copies; the unmasked originals are deleted.
  */
 export function PixelMask(props: { study: StudySummary; instances: InstanceSummary[]; series: boolean; onMasked: (masked: InstanceSummary[]) => void; onClose: () => void }) {
   const { t, language } = useI18n();
   const first = props.instances[0]!;
-  const [boxes, setBoxes] = useState<MaskBox[]>([]);
+  const [boxes, setBoxes] = useState<EditedBox[]>(() => proposedBoxes(props.series ? props.instances.filter((i) => sameSize(i, first)) : [first]));
   const [drawing, setDrawing] = useState<MaskBox | null>(null);
   const [preview, setPreview] = useState(false);
   const [wholeSeries, setWholeSeries] = useState(props.series);
@@ -36,6 +55,7 @@ export function PixelMask(props: { study: StudySummary; instances: InstanceSumma
   const [error, setError] = useState<string | null>(null);
   const surface = useRef<HTMLDivElement>(null);
   const start = useRef<{ x: number; y: number; pointer: number } | null>(null);
+  const resizing = useRef<{ index: number; pointer: number } | null>(null);
 
   const targets = wholeSeries ? props.instances.filter((i) => sameSize(i, first)) : [first];
   const otherSize = wholeSeries ? props.instances.length - targets.length : 0;
@@ -67,10 +87,28 @@ export function PixelMask(props: { study: StudySummary; instances: InstanceSumma
     start.current = { ...pixelAt(event), pointer: event.pointerId };
     setDrawing({ ...pixelAt(event), width: 0, height: 0 });
   };
+  /** Dragging a box's corner handle resizes it; the opposite corner stays. */
+  const onHandleDown = (event: PointerEvent, index: number) => {
+    if (preview || event.button !== 0) return;
+    event.preventDefault();
+    event.stopPropagation();
+    surface.current!.setPointerCapture?.(event.pointerId);
+    resizing.current = { index, pointer: event.pointerId };
+  };
   const onPointerMove = (event: PointerEvent) => {
+    const resize = resizing.current;
+    if (resize?.pointer === event.pointerId) {
+      const at = pixelAt(event);
+      setBoxes((current) => current.map((box, i) => (i === resize.index ? { ...box, width: Math.max(2, at.x - box.x), height: Math.max(2, at.y - box.y) } : box)));
+      return;
+    }
     if (start.current?.pointer === event.pointerId) setDrawing(boxBetween(start.current, pixelAt(event)));
   };
   const onPointerUp = (event: PointerEvent) => {
+    if (resizing.current?.pointer === event.pointerId) {
+      resizing.current = null;
+      return;
+    }
     if (start.current?.pointer !== event.pointerId) return;
     const box = boxBetween(start.current, pixelAt(event));
     start.current = null;
@@ -83,7 +121,8 @@ export function PixelMask(props: { study: StudySummary; instances: InstanceSumma
     setBusy(true);
     setError(null);
     try {
-      await api(`/api/studies/${props.study.id}/pixel-review/mask`, { method: 'POST', body: { instanceIds: targets.map((i) => i.id), boxes, frames: 'all' } });
+      const body = { instanceIds: targets.map((i) => i.id), boxes: boxes.map(({ x, y, width, height }) => ({ x, y, width, height })), frames: 'all' };
+      await api(`/api/studies/${props.study.id}/pixel-review/mask`, { method: 'POST', body });
       props.onMasked(targets);
     } catch (caught) {
       setError(refusalText(caught, language));
@@ -99,6 +138,15 @@ export function PixelMask(props: { study: StudySummary; instances: InstanceSumma
       height: `${(box.height / size.height) * 100}%`,
     };
   const frames = first.numberOfFrames ?? 1;
+  const proposed = boxes.filter((box) => box.proposal).length;
+  const naming = boxes.filter((box) => box.proposal?.identity.length).length;
+  const scanning = targets.some((i) => i.pixelScan === 'pending');
+  const boxTitle = (box: EditedBox) => {
+    if (box.proposal?.identity.length) return t('mask.identityBox').replace('{kinds}', box.proposal.identity.map((kind) => t(`identity.${kind}`)).join(', '));
+    if (box.proposal?.source === 'template') return t('mask.templateBox');
+    if (box.proposal) return t('mask.proposedBox');
+    return t('mask.removeBox');
+  };
   // Small ultrasound images are shown enlarged, large ones fit the window: boxes are kept in image pixels either way.
   const scale = size ? Math.min(720 / size.width, (0.5 * innerHeight) / size.height, (0.85 * innerWidth) / size.width) : 1;
   const shown = size ? { width: `${Math.round(size.width * scale)}px`, height: `${Math.round(size.height * scale)}px` } : undefined;
@@ -113,6 +161,12 @@ export function PixelMask(props: { study: StudySummary; instances: InstanceSumma
           </button>
         </header>
         <p class="intro">{t('mask.intro')}</p>
+        {proposed > 0 && (
+          <p class="intro" data-testid="mask-proposed">
+            {t('mask.proposedIntro')} {t('mask.proposalCount').replace('{count}', String(proposed)).replace('{identity}', String(naming))}
+          </p>
+        )}
+        {scanning && <p class="muted" data-testid="mask-scanning">{t('mask.scanning')}</p>}
         <div
           ref={surface}
           class={`mask-surface${preview ? ' preview' : ''}`}
@@ -133,15 +187,18 @@ export function PixelMask(props: { study: StudySummary; instances: InstanceSumma
           />
           {boxes.map((box, index) => (
             <div
-              key={`${box.x},${box.y},${box.width},${box.height},${index}`}
-              class="mask-box"
+              key={index}
+              class={`mask-box${box.proposal?.identity.length ? ' identity' : box.proposal ? ' proposed' : ''}`}
               data-box={index}
               data-testid="mask-box"
-              title={t('mask.removeBox')}
+              data-proposal={box.proposal ? (box.proposal.identity.length ? 'identity' : box.proposal.source) : undefined}
+              title={boxTitle(box)}
               style={percent(box) ?? undefined}
               onPointerDown={(e) => e.stopPropagation()}
               onClick={() => !preview && setBoxes(boxes.filter((_, i) => i !== index))}
-            />
+            >
+              {!preview && <span class="mask-handle" data-testid="mask-handle" onPointerDown={(e) => onHandleDown(e, index)} onClick={(e) => e.stopPropagation()} />}
+            </div>
           ))}
           {drawing && <div class="mask-box drawing" style={percent(drawing) ?? undefined} />}
         </div>

@@ -19,10 +19,14 @@ const CARDS_PER_SERIES = 12;
 
 type Decision = 'release' | 'remove';
 
-async function heldSeriesOf(studies: StudySummary[]): Promise<HeldSeries[]> {
+/** Held images by series, and whether any image of these studies is still being OCR'd (its proposals are still to come). */
+async function heldSeriesOf(studies: StudySummary[]): Promise<{ held: HeldSeries[]; scanning: boolean }> {
   const found = new Map<string, HeldSeries>();
-  for (const study of studies.filter((s) => (s.pendingReviewCount ?? 0) > 0)) {
+  let scanning = false;
+  // Images still being scanned may turn out held: their studies are read too (and read again, below).
+  for (const study of studies.filter((s) => (s.pendingReviewCount ?? 0) > 0 || (s.scanningCount ?? 0) > 0)) {
     const detail = await api<{ instances: InstanceSummary[] }>(`/api/studies/${study.id}`);
+    if (detail.instances.some((i) => i.pixelReview === 'scanning' || i.pixelScan === 'pending')) scanning = true;
     for (const instance of detail.instances) {
       if (instance.pixelReview !== 'pending') continue;
       const key = `${study.id}|${instance.seriesInstanceUid}`;
@@ -32,8 +36,11 @@ async function heldSeriesOf(studies: StudySummary[]): Promise<HeldSeries[]> {
     }
   }
   for (const series of found.values()) series.instances.sort((a, b) => (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0));
-  return [...found.values()];
+  return { held: [...found.values()], scanning };
 }
+
+/** How often the page reads the held images again while the pixel scan still runs on some. */
+const SCAN_POLL_MS = 3000;
 
 /** One request per study: the server decides per study, up to 10,000 instances at a time. */
 async function decide(study: StudySummary, instances: InstanceSummary[], decision: Decision): Promise<void> {
@@ -59,16 +66,24 @@ export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => 
   const withoutDecided = (series: HeldSeries[]) =>
     series.map((s) => ({ ...s, instances: s.instances.filter((i) => !decided.current.has(i.id)) })).filter((s) => s.instances.length > 0);
 
+  const [scanRound, setScanRound] = useState(0);
   useEffect(() => {
     let latest = true; // only the newest read of the held images is shown
+    let timer: ReturnType<typeof setTimeout> | undefined;
     heldSeriesOf(props.studies).then(
-      (found) => latest && setHeld(withoutDecided(found)),
+      (found) => {
+        if (!latest) return;
+        setHeld(withoutDecided(found.held));
+        // Proposed boxes (and images the scan holds) arrive when the scan is done: read again until then.
+        if (found.scanning) timer = setTimeout(() => setScanRound((round) => round + 1), SCAN_POLL_MS);
+      },
       (caught: unknown) => latest && setError(refusalText(caught, language)),
     );
     return () => {
       latest = false;
+      clearTimeout(timer);
     };
-  }, [props.studies]);
+  }, [props.studies, scanRound]);
 
   /** Takes decided (or masked and released) images off the page. */
   const drop = (instances: InstanceSummary[]) => {
@@ -165,6 +180,14 @@ export function PixelReview(props: { studies: StudySummary[]; onDecided?: () => 
                     {instance.modality} · {t('review.series')} {instance.seriesNumber ?? ''} · {t('review.image')} {instance.instanceNumber ?? ''}
                     <br />
                     {t('review.reason')}: {instance.pixelReviewReasons.map((reason) => reasonText(reason, language)).join(listSeparator)}
+                    {(instance.textProposals ?? []).some((p) => p.identity.length > 0) && (
+                      <>
+                        <br />
+                        <span class="error" data-testid="review-identity-found">
+                          {t('review.identityFound')}
+                        </span>
+                      </>
+                    )}
                   </figcaption>
                   <div class="actions">
                     <button type="button" disabled={busy} onClick={() => apply([{ series, instances: [instance] }], 'release')} data-testid="review-release">

@@ -59,6 +59,12 @@ export function StudyTable(props: { studies: StudySummary[]; testId?: string; ac
                   {study.pendingReviewCount} {t('study.pendingReview')}
                 </span>
               )}
+              {(study.scanningCount ?? 0) > 0 && (
+                <span class="badge" data-testid="study-scanning">
+                  {' '}
+                  {study.scanningCount} {t('study.scanning')}
+                </span>
+              )}
             </td>
             {props.actions && <td class="actions">{props.actions(study)}</td>}
           </tr>

@@ -86,7 +86,7 @@ function Inbox(props: { me: Me }) {
   };
 
   // The same array while the inbox is unchanged: pixel review reloads its images when its studies change.
-  const held = useMemo(() => studies?.filter((s) => (s.pendingReviewCount ?? 0) > 0) ?? [], [studies]);
+  const held = useMemo(() => studies?.filter((s) => (s.pendingReviewCount ?? 0) > 0 || (s.scanningCount ?? 0) > 0) ?? [], [studies]);
   const actions = (study: StudySummary) => {
     const samePatient = openConsults.filter((c) => c.studies.some((s) => s.patient.pseudonymId === study.patient.pseudonymId));
     return (
