@@ -236,8 +236,8 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/api', userRoutes({ repos, audit, principals }));
   if (oidc) {
-    app.route('/oidc', oidcRoutes({ oidc, checkPassword }));
-    app.route('/api', oidcClientRoutes({ repos, audit, configured: oidcSettings.clients }));
+    app.route('/oidc', oidcRoutes({ oidc, checkPassword, repos, audit, now }));
+    app.route('/api', oidcClientRoutes({ repos, audit, configured: oidcSettings.clients, clientSecret: oidc.clientSecret, forgetGrant: (grantId) => principals.forgetGrant(grantId) }));
   }
   app.route('/api', deviceRoutes({ repos, audit, now, dicomTls: deps.settings.dicomTls }));
   app.route('/api', pacsDeliveryRoutes({ repos }));

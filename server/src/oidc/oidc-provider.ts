@@ -42,7 +42,7 @@ export interface AccessTokenSubject {
  * sessions, interactions, grants, codes and refresh tokens. Registered clients are read from
  * their own table as the `Client` model.
  */
-function databaseAdapter(repo: OidcRepository) {
+function databaseAdapter(repo: OidcRepository, clientSecret: (clientId: string, salt: string) => string) {
   return class DatabaseAdapter implements Adapter {
     constructor(private readonly model: string) {}
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
@@ -51,7 +51,9 @@ function databaseAdapter(repo: OidcRepository) {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
         const client = await repo.findClient(id);
-        return client ? (clientMetadata({ clientId: client.client_id, name: client.name, redirectUris: client.redirect_uris, postLogoutRedirectUris: client.post_logout_redirect_uris, firstParty: client.first_party }) as AdapterPayload) : undefined;
+        if (!client) return undefined;
+        const secret = client.secret_salt ? clientSecret(client.client_id, client.secret_salt) : undefined;
+        return clientMetadata({ clientId: client.client_id, name: client.name, redirectUris: client.redirect_uris, postLogoutRedirectUris: client.post_logout_redirect_uris, firstParty: client.first_party }, secret) as AdapterPayload;
       }
       return (await repo.find(this.model, 'id', id)) as AdapterPayload | undefined;
     }
@@ -73,14 +75,18 @@ function databaseAdapter(repo: OidcRepository) {
   };
 }
 
-/** A browser app's registration: public client (no secret), authorization code with PKCE, refresh tokens. */
-function clientMetadata(client: StaticOidcClient): ClientMetadata {
+/**
+ * A client's registration: authorization code with PKCE and refresh tokens; a browser app is a
+ * public client (no secret), a server-side app with `secret` authenticates with HTTP Basic
+ * (RFC 6749 2.3.1) and still sends PKCE.
+ */
+function clientMetadata(client: StaticOidcClient, secret?: string): ClientMetadata {
   return {
     client_id: client.clientId,
     client_name: client.name,
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
-    token_endpoint_auth_method: 'none',
+    ...(secret ? { token_endpoint_auth_method: 'client_secret_basic', client_secret: secret } : { token_endpoint_auth_method: 'none' }),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     id_token_signed_response_alg: 'ES256',
@@ -105,8 +111,8 @@ export function createOidc(deps: { repos: Repositories; settings: OidcSettings; 
   function get(): Provider {
     if (provider) return provider;
     const configuration: Configuration = {
-      adapter: databaseAdapter(repos.oidc),
-      clients: settings.clients.map(clientMetadata),
+      adapter: databaseAdapter(repos.oidc, keys.clientSecret),
+      clients: settings.clients.map((client) => clientMetadata(client)),
       extraClientMetadata: { properties: ['urn:yunzhen:first_party'] },
       clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
       jwks: { keys: [keys.signingJwk] },
@@ -174,6 +180,8 @@ export function createOidc(deps: { repos: Repositories; settings: OidcSettings; 
 
   return {
     provider: get,
+    /** The secret of a confidential client, from its stored salt (shown to the admin once, when made). */
+    clientSecret: keys.clientSecret,
     /**
      * Verifies a JWT access token locally (signature with our key, issuer, audience, expiry) and
      * that its grant still exists: a revoked refresh token or a logout removes the grant.
