@@ -11,6 +11,9 @@ export const API_RESOURCE = 'urn:yunzhen:api';
 /** Where the provider is mounted in the app. */
 export const OIDC_PATH = '/oidc';
 
+/** The provider's session cookie (`oidc-provider`'s default name), holding the session's id; path `/`. */
+export const OIDC_SESSION_COOKIE = '_session';
+
 /** A client configured for the deployment (`OIDC_CLIENTS`) rather than registered by an admin. */
 export interface StaticOidcClient {
   clientId: string;
@@ -182,6 +185,17 @@ export function createOidc(deps: { repos: Repositories; settings: OidcSettings; 
     provider: get,
     /** The secret of a confidential client, from its stored salt (shown to the admin once, when made). */
     clientSecret: keys.clientSecret,
+    /**
+     * Ends the provider's session of this browser (the id in its session cookie) when it belongs
+     * to `accountId`: signing out of Yunzhen's viewer also signs the browser out of the provider,
+     * so a session started from the viewer's cookie does not outlive it. Tokens already given
+     * to applications live on until revoked or expired.
+     */
+    async endBrowserSession(sessionId: string | undefined, accountId: string) {
+      if (!sessionId) return;
+      const session = await repos.oidc.find('Session', 'id', sessionId);
+      if (session?.accountId === accountId) await repos.oidc.destroy('Session', sessionId);
+    },
     /**
      * Verifies a JWT access token locally (signature with our key, issuer, audience, expiry) and
      * that its grant still exists: a revoked refresh token or a logout removes the grant.

@@ -206,7 +206,9 @@ describe('Yunzhen as an OpenID Connect provider, with openid-client as the relyi
   });
 
   it('asks for the password when the viewer session is revoked or expired, or the client wants another account or a fresh sign-in', async () => {
+    // Signed in once through the viewer's session, then out of the viewer: the provider's session ends with it.
     const revoked = await viewerBrowser('specialist@scc.demo');
+    expect((await codeFlow('nobody@example.org', { browser: revoked.browser })).pages).toEqual([]);
     expect((await revoked.browser.fetch(`${url}/api/auth/logout`, { method: 'POST', headers: { 'X-CSRF-Token': revoked.csrfToken } })).status).toBeLessThan(300);
     expect(headings((await codeFlow('specialist@scc.demo', { browser: revoked.browser })).pages)).toEqual(['Sign in to Yunzhen']);
 
