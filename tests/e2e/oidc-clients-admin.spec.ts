@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import * as client from 'openid-client';
 
-import { DEMO_PASSWORD, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
+import { DEMO_PASSWORD, spawnServer, startCodeFlow, type SpawnedServer } from '@yunzhen/server/testing';
 
 /**
  * A reading centre's admin registers applications on the viewer's page, and an OpenID Connect
@@ -69,15 +69,7 @@ async function register(page: Page, fields: { clientId: string; name: string; fi
  * caught, and `openid-client` exchanges the code. Returns the tokens and whether a password was asked.
  */
 async function codeFlow(context: BrowserContext, config: client.Configuration, password?: { email: string }) {
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const authorizationUrl = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
-    scope: 'openid profile email',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-  });
+  const { authorizationUrl, state, finish } = await startCodeFlow(config, REDIRECT);
   const page = await context.newPage();
   const callback = () => app.callbacks.find((url) => url.searchParams.get('state') === state);
   await page.goto(authorizationUrl.href);
@@ -95,7 +87,7 @@ async function codeFlow(context: BrowserContext, config: client.Configuration, p
   }
   await expect.poll(() => callback() !== undefined).toBe(true);
   await page.close();
-  return { askedPassword, tokens: await client.authorizationCodeGrant(config, callback()!, { pkceCodeVerifier: verifier, expectedState: state }) };
+  return { askedPassword, tokens: await finish(callback()!) };
 }
 
 const discover = (clientId: string, secret?: string) =>

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_PASSWORD } from '../demo-union.js';
 import { readSample, rewriteInstances } from '../testing/dicom-fixtures.js';
+import { startCodeFlow } from '../testing/oidc-code-flow.js';
 import { createConsult, stowInstances } from '../testing/seed-consult.js';
 import { createTestApp, TEST_OIDC_CLIENT, type TestApp } from '../testing/test-app.js';
 
@@ -64,20 +65,10 @@ describe('Yunzhen as an OpenID Connect provider, with openid-client as the relyi
 
   /** The code flow with PKCE (S256) as a browser app runs it, then the code exchanged by openid-client. */
   async function codeFlow(email: string, options: { clientConfig?: client.Configuration; consent?: 'allow' | 'deny'; browser?: Browser; parameters?: Record<string, string> } = {}) {
-    const clientConfig = options.clientConfig ?? config;
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const authorizationUrl = client.buildAuthorizationUrl(clientConfig, {
-      redirect_uri: REDIRECT,
-      scope: 'openid profile email',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      ...options.parameters,
-    });
-    const { callback, pages } = await signIn(authorizationUrl, email, { consent: options.consent, browser: options.browser });
+    const flow = await startCodeFlow(options.clientConfig ?? config, REDIRECT, options.parameters);
+    const { callback, pages } = await signIn(flow.authorizationUrl, email, { consent: options.consent, browser: options.browser });
     if (!callback) throw new Error(`no redirect back: ${pages.at(-1)?.status}`);
-    return { tokens: await client.authorizationCodeGrant(clientConfig, callback, { pkceCodeVerifier: verifier, expectedState: state }), pages };
+    return { tokens: await flow.finish(callback), pages };
   }
 
   const qido = (token: string) => fetch(`${url}/dicomweb/studies`, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/dicom+json' } });
