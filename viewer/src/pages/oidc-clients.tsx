@@ -2,8 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
 import { Link } from '../components/link.js';
+import { useAttempt } from '../components/use-attempt.js';
 import { useI18n } from '../i18n.js';
-import { refusalText } from '../reasons.js';
 
 /** One OpenID Connect client as `GET /api/oidc-clients` lists it. */
 interface OidcClient {
@@ -41,29 +41,17 @@ const lines = (text: string) =>
  * PKCE, or a server-side app with a secret shown once), edits and removal.
  */
 export function OidcClientsPage() {
-  const { t, language } = useI18n();
+  const { t } = useI18n();
   const [clients, setClients] = useState<OidcClient[] | undefined>(undefined);
   const [form, setForm] = useState<ClientForm>(emptyForm);
   /** The client being edited, or null while the form registers a new one. */
   const [editing, setEditing] = useState<string | null>(null);
   const [secret, setSecret] = useState<{ clientId: string; value: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, attempt } = useAttempt();
 
   const load = async () => setClients((await api<{ clients: OidcClient[] }>('/api/oidc-clients')).clients);
   useEffect(() => void attempt(load), []);
 
-  async function attempt(action: () => Promise<void>) {
-    setError(null);
-    setBusy(true);
-    try {
-      await action();
-    } catch (caught) {
-      setError(refusalText(caught, language));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   const field = <K extends keyof ClientForm>(key: K, value: ClientForm[K]) => setForm({ ...form, [key]: value });
 
