@@ -27,8 +27,11 @@ export function deriveOidcKeys(rootSecret: string) {
   const signingJwk = { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid, x: b64url(x), y: b64url(y), d: b64url(scalar) };
   const { d: _private, ...publicJwk } = signingJwk;
   const cookieKey = Buffer.from(hkdfSync('sha256', rootSecret, 'yunzhen/keys/v1', 'oidc-cookies', 32)).toString('base64url');
-  const clientSecretKey = Buffer.from(hkdfSync('sha256', rootSecret, 'yunzhen/keys/v1', 'oidc-client-secrets', 32));
-  /** A confidential client's secret: HMAC of its id and salt (the salt is stored, the secret never is). */
-  const clientSecret = (clientId: string, salt: string) => createHmac('sha256', clientSecretKey).update(`${clientId}\n${salt}`).digest('base64url');
-  return { signingJwk, publicJwk, cookieKey, clientSecret };
+  const clientSecretKey = Buffer.from(hkdfSync('sha256', rootSecret, 'yunzhen/keys/v1', 'oidc-client-secrets', 32)).toString('base64url');
+  return { signingJwk, publicJwk, cookieKey, clientSecretKey };
+}
+
+/** A confidential client's secret: HMAC of its id and salt under the derived key (the salt is stored, the secret never is). */
+export function clientSecret(clientSecretKey: string, clientId: string, salt: string): string {
+  return createHmac('sha256', Buffer.from(clientSecretKey, 'base64url')).update(`${clientId}\n${salt}`).digest('base64url');
 }

@@ -3,7 +3,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 
 import type { OidcRepository, Repositories } from '@yunzhen/db';
 
-import { deriveOidcKeys } from './oidc-keys.js';
+import { clientSecret, deriveOidcKeys } from './oidc-keys.js';
 
 /** The resource indicator (RFC 8707) of Yunzhen's DICOMweb and JSON API: the audience of every access token. */
 export const API_RESOURCE = 'urn:yunzhen:api';
@@ -107,6 +107,7 @@ function clientMetadata(client: StaticOidcClient, secret?: string): ClientMetada
 export function createOidc(deps: { repos: Repositories; settings: OidcSettings; secret: string; onGrantRevoked?: (grantId: string) => void }) {
   const { repos, settings } = deps;
   const keys = deriveOidcKeys(deps.secret);
+  const secretOf = (clientId: string, salt: string) => clientSecret(keys.clientSecretKey, clientId, salt);
   const jwks = createLocalJWKSet({ keys: [keys.publicJwk] });
   const firstParty = new Set(settings.clients.filter((c) => c.firstParty).map((c) => c.clientId));
 
@@ -114,7 +115,7 @@ export function createOidc(deps: { repos: Repositories; settings: OidcSettings; 
   function get(): Provider {
     if (provider) return provider;
     const configuration: Configuration = {
-      adapter: databaseAdapter(repos.oidc, keys.clientSecret),
+      adapter: databaseAdapter(repos.oidc, secretOf),
       clients: settings.clients.map((client) => clientMetadata(client)),
       extraClientMetadata: { properties: ['urn:yunzhen:first_party'] },
       clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
@@ -184,7 +185,7 @@ export function createOidc(deps: { repos: Repositories; settings: OidcSettings; 
   return {
     provider: get,
     /** The secret of a confidential client, from its stored salt (shown to the admin once, when made). */
-    clientSecret: keys.clientSecret,
+    clientSecret: secretOf,
     /**
      * Ends the provider's session of this browser (the id in its session cookie) when it belongs
      * to `accountId`: signing out of Yunzhen's viewer also signs the browser out of the provider,
