@@ -207,6 +207,7 @@ const matrix: Record<string, Probe> = {
   'POST /oidc/interaction/:uid/consent': { kind: 'public' },
   'GET /api/oidc-clients': { kind: 'list', path: '/api/oidc-clients' },
   'POST /api/oidc-clients': { kind: 'own-hospital', note: 'a reading centre’s admin registers an application of the deployment (oidc.test.ts)' },
+  'PATCH /api/oidc-clients/:clientId': { kind: 'own-hospital', note: 'a reading centre’s admin edits an application of the deployment (oidc.test.ts)' },
   'DELETE /api/oidc-clients/:clientId': { kind: 'own-hospital', note: 'a reading centre’s admin removes an application of the deployment (oidc.test.ts)' },
   'POST /dicomweb/studies/:study': { kind: 'own-hospital', note: 'stores into the sender’s own hospital (a Xuhui study UID is a new study for anyone else)' },
 };

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
@@ -44,7 +45,7 @@ import { studyRoutes } from './routes/study-routes.js';
 import { uploadRoutes } from './routes/upload-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { viewerRoutes } from './static-viewer.js';
-import { createOidc, type StaticOidcClient } from './oidc/oidc-provider.js';
+import { createOidc, OIDC_SESSION_COOKIE, type StaticOidcClient } from './oidc/oidc-provider.js';
 import { oidcClientRoutes, oidcRoutes } from './oidc/oidc-routes.js';
 import { createHospitalKeys } from './vault/keys.js';
 import { createVault } from './vault/vault.js';
@@ -238,12 +239,20 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route(
     '/api/auth',
-    authRoutes({ repos, audit, checkPassword, principals, now, ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies') }),
+    authRoutes({
+      repos,
+      audit,
+      checkPassword,
+      principals,
+      now,
+      ...pick(deps.settings, 'sessionTtlMs', 'tokenTtlMs', 'secureCookies'),
+      endBrowserSessions: oidc && ((c, userId) => oidc.endBrowserSession(getCookie(c, OIDC_SESSION_COOKIE), userId)),
+    }),
   );
   app.route('/api', userRoutes({ repos, audit, principals }));
   if (oidc) {
-    app.route('/oidc', oidcRoutes({ oidc, checkPassword }));
-    app.route('/api', oidcClientRoutes({ repos, audit, configured: oidcSettings.clients }));
+    app.route('/oidc', oidcRoutes({ oidc, checkPassword, repos, audit, now }));
+    app.route('/api', oidcClientRoutes({ repos, audit, configured: oidcSettings.clients, clientSecret: oidc.clientSecret, forgetGrant: (grantId) => principals.forgetGrant(grantId) }));
   }
   app.route('/api', deviceRoutes({ repos, audit, now, dicomTls: deps.settings.dicomTls }));
   app.route('/api', pacsDeliveryRoutes({ repos }));

@@ -174,3 +174,116 @@ test('an SR exported from Yunzhen’s viewer opens in OHIF with its lengths', as
     }, { timeout: 60_000 })
     .toBe(true);
 });
+
+/**
+ * One sample of each modality the repository ships, filed into one study, so one consult and one
+ * OHIF sign-in cover them all. The 4-slice CT and the SEG made from it keep their own UIDs: the
+ * SEG names its source images inside sequences, which a fresh top-level UID would break.
+ */
+const MODALITY_SAMPLES: { path: string; freshUids: boolean }[] = [
+  ...[
+    'modalities/CT_small.dcm',
+    'transfer-syntaxes/MR_small.dcm',
+    'modalities/US-PAL-8-10x-echo',
+    'modalities/US-RGB-8-esopecho',
+    'modalities/CR-MONO1-10-chest',
+    'modalities/dx_image.dcm',
+    'modalities/OutOfBoundsOverlay.dcm',
+    'modalities/PT_acrin_flt_breast_1.dcm',
+    'modalities/NM-MONO2-16-13x-heart',
+    'modalities/XA1_JPLY',
+    'transfer-syntaxes/SC_rgb_jpeg_dcmtk.dcm',
+    'rt/rtdose.dcm',
+    'modalities/waveform_ecg.dcm',
+    'sr-seg-pdf/test-SR.dcm',
+  ].map((path) => ({ path, freshUids: true })),
+  ...['17106', '17136', '17166', '17196', 'seg_image_ct_binary.dcm'].map((name) => ({ path: `studies/ct-4slice-with-seg/${name}`, freshUids: false })),
+];
+
+/**
+ * What the viewport's canvas holds, read back from the page: the share of pixels that are not
+ * black, the share tinted red (a segment's colour over grey images), how many grey levels
+ * there are, and a fingerprint to tell one image from the next. Null while there is no canvas.
+ */
+function canvasPixels(page: Page) {
+  return page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-cy="viewport-pane"] canvas');
+    const context = canvas?.getContext('2d');
+    if (!canvas || !context || !canvas.width || !canvas.height) return null;
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let lit = 0;
+    let tinted = 0;
+    let fingerprint = 0;
+    const levels = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+      const luma = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+      if (luma > 8) lit++;
+      if (r > g + 40 && r > b + 40) tinted++;
+      levels.add(luma);
+      fingerprint = (fingerprint * 31 + luma) | 0;
+    }
+    const pixels = data.length / 4;
+    return { litShare: lit / pixels, tintedShare: tinted / pixels, levels: levels.size, fingerprint };
+  });
+}
+
+test('OHIF opens a series of every sample modality with pixels on screen; it lists the ones it cannot show', async ({ page }) => {
+  test.setTimeout(300_000);
+  const Tags = { StudyInstanceUID: 0x0020000d, PatientID: 0x00100020, PatientName: 0x00100010, PatientBirthDate: 0x00100030 };
+  const study = `2.25.${BigInt(`0x${crypto.randomUUID().replaceAll('-', '')}`).toString()}`;
+  // One patient and one study for all (the archive refuses a study naming two patients).
+  const replace = { [Tags.StudyInstanceUID]: study, [Tags.PatientID]: 'MOD-1', [Tags.PatientName]: 'Modalities^Test', [Tags.PatientBirthDate]: '19700101' };
+  const instances = MODALITY_SAMPLES.flatMap(({ path, freshUids }) => rewriteInstances([readSample(path)], { freshUids, replace }));
+  const seeded = await seedConsult(yunzhen.url, instances, { clinicalQuestion: 'Every modality' });
+  expect(seeded.studyInstanceUids).toHaveLength(1);
+
+  await signInThroughOhif(page, 'specialist@scc.demo');
+  await page.getByRole('button', { name: 'Confirm and hide' }).click();
+  await page.goto(`${ohif.url}/viewer?StudyInstanceUIDs=${seeded.studyInstanceUids[0]}`);
+  await page.getByText('Skip all').click({ timeout: 60_000 });
+  const thumbnails = page.locator('[data-cy^="study-browser-thumbnail"]');
+  await expect(thumbnails).toHaveCount(16, { timeout: 60_000 });
+
+  let previous: number | undefined;
+  /** Pixels on screen: most of a grey-level range, not a blank or flat viewport, and another image than the last. */
+  const expectNewImage = async (what: string, also: (pixels: NonNullable<Awaited<ReturnType<typeof canvasPixels>>>) => boolean = () => true) => {
+    await expect
+      .poll(async () => {
+        const pixels = await canvasPixels(page);
+        return pixels !== null && pixels.litShare > 0.01 && pixels.levels >= 10 && pixels.fingerprint !== previous && also(pixels);
+      }, { timeout: 30_000, message: `${what} on screen` })
+      .toBe(true);
+    previous = (await canvasPixels(page))!.fingerprint;
+  };
+
+  const shown: string[] = [];
+  const withoutThumbnailImage = new Map<string, number>();
+  for (let i = 0; i < 16; i++) {
+    const thumbnail = thumbnails.nth(i);
+    const modality = (await thumbnail.locator('[data-cy="series-modality-label"]').innerText()).trim();
+    if ((await thumbnail.getAttribute('data-cy')) === 'study-browser-thumbnail-no-image') {
+      withoutThumbnailImage.set(modality, i);
+      continue;
+    }
+    await thumbnail.dblclick();
+    await expectNewImage(modality);
+    shown.push(modality);
+  }
+  expect(shown.sort()).toEqual(['CR', 'CT', 'CT', 'DX', 'MG', 'MR', 'NM', 'OT', 'PT', 'US', 'XA']);
+  expect([...withoutThumbnailImage.keys()].sort()).toEqual(['ECG', 'RTDOSE', 'SEG', 'SR', 'US']);
+
+  // No thumbnail, yet OHIF draws the dose grid as an image…
+  await thumbnails.nth(withoutThumbnailImage.get('RTDOSE')!).dblclick();
+  await expectNewImage('RTDOSE');
+  // …and the SEG over the CT it was made from, in the segment's colour, once asked to load it.
+  await thumbnails.nth(withoutThumbnailImage.get('SEG')!).dblclick();
+  await page.getByText('Do you want to open this Segmentation?').waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Yes', exact: true }).click();
+  await expectNewImage('SEG over its CT', (pixels) => pixels.tintedShare > 0.01);
+  // OHIF has no viewport for waveforms: the ECG series opens as an empty viewport.
+  await thumbnails.nth(withoutThumbnailImage.get('ECG')!).dblclick();
+  await expect.poll(async () => (await canvasPixels(page))?.litShare ?? 0, { timeout: 30_000 }).toBe(0);
+  // The US image of the retired SOP class and the SR that is not a measurement report are
+  // listed only; opening the SR would take OHIF's page down (see the README).
+});

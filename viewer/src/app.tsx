@@ -12,6 +12,7 @@ import { LoginPage } from './pages/login.js';
 import { AccountPage } from './pages/people.js';
 import { UploadPage } from './pages/upload.js';
 import { DevicesPage } from './pages/devices.js';
+import { OidcClientsPage } from './pages/oidc-clients.js';
 import { WebhookPage } from './pages/webhook.js';
 import { loadReadingPage } from './reading-page.js';
 import { matchPath, usePath } from './router.js';
@@ -64,6 +65,7 @@ function Page(props: { me: Me; path: string }) {
   if (path === '/account') return <AccountPage />;
   if (path === '/admin/webhook' && me.user.role === 'admin') return <WebhookPage />;
   if (path === '/admin/devices' && me.user.role === 'admin') return <DevicesPage />;
+  if (path === '/admin/applications' && me.user.role === 'admin' && me.tenant.kind !== 'sending') return <OidcClientsPage />;
   if (path === '/admin/turnaround' && me.user.role === 'admin') return <TurnaroundRoute me={me} />;
   const reading = matchPath('/consults/:id/read', path);
   if (reading) return <ReadingRoute me={me} id={reading.id!} />;

@@ -5,6 +5,8 @@ import type { AppUser, Database } from './schema.js';
 export interface SessionRecord {
   user: AppUser;
   csrfToken: string;
+  /** When the user signed in (the password was checked). */
+  createdAt: Date;
   expiresAt: Date;
 }
 
@@ -32,15 +34,15 @@ export function createCredentialRepository(db: Kysely<Database>) {
         .selectFrom('user_session as s')
         .innerJoin('app_user as u', 'u.id', 's.user_id')
         .selectAll('u')
-        .select(['s.csrf_token', 's.expires_at'])
+        .select(['s.csrf_token', 's.created_at as session_created_at', 's.expires_at'])
         .where('s.id_hash', '=', idHash)
         .where('s.revoked_at', 'is', null)
         .where('s.expires_at', '>', now)
         .where('u.disabled_at', 'is', null)
         .executeTakeFirst();
       if (!row) return undefined;
-      const { csrf_token, expires_at, ...user } = row;
-      return { user, csrfToken: csrf_token, expiresAt: expires_at };
+      const { csrf_token, session_created_at, expires_at, ...user } = row;
+      return { user, csrfToken: csrf_token, createdAt: session_created_at, expiresAt: expires_at };
     },
 
     async revokeSession(idHash: string, now: Date): Promise<void> {

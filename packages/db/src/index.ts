@@ -26,7 +26,7 @@ export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';
 export type { CredentialRepository, SessionRecord } from './credentials.js';
 export type { LoginThrottleDecision, LoginThrottleRepository } from './login-throttle.js';
-export type { OidcClientFields, OidcRepository } from './oidc.js';
+export type { OidcClientChanges, OidcClientFields, OidcRepository } from './oidc.js';
 export type { DicomwebRepository, ImageScope, InstanceMatch, Paging, QidoFilters, Range, SeriesMatch, StudyMatch } from './dicomweb.js';
 export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyRepository } from './studies.js';
 export type { VaultRepository } from './vault.js';

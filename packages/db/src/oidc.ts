@@ -10,6 +10,9 @@ export interface OidcClientFields {
   firstParty: boolean;
 }
 
+/** What an admin may change on a registered client (its id and kind stay). */
+export type OidcClientChanges = Omit<OidcClientFields, 'clientId'>;
+
 /**
  * Storage of the OpenID Connect provider: `oidc-provider`'s adapter interface over one table
  * (payloads as JSON, with the indexes it looks up by: grant, session uid, user code), and the
@@ -72,18 +75,43 @@ export function createOidcRepository(db: Kysely<Database>) {
       return db.selectFrom('oidc_client').selectAll().where('client_id', '=', clientId).executeTakeFirst();
     },
 
-    async createClient(client: OidcClientFields, createdBy: string) {
+    /** Registers a client; `secretSalt` makes it confidential. Nothing when the id is taken. */
+    async createClient(client: OidcClientFields & { secretSalt?: string | null }, createdBy: string) {
       return db
         .insertInto('oidc_client')
-        .values({ client_id: client.clientId, name: client.name, redirect_uris: client.redirectUris, post_logout_redirect_uris: client.postLogoutRedirectUris, first_party: client.firstParty, created_by: createdBy })
+        .values({ client_id: client.clientId, name: client.name, redirect_uris: client.redirectUris, post_logout_redirect_uris: client.postLogoutRedirectUris, first_party: client.firstParty, secret_salt: client.secretSalt ?? null, created_by: createdBy })
         .onConflict((oc) => oc.column('client_id').doNothing())
         .returningAll()
         .executeTakeFirst();
     },
 
-    async deleteClient(clientId: string): Promise<boolean> {
-      const result = await db.deleteFrom('oidc_client').where('client_id', '=', clientId).executeTakeFirst();
-      return result.numDeletedRows > 0n;
+    async updateClient(clientId: string, changes: OidcClientChanges) {
+      return db
+        .updateTable('oidc_client')
+        .set({ name: changes.name, redirect_uris: changes.redirectUris, post_logout_redirect_uris: changes.postLogoutRedirectUris, first_party: changes.firstParty, updated_at: sql`now()` })
+        .where('client_id', '=', clientId)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /**
+     * Removes a registered client and everything the provider issued to it (grants, the refresh
+     * tokens and codes of those grants, pending interactions), in one transaction. Returns the
+     * ids of the removed grants (so caches of their access tokens can forget them), or undefined
+     * when no such client was registered.
+     */
+    async deleteClient(clientId: string): Promise<string[] | undefined> {
+      return db.transaction().execute(async (trx) => {
+        const removed = await trx.deleteFrom('oidc_client').where('client_id', '=', clientId).executeTakeFirst();
+        if (removed.numDeletedRows === 0n) return undefined;
+        const grants = trx.selectFrom('oidc_payload').select('id').where('model', '=', 'Grant').where(sql<string>`payload->>'clientId'`, '=', clientId);
+        const rows = await trx
+          .deleteFrom('oidc_payload')
+          .where((eb) => eb.or([eb(sql<string>`payload->>'clientId'`, '=', clientId), eb('grant_id', 'in', grants)]))
+          .returning(['model', 'id'])
+          .execute();
+        return rows.filter((row) => row.model === 'Grant').map((row) => row.id);
+      });
     },
   };
 }

@@ -508,7 +508,11 @@ export interface OidcPayloadTable {
   consumed_at: NullableDate;
 }
 
-/** An OpenID Connect client (relying party) an admin registered: a browser app such as OHIF, PKCE and no secret. */
+/**
+ * An OpenID Connect client (relying party) an admin registered: a browser app such as OHIF
+ * (public, PKCE, no secret), or a server-side one whose secret is derived from the root secret
+ * and `secret_salt`.
+ */
 export interface OidcClientTable {
   client_id: string;
   name: string;
@@ -516,6 +520,9 @@ export interface OidcClientTable {
   post_logout_redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
   /** Consent is not asked: the deployment runs the client for its own users. */
   first_party: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Set for a confidential client: with the root secret, derives its client secret. Null: a public client. */
+  secret_salt: ColumnType<string | null, string | null | undefined, string | null>;
   created_by: string | null;
   created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
 }

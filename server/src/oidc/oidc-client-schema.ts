@@ -19,3 +19,9 @@ export const oidcClientSchema = z.object({
   firstParty: z.boolean().default(false),
 });
 
+
+/** An admin's registration (`POST /api/oidc-clients`): also a confidential client, whose secret is shown once. */
+export const oidcClientRegistrationSchema = oidcClientSchema.extend({ confidential: z.boolean().default(false) });
+
+/** An admin's edit (`PATCH /api/oidc-clients/{clientId}`): everything but the id and whether it has a secret. */
+export const oidcClientChangesSchema = oidcClientSchema.omit({ clientId: true });

@@ -3,13 +3,16 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 
 import type { OidcRepository, Repositories } from '@yunzhen/db';
 
-import { deriveOidcKeys } from './oidc-keys.js';
+import { clientSecret, deriveOidcKeys } from './oidc-keys.js';
 
 /** The resource indicator (RFC 8707) of Yunzhen's DICOMweb and JSON API: the audience of every access token. */
 export const API_RESOURCE = 'urn:yunzhen:api';
 
 /** Where the provider is mounted in the app. */
 export const OIDC_PATH = '/oidc';
+
+/** The provider's session cookie (`oidc-provider`'s default name), holding the session's id; path `/`. */
+export const OIDC_SESSION_COOKIE = '_session';
 
 /** A client configured for the deployment (`OIDC_CLIENTS`) rather than registered by an admin. */
 export interface StaticOidcClient {
@@ -42,7 +45,7 @@ export interface AccessTokenSubject {
  * sessions, interactions, grants, codes and refresh tokens. Registered clients are read from
  * their own table as the `Client` model.
  */
-function databaseAdapter(repo: OidcRepository) {
+function databaseAdapter(repo: OidcRepository, clientSecret: (clientId: string, salt: string) => string) {
   return class DatabaseAdapter implements Adapter {
     constructor(private readonly model: string) {}
     async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
@@ -51,7 +54,9 @@ function databaseAdapter(repo: OidcRepository) {
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
         const client = await repo.findClient(id);
-        return client ? (clientMetadata({ clientId: client.client_id, name: client.name, redirectUris: client.redirect_uris, postLogoutRedirectUris: client.post_logout_redirect_uris, firstParty: client.first_party }) as AdapterPayload) : undefined;
+        if (!client) return undefined;
+        const secret = client.secret_salt ? clientSecret(client.client_id, client.secret_salt) : undefined;
+        return clientMetadata({ clientId: client.client_id, name: client.name, redirectUris: client.redirect_uris, postLogoutRedirectUris: client.post_logout_redirect_uris, firstParty: client.first_party }, secret) as AdapterPayload;
       }
       return (await repo.find(this.model, 'id', id)) as AdapterPayload | undefined;
     }
@@ -73,14 +78,18 @@ function databaseAdapter(repo: OidcRepository) {
   };
 }
 
-/** A browser app's registration: public client (no secret), authorization code with PKCE, refresh tokens. */
-function clientMetadata(client: StaticOidcClient): ClientMetadata {
+/**
+ * A client's registration: authorization code with PKCE and refresh tokens; a browser app is a
+ * public client (no secret), a server-side app with `secret` authenticates with HTTP Basic
+ * (RFC 6749 2.3.1) and still sends PKCE.
+ */
+function clientMetadata(client: StaticOidcClient, secret?: string): ClientMetadata {
   return {
     client_id: client.clientId,
     client_name: client.name,
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
-    token_endpoint_auth_method: 'none',
+    ...(secret ? { token_endpoint_auth_method: 'client_secret_basic', client_secret: secret } : { token_endpoint_auth_method: 'none' }),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     id_token_signed_response_alg: 'ES256',
@@ -98,6 +107,7 @@ function clientMetadata(client: StaticOidcClient): ClientMetadata {
 export function createOidc(deps: { repos: Repositories; settings: OidcSettings; secret: string; onGrantRevoked?: (grantId: string) => void }) {
   const { repos, settings } = deps;
   const keys = deriveOidcKeys(deps.secret);
+  const secretOf = (clientId: string, salt: string) => clientSecret(keys.clientSecretKey, clientId, salt);
   const jwks = createLocalJWKSet({ keys: [keys.publicJwk] });
   const firstParty = new Set(settings.clients.filter((c) => c.firstParty).map((c) => c.clientId));
 
@@ -105,8 +115,8 @@ export function createOidc(deps: { repos: Repositories; settings: OidcSettings; 
   function get(): Provider {
     if (provider) return provider;
     const configuration: Configuration = {
-      adapter: databaseAdapter(repos.oidc),
-      clients: settings.clients.map(clientMetadata),
+      adapter: databaseAdapter(repos.oidc, secretOf),
+      clients: settings.clients.map((client) => clientMetadata(client)),
       extraClientMetadata: { properties: ['urn:yunzhen:first_party'] },
       clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
       jwks: { keys: [keys.signingJwk] },
@@ -174,6 +184,19 @@ export function createOidc(deps: { repos: Repositories; settings: OidcSettings; 
 
   return {
     provider: get,
+    /** The secret of a confidential client, from its stored salt (shown to the admin once, when made). */
+    clientSecret: secretOf,
+    /**
+     * Ends the provider's session of this browser (the id in its session cookie) when it belongs
+     * to `accountId`: signing out of Yunzhen's viewer also signs the browser out of the provider,
+     * so a session started from the viewer's cookie does not outlive it. Tokens already given
+     * to applications live on until revoked or expired.
+     */
+    async endBrowserSession(sessionId: string | undefined, accountId: string) {
+      if (!sessionId) return;
+      const session = await repos.oidc.find('Session', 'id', sessionId);
+      if (session?.accountId === accountId) await repos.oidc.destroy('Session', sessionId);
+    },
     /**
      * Verifies a JWT access token locally (signature with our key, issuer, audience, expiry) and
      * that its grant still exists: a revoked refresh token or a logout removes the grant.

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { HttpBindings } from '@hono/node-server';
@@ -5,6 +6,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { getCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 
 import { reasons, type ReasonLanguage } from '@yunzhen/dicom';
@@ -12,16 +14,20 @@ import type { Repositories } from '@yunzhen/db';
 
 import type { AppEnv } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
-import { requireRole } from '../auth/authenticate.js';
+import { requireRole, SESSION_COOKIE } from '../auth/authenticate.js';
 import type { createPasswordCheck } from '../auth/password-check.js';
+import { hashSecret } from '../auth/secrets.js';
 import { AppError, notFound } from '../errors.js';
 import { readJson } from '../validation.js';
-import { oidcClientSchema } from './oidc-client-schema.js';
+import { oidcClientChangesSchema, oidcClientRegistrationSchema } from './oidc-client-schema.js';
 import { OIDC_PATH, type Oidc, type StaticOidcClient } from './oidc-provider.js';
 
 export interface OidcRouteDeps {
   oidc: Oidc;
   checkPassword: ReturnType<typeof createPasswordCheck>;
+  repos: Repositories;
+  audit: AuditWriter;
+  now: () => Date;
 }
 
 /** The Node request and response under Hono (`@hono/node-server`): `oidc-provider` is a Node (Koa) application. */
@@ -116,13 +122,39 @@ export function oidcRoutes(deps: OidcRouteDeps) {
     );
   };
 
+  /**
+   * Single sign-on with the built-in viewer: the user its session cookie (same origin, path /)
+   * names, when that session is live (not revoked, not expired, the account enabled) and the
+   * client asked for nothing a session cannot give: no fresh password (`prompt=login`,
+   * `max_age`), no other account (`login_hint` naming someone else).
+   */
+  const viewerSessionUser = async (c: Context<AppEnv>, details: Awaited<ReturnType<typeof interactionFor>>['details']) => {
+    const sessionId = getCookie(c, SESSION_COOKIE);
+    if (!sessionId) return undefined;
+    const onlyNoSession = details.prompt.reasons.every((reason) => reason === 'no_session');
+    if (!onlyNoSession) return undefined;
+    const session = await deps.repos.credentials.findSession(hashSecret(sessionId), deps.now());
+    if (!session) return undefined;
+    const hint = details.params.login_hint;
+    if (typeof hint === 'string' && hint.trim().toLowerCase() !== session.user.email.toLowerCase()) return undefined;
+    return session;
+  };
+
   return new Hono<AppEnv>()
     .get('/interaction/:uid', async (c) => {
-      const { provider, details } = await interactionFor(c);
+      const { provider, req, res, details } = await interactionFor(c);
       const lang = languageOf(c, details.params.ui_locales);
       const client = await clientName(provider, details.params.client_id);
       const w = pageWords[lang];
-      if (details.prompt.name === 'login') return c.html(loginPage(lang, details.uid, client), 200, PAGE_HEADERS);
+      if (details.prompt.name === 'login') {
+        const session = await viewerSessionUser(c, details);
+        if (session) {
+          await deps.audit(c, { eventCode: AuditEvent.UserAuthentication, action: 'E', outcome: Outcome.Success, userId: session.user.id, tenantId: session.user.tenant_id, detail: { via: 'oidc', credential: 'viewer-session' } });
+          const login = { accountId: session.user.id, ts: Math.floor(session.createdAt.getTime() / 1000) };
+          return c.redirect(await provider.interactionResult(req, res, { login }, { mergeWithLastSubmission: false }), 303);
+        }
+        return c.html(loginPage(lang, details.uid, client), 200, PAGE_HEADERS);
+      }
       return c.html(
         page(
           lang,
@@ -185,42 +217,65 @@ export function oidcRoutes(deps: OidcRouteDeps) {
 
 /**
  * `/api/oidc-clients`: the clients (relying parties, e.g. an OHIF deployment) a reading
- * centre's admin registers, beside the ones configured in `OIDC_CLIENTS`. Every change is
- * audited (110137).
+ * centre's admin registers, edits and removes, beside the ones configured in `OIDC_CLIENTS`
+ * (listed, not changeable here). A confidential client's secret is in the answer that made it,
+ * and never again. Every change is audited (110137).
  */
-export function oidcClientRoutes(deps: { repos: Repositories; audit: AuditWriter; configured: StaticOidcClient[] }) {
+export function oidcClientRoutes(deps: { repos: Repositories; audit: AuditWriter; configured: StaticOidcClient[]; clientSecret: (clientId: string, salt: string) => string; forgetGrant: (grantId: string) => void }) {
   const requireDeploymentAdmin = (c: Context<AppEnv>) => {
     const principal = requireRole(c, 'admin');
     // The reading centre runs the deployment; a sending hospital's admin manages its own people and devices.
     if (principal.tenant.kind === 'sending') throw new AppError('Forbidden', 'only a reading centre’s admin registers applications');
     return principal;
   };
-  const view = (client: StaticOidcClient, source: 'config' | 'admin') => ({ ...client, source });
+  type Row = NonNullable<Awaited<ReturnType<Repositories['oidc']['findClient']>>>;
+  const configuredView = (client: StaticOidcClient) => ({ ...client, postLogoutRedirectUris: client.postLogoutRedirectUris ?? [], confidential: false, source: 'config' as const });
+  const registeredView = (row: Row) => ({
+    clientId: row.client_id,
+    name: row.name,
+    redirectUris: row.redirect_uris,
+    postLogoutRedirectUris: row.post_logout_redirect_uris,
+    firstParty: row.first_party,
+    confidential: row.secret_salt !== null,
+    source: 'admin' as const,
+  });
+  const isConfigured = (clientId: string) => deps.configured.some((configured) => configured.clientId === clientId);
   return new Hono<AppEnv>()
     .get('/oidc-clients', async (c) => {
       requireDeploymentAdmin(c);
       const registered = await deps.repos.oidc.listClients();
-      return c.json({
-        clients: [
-          ...deps.configured.map((client) => view(client, 'config')),
-          ...registered.map((r) => view({ clientId: r.client_id, name: r.name, redirectUris: r.redirect_uris, postLogoutRedirectUris: r.post_logout_redirect_uris, firstParty: r.first_party }, 'admin')),
-        ],
-      });
+      return c.json({ clients: [...deps.configured.map(configuredView), ...registered.map(registeredView)] });
     })
     .post('/oidc-clients', async (c) => {
       const principal = requireDeploymentAdmin(c);
-      const client = await readJson(c, oidcClientSchema);
-      if (deps.configured.some((configured) => configured.clientId === client.clientId)) throw new AppError('Conflict', 'a configured client has this id');
-      const created = await deps.repos.oidc.createClient(client, principal.user.id);
+      const { confidential, ...client } = await readJson(c, oidcClientRegistrationSchema);
+      if (isConfigured(client.clientId)) throw new AppError('Conflict', 'a configured client has this id');
+      const secretSalt = confidential ? randomBytes(16).toString('base64url') : null;
+      const created = await deps.repos.oidc.createClient({ ...client, secretSalt }, principal.user.id);
       if (!created) throw new AppError('Conflict', 'a client with this id is registered');
-      await deps.audit(c, { eventCode: AuditEvent.UserSecurityAttributesChanged, action: 'C', outcome: Outcome.Success, objectType: 'oidc_client', objectId: client.clientId, detail: { firstParty: client.firstParty } });
-      return c.json({ client: view(client, 'admin') }, 201);
+      await deps.audit(c, { eventCode: AuditEvent.UserSecurityAttributesChanged, action: 'C', outcome: Outcome.Success, objectType: 'oidc_client', objectId: client.clientId, detail: { firstParty: client.firstParty, confidential } });
+      const clientSecret = secretSalt ? deps.clientSecret(client.clientId, secretSalt) : undefined;
+      return c.json({ client: registeredView(created), ...(clientSecret ? { clientSecret } : {}) }, 201);
+    })
+    .patch('/oidc-clients/:clientId', async (c) => {
+      requireDeploymentAdmin(c);
+      const clientId = c.req.param('clientId');
+      if (isConfigured(clientId)) throw new AppError('Conflict', 'a configured client is changed in OIDC_CLIENTS');
+      const changes = await readJson(c, oidcClientChangesSchema);
+      const updated = await deps.repos.oidc.updateClient(clientId, changes);
+      if (!updated) throw notFound('client');
+      await deps.audit(c, { eventCode: AuditEvent.UserSecurityAttributesChanged, action: 'U', outcome: Outcome.Success, objectType: 'oidc_client', objectId: clientId, detail: { firstParty: changes.firstParty } });
+      return c.json({ client: registeredView(updated) });
     })
     .delete('/oidc-clients/:clientId', async (c) => {
       requireDeploymentAdmin(c);
       const clientId = c.req.param('clientId');
-      if (!(await deps.repos.oidc.deleteClient(clientId))) throw notFound('client');
-      await deps.audit(c, { eventCode: AuditEvent.UserSecurityAttributesChanged, action: 'D', outcome: Outcome.Success, objectType: 'oidc_client', objectId: clientId });
+      if (isConfigured(clientId)) throw new AppError('Conflict', 'a configured client is removed from OIDC_CLIENTS');
+      // The client goes with its grants: its refresh tokens stop at once, its access tokens here at once and on other replicas within 10 s.
+      const grantIds = await deps.repos.oidc.deleteClient(clientId);
+      if (!grantIds) throw notFound('client');
+      grantIds.forEach(deps.forgetGrant);
+      await deps.audit(c, { eventCode: AuditEvent.UserSecurityAttributesChanged, action: 'D', outcome: Outcome.Success, objectType: 'oidc_client', objectId: clientId, detail: { grantsRevoked: grantIds.length } });
       return c.body(null, 204);
     });
 }

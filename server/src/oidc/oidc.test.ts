@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_PASSWORD } from '../demo-union.js';
 import { readSample, rewriteInstances } from '../testing/dicom-fixtures.js';
+import { startCodeFlow } from '../testing/oidc-code-flow.js';
 import { createConsult, stowInstances } from '../testing/seed-consult.js';
 import { createTestApp, TEST_OIDC_CLIENT, type TestApp } from '../testing/test-app.js';
 
@@ -28,8 +29,8 @@ class Browser {
  * Drives a browser through the authorization request: Yunzhen's sign-in page, the password
  * form, (consent when asked), until the redirect back to the client, which is returned.
  */
-async function signIn(authorizationUrl: URL, email: string, options: { password?: string; consent?: 'allow' | 'deny' } = {}) {
-  const browser = new Browser();
+async function signIn(authorizationUrl: URL, email: string, options: { password?: string; consent?: 'allow' | 'deny'; browser?: Browser } = {}) {
+  const browser = options.browser ?? new Browser();
   let response = await browser.fetch(authorizationUrl);
   const pages: { status: number; html: string }[] = [];
   for (let hops = 0; hops < 10; hops++) {
@@ -63,20 +64,11 @@ describe('Yunzhen as an OpenID Connect provider, with openid-client as the relyi
     client.discovery(new URL(`${url}/oidc`), clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
 
   /** The code flow with PKCE (S256) as a browser app runs it, then the code exchanged by openid-client. */
-  async function codeFlow(email: string, options: { clientConfig?: client.Configuration; consent?: 'allow' | 'deny' } = {}) {
-    const clientConfig = options.clientConfig ?? config;
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const authorizationUrl = client.buildAuthorizationUrl(clientConfig, {
-      redirect_uri: REDIRECT,
-      scope: 'openid profile email',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    const { callback, pages } = await signIn(authorizationUrl, email, { consent: options.consent });
+  async function codeFlow(email: string, options: { clientConfig?: client.Configuration; consent?: 'allow' | 'deny'; browser?: Browser; parameters?: Record<string, string> } = {}) {
+    const flow = await startCodeFlow(options.clientConfig ?? config, REDIRECT, options.parameters);
+    const { callback, pages } = await signIn(flow.authorizationUrl, email, { consent: options.consent, browser: options.browser });
     if (!callback) throw new Error(`no redirect back: ${pages.at(-1)?.status}`);
-    return { tokens: await client.authorizationCodeGrant(clientConfig, callback, { pkceCodeVerifier: verifier, expectedState: state }), pages };
+    return { tokens: await flow.finish(callback), pages };
   }
 
   const qido = (token: string) => fetch(`${url}/dicomweb/studies`, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/dicom+json' } });
@@ -180,5 +172,80 @@ describe('Yunzhen as an OpenID Connect provider, with openid-client as the relyi
     const removed = await fetch(`${url}/api/oidc-clients/ohif-test`, { method: 'DELETE', headers: { Authorization: `Bearer ${sccAdmin}` } });
     expect(removed.status).toBe(204);
     await expect(discover('ohif-test').then((c) => codeFlow('specialist@scc.demo', { clientConfig: c }))).rejects.toThrow();
+  });
+
+  /** A browser signed in to Yunzhen's own viewer: its session cookie, as the login answer set it. */
+  async function viewerBrowser(email: string) {
+    const browser = new Browser();
+    const login = await browser.fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password: DEMO_PASSWORD }) });
+    expect(login.status).toBe(200);
+    return { browser, csrfToken: ((await login.json()) as { csrfToken: string }).csrfToken };
+  }
+  const headings = (pages: { html: string }[]) => pages.map((p) => /<h1>([^<]+)/.exec(p.html)?.[1]);
+
+  it('signs a user already in Yunzhen’s viewer in without a password (their own account, no consent for a first-party client)', async () => {
+    const { browser } = await viewerBrowser('specialist@scc.demo');
+    const { tokens, pages } = await codeFlow('nobody@example.org', { browser });
+    expect(pages).toEqual([]);
+    const specialist = (await t.repos.users.findByEmail('specialist@scc.demo'))!;
+    expect(tokens.claims()).toMatchObject({ sub: specialist.id });
+    expect(await studyUids(tokens.access_token)).toEqual([xuhuiStudy]);
+    const minhang = await viewerBrowser('rad@minhang.demo');
+    const asMinhang = await codeFlow('nobody@example.org', { browser: minhang.browser });
+    expect(asMinhang.pages).toEqual([]);
+    expect(await studyUids(asMinhang.tokens.access_token)).toEqual([]);
+  });
+
+  it('asks for the password when the viewer session is revoked or expired, or the client wants another account or a fresh sign-in', async () => {
+    // Signed in once through the viewer's session, then out of the viewer: the provider's session ends with it.
+    const revoked = await viewerBrowser('specialist@scc.demo');
+    expect((await codeFlow('nobody@example.org', { browser: revoked.browser })).pages).toEqual([]);
+    expect((await revoked.browser.fetch(`${url}/api/auth/logout`, { method: 'POST', headers: { 'X-CSRF-Token': revoked.csrfToken } })).status).toBeLessThan(300);
+    expect(headings((await codeFlow('specialist@scc.demo', { browser: revoked.browser })).pages)).toEqual(['Sign in to Yunzhen']);
+
+    const expired = await viewerBrowser('specialist@scc.demo');
+    const specialist = (await t.repos.users.findByEmail('specialist@scc.demo'))!;
+    await t.db.kysely.updateTable('user_session').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', specialist.id).execute();
+    expect(headings((await codeFlow('specialist@scc.demo', { browser: expired.browser })).pages)).toEqual(['Sign in to Yunzhen']);
+
+    // A Minhang radiographer in the viewer; the client asks for the SCC specialist's account: the password decides.
+    const minhang = await viewerBrowser('rad@minhang.demo');
+    const other = await codeFlow('specialist@scc.demo', { browser: minhang.browser, parameters: { login_hint: 'specialist@scc.demo' } });
+    expect(headings(other.pages)).toEqual(['Sign in to Yunzhen']);
+    expect(await studyUids(other.tokens.access_token)).toEqual([xuhuiStudy]);
+    const fresh = await viewerBrowser('specialist@scc.demo');
+    expect(headings((await codeFlow('specialist@scc.demo', { browser: fresh.browser, parameters: { prompt: 'login' } })).pages)).toEqual(['Sign in to Yunzhen']);
+  });
+
+  it('registers a confidential client whose secret is shown once; an edit makes it first-party; removing it ends its tokens at once', async () => {
+    const admin = await t.token('admin@scc.demo');
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${url}/api/oidc-clients${path}`, { method, headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const made = await call('POST', '', { clientId: 'pacs-portal', name: 'PACS portal', redirectUris: [REDIRECT], confidential: true });
+    expect(made.status).toBe(201);
+    const { client: registered, clientSecret } = (await made.json()) as { client: Record<string, unknown>; clientSecret: string };
+    expect(registered).toMatchObject({ clientId: 'pacs-portal', confidential: true, firstParty: false, source: 'admin' });
+    expect(clientSecret).toMatch(/^[\w-]{43}$/);
+    const listed = JSON.stringify(await (await call('GET', '')).json());
+    expect(listed).toContain('pacs-portal');
+    expect(listed).not.toContain(clientSecret);
+
+    const discoverConfidential = (secret: string) =>
+      client.discovery(new URL(`${url}/oidc`), 'pacs-portal', undefined, client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests] });
+    await expect(codeFlow('specialist@scc.demo', { clientConfig: await discoverConfidential('not-the-secret') })).rejects.toMatchObject({ status: 401, cause: [{ parameters: { error: 'invalid_client' } }] });
+    const withConsent = await codeFlow('specialist@scc.demo', { clientConfig: await discoverConfidential(clientSecret) });
+    expect(headings(withConsent.pages)).toEqual(['Sign in to Yunzhen', 'Allow access']);
+
+    expect((await call('PATCH', '/pacs-portal', { name: 'PACS portal (SCC)', redirectUris: [REDIRECT], postLogoutRedirectUris: [], firstParty: true })).status).toBe(200);
+    expect((await call('PATCH', '/test-viewer', { name: 'x', redirectUris: [REDIRECT], firstParty: true })).status).toBe(409);
+    expect((await call('PATCH', '/nobody', { name: 'x', redirectUris: [REDIRECT], firstParty: true })).status).toBe(404);
+    const nurse = await codeFlow('rad@minhang.demo', { clientConfig: await discoverConfidential(clientSecret) });
+    expect(headings(nurse.pages)).toEqual(['Sign in to Yunzhen']);
+    expect((await qido(nurse.tokens.access_token)).status).toBe(200);
+
+    expect((await call('DELETE', '/pacs-portal')).status).toBe(204);
+    expect((await qido(nurse.tokens.access_token)).status).toBe(401);
+    expect((await qido(withConsent.tokens.access_token)).status).toBe(401);
+    expect((await call('DELETE', '/pacs-portal')).status).toBe(404);
   });
 });

@@ -24,6 +24,8 @@ export interface AuthRouteDeps {
   tokenTtlMs: number;
   secureCookies: boolean;
   principals: PrincipalCache;
+  /** Ends what else the browser is signed in with on this origin (the OpenID Connect provider's session), at sign-out. */
+  endBrowserSessions?: (c: Context<AppEnv>, userId: string) => Promise<void>;
 }
 
 /** An email (320) and a password (1,024 characters, up to 4 bytes each) with JSON around them. */
@@ -77,6 +79,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       if (principal.via === 'session') {
         await repos.credentials.revokeSession(principal.credentialHash, now());
         deleteCookie(c, SESSION_COOKIE, { path: '/', secure: deps.secureCookies });
+        await deps.endBrowserSessions?.(c, principal.user.id);
       } else {
         await repos.credentials.revokeApiToken(principal.credentialHash, now());
       }

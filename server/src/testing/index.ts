@@ -8,3 +8,4 @@ export { mailText, startLoopbackSmtp, type LoopbackSmtp, type ReceivedMail } fro
 export { startRoundRobinProxy, type Backend, type RoundRobinProxy } from './round-robin-proxy.js';
 export { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing/s3-server';
 export { buildCorpusInstance, corpusCases, coverage, CORPUS_PATIENTS, type CorpusCase, type CorpusInstance } from './burned-in-corpus.js';
+export { startCodeFlow } from './oidc-code-flow.js';

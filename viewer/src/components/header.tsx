@@ -38,6 +38,11 @@ export function Header(props: { me: Me | null; onLogout?: () => void }) {
             {t('devices.nav')}
           </Link>
         )}
+        {me?.user.role === 'admin' && me.tenant.kind !== 'sending' && (
+          <Link href="/admin/applications" class="button secondary" testId="go-applications">
+            {t('oidcClients.nav')}
+          </Link>
+        )}
         {me && (
           <Link href="/account" class="button secondary" testId="go-account">
             {t('account.title')}

@@ -2,9 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
 import { Link } from '../components/link.js';
+import { useAttempt } from '../components/use-attempt.js';
 import { PrioritySelect } from '../components/priority-select.js';
 import { useI18n } from '../i18n.js';
-import { refusalText } from '../reasons.js';
 
 interface Device {
   id: string;
@@ -118,13 +118,12 @@ const bodyOf = (d: Draft) => ({
  * (recognised by AE title and source address) and the PACS that receives signed reports.
  */
 export function DevicesPage() {
-  const { t, language } = useI18n();
+  const { t } = useI18n();
   const [devices, setDevices] = useState<Device[] | null>(null);
   const [options, setOptions] = useState<DeviceOptions>({ tlsAvailable: false, readingCentres: [], radiographers: [] });
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const [editing, setEditing] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, attempt } = useAttempt();
   const [saved, setSaved] = useState(false);
 
   const load = async () => {
@@ -135,17 +134,6 @@ export function DevicesPage() {
   const centreName = (id: string) => options.readingCentres.find((centre) => centre.id === id)?.name ?? '—';
   useEffect(() => void attempt(load), []);
 
-  async function attempt(action: () => Promise<void>) {
-    setError(null);
-    setBusy(true);
-    try {
-      await action();
-    } catch (caught) {
-      setError(refusalText(caught, language));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   const save = () =>
     attempt(async () => {

@@ -2,8 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
 import { Link } from '../components/link.js';
+import { useAttempt } from '../components/use-attempt.js';
 import { formatDateTime, useI18n, type MessageKey } from '../i18n.js';
-import { refusalText } from '../reasons.js';
 
 type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'given_up';
 type ErrorClass = 'http' | 'timeout' | 'refused' | 'dns' | 'tls' | 'connection' | 'disabled' | 'payload' | 'other';
@@ -57,8 +57,7 @@ export function WebhookPage() {
   const [copied, setCopied] = useState(false);
   const [saved, setSaved] = useState(false);
   const [test, setTest] = useState<TestResult | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, attempt } = useAttempt();
   const [log, setLog] = useState<Delivery[] | null>(null);
   const [nextBefore, setNextBefore] = useState<string | null>(null);
 
@@ -78,17 +77,6 @@ export function WebhookPage() {
   };
   useEffect(() => void attempt(load), []);
 
-  async function attempt(action: () => Promise<void>) {
-    setError(null);
-    setBusy(true);
-    try {
-      await action();
-    } catch (caught) {
-      setError(refusalText(caught, language));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   const showSecret = (value: string | null | undefined) => {
     setCopied(false);

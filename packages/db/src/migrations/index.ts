@@ -16,6 +16,7 @@ import * as oidc from './2026-12-07T14-oidc.js';
 import * as consultMessages from './2026-12-07T16-consult-messages.js';
 import * as turnaround from './2026-12-07T17-turnaround.js';
 import * as preArrival from './2026-12-07T18-pre-arrival.js';
+import * as oidcClientSecret from './2026-12-08T20-oidc-client-secret.js';
 import * as pixelScan from './2026-12-08T21-pixel-scan.js';
 import * as attachmentRedaction from './2026-12-08T25-attachment-redaction.js';
 
@@ -37,6 +38,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T16-consult-messages': consultMessages,
   '2026-12-07T17-turnaround': turnaround,
   '2026-12-07T18-pre-arrival': preArrival,
+  '2026-12-08T20-oidc-client-secret': oidcClientSecret,
   '2026-12-08T21-pixel-scan': pixelScan,
   '2026-12-08T25-attachment-redaction': attachmentRedaction,
 };
