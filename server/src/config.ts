@@ -47,6 +47,8 @@ const envSchema = z.object({
   VIEWER_DIST: optionalText,
   MAX_INSTANCE_MB: z.coerce.number().int().positive().default(1024),
   OBJECT_CACHE_MB: z.coerce.number().int().min(0).default(256),
+  // Resumable uploads: every part but the last is this size (64 KiB – 256 MiB).
+  UPLOAD_PART_BYTES: z.coerce.number().int().min(64 * 1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
   // DIMSE listener: on by default (a hospital's PACS expects port 11112); `off` turns it off.
   DICOM_PORT: z
     .string()
@@ -112,6 +114,8 @@ export type ServerConfig = Readonly<{
   viewerDist: string | undefined;
   maxInstanceBytes: number;
   objectCacheBytes: number;
+  /** Size of the parts of a resumable upload. */
+  uploadPartBytes: number;
   corsOrigins: readonly string[];
   /** After SIGTERM/SIGINT, how long requests in flight (uploads) may take to finish before the process exits anyway. */
   drainMs: number;
@@ -180,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     viewerDist: e.VIEWER_DIST,
     maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
+    uploadPartBytes: e.UPLOAD_PART_BYTES,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
     drainMs: e.DRAIN_SECONDS * 1000,
     oidcClients: Object.freeze(e.OIDC_CLIENTS),

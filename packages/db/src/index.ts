@@ -14,6 +14,7 @@ import { createTenantRepository } from './tenants.js';
 import { createStudyRepository } from './studies.js';
 import { createReportRepository } from './reports.js';
 import { createPendingObjectRepository } from './pending-objects.js';
+import { createUploadSessionRepository } from './upload-sessions.js';
 import { createUserRepository } from './users.js';
 import { createVaultRepository } from './vault.js';
 import { createWebhookRepository } from './webhooks.js';
@@ -33,6 +34,7 @@ export type { ReportRepository, ReportWrite } from './reports.js';
 export type { WebhookRepository } from './webhooks.js';
 export { withAdvisoryLock } from './advisory-lock.js';
 export type { PendingObjectRepository } from './pending-objects.js';
+export type { UploadPart, UploadSession, UploadSessionRepository } from './upload-sessions.js';
 export { claimDue, type ClaimOptions, type OutboxTable } from './outbox.js';
 export { DuplicateAeTitleError, type AutoConsultCreated, type AutoConsultRule, type DeviceFields, type DeviceRepository } from './devices.js';
 export type { TenantRepository } from './tenants.js';
@@ -58,6 +60,7 @@ export function createRepositories(db: Kysely<Database>) {
     messages: createMessageRepository(db),
     turnaround: createTurnaroundRepository(db),
     pendingObjects: createPendingObjectRepository(db),
+    uploadSessions: createUploadSessionRepository(db),
     oidc: createOidcRepository(db),
   };
 }
