@@ -123,6 +123,27 @@ describe('resumable upload sessions', () => {
     expect((await complete(session.id)).status).toBe(200);
   }, 60_000);
 
+  it('takes over a completion whose replica died (its lease lapsed), and leaves a live one alone', async () => {
+    const mr = readSample('studies/mr-16slice/MR06.dcm');
+    const archive = zipSync({ 'mr.dcm': mr }, { level: 0 });
+    const session = await open(archive.length);
+    for (const [index, part] of partsOf(archive).entries()) await putPart(session.id, index, part);
+    // Another replica claimed it and is assembling it: completing here only says so.
+    const claimed = await t.repos.uploadSessions.claim(session.id, 'other-host:1', clock(), new Date(clock().getTime() + 60_000));
+    expect(claimed?.status).toBe('completing');
+    const waiting = await call(`/api/uploads/sessions/${session.id}/complete`, { method: 'POST' });
+    expect(waiting.status).toBe(202);
+    expect((await waiting.json()).session.status).toBe('completing');
+    expect(await storedOriginals(mr)).toEqual([false]);
+    // That replica died: once its lease has lapsed, completing again takes over and ingests.
+    offset = 2 * 60_000;
+    const done = await complete(session.id);
+    offset = 0;
+    expect(done.status).toBe(200);
+    expect((await done.json()).session.result.summary.stored).toBe(1);
+    expect(await storedOriginals(mr)).toEqual([true]);
+  }, 60_000);
+
   it('refuses a part with a wrong checksum, size or index, and keeps nothing of it', async () => {
     const archive = new Uint8Array(PART_BYTES + 100).fill(7);
     const session = await open(archive.length);
