@@ -171,6 +171,11 @@ export function createUploadSessionRepository(db: Kysely<Database>) {
         .execute();
     },
 
+    /** Forgets one part whose object was found missing, so the session asks for it again. */
+    async dropPart(sessionId: string, index: number): Promise<void> {
+      await db.deleteFrom('upload_part').where('session_id', '=', sessionId).where('part_index', '=', index).execute();
+    },
+
     /** Forgets the parts of a finished session (their objects are deleted by the caller). */
     async dropParts(sessionId: string): Promise<void> {
       await db.deleteFrom('upload_part').where('session_id', '=', sessionId).execute();

@@ -1,5 +1,5 @@
-import { withAdvisoryLock, type Db, type Repositories, type UploadPart, type UploadSession } from '@yunzhen/db';
-import type { ObjectStore } from '@yunzhen/storage';
+import { isDatabaseUnavailable, isDiskFull, withAdvisoryLock, type Db, type Repositories, type UploadPart, type UploadSession } from '@yunzhen/db';
+import { StorageError, type ObjectStore } from '@yunzhen/storage';
 
 import { AppError, notFound } from '../errors.js';
 import type { IngestContext, InstanceOutcome } from './ingest-pipeline.js';
@@ -195,11 +195,16 @@ export function createUploadSessions(deps: UploadSessionDeps) {
       await repos.uploadSessions.dropParts(session.id);
       await deleteObjects(parts.map((p) => p.objectKey)).catch(() => undefined);
     } catch (error) {
-      // The archive itself refused (hostile, too large): final. An outage: open again, so completing again retries.
-      const refused = error instanceof AppError && error.code !== 'StorageUnavailable' && error.code !== 'StorageFull' && error.code !== 'DatabaseUnavailable';
-      await repos.uploadSessions
-        .finish(session.id, deps.claimant, refused ? { status: 'failed', error: { code: error.code, message: error.message } } : { status: 'open' }, later(limits.idleMs))
-        .catch(() => undefined);
+      if (error instanceof MissingPartError) {
+        // The store lost a part: the session asks for it again (completing answers UploadIncomplete).
+        await repos.uploadSessions.dropPart(session.id, error.index).catch(() => undefined);
+        await repos.uploadSessions.finish(session.id, deps.claimant, { status: 'open' }, later(limits.idleMs)).catch(() => undefined);
+        return;
+      }
+      // An outage: open again, so completing again retries. Anything else (the archive refused
+      // as hostile or too large, or a fault of ours) is final, or clients would retry forever.
+      const failed = !isTransient(error) && { code: error instanceof AppError ? error.code : 'InternalError', message: error instanceof AppError ? error.message : 'internal error' };
+      await repos.uploadSessions.finish(session.id, deps.claimant, failed ? { status: 'failed', error: failed } : { status: 'open' }, later(limits.idleMs)).catch(() => undefined);
     } finally {
       clearInterval(renew);
     }
@@ -208,7 +213,20 @@ export function createUploadSessions(deps: UploadSessionDeps) {
 
 export type UploadSessions = ReturnType<typeof createUploadSessions>;
 
+/** A store, disk or database outage, which a later attempt may get past. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof AppError) return error.code === 'StorageUnavailable' || error.code === 'StorageFull' || error.code === 'DatabaseUnavailable';
+  if (error instanceof StorageError) return error.code === 'StorageUnavailable' || error.code === 'StorageFull';
+  return isDatabaseUnavailable(error) || isDiskFull(error);
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+class MissingPartError extends Error {
+  constructor(readonly index: number) {
+    super(`part ${index} of the upload is missing from the object store`);
+  }
+}
 
 /** The parts' objects one after the other as one stream: the archive as the client sent it. */
 function partsInOrder(store: ObjectStore, parts: UploadPart[]): ReadableStream<Uint8Array> {
@@ -221,7 +239,7 @@ function partsInOrder(store: ObjectStore, parts: UploadPart[]): ReadableStream<U
           const part = parts[next++];
           if (!part) return controller.close();
           const object = await store.get(part.objectKey);
-          if (!object) throw new AppError('StorageUnavailable', `part ${part.index} of the upload is missing from the object store`);
+          if (!object) throw new MissingPartError(part.index);
           reader = object.body.getReader();
         }
         const { done, value } = await reader.read();

@@ -144,6 +144,27 @@ describe('resumable upload sessions', () => {
     expect(await storedOriginals(mr)).toEqual([true]);
   }, 60_000);
 
+  it('asks again for a part the store lost, and completes once it is sent again', async () => {
+    const mr = readSample('studies/mr-16slice/MR07.dcm');
+    const archive = zipSync({ 'mr.dcm': mr }, { level: 0 });
+    const parts = partsOf(archive);
+    const session = await open(archive.length);
+    for (const [index, part] of parts.entries()) await putPart(session.id, index, part);
+    const lost = (await t.repos.uploadSessions.parts(session.id)).find((p) => p.index === 1)!;
+    await t.store.delete(lost.objectKey);
+    // The first completion finds the part missing and reopens the session without it.
+    expect((await call(`/api/uploads/sessions/${session.id}/complete`, { method: 'POST' })).status).toBe(202);
+    const incomplete = await complete(session.id);
+    expect(incomplete.status).toBe(409);
+    expect((await incomplete.json()).error.code).toBe('UploadIncomplete');
+    const { session: state } = await (await call(`/api/uploads/sessions/${session.id}`)).json();
+    expect(state.parts.map((p: { index: number }) => p.index)).not.toContain(1);
+    expect((await putPart(session.id, 1, parts[1]!)).status).toBe(200);
+    const done = await complete(session.id);
+    expect(done.status).toBe(200);
+    expect((await done.json()).session.result.summary.stored).toBe(1);
+  }, 60_000);
+
   it('refuses a part with a wrong checksum, size or index, and keeps nothing of it', async () => {
     const archive = new Uint8Array(PART_BYTES + 100).fill(7);
     const session = await open(archive.length);
