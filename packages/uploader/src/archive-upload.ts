@@ -2,21 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
+import type { UploadSessionView as SessionView } from '../../../server/src/ingest/upload-contract.js';
+
 import { jsonOf, failureOf, networkCode, request, UploaderFailure } from './failure.js';
 import { backoff, sleep } from './retry.js';
 import type { FileResult } from './upload.js';
-
-/** A zip as the server's upload session sees it. */
-interface SessionView {
-  id: string;
-  status: 'open' | 'completing' | 'completed' | 'failed';
-  totalBytes: number;
-  partBytes: number;
-  partCount: number;
-  parts: { index: number; size: number; sha256: string }[];
-  result?: { entries: { name: string; status: 'stored' | 'duplicate' | 'rejected' | 'ignored'; code?: string }[] };
-  error?: { code: string; message: string };
-}
 
 export interface ArchiveUploadOptions {
   server: string;

@@ -3,7 +3,8 @@ import { StorageError, type ObjectStore } from '@yunzhen/storage';
 
 import { AppError, notFound } from '../errors.js';
 import type { IngestContext, InstanceOutcome } from './ingest-pipeline.js';
-import { ingestZip, type ZipUploadDeps, type ZipUploadReport } from './zip-upload.js';
+import type { UploadSessionView, ZipUploadReport } from './upload-contract.js';
+import { ingestZip, type ZipUploadDeps } from './zip-upload.js';
 
 export interface UploadSessionLimits {
   /** Size of every part but the last (`UPLOAD_PART_BYTES`): small enough that one part is a short request for any load balancer. */
@@ -38,20 +39,6 @@ export interface UploadSessionDeps extends ZipUploadDeps {
 }
 
 type Owner = { tenantId: string; userId: string };
-
-/** What a client is told of a session: enough to resume (which parts are there) and, once done, the zip upload's answer. */
-export interface UploadSessionView {
-  id: string;
-  kind: 'zip';
-  status: UploadSession['status'];
-  totalBytes: number;
-  partBytes: number;
-  partCount: number;
-  parts: { index: number; size: number; sha256: string }[];
-  expiresAt: string;
-  result?: ZipUploadReport;
-  error?: { code: string; message: string };
-}
 
 /** The RFC 9530 `Content-Digest` of a part, `sha-256=:<base64>:`, as lowercase hex; undefined when absent or malformed. */
 export function sha256FromContentDigest(header: string | undefined): string | undefined {

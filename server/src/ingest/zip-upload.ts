@@ -1,5 +1,8 @@
 import type { IngestContext, IngestInstance, InstanceOutcome } from './ingest-pipeline.js';
+import type { UploadEntryReport, ZipUploadReport } from './upload-contract.js';
 import { readZipEntries, type ZipLimits } from './zip-entries.js';
+
+export type { UploadEntryReport, ZipUploadReport } from './upload-contract.js';
 
 export interface ZipUploadDeps {
   ingest: IngestInstance;
@@ -8,24 +11,6 @@ export interface ZipUploadDeps {
   tempDir: string;
   /** Monotonic milliseconds for the zip's time budget (`ZipLimits.maxMillis`); `performance.now` when omitted. */
   now?: () => number;
-}
-
-export interface UploadEntryReport {
-  index: number;
-  /** The entry's name in the archive, echoed to the uploader only. */
-  name: string;
-  status: 'stored' | 'duplicate' | 'rejected' | 'ignored';
-  code?: string;
-  message?: string;
-  studyId?: string;
-  pixelReview?: boolean;
-}
-
-/** What a zip upload answers, whether it came in one request or in the parts of a session. */
-export interface ZipUploadReport {
-  summary: { stored: number; duplicate: number; rejected: number; ignored: number };
-  studyIds: string[];
-  entries: UploadEntryReport[];
 }
 
 /**

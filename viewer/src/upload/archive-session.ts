@@ -1,23 +1,8 @@
+import type { UploadEntryReport, UploadSessionView as SessionView } from '../../../server/src/ingest/upload-contract.js';
 import { getCsrfToken } from '../api.js';
 
-/** The server's upload session as the page needs it (`GET /api/uploads/sessions/{id}`). */
-interface SessionView {
-  id: string;
-  status: 'open' | 'completing' | 'completed' | 'failed';
-  totalBytes: number;
-  partBytes: number;
-  partCount: number;
-  parts: { index: number; sha256: string }[];
-  result?: { entries: ArchiveEntryResult[] };
-  error?: { code: string };
-}
-
-export interface ArchiveEntryResult {
-  name: string;
-  status: 'stored' | 'duplicate' | 'rejected' | 'ignored';
-  code?: string;
-  studyId?: string;
-}
+/** A zip entry's verdict, as the server reports it once the session is complete. */
+export type ArchiveEntryResult = UploadEntryReport;
 
 export type ArchiveOutcome =
   | { kind: 'done'; entries: ArchiveEntryResult[] }
