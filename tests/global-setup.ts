@@ -12,7 +12,8 @@ import { spawnServer, startLoopbackSmtp } from '@yunzhen/server/testing';
 export default async function globalSetup() {
   const mailDir = mkdtempSync(join(tmpdir(), 'yunzhen-mail-'));
   const smtp = await startLoopbackSmtp({ dir: mailDir });
-  const server = await spawnServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://yunzhen.example.org' } });
+  // Small parts (64 KiB, the least UPLOAD_PART_BYTES takes), so a zip of a few slices goes up in several.
+  const server = await spawnServer({ env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://yunzhen.example.org', UPLOAD_PART_BYTES: String(64 * 1024) } });
   process.env.YUNZHEN_URL = server.url + '/';
   process.env.YUNZHEN_SERVER_LOG = server.logPath;
   process.env.YUNZHEN_DATA_DIR = server.dataDir;

@@ -25,6 +25,8 @@ interface Owned {
   userId: string;
   centreId: string;
   keyImageId: string;
+  /** A resumable upload the Xuhui radiographer opened. */
+  uploadSessionId: string;
   reportVersion: number;
   /** Values that must never appear in an outsider's answer. */
   secrets: string[];
@@ -130,6 +132,12 @@ const matrix: Record<string, Probe> = {
     sharedWith: [SPECIALIST],
   },
   'POST /api/uploads': { kind: 'own-hospital', note: 'stores into the uploader’s own hospital' },
+  'POST /api/uploads/sessions': { kind: 'own-hospital', note: 'opens an upload of the caller’s own, into their own hospital' },
+  'GET /api/uploads/sessions/:id': { kind: 'resource', path: (o) => `/api/uploads/sessions/${o.uploadSessionId}`, owner: RAD },
+  // Owner '' : the owner's own answers are in upload-session-routes.test.ts (a part needs its length and digest headers).
+  'PUT /api/uploads/sessions/:id/parts/:index': { kind: 'resource', method: 'PUT', path: (o) => `/api/uploads/sessions/${o.uploadSessionId}/parts/0`, body: () => 'x', contentType: 'application/octet-stream', owner: '' },
+  'POST /api/uploads/sessions/:id/complete': { kind: 'resource', method: 'POST', path: (o) => `/api/uploads/sessions/${o.uploadSessionId}/complete`, owner: '' },
+  'DELETE /api/uploads/sessions/:id': { kind: 'resource', method: 'DELETE', path: (o) => `/api/uploads/sessions/${o.uploadSessionId}`, owner: '' },
   'GET /api/consults/:id/report': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/report`, owner: DOCTOR, sharedWith: [SPECIALIST] },
   'POST /api/consults/:id/report': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/report`, body: () => ({ templateId: 'general', language: 'en' }), owner: '', sharedWith: [SPECIALIST] },
   'PUT /api/consults/:id/report': { kind: 'resource', method: 'PUT', path: (o) => `/api/consults/${o.consultId}/report`, body: (o) => ({ version: o.reportVersion, changes: {} }), owner: '', sharedWith: [SPECIALIST] },
@@ -261,6 +269,7 @@ describe('route × role × hospital access matrix', () => {
     const signed = await (await request(SPECIALIST, `/api/consults/${consult.id}/report/sign`, { method: 'POST', body: { version: 2, kind: 'final' } })).json();
     const keyImage = await (await t.request(`/api/consults/${consult.id}/key-images`, { method: 'POST', headers: { Authorization: `Bearer ${tokens.get(SPECIALIST)}`, 'Content-Type': 'image/png' }, body: PNG })).json();
     const user = await t.repos.users.findByEmail(DOCTOR);
+    const uploadSession = (await (await request(RAD, '/api/uploads/sessions', { method: 'POST', body: { kind: 'zip', totalBytes: 10 } })).json()).session;
     owned = {
       studyUid,
       seriesUid,
@@ -272,6 +281,7 @@ describe('route × role × hospital access matrix', () => {
       userId: user!.id,
       centreId: centre,
       keyImageId: keyImage.id,
+      uploadSessionId: uploadSession.id,
       reportVersion: signed.report.version,
       secrets: [studyUid, seriesUid, sopUid, kept.id, kept.patient.pseudonymId, kept.identity.name, shared.identity.name, user!.id, user!.email],
       // Short values (a one-digit Patient ID) would match anywhere; the samples' are longer.

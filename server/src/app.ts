@@ -43,6 +43,9 @@ import { turnaroundRoutes } from './routes/turnaround-routes.js';
 import { pixelMaskRoutes } from './routes/pixel-mask-routes.js';
 import { studyRoutes } from './routes/study-routes.js';
 import { uploadRoutes } from './routes/upload-routes.js';
+import { uploadSessionRoutes } from './routes/upload-session-routes.js';
+import { createUploadSessions, defaultUploadSessionLimits, type UploadSessionLimits } from './ingest/upload-sessions.js';
+import { processClaimant } from './outbox-worker.js';
 import { userRoutes } from './routes/user-routes.js';
 import { viewerRoutes } from './static-viewer.js';
 import { createOidc, OIDC_SESSION_COOKIE, type StaticOidcClient } from './oidc/oidc-provider.js';
@@ -87,6 +90,8 @@ export interface AppSettings {
   zipLimits: ZipLimits;
   /** Where zip uploads are spooled while their entries are read. */
   tempDir: string;
+  /** Resumable uploads: part size (`UPLOAD_PART_BYTES`), part and session limits, expiry, assembly lease. */
+  uploadSessions: UploadSessionLimits;
   dicomLimits: Partial<DicomLimits>;
   /** Memory for parsed instances that viewers read frames from. */
   objectCacheBytes: number;
@@ -116,6 +121,7 @@ export const defaultSettings: AppSettings = {
   maxInstancesPerRequest: 10_000,
   zipLimits: { maxArchiveBytes: 20 * GiB, maxEntries: 50_000, maxEntryBytes: GiB, maxTotalBytes: 40 * GiB, maxRatio: 200 },
   tempDir: '/tmp',
+  uploadSessions: defaultUploadSessionLimits,
   dicomLimits: {},
   objectCacheBytes: 256 * 1024 * 1024,
   corsOrigins: [],
@@ -264,6 +270,17 @@ export function createApp(deps: AppDeps) {
   app.route('/api', consults.routes);
   app.route('/api', readingRoutes({ repos, audit, now, consultView: consults.viewById }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));
+  const uploadSessions = createUploadSessions({
+    repos,
+    store: deps.store,
+    ingest,
+    zipLimits: deps.settings.zipLimits,
+    tempDir: deps.settings.tempDir,
+    limits: deps.settings.uploadSessions,
+    clock: now,
+    claimant: processClaimant(),
+  });
+  app.route('/api', uploadSessionRoutes({ sessions: uploadSessions, audit }));
   app.route('/dicomweb', qidoRoutes({ repos, audit }));
   app.route('/dicomweb', wadoRoutes({ repos, store: deps.store, cache, audit, now, cacheChanges: deps.cacheChanges }));
   const ingestDerived = createDerivedObjectIngest({ repos, store: deps.store, limits: { ...deps.settings.dicomLimits, maxInstanceBytes: deps.settings.maxInstanceBytes } });

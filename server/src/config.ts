@@ -52,6 +52,8 @@ const envSchema = z.object({
   PIXEL_OCR_WORKERS: z.coerce.number().int().min(1).max(16).default(1),
   PIXEL_OCR_FRAME_SECONDS: z.coerce.number().positive().max(600).default(30),
   PIXEL_OCR_MAX_FRAMES: z.coerce.number().int().min(1).max(100).default(5),
+  // Resumable uploads: every part but the last is this size (64 KiB – 256 MiB).
+  UPLOAD_PART_BYTES: z.coerce.number().int().min(64 * 1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
   // DIMSE listener: on by default (a hospital's PACS expects port 11112); `off` turns it off.
   DICOM_PORT: z
     .string()
@@ -119,6 +121,8 @@ export type ServerConfig = Readonly<{
   objectCacheBytes: number;
   /** OCR for burned-in text at ingest (off: header flags only): workers, budget per frame, frames per instance. */
   pixelOcr: Readonly<{ workers: number; frameBudgetMs: number; maxFramesPerInstance: number }> | undefined;
+  /** Size of the parts of a resumable upload. */
+  uploadPartBytes: number;
   corsOrigins: readonly string[];
   /** After SIGTERM/SIGINT, how long requests in flight (uploads) may take to finish before the process exits anyway. */
   drainMs: number;
@@ -188,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     maxInstanceBytes: e.MAX_INSTANCE_MB * 1024 * 1024,
     objectCacheBytes: e.OBJECT_CACHE_MB * 1024 * 1024,
     pixelOcr: e.PIXEL_OCR === 'on' ? Object.freeze({ workers: e.PIXEL_OCR_WORKERS, frameBudgetMs: e.PIXEL_OCR_FRAME_SECONDS * 1000, maxFramesPerInstance: e.PIXEL_OCR_MAX_FRAMES }) : undefined,
+    uploadPartBytes: e.UPLOAD_PART_BYTES,
     corsOrigins: Object.freeze(e.CORS_ORIGINS),
     drainMs: e.DRAIN_SECONDS * 1000,
     oidcClients: Object.freeze(e.OIDC_CLIENTS),

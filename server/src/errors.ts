@@ -41,6 +41,16 @@ export const errorStatus = {
   NotHeldForReview: 409,
   NotMaskable: 422,
   PayloadTooLarge: 413,
+  /** Resumable uploads: too many open at once for this user. */
+  UploadSessionLimit: 429,
+  /** Completing an upload before every part was sent. */
+  UploadIncomplete: 409,
+  /** A part for an upload that is being completed, is done or failed. */
+  UploadNotOpen: 409,
+  PartOutOfRange: 400,
+  PartSizeMismatch: 400,
+  LengthRequired: 411,
+  DigestRequired: 400,
   UnsupportedMediaType: 415,
   InvalidRange: 416,
   TooManyAttempts: 429,

@@ -19,6 +19,7 @@ import { createStorageScp } from './dimse/storage-scp.js';
 import { sweepOrphans } from './ingest/orphan-sweeper.js';
 import { createPixelScanner } from './ingest/pixel-scanner.js';
 import { createTextDetector } from './ocr/detect-text.js';
+import { sweepExpiredUploads } from './ingest/upload-sessions.js';
 import { removeLeftoverSpools } from './ingest/zip-entries.js';
 import { createWebhookDispatcher } from './reports/webhooks.js';
 import { createLogger } from './logger.js';
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       maxInstanceBytes: config.maxInstanceBytes,
       zipLimits: { ...defaultSettings.zipLimits, maxEntryBytes: config.maxInstanceBytes },
       tempDir,
+      uploadSessions: { ...defaultSettings.uploadSessions, partBytes: config.uploadPartBytes },
       objectCacheBytes: config.objectCacheBytes,
       corsOrigins: [...config.corsOrigins],
       dicomTls: Boolean(config.dicomTls),
@@ -115,6 +117,14 @@ async function main(): Promise<void> {
     }, 5_000).unref(),
   );
   timers.push(setInterval(sweep, 15 * 60 * 1000).unref());
+  // Abandoned resumable uploads (no part for a day) and their parts, by one replica at a time.
+  timers.push(
+    setInterval(() => {
+      sweepExpiredUploads({ store: services.store, repos, db: resources.db }, new Date())
+        .then((result) => result.sessions && logger.info(result, 'removed expired upload sessions'))
+        .catch((error: unknown) => logger.warn(describeForLog(error), 'upload session sweep failed; next run in 15 minutes'));
+    }, 15 * 60 * 1000).unref(),
+  );
 
   // Signed reports (SR + Encapsulated PDF) back to the sending hospital's PACS by C-STORE, retried with backoff.
   const tlsCredentials = config.dicomTls && {

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 
+import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDb, type Db } from '@yunzhen/db';
@@ -10,7 +12,7 @@ import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
 
 import { demoUnion } from './demo-union.js';
 import { readSample, rewriteInstances, stowBody } from './testing/dicom-fixtures.js';
-import { startRoundRobinProxy } from './testing/round-robin-proxy.js';
+import { startRoundRobinProxy, type Backend } from './testing/round-robin-proxy.js';
 import { demoToken, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
 
 /**
@@ -27,6 +29,8 @@ const SERIES = 0x0020000e;
 const SOP = 0x00080018;
 const INSTANCE_NUMBER = 0x00200013;
 const BUCKET = 'yunzhen-replicas';
+/** Small parts (`UPLOAD_PART_BYTES`), so a zip of a few slices goes up in many requests. */
+const PART_BYTES = 64 * 1024;
 const SECRET = 'replica-test-root-secret-of-at-least-32-chars';
 
 const uid = () => `2.25.${BigInt(`0x${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')}`).toString()}`;
@@ -82,7 +86,13 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
   let database: { url: string; drop(): Promise<void> };
   let db: Db;
   let store: ObjectStore;
-  const proxy = startRoundRobinProxy();
+  /** Which replica acknowledged each part of a resumable upload (by its URL path). */
+  const partAnswers: { path: string; backend: Backend }[] = [];
+  const proxy = startRoundRobinProxy({
+    onAnswer: (method, path, status, backend) => {
+      if (method === 'PUT' && status === 200 && path.includes('/parts/')) partAnswers.push({ path, backend });
+    },
+  });
   const receiver = startReceiver();
   let proxyUrl: string;
   let receiverUrl: string;
@@ -115,6 +125,7 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
       YUNZHEN_SECRET: SECRET,
       PUBLIC_URL: proxyUrl,
       DICOM_PORT: 'off',
+      UPLOAD_PART_BYTES: String(PART_BYTES),
     };
     // Both start at once on an empty database: migrations and demo seeding run once.
     await Promise.all([startReplica(), startReplica()]);
@@ -172,6 +183,73 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
     for (const row of rows) expect(await store.head(row.object_key), row.object_key).not.toBeNull();
   }
 
+  /**
+   * A zip through a resumable upload session, as the uploader sends it: parts through the proxy,
+   * `clients` at a time, each retried when its connection is cut; then the session is asked
+   * which parts it has (resume), the missing ones are sent, and it is completed.
+   */
+  async function uploadZipInParts(archive: Uint8Array, options: { token: string; clients: number; afterPart?: (count: number) => void }) {
+    const headers = { Authorization: `Bearer ${options.token}` };
+    const send = async (method: string, path: string, init: { json?: unknown; body?: Uint8Array; headers?: Record<string, string> } = {}) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const response = await fetch(`${proxyUrl}${path}`, {
+            method,
+            headers: { ...headers, ...(init.json !== undefined && { 'Content-Type': 'application/json' }), ...init.headers },
+            body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+          });
+          if (response.status < 500) return { status: response.status, body: (await response.json()) as any };
+        } catch {
+          // the replica died mid-request: send it again
+        }
+        if (attempt === 8) throw new Error(`${method} ${path} failed 8 times`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    const opened = await send('POST', '/api/uploads/sessions', { json: { kind: 'zip', totalBytes: archive.length } });
+    expect(opened.status).toBe(201);
+    const session = opened.body.session as { id: string; partBytes: number; partCount: number };
+    const putParts = async (indexes: number[]) => {
+      let next = 0;
+      let done = 0;
+      await Promise.all(
+        Array.from({ length: options.clients }, async () => {
+          while (next < indexes.length) {
+            const index = indexes[next++]!;
+            const bytes = archive.subarray(index * session.partBytes, (index + 1) * session.partBytes);
+            const digest = `sha-256=:${createHash('sha256').update(bytes).digest('base64')}:`;
+            const answer = await send('PUT', `/api/uploads/sessions/${session.id}/parts/${index}`, { body: bytes, headers: { 'Content-Digest': digest } });
+            expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+            options.afterPart?.(++done);
+          }
+        }),
+      );
+    };
+    await putParts(Array.from({ length: session.partCount }, (_, i) => i));
+    // Resume: the session says which parts it has; whatever is missing goes again.
+    const state = (await send('GET', `/api/uploads/sessions/${session.id}`)).body.session as { parts: { index: number }[] };
+    const present = new Set(state.parts.map((p) => p.index));
+    const missing = Array.from({ length: session.partCount }, (_, i) => i).filter((i) => !present.has(i));
+    await putParts(missing);
+    for (;;) {
+      const answer = await send('POST', `/api/uploads/sessions/${session.id}/complete`);
+      if (answer.status === 200) return { session, result: answer.body.session.result as { summary: { stored: number }; studyIds: string[] }, missing };
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** `count` new instances in one zip, stored without compression: many parts. */
+  const zipOfNewStudy = (count: number) => zipSync(Object.fromEntries(newStudy(count).map((bytes, i) => [`exam/${i + 1}.dcm`, bytes] as const)), { level: 0 });
+
+  /** Every instance of these studies has one index row and its object in the bucket. */
+  async function expectStudiesStored(studyIds: string[], count: number) {
+    const rows = await db.kysely.selectFrom('instance').select(['sop_instance_uid', 'object_key']).where('study_id', 'in', studyIds).execute();
+    expect(rows).toHaveLength(count);
+    expect(new Set(rows.map((r) => r.sop_instance_uid)).size).toBe(count);
+    for (const row of rows) expect(await store.head(row.object_key), row.object_key).not.toBeNull();
+  }
+
   it('splits uploads across both replicas and stores every instance once', async () => {
     const token = await demoToken(proxyUrl, 'rad@xuhui.demo');
     expect(await db.kysely.selectFrom('tenant').select('id').execute()).toHaveLength(demoUnion.tenants.length); // seeded once
@@ -182,6 +260,23 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
     const served = proxy.backends.map((b, i) => b.requests - before[i]!);
     expect(served.every((n) => n >= 10), `requests per replica: ${served}`).toBe(true);
     await expectStoredOnce(acknowledged);
+  }, 120_000);
+
+  it('takes the parts of a resumable zip upload on both replicas and ingests the zip once', async () => {
+    const token = await demoToken(proxyUrl, 'rad@xuhui.demo');
+    partAnswers.length = 0;
+    const { session, result, missing } = await uploadZipInParts(zipOfNewStudy(12), { token, clients: 2 });
+    expect(session.partCount).toBeGreaterThanOrEqual(8);
+    expect(missing).toEqual([]);
+    const byReplica = new Map<string, number>();
+    for (const answer of partAnswers) byReplica.set(answer.backend.url.href, (byReplica.get(answer.backend.url.href) ?? 0) + 1);
+    expect(byReplica.size, `parts per replica: ${[...byReplica.values()]}`).toBe(2);
+    expect(result.summary.stored).toBe(12);
+    await expectStudiesStored(result.studyIds, 12);
+    // The parts are removed from the bucket once ingested.
+    const left: string[] = [];
+    for await (const object of store.list(`uploads/${session.id}/`)) left.push(object.key);
+    expect(left).toEqual([]);
   }, 120_000);
 
   it('refuses on replica B a token revoked on replica A, before B’s cache would let it lapse', async () => {
@@ -278,5 +373,27 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
     // Nothing left indexed twice by a retry of a request whose first answer was lost.
     const { count } = await db.kysely.selectFrom('instance').select((eb) => eb.fn.countAll<number>().as('count')).where('sop_instance_uid', 'in', acknowledged).executeTakeFirstOrThrow();
     expect(Number(count)).toBe(60);
+  }, 180_000);
+
+  it('finishes a resumable zip upload when a replica is SIGKILLed mid-upload and the client resumes', async () => {
+    // A fresh replica beside the survivor of the test above, as an orchestrator would start.
+    await startReplica();
+    proxy.setBackends(alive().map((r) => r.url));
+    expect(alive()).toHaveLength(2);
+    const token = await demoToken(proxyUrl, 'rad@xuhui.demo');
+    const victim = alive()[0]!;
+    let killing: Promise<void> | undefined;
+    const { result, missing } = await uploadZipInParts(zipOfNewStudy(12), {
+      token,
+      clients: 3,
+      afterPart: (count) => {
+        if (count === 3 && !killing) killing = kill(victim);
+      },
+    });
+    await killing;
+    expect(alive()).not.toContain(victim);
+    console.info(`one replica SIGKILLed mid-upload of a zip in parts: ${missing.length} parts sent again after asking the session`);
+    expect(result.summary.stored).toBe(12);
+    await expectStudiesStored(result.studyIds, 12);
   }, 180_000);
 });

@@ -1,6 +1,8 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { zipSync } from 'fflate';
 
 import { demoToken, readSample, rewriteInstances, samplesDir } from '@yunzhen/server/testing';
 
@@ -104,6 +106,97 @@ for (const language of ['zh-CN', 'en'] as const) {
     await page.screenshot({ path: test.info().outputPath(`consult-form-resent-${language}.png`), fullPage: true });
   });
 }
+
+test('a zip goes up in parts of a resumable upload, one part sent again after a cut connection', async ({ browser }) => {
+  // Its own page: the cut part makes the browser log a network error, which the shared page would count.
+  const page = await browser.newPage({ baseURL: process.env.YUNZHEN_URL });
+  const dir = mkdtempSync(join(tmpdir(), 'yunzhen-zip-'));
+  try {
+    const slices = rewriteInstances(
+      [1, 2, 3, 4].map((i) => readSample(`studies/mr-16slice/MR0${i}.dcm`)),
+      { freshUids: true },
+    );
+    const archive = join(dir, 'exam.zip');
+    // Stored, not deflated: the archive is as large as its slices, several 64 KiB parts (UPLOAD_PART_BYTES in global-setup.ts).
+    writeFileSync(archive, zipSync(Object.fromEntries(slices.map((bytes, i) => [`MR/IM${i + 1}`, bytes] as const)), { level: 0 }));
+    const partCount = Math.ceil(statSync(archive).size / (64 * 1024));
+    expect(partCount).toBeGreaterThanOrEqual(4);
+    const parts: string[] = [];
+    const stow: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PUT' && /\/api\/uploads\/sessions\/[0-9a-f-]{36}\/parts\/\d+$/.test(request.url())) parts.push(new URL(request.url()).pathname);
+      if (request.method() === 'POST' && request.url().endsWith('/dicomweb/studies')) stow.push(request.url());
+    });
+    // The second part's first attempt loses its connection; the page sends it again.
+    let cut = false;
+    await page.route('**/api/uploads/sessions/*/parts/1', async (route) => {
+      if (cut) return route.continue();
+      cut = true;
+      await route.abort('connectionreset');
+    });
+    await login(page, 'rad@xuhui.demo');
+    await page.goto('/upload');
+    await page.getByTestId('file-input').setInputFiles(archive);
+    await expect(page.getByTestId('summary-instances')).toHaveText('4');
+    await page.getByTestId('start-upload').click();
+    await expect(page.locator('[data-testid=file-results] tr[data-state=stored]')).toHaveCount(4, { timeout: 60_000 });
+    await expect(page.getByTestId('total-progress')).toHaveAttribute('aria-valuenow', '100');
+    expect(cut).toBe(true);
+    // Every part once, the cut one twice; no entry went by STOW-RS.
+    expect(new Set(parts).size).toBe(partCount);
+    expect(parts.filter((p) => p.endsWith('/parts/1'))).toHaveLength(2);
+    expect(stow).toEqual([]);
+    // The stored study is offered for a consult, as after a folder upload.
+    await expect(page.getByTestId('consult-form').getByTestId('consult-study')).toHaveCount(1);
+  } finally {
+    await page.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a zip whose upload was interrupted resumes from the parts the server has', async ({ browser }) => {
+  const context = await browser.newContext({ baseURL: process.env.YUNZHEN_URL });
+  const dir = mkdtempSync(join(tmpdir(), 'yunzhen-zip-resume-'));
+  try {
+    const slices = rewriteInstances([5, 6, 7, 8].map((i) => readSample(`studies/mr-16slice/MR0${i}.dcm`)), { freshUids: true });
+    const archive = join(dir, 'exam.zip');
+    writeFileSync(archive, zipSync(Object.fromEntries(slices.map((bytes, i) => [`MR/IM${i + 1}`, bytes] as const)), { level: 0 }));
+    const partCount = Math.ceil(statSync(archive).size / (64 * 1024));
+    const partIndex = (url: string) => Number(/\/parts\/(\d+)$/.exec(url)?.[1] ?? -1);
+
+    // The first page gets parts 0 and 1 through; the others lose their connection (and are retried) until the tab is closed.
+    const first = await context.newPage();
+    const acknowledged: number[] = [];
+    first.on('response', (response) => {
+      if (response.request().method() === 'PUT' && response.status() === 200) acknowledged.push(partIndex(response.url()));
+    });
+    let cut = 0;
+    await first.route('**/api/uploads/sessions/*/parts/*', (route) => (partIndex(route.request().url()) < 2 ? route.continue() : (cut++, route.abort('connectionreset'))));
+    await login(first, 'rad@xuhui.demo');
+    await first.goto('/upload');
+    await first.getByTestId('file-input').setInputFiles(archive);
+    await expect(first.getByTestId('summary-instances')).toHaveText('4');
+    await first.getByTestId('start-upload').click();
+    await expect.poll(() => `${acknowledged.sort().join(',')} ${cut >= 3}`, { timeout: 30_000 }).toBe('0,1 true');
+    await first.close({ runBeforeUnload: false });
+
+    // Back in the same browser: the same zip sends only the parts the server lacks.
+    const second = await context.newPage();
+    const sent: number[] = [];
+    second.on('request', (request) => {
+      if (request.method() === 'PUT' && request.url().includes('/parts/')) sent.push(partIndex(request.url()));
+    });
+    await second.goto('/upload');
+    await second.getByTestId('file-input').setInputFiles(archive);
+    await expect(second.getByTestId('summary-instances')).toHaveText('4');
+    await second.getByTestId('start-upload').click();
+    await expect(second.locator('[data-testid=file-results] tr[data-state=stored]')).toHaveCount(4, { timeout: 60_000 });
+    expect(sent.sort((a, b) => a - b)).toEqual(Array.from({ length: partCount - 2 }, (_, i) => i + 2));
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('the API refuses a consult of two patients: the form is not the only guard', async () => {
   const base = process.env.YUNZHEN_URL!;

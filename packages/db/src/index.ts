@@ -15,6 +15,7 @@ import { createStudyRepository } from './studies.js';
 import { createReportRepository } from './reports.js';
 import { createPendingObjectRepository } from './pending-objects.js';
 import { createPixelScanRepository } from './pixel-scans.js';
+import { createUploadSessionRepository } from './upload-sessions.js';
 import { createUserRepository } from './users.js';
 import { createVaultRepository } from './vault.js';
 import { createWebhookRepository } from './webhooks.js';
@@ -35,6 +36,7 @@ export type { WebhookRepository } from './webhooks.js';
 export { withAdvisoryLock } from './advisory-lock.js';
 export type { PendingObjectRepository } from './pending-objects.js';
 export { SERIES_SAMPLE_SIZE, type PixelScanPolicy, type PixelScanRepository, type PixelScanTarget } from './pixel-scans.js';
+export type { UploadPart, UploadSession, UploadSessionRepository } from './upload-sessions.js';
 export { claimDue, type ClaimOptions, type OutboxTable } from './outbox.js';
 export { DuplicateAeTitleError, type AutoConsultCreated, type AutoConsultRule, type DeviceFields, type DeviceRepository } from './devices.js';
 export type { TenantRepository } from './tenants.js';
@@ -61,6 +63,7 @@ export function createRepositories(db: Kysely<Database>) {
     turnaround: createTurnaroundRepository(db),
     pendingObjects: createPendingObjectRepository(db),
     pixelScans: createPixelScanRepository(db),
+    uploadSessions: createUploadSessionRepository(db),
     oidc: createOidcRepository(db),
   };
 }

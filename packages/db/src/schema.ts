@@ -33,6 +33,8 @@ export interface Database {
   notification: NotificationTable;
   pacs_delivery: PacsDeliveryTable;
   pending_object: PendingObjectTable;
+  upload_session: UploadSessionTable;
+  upload_part: UploadPartTable;
   oidc_payload: OidcPayloadTable;
   oidc_client: OidcClientTable;
   pixel_scan: PixelScanTable;
@@ -431,6 +433,40 @@ export interface PendingObjectTable {
   created_at: CreatedAt;
 }
 export type DicomDevice = Selectable<DicomDeviceTable>;
+
+export type UploadSessionStatus = 'open' | 'completing' | 'completed' | 'failed';
+
+/** A resumable upload: parts arrive on any replica, the whole is ingested once all are there. */
+export interface UploadSessionTable {
+  id: Generated<string>;
+  tenant_id: string;
+  user_id: string;
+  kind: 'zip';
+  /** bigint: read back as a string by `pg`, converted by the repository. */
+  total_bytes: ColumnType<string, number, never>;
+  part_bytes: number;
+  part_count: number;
+  status: ColumnType<UploadSessionStatus, UploadSessionStatus | undefined, UploadSessionStatus>;
+  /** The process assembling it (`host:pid`), and until when its lease holds. */
+  claimed_by: string | null;
+  claim_expires_at: NullableDate;
+  /** The ingest report once completed (the one-shot upload's answer). */
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  /** `{code, message}` when the archive was refused. */
+  error: ColumnType<{ code: string; message: string } | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
+}
+
+export interface UploadPartTable {
+  session_id: string;
+  part_index: number;
+  size: number;
+  sha256: string;
+  object_key: string;
+  created_at: CreatedAt;
+}
 
 /** Which device sent which study and when its last instance came; the consult its rule created. */
 export interface DeviceStudyTable {

@@ -159,6 +159,7 @@ export function createStudyRepository(db: Kysely<Database>) {
         .where('object_key', 'in', keys)
         .union(db.selectFrom('consult_attachment').select('object_key').where('object_key', 'in', keys))
         .union(db.selectFrom('key_image').select('object_key').where('object_key', 'in', keys))
+        .union(db.selectFrom('upload_part').select('object_key').where('object_key', 'in', keys))
         .execute();
       return new Set(rows.map((r) => r.object_key));
     },

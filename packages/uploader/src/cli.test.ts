@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { demoToken, readSample, samplesDir, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
+import { demoToken, readSample, samplesDir, spawnServer, startRoundRobinProxy, type SpawnedServer } from '@yunzhen/server/testing';
 
 import { PNPM_COMMAND } from './messages.js';
 import { freshHome, runCli } from './run-cli.js';
@@ -106,5 +106,82 @@ describe('the command-line uploader', () => {
     });
     expect(output).toContain('already stored');
     expect(output).not.toContain(token);
+  }, 180_000);
+});
+
+describe('the command-line uploader sending a zip in parts', () => {
+  const PART_BYTES = 64 * 1024;
+  const partHome = freshHome();
+  let server: SpawnedServer;
+  let token: string;
+  let archive: string;
+  let tokenFile: string;
+  /** Parts the server acknowledged, by index, over every run. */
+  const acknowledged = new Map<number, number>();
+  let cutNext = (_path: string) => false;
+  const proxy = startRoundRobinProxy({
+    cut: (method, path) => method === 'PUT' && cutNext(path),
+    onAnswer: (method, path, status) => {
+      const index = method === 'PUT' && status === 200 ? /\/parts\/(\d+)$/.exec(path)?.[1] : undefined;
+      if (index !== undefined) acknowledged.set(Number(index), (acknowledged.get(Number(index)) ?? 0) + 1);
+    },
+  });
+  let proxyUrl: string;
+  beforeAll(async () => {
+    server = await spawnServer({ env: { UPLOAD_PART_BYTES: String(PART_BYTES) } });
+    proxyUrl = await proxy.listen();
+    proxy.setBackends([server.url]);
+    token = await demoToken(server.url, 'rad@minhang.demo');
+    const folder = mkdtempSync(join(tmpdir(), 'yunzhen-cli-parts-'));
+    archive = join(folder, 'exam.zip');
+    // Stored, not deflated: 12 MR slices make an archive of many parts.
+    const entries = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`mr/${i + 1}.dcm`, readSample(`studies/mr-16slice/MR${String(i + 1).padStart(2, '0')}.dcm`)] as const));
+    writeFileSync(archive, zipSync(entries, { level: 0 }));
+    tokenFile = join(folder, 'token');
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+  }, 90_000);
+  afterAll(async () => {
+    await server.stop();
+    await proxy.close();
+    rmSync(partHome.HOME, { recursive: true, force: true });
+  });
+  const run = (onChild?: Parameters<typeof runCli>[1]['onChild']) =>
+    runCli(['--server', proxyUrl, '--token-file', tokenFile, '--concurrency', '2', archive], { env: { ...partHome }, onChild });
+
+  it('resumes after it was killed mid-upload, sending only the parts the server lacks', async () => {
+    const parts = Math.ceil(statSync(archive).size / PART_BYTES);
+    expect(parts).toBeGreaterThanOrEqual(8);
+    // The first run is killed when it sends part 3: parts 0–2 are on the server.
+    let killed = false;
+    let firstRun: ChildProcess | undefined;
+    cutNext = (path) => {
+      if (Number(/\/parts\/(\d+)$/.exec(path)?.[1]) < 3) return false;
+      if (!killed) firstRun?.kill('SIGKILL');
+      killed = true;
+      return true;
+    };
+    const first = await run((child) => (firstRun = child));
+    expect(first.code).toBeNull();
+    const sentBefore = new Set(acknowledged.keys());
+    expect([...sentBefore].sort()).toEqual([0, 1, 2]);
+
+    // The connection is cut once in the second run too: the part is sent again within the run.
+    let cuts = 0;
+    cutNext = () => cuts++ === 0;
+    const second = await run();
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('stored 12, already stored 0');
+    expect(cuts).toBeGreaterThan(1);
+    // Every part reached the server; the ones acknowledged before the kill were not sent again.
+    expect(acknowledged.size).toBe(parts);
+    for (const index of sentBefore) expect(acknowledged.get(index), `part ${index}`).toBe(1);
+
+    // Run once more: the archive is known as ingested, nothing is sent.
+    const before = [...acknowledged.values()].reduce((a, b) => a + b, 0);
+    const third = await run();
+    expect(third.code).toBe(0);
+    expect(third.stdout).toContain('stored 0, already stored 12');
+    expect([...acknowledged.values()].reduce((a, b) => a + b, 0)).toBe(before);
   }, 180_000);
 });

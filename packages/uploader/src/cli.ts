@@ -4,10 +4,12 @@
  * checkout, `yunzhen-upload …` where installed):
  *
  *   upload login --server URL      asks email and password, stores an API token (0600)
- *   upload -- <file|folder|zip>…   sends DICOM through STOW-RS; the server de-identifies it
+ *   upload -- <file|folder|zip>…   sends DICOM through STOW-RS, zips in parts of a resumable
+ *                                  upload; the server de-identifies it
  *   upload logout                  revokes the token on the server and forgets it
  *
- * Resumable: run it again and instances already stored are skipped. Everything it prints is
+ * Resumable: run it again and instances already stored are skipped, and a zip continues
+ * from the parts the server has. Everything it prints is
  * in `--lang` (zh-CN or en, default from the locale), refusals in the viewer's words; it
  * never prints the token or the password. A token for one run comes from `--token-file`,
  * `YUNZHEN_TOKEN` or (discouraged, and warned about) `--token`.
@@ -21,6 +23,7 @@ import { languageFromEnv, messages, parseLanguage, PNPM_COMMAND, words, type Lan
 import { askHidden, askLine, PromptCancelled, readStdinSecret } from './prompt.js';
 import { collectSources, type Source } from './sources.js';
 import { givenToken } from './token-source.js';
+import { uploadStatePath } from './archive-upload.js';
 import { upload, type FileResult, type Progress } from './upload.js';
 
 const options = {
@@ -201,6 +204,7 @@ async function uploadCommand(
       batchInstances: 16,
       batchBytes: 32 * 1024 * 1024,
       maxAttempts: 6,
+      statePath: uploadStatePath(credentialsPath()),
       onProgress: bar.update,
     });
   } finally {

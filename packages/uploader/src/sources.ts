@@ -13,13 +13,14 @@ export interface Source {
   read(): Promise<Uint8Array>;
   /** A reason code when it is known without reading it (a zip that cannot be opened, a folder that cannot be listed). */
   invalid?: string;
+  /** A zip archive: sent whole through a resumable upload session (the server reads its entries), not read here. */
+  archive?: boolean;
 }
 
 const SKIPPED_NAMES = /(^|\/)(__MACOSX\/|\._|\.DS_Store$|Thumbs\.db$|DICOMDIR$)/i;
 
 /**
- * Every file under the given paths (folders recursively) and every entry of the zips among
- * them. A path given that does not exist stops with `PathNotFound` (a typo, before anything is
+ * Every file under the given paths (folders recursively), and the zips among them as archives. A path given that does not exist stops with `PathNotFound` (a typo, before anything is
  * sent); what cannot be read below it is reported per file.
  */
 export async function* collectSources(paths: string[]): AsyncGenerator<Source> {
@@ -53,46 +54,19 @@ async function* walk(path: string): AsyncGenerator<Source> {
     }
     for (const name of names.sort()) yield* walk(join(path, name));
   } else if (/\.zip$/i.test(path)) {
-    try {
-      yield* zipEntries(path);
-    } catch {
-      yield unreadable(path, 'InvalidArchive');
-    }
+    // Opened here (its central directory only) so a file that is no zip is named before anything is sent.
+    const valid = await zipOpens(path);
+    yield valid ? { label: path, size: info.size, archive: true, read: async () => new Uint8Array(await readFile(path)) } : unreadable(path, 'InvalidArchive');
   } else if (!SKIPPED_NAMES.test(path)) {
     yield { label: path, size: info.size, read: async () => new Uint8Array(await readFile(path)) };
   }
 }
 
-async function* zipEntries(path: string): AsyncGenerator<Source> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: true, strictFileNames: false }, (error, z) =>
-      error || !z ? reject(error ?? new Error('cannot open zip')) : resolve(z),
-    ),
+async function zipOpens(path: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) =>
+    yauzl.open(path, { lazyEntries: true, autoClose: false }, (error, zip) => {
+      zip?.close();
+      resolve(!error && Boolean(zip));
+    }),
   );
-  const entries: yauzl.Entry[] = [];
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      if (!entry.fileName.endsWith('/') && !SKIPPED_NAMES.test(entry.fileName)) entries.push(entry);
-      zip.readEntry();
-    });
-    zip.on('end', () => resolve());
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  for (const entry of entries) {
-    yield {
-      label: `${path} › ${entry.fileName}`,
-      size: entry.uncompressedSize,
-      read: () =>
-        new Promise<Uint8Array>((resolve, reject) =>
-          zip.openReadStream(entry, (error, stream) => {
-            if (error || !stream) return reject(error ?? new Error('cannot read entry'));
-            const chunks: Buffer[] = [];
-            stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-            stream.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-            stream.on('error', reject);
-          }),
-        ),
-    };
-  }
 }

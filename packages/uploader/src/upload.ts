@@ -1,6 +1,8 @@
 import { archiveValidation, scanDicom } from '@yunzhen/dicom';
 
 import { endpointOf, failureOf, jsonOf, networkCode, request, UploaderFailure } from './failure.js';
+import { uploadArchive } from './archive-upload.js';
+import { backoff, sleep } from './retry.js';
 import type { Source } from './sources.js';
 
 export interface UploadOptions {
@@ -12,6 +14,8 @@ export interface UploadOptions {
   /** Most bytes per STOW-RS request. */
   batchBytes: number;
   maxAttempts: number;
+  /** Where unfinished zip uploads are remembered between runs (`uploadStatePath`). */
+  statePath: string;
   onProgress: (progress: Progress) => void;
 }
 
@@ -33,10 +37,11 @@ interface Candidate {
 }
 
 /**
- * Uploads every source: scans each one locally (files the server would refuse are reported
+ * Uploads every source: scans each file locally (files the server would refuse are reported
  * without being sent), asks the server which instances it already stores (resume), and sends
  * the rest through STOW-RS in batches, several requests at a time, retrying outages with
- * backoff. Returns one result per source.
+ * backoff; zips go whole through resumable upload sessions (`uploadArchive`). Returns one
+ * result per file and per entry of the zips.
  */
 export async function upload(sources: Source[], options: UploadOptions): Promise<FileResult[]> {
   const results: FileResult[] = [];
@@ -50,7 +55,12 @@ export async function upload(sources: Source[], options: UploadOptions): Promise
 
   await checkServer(options);
 
+  const archives: Source[] = [];
   for (const source of sources) {
+    if (source.archive && !source.invalid) {
+      archives.push(source);
+      continue;
+    }
     if (source.invalid) {
       results.push({ label: source.label, status: 'invalid', code: source.invalid });
       advance(source.size);
@@ -102,6 +112,19 @@ export async function upload(sources: Source[], options: UploadOptions): Promise
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
+
+  // Zips go whole, in parts of a resumable upload session; the server reports their entries.
+  for (const archive of archives) {
+    const entries = await uploadArchive(archive.label, {
+      ...options,
+      onBytes: (bytes) => {
+        progress.bytesDone += bytes;
+        options.onProgress(progress);
+      },
+    });
+    results.push(...entries);
+    advance(0);
+  }
   return results;
 }
 
@@ -203,11 +226,3 @@ function outcomes(batch: Candidate[], body: Record<string, { Value?: Record<stri
   if (storedCount === 0) return failed.map((f) => ({ status: 'rejected', code: String(f['00091001']?.Value?.[0] ?? 'Rejected') }));
   return 'mixed';
 }
-
-/** Exponential backoff from 1 s, capped at 30 s, with jitter. */
-function backoff(attempt: number): number {
-  const base = Math.min(30_000, 1000 * 2 ** (attempt - 1));
-  return base / 2 + Math.random() * (base / 2);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,9 +9,10 @@ import { requireUser } from '../auth/authenticate.js';
 import { auditImport } from '../dicomweb/stow-routes.js';
 import { AppError } from '../errors.js';
 import { pseudonymUid } from '../ingest/hmac-pseudonym-store.js';
-import type { IngestInstance, InstanceOutcome } from '../ingest/ingest-pipeline.js';
+import type { IngestInstance } from '../ingest/ingest-pipeline.js';
 import { parseMediaType } from '../ingest/multipart-related.js';
-import { readZipEntries, type ZipLimits } from '../ingest/zip-entries.js';
+import type { ZipLimits } from '../ingest/zip-entries.js';
+import { ingestZip } from '../ingest/zip-upload.js';
 import type { HospitalKeys } from '../vault/keys.js';
 import { readJson } from '../validation.js';
 import { requireSender } from './sender.js';
@@ -47,31 +48,9 @@ export function uploadRoutes(deps: UploadDeps) {
       }
       if (!c.req.raw.body) throw new AppError('InvalidRequest', 'empty upload');
       const context = { tenantId: principal.tenant.id, userId: principal.user.id };
-      const entries: UploadEntryReport[] = [];
-      const outcomes: InstanceOutcome[] = [];
-      for await (const entry of readZipEntries(c.req.raw.body, deps.tempDir, deps.zipLimits, { now: deps.now })) {
-        if (entry.kind === 'ignored') {
-          entries.push({ index: entry.index, name: entry.name, status: 'ignored', code: entry.reason });
-        } else if (entry.kind === 'rejected') {
-          entries.push({ index: entry.index, name: entry.name, status: 'rejected', code: entry.code, message: entry.message });
-        } else {
-          const outcome = await deps.ingest(entry.bytes, context);
-          outcomes.push(outcome);
-          entries.push(
-            outcome.status === 'rejected'
-              ? { index: entry.index, name: entry.name, status: 'rejected', code: outcome.code, message: outcome.message }
-              : { index: entry.index, name: entry.name, status: outcome.status, studyId: outcome.studyId, pixelReview: outcome.pixelReview },
-          );
-        }
-      }
+      const { report, outcomes } = await ingestZip(c.req.raw.body, context, deps);
       await auditImport(c, deps.audit, 'zip', outcomes);
-      const count = (status: UploadEntryReport['status']) => entries.filter((e) => e.status === status).length;
-      const studyIds = [...new Set(entries.flatMap((e) => (e.studyId ? [e.studyId] : [])))];
-      return c.json({
-        summary: { stored: count('stored'), duplicate: count('duplicate'), rejected: count('rejected'), ignored: count('ignored') },
-        studyIds,
-        entries,
-      });
+      return c.json(report);
     })
     .post('/uploads/check', async (c) => {
       const principal = requireSender(requireUser(c));
@@ -83,15 +62,4 @@ export function uploadRoutes(deps: UploadDeps) {
       const studies = Object.fromEntries([...existing].map(([pseudonym, studyUid]) => [byPseudonym.get(pseudonym)!, studyUid]));
       return c.json({ stored: Object.keys(studies), studies });
     });
-}
-
-export interface UploadEntryReport {
-  index: number;
-  /** The entry's name in the archive, echoed to the uploader only. */
-  name: string;
-  status: 'stored' | 'duplicate' | 'rejected' | 'ignored';
-  code?: string;
-  message?: string;
-  studyId?: string;
-  pixelReview?: boolean;
 }

@@ -71,6 +71,8 @@ export function UploadPage(props: { me: Me }) {
             sent: 0,
             attempts: 0,
           };
+          const archiveFile = byId.current.get(reply.id)?.source;
+          if (archiveFile) item.archive = { file: archiveFile, entryName: reply.name };
           if (reply.kind === 'zip-entry') {
             item.scan = reply.result;
             item.state = reply.result.ok ? 'queued' : 'invalid';
@@ -83,7 +85,7 @@ export function UploadPage(props: { me: Me }) {
         } else if (reply.kind === 'zip-done') {
           const archive = byId.current.get(reply.id);
           if (archive) {
-            // The archive itself is not sent; its entries are.
+            // The archive is listed by its entries; it goes whole in parts (or entry by entry where the browser cannot hash).
             items.current = items.current.filter((i) => i !== archive);
             if (reply.error) {
               archive.state = 'invalid';
@@ -154,8 +156,9 @@ export function UploadPage(props: { me: Me }) {
     writeUnfinishedUpload(items.current.some((i) => i.state === 'failed' || i.state === 'queued') ? record : null);
     // Exactly the studies of these files, stored now or before (the check names those too): never the whole inbox.
     const uids = new Set(items.current.flatMap((i) => (i.storedStudyUid ? [i.storedStudyUid] : [])));
+    const ids = new Set(items.current.flatMap((i) => (i.storedStudyId ? [i.storedStudyId] : [])));
     const { studies } = await api<{ studies: StudySummary[] }>('/api/studies');
-    setUploaded(studies.filter((s) => uids.has(s.studyInstanceUid)));
+    setUploaded(studies.filter((s) => uids.has(s.studyInstanceUid) || ids.has(s.id)));
     setPhase('done');
   };
 

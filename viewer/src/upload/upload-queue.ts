@@ -1,5 +1,6 @@
 import { api, getCsrfToken } from '../api.js';
 import { DICOM_JSON, stowFailureCode, stowRequest } from '../viewer/dicomweb-paths.js';
+import { canSendInParts, sendArchiveInParts } from './archive-session.js';
 import type { ScanSummary } from './scan-types.js';
 
 export type ItemState = 'scanning' | 'invalid' | 'queued' | 'uploading' | 'retrying' | 'stored' | 'skipped' | 'rejected' | 'failed';
@@ -19,6 +20,10 @@ export interface UploadItem {
   code?: string;
   /** The stored (de-identified) Study Instance UID. */
   storedStudyUid?: string;
+  /** The stored study's id, when the server named it by id (entries of a zip sent in parts). */
+  storedStudyId?: string;
+  /** An entry of a zip: the zip goes whole, in parts of a resumable upload, and the server reports each entry. */
+  archive?: { file: Blob; entryName: string };
 }
 
 const CONCURRENCY = 3;
@@ -37,6 +42,8 @@ export class SessionExpiredError extends Error {}
  * answers (the store or database being down: 503 with Retry-After) are retried with
  * backoff; a refusal (4xx) is final for that file. Items already stored by this hospital
  * (asked with `/api/uploads/check`) are skipped, so a new drop after a reload resumes.
+ * Zips with entries still to send go whole, in parts of a resumable upload session
+ * (`sendArchiveInParts`), where the browser can hash them; elsewhere entry by entry.
  */
 export async function runUploads(items: UploadItem[], onChange: () => void, signal: AbortSignal): Promise<void> {
   await markAlreadyStored(items);
@@ -46,11 +53,16 @@ export async function runUploads(items: UploadItem[], onChange: () => void, sign
     item.state = 'queued';
     item.attempts = 0;
   }
+  const archives = new Map<Blob, UploadItem[]>();
+  if (canSendInParts()) {
+    for (const item of queue) if (item.archive) archives.set(item.archive.file, [...(archives.get(item.archive.file) ?? []), item]);
+  }
+  const singles = queue.filter((item) => !item.archive || !archives.has(item.archive.file));
   let next = 0;
   let expired = false;
   const worker = async () => {
-    while (!signal.aborted && !expired && next < queue.length) {
-      const item = queue[next++]!;
+    while (!signal.aborted && !expired && next < singles.length) {
+      const item = singles[next++]!;
       try {
         await uploadWithRetries(item, onChange, signal);
       } catch (error) {
@@ -60,7 +72,47 @@ export async function runUploads(items: UploadItem[], onChange: () => void, sign
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  for (const [file, entries] of archives) {
+    if (signal.aborted || expired) break;
+    expired = !(await sendArchive(file, entries, onChange, signal));
+  }
   if (expired) throw new SessionExpiredError('the session expired');
+}
+
+/** Sends one zip in parts and gives each of its pending entries the server's verdict; false when the sign-in expired. */
+async function sendArchive(file: Blob, entries: UploadItem[], onChange: () => void, signal: AbortSignal): Promise<boolean> {
+  for (const entry of entries) Object.assign(entry, { state: 'uploading', sent: 0, attempts: 1, code: undefined });
+  onChange();
+  let sent = 0;
+  const outcome = await sendArchiveInParts(
+    file,
+    (bytes) => {
+      // The entries' share of the archive's bytes sent, for the progress bar and the time left.
+      sent += bytes;
+      const fraction = Math.min(1, sent / Math.max(1, file.size));
+      for (const entry of entries) entry.sent = Math.round(entry.size * fraction);
+      onChange();
+    },
+    signal,
+    backoffMs,
+  );
+  const byName = new Map(entries.map((entry) => [entry.archive!.entryName, entry]));
+  for (const entry of entries) {
+    entry.sent = entry.size;
+    if (outcome.kind === 'done') Object.assign(entry, { state: 'rejected', code: 'CorruptEntry' });
+    else if (outcome.kind === 'refused') Object.assign(entry, { state: 'rejected', code: outcome.code });
+    else Object.assign(entry, { state: 'failed', code: outcome.kind === 'expired' ? 'SessionExpired' : outcome.code });
+  }
+  if (outcome.kind === 'done') {
+    for (const result of outcome.entries) {
+      const entry = byName.get(result.name);
+      if (!entry || result.status === 'ignored') continue;
+      if (result.status === 'rejected') Object.assign(entry, { state: 'rejected', code: result.code ?? 'Rejected' });
+      else Object.assign(entry, { state: result.status === 'stored' ? 'stored' : 'skipped', code: undefined, storedStudyId: result.studyId });
+    }
+  }
+  onChange();
+  return outcome.kind !== 'expired';
 }
 
 async function markAlreadyStored(items: UploadItem[]): Promise<void> {

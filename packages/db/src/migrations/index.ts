@@ -18,6 +18,7 @@ import * as turnaround from './2026-12-07T17-turnaround.js';
 import * as preArrival from './2026-12-07T18-pre-arrival.js';
 import * as oidcClientSecret from './2026-12-08T20-oidc-client-secret.js';
 import * as pixelScan from './2026-12-08T21-pixel-scan.js';
+import * as uploadSessions from './2026-12-08T22-upload-sessions.js';
 import * as attachmentRedaction from './2026-12-08T25-attachment-redaction.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T18-pre-arrival': preArrival,
   '2026-12-08T20-oidc-client-secret': oidcClientSecret,
   '2026-12-08T21-pixel-scan': pixelScan,
+  '2026-12-08T22-upload-sessions': uploadSessions,
   '2026-12-08T25-attachment-redaction': attachmentRedaction,
 };
