@@ -16,6 +16,8 @@ import * as oidc from './2026-12-07T14-oidc.js';
 import * as consultMessages from './2026-12-07T16-consult-messages.js';
 import * as turnaround from './2026-12-07T17-turnaround.js';
 import * as preArrival from './2026-12-07T18-pre-arrival.js';
+import * as auditWindow from './2026-12-08T23-audit-window.js';
+import * as tenantIsolation from './2026-12-08T23-tenant-isolation.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -35,4 +37,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T16-consult-messages': consultMessages,
   '2026-12-07T17-turnaround': turnaround,
   '2026-12-07T18-pre-arrival': preArrival,
+  '2026-12-08T23-audit-window': auditWindow,
+  '2026-12-08T23-tenant-isolation': tenantIsolation,
 };
