@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 
+import { withAdvisoryLock } from './advisory-lock.js';
 import { actorSettings, APPLY_ACTOR, currentActor } from './db-actor.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
 import { migrations } from './migrations/index.js';
@@ -150,11 +151,15 @@ function wrap(kysely: Kysely<Database>, kind: Db['kind'], connectionString: stri
     },
     async migrate() {
       if (migrationUrl === connectionString) return migrateToLatest(kysely);
-      const owner = open(migrationUrl, 1);
+      // Two connections: one holds the lock, the migrator takes the other.
+      const owner = open(migrationUrl, 2);
       try {
-        await migrateToLatest(owner);
         const { rows } = await sql<{ role: string }>`select current_user as role`.execute(kysely);
-        await grantApplicationRole(owner, rows[0]!.role);
+        // Replicas starting together grant one after another (concurrent grants on one table fail).
+        await withAdvisoryLock(owner, 'yunzhen:migrate-and-grant', { wait: true }, async () => {
+          await migrateToLatest(owner);
+          await grantApplicationRole(owner, rows[0]!.role);
+        });
       } finally {
         await owner.destroy();
       }

@@ -50,13 +50,14 @@ export async function createTestDb(kind: TestDbKind): Promise<TestDb> {
 }
 
 /** A database with nothing in it (not even migrations), for tests of what starts on one; `drop` removes it. */
-export async function createEmptyTestDatabase(kind: TestDbKind): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createEmptyTestDatabase(kind: TestDbKind): Promise<{ url: string; appUrl: string; drop(): Promise<void> }> {
   const adminUrl = inject(kind === 'embedded' ? 'embeddedAdminUrl' : 'postgresAdminUrl');
   if (!adminUrl) throw new Error('no PostgreSQL server: run tests through the root Vitest config (its global setup starts them)');
   const name = `yunzhen_test_${randomBytes(6).toString('hex')}`;
   await withAdmin(adminUrl, (client) => client.query(`create database ${name}`));
   return {
     url: databaseUrl(adminUrl, name),
+    appUrl: databaseUrl(inject(kind === 'embedded' ? 'embeddedAppUrl' : 'postgresAppUrl'), name),
     drop: () => withAdmin(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
 }
