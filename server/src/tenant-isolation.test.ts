@@ -91,6 +91,21 @@ describe.each(['embedded', 'postgres'] as const)('tenant isolation in the databa
     expect(inTransaction.map((r) => r.id)).toEqual([minhang]);
   });
 
+  it('stores uploads of two hospitals arriving together, each as its own hospital', async () => {
+    // Index writes that arrive together share a transaction: only those of one hospital may.
+    const senders = ['rad@xuhui.demo', 'rad@minhang.demo'];
+    const tokens = await Promise.all(senders.map((email) => demoToken(url, email)));
+    const uploads = await Promise.all(Array.from({ length: 8 }, (_, i) => stowInstances(url, tokens[i % 2]!, freshStudy())));
+    const stored = await t.db.kysely
+      .selectFrom('study as s')
+      .innerJoin('tenant as h', 'h.id', 's.tenant_id')
+      .select(['s.study_uid', 'h.name'])
+      .where('s.study_uid', 'in', uploads.flat())
+      .execute();
+    const hospitalOf = new Map(stored.map((row) => [row.study_uid, row.name]));
+    expect(uploads.map(([uid]) => hospitalOf.get(uid!))).toEqual(Array.from({ length: 8 }, (_, i) => (i % 2 ? 'Minhang District Hospital (demo)' : 'Xuhui District Hospital (demo)')));
+  });
+
   it('connects as a role that row-level security applies to', async () => {
     expect(await t.appDb.roleReport()).toEqual({ role: 'yunzhen_app', superuser: false, bypassRls: false, ownsTables: false });
     expect((await t.db.roleReport()).superuser).toBe(true);

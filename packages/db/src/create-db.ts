@@ -3,7 +3,7 @@ import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 
 import { withAdvisoryLock } from './advisory-lock.js';
-import { actorSettings, APPLY_ACTOR, currentActor } from './db-actor.js';
+import { actorKey, actorSettings, APPLY_ACTOR, currentActor } from './db-actor.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -121,8 +121,9 @@ function actorAwarePool(pool: pg.Pool) {
   return {
     async connect() {
       const client = await pool.connect();
-      const settings = actorSettings(currentActor());
-      const key = settings.join('\n');
+      const actor = currentActor();
+      const settings = actorSettings(actor);
+      const key = actorKey(actor);
       if (appliedTo.get(client) !== key) {
         try {
           await client.query(APPLY_ACTOR, settings);

@@ -29,6 +29,16 @@ export function currentActor(): DbActor | undefined {
   return actors.getStore();
 }
 
+/** Runs `task` as `actor` (none: as nobody), for work queued by one caller and done later by another (see the index queue). */
+export function runAs<T>(actor: DbActor | undefined, task: () => T): T {
+  return actor ? actors.run(actor, task) : actors.exit(task);
+}
+
+/** Equal for actors the database cannot tell apart (same settings). */
+export function actorKey(actor: DbActor | undefined): string {
+  return actorSettings(actor).join('\n');
+}
+
 /** The session settings the policies read, in the order of `APPLY_ACTOR`'s parameters. */
 export function actorSettings(actor: DbActor | undefined): [tenantId: string, userId: string, system: string] {
   if (!actor) return ['', '', ''];
