@@ -22,7 +22,8 @@ describe('the database role the server connects as', () => {
     databases.push(database);
     const server = await spawnServer({ env: { ...env(database), YUNZHEN_SECRET: 'database-role-test-secret-of-32-chars!', DICOM_PORT: 'off', YUNZHEN_DEMO: 'false' } });
     servers.push(server);
-    const lines = (await readFile(server.logPath, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; superuser?: boolean; role?: string });
+    // The log file also holds the process's stderr (a library's warning): the JSON lines are the log.
+    const lines = (await readFile(server.logPath, 'utf8')).split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string; superuser?: boolean; role?: string });
     return lines.find((line) => line.msg.includes(WARNING));
   };
 
