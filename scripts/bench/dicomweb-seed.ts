@@ -2,7 +2,7 @@ import { join } from 'node:path';
 
 import { sql } from 'kysely';
 
-import { createDb, createRepositories, migrateToLatest } from '@yunzhen/db';
+import { createDb, createRepositories } from '@yunzhen/db';
 import { seedDemoUnion } from '@yunzhen/server';
 
 export const STUDIES = 1000;
@@ -18,8 +18,10 @@ export const CONSULT_STUDIES = STUDIES / 2;
  * through the consults, are measured too.
  */
 export async function seedIndex(dataDir: string): Promise<void> {
-  const db = await createDb({ dataDir: join(dataDir, 'pg') });
-  await migrateToLatest(db.kysely);
+  const server = await createDb({ dataDir: join(dataDir, 'pg') });
+  await server.migrate();
+  // Generated rows of every hospital go in as the superuser, which row-level security does not limit.
+  const db = await createDb({ databaseUrl: server.server!.url, poolSize: 2 });
   const repos = createRepositories(db.kysely);
   await seedDemoUnion(db.kysely);
   const tenant = (await repos.tenants.findByName('Xuhui District Hospital (demo)'))!.id;
@@ -54,5 +56,6 @@ export async function seedIndex(dataDir: string): Promise<void> {
     select c.id, st.id from consult c join study st on c.clinical_question = 'bench ' || st.study_uid`.execute(db.kysely);
   await sql`analyze`.execute(db.kysely);
   await db.close();
+  await server.close();
 }
 

@@ -15,7 +15,7 @@ import type { ObjectStore } from '@yunzhen/storage';
 
 import type { AppEnv } from './app-env.js';
 import { AuditEvent, createAuditWriter, Outcome } from './audit.js';
-import { authenticate, csrfProtection } from './auth/authenticate.js';
+import { actAsPrincipal, authenticate, csrfProtection } from './auth/authenticate.js';
 import { createLoginThrottle } from './auth/login-throttle.js';
 import { createPasswordCheck } from './auth/password-check.js';
 import { createPrincipalCache } from './auth/principal-cache.js';
@@ -238,6 +238,7 @@ export function createApp(deps: AppDeps) {
     // as a second Response, and that doubled the slow tail of frame requests.
     app.use(path, (c, next) => (corsOrigins.has(c.req.header('Origin') ?? '') ? crossOrigin(c, next) : next()));
     app.use(path, authenticate(repos, principals, now, oidc?.verifyAccessToken));
+    app.use(path, actAsPrincipal());
     // The page's origin is the public one (behind a TLS proxy the request itself arrives as http).
     app.use(path, csrfProtection((origin, c) => origin === new URL(c.var.publicBase).origin || origin === new URL(c.req.url).origin));
   }

@@ -33,6 +33,8 @@ export interface AuditEntry {
   objectId?: string;
   /** Reason codes and counts only, never patient data or secrets. */
   detail?: Record<string, unknown>;
+  /** Record it only if no event with this key was recorded in the window starting at `windowStart`, by any replica. */
+  once?: { key: string; windowStart: Date };
 }
 
 /** Records one or more events of a request in one write. */
@@ -45,8 +47,7 @@ export type AuditWriter = (c: Context<AppEnv>, ...entries: AuditEntry[]) => Prom
 export function createAuditWriter(repo: AuditRepository, sourceIp: (c: Context<AppEnv>) => string | null): AuditWriter {
   return async (c, ...entries) => {
     const principal = c.var.principal;
-    await repo.record(
-      ...entries.map((entry) => ({
+    const records = entries.map((entry) => ({
         eventCode: entry.eventCode,
         action: entry.action,
         outcome: entry.outcome,
@@ -57,7 +58,10 @@ export function createAuditWriter(repo: AuditRepository, sourceIp: (c: Context<A
         objectType: entry.objectType ?? null,
         objectId: entry.objectId ?? null,
         detail: entry.detail,
-      })),
-    );
+      }));
+    await repo.record(...records.filter((_, i) => !entries[i]!.once));
+    for (const [i, entry] of entries.entries()) {
+      if (entry.once) await repo.recordOncePerWindow(entry.once.key, entry.once.windowStart, records[i]!);
+    }
   };
 }

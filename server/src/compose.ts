@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import type { DicomLimits } from '@yunzhen/dicom';
-import { createDb, createRepositories, migrateToLatest, type Db, type Repositories } from '@yunzhen/db';
+import { createDb, createRepositories, type Db, type Repositories } from '@yunzhen/db';
 import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
 
 import type { ServerConfig } from './config.js';
@@ -29,9 +29,10 @@ export async function openResources(config: ServerConfig): Promise<Resources> {
   await mkdir(dataDir, { recursive: true });
 
   // The embedded PostgreSQL server keeps its cluster, socket and password under DATA_DIR/pg.
-  const db = await createDb(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(dataDir, 'pg') });
+  // The application connects as a role under row-level security; the tables' owner migrates.
+  const db = await createDb(config.databaseUrl ? { databaseUrl: config.databaseUrl, migrationUrl: config.databaseMigrationUrl } : { dataDir: join(dataDir, 'pg') });
   try {
-    await migrateToLatest(db.kysely);
+    await db.migrate();
     let store: ObjectStore;
     if (config.s3) {
       const client = createS3Client(config.s3);

@@ -18,6 +18,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
+  DATABASE_MIGRATION_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
   S3_ENDPOINT: optionalText.pipe(z.string().url().optional()),
   S3_BUCKET: optionalText,
   S3_REGION: z.string().min(1).default('us-east-1'),
@@ -97,6 +98,8 @@ export type ServerConfig = Readonly<{
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** The tables' owner, which migrates and grants `databaseUrl`'s role its privileges (with DATABASE_URL only). */
+  databaseMigrationUrl: string | undefined;
   s3: Readonly<{
     endpoint: string | undefined;
     bucket: string;
@@ -170,6 +173,9 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
   if (Boolean(e.DICOM_TLS_CERT) !== Boolean(e.DICOM_TLS_KEY)) {
     throw new ConfigError('invalid configuration: DICOM_TLS_CERT and DICOM_TLS_KEY go together');
   }
+  if (e.DATABASE_MIGRATION_URL && !e.DATABASE_URL) {
+    throw new ConfigError('invalid configuration: DATABASE_MIGRATION_URL goes with DATABASE_URL (the embedded database makes its own roles)');
+  }
   if ((e.DATABASE_URL || s3) && !e.YUNZHEN_SECRET) {
     // Replicas must share the secret that derives the per-hospital keys; never invent one here.
     throw new ConfigError('invalid configuration: YUNZHEN_SECRET is required with DATABASE_URL or S3_BUCKET');
@@ -179,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined>): ServerConfi
     host: e.HOST,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    databaseMigrationUrl: e.DATABASE_MIGRATION_URL,
     s3,
     secret: e.YUNZHEN_SECRET,
     demo: e.YUNZHEN_DEMO,

@@ -1,4 +1,4 @@
-import { inLockedTransaction, type Db, type UserRole } from '@yunzhen/db';
+import { asSystem, inLockedTransaction, type Db, type UserRole } from '@yunzhen/db';
 
 import { hashPassword } from './auth/passwords.js';
 
@@ -57,7 +57,7 @@ export async function seedDemoUnion(db: Db['kysely']): Promise<boolean> {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   // One transaction under an advisory lock: replicas starting together queue here, and the
   // first creates the union while the others find it (and a crash mid-seed leaves nothing).
-  return inLockedTransaction(db, 'yunzhen:demo-seed', async (repos) => {
+  return asSystem('demo-seed', () => inLockedTransaction(db, 'yunzhen:demo-seed', async (repos) => {
     if (await repos.tenants.findByName(demoUnion.tenants[0].name)) return false;
     const unionId = await repos.tenants.createUnion(demoUnion.name);
     for (const spec of demoUnion.tenants) {
@@ -65,5 +65,5 @@ export async function seedDemoUnion(db: Db['kysely']): Promise<boolean> {
       for (const user of spec.users) await repos.users.create({ tenantId: tenant.id, ...user, passwordHash });
     }
     return true;
-  });
+  }));
 }

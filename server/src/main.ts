@@ -41,6 +41,14 @@ async function main(): Promise<void> {
       embedded.initialised ? 'initialised a new embedded PostgreSQL cluster' : 'started the embedded PostgreSQL server',
     );
   }
+  // Row-level security keeps hospitals apart only for a role it applies to.
+  const role = await resources.db.roleReport();
+  if (role.superuser || role.bypassRls || role.ownsTables) {
+    logger.warn(
+      { role: role.role, superuser: role.superuser, bypassRls: role.bypassRls, ownsTables: role.ownsTables },
+      'the database role is a superuser, has BYPASSRLS or owns the tables: row-level security does not separate hospitals; connect DATABASE_URL as an application role and migrate with DATABASE_MIGRATION_URL (see README)',
+    );
+  }
   const services = createServices(resources, { ...defaultSettings.dicomLimits, maxInstanceBytes: config.maxInstanceBytes }, { pixelScan: Boolean(config.pixelOcr) });
   const { repos } = services;
 
@@ -93,9 +101,11 @@ async function main(): Promise<void> {
       },
     },
   });
-  // OpenID Connect sessions, codes and tokens past their expiry are never read again.
+  // OpenID Connect sessions, codes and tokens past their expiry are never read again; nor are
+  // access-audit windows older than a day (a key can only collide within its own window).
   setInterval(() => {
     repos.oidc.sweepExpired().catch((error: unknown) => logger.warn(describeForLog(error), 'OpenID Connect sweep failed; next run in an hour'));
+    repos.audit.forgetWindowsBefore(new Date(Date.now() - 24 * 60 * 60 * 1000)).catch((error: unknown) => logger.warn(describeForLog(error), 'audit window sweep failed; next run in an hour'));
   }, 60 * 60 * 1000).unref();
 
   // Objects left without an index row (a crash between the two steps of ingest) are removed

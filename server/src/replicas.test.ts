@@ -83,7 +83,7 @@ function startReceiver() {
 
 describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucket', () => {
   let s3: TestS3Server;
-  let database: { url: string; drop(): Promise<void> };
+  let database: { url: string; appUrl: string; drop(): Promise<void> };
   let db: Db;
   let store: ObjectStore;
   /** Which replica acknowledged each part of a resumable upload (by its URL path). */
@@ -116,7 +116,9 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
     [s3, database] = await Promise.all([startTestS3Server(), createEmptyTestDatabase('embedded')]);
     [proxyUrl, receiverUrl] = await Promise.all([proxy.listen(), receiver.listen()]);
     env = {
-      DATABASE_URL: database.url,
+      // As an external deployment: the application role under row-level security, the owner migrating.
+      DATABASE_URL: database.appUrl,
+      DATABASE_MIGRATION_URL: database.url,
       S3_BUCKET: BUCKET,
       S3_ENDPOINT: s3.endpoint,
       S3_ACCESS_KEY_ID: s3.accessKeyId,

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 import type { AuditAction, AuditEvent, AuditOutcome, Database } from './schema.js';
 
@@ -38,6 +38,30 @@ export function createAuditRepository(db: Kysely<Database>) {
           })),
         )
         .execute();
+    },
+
+    /**
+     * Records `event` unless an event with the same `key` was recorded in the window starting
+     * at `windowStart`, by any process on this database: one statement claims the key and
+     * writes the event, so two replicas racing for it write it once. True when it was written.
+     */
+    async recordOncePerWindow(key: string, windowStart: Date, event: AuditRecord): Promise<boolean> {
+      const result = await sql`
+        with claimed as (
+          insert into audit_window (key, window_start) values (${key}, ${windowStart}) on conflict do nothing returning 1
+        )
+        insert into audit_event (event_code, event_action, outcome, user_id, tenant_id, source_ip, request_id, object_type, object_id, detail)
+        select ${event.eventCode}::text, ${event.action}::text, ${event.outcome}::integer, ${event.userId ?? null}::uuid, ${event.tenantId ?? null}::uuid,
+               ${event.sourceIp ?? null}::text, ${event.requestId ?? null}::text, ${event.objectType ?? null}::text, ${event.objectId ?? null}::text,
+               ${JSON.stringify(event.detail ?? {})}::jsonb
+        from claimed`.execute(db);
+      return (result.numAffectedRows ?? 0n) > 0n;
+    },
+
+    /** Forgets the windows that started before `before`: their keys can no longer collide. */
+    async forgetWindowsBefore(before: Date): Promise<number> {
+      const result = await db.deleteFrom('audit_window').where('window_start', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     list(filter: { tenantId?: string; eventCode?: string; limit?: number }): Promise<AuditEvent[]> {

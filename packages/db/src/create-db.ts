@@ -2,13 +2,21 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 
+import { withAdvisoryLock } from './advisory-lock.js';
+import { actorKey, actorSettings, APPLY_ACTOR, currentActor } from './db-actor.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
 
 export interface DbConfig {
-  /** `postgres://…`: use a PostgreSQL server. Omitted: the embedded database. */
+  /** `postgres://…`: use a PostgreSQL server, as the application role. Omitted: the embedded database. */
   databaseUrl?: string;
+  /**
+   * `postgres://…` of the role that owns the tables: it runs the migrations and grants the
+   * application role (`databaseUrl`'s) its privileges. Omitted: `databaseUrl` migrates, and
+   * owning the tables it is not subject to row-level security (`roleReport` says so).
+   */
+  migrationUrl?: string;
   /** Directory of the embedded PostgreSQL server (its cluster, socket and password); the server uses `DATA_DIR/pg`. */
   dataDir?: string;
   /** Extra server settings for the embedded server. */
@@ -24,9 +32,22 @@ export interface Db {
   server?: EmbeddedPostgres;
   /** Throws when the database cannot answer (readiness checks). */
   ping(): Promise<void>;
+  /** Applies pending migrations as the owning role and grants the application role its privileges. */
+  migrate(): Promise<void>;
+  /** What the application role may do that would let it past row-level security. */
+  roleReport(): Promise<DbRoleReport>;
   /** Subscribes to a NOTIFY channel on a connection of its own (see `listenToChannel`). */
   listen(channel: string, handlers: ChannelHandlers): Promise<ChannelListener>;
   close(): Promise<void>;
+}
+
+/** The application role's attributes that defeat row-level security (the server warns at start). */
+export interface DbRoleReport {
+  role: string;
+  superuser: boolean;
+  bypassRls: boolean;
+  /** It owns the tables: policies do not apply to a table's owner. */
+  ownsTables: boolean;
 }
 
 export interface ChannelHandlers {
@@ -55,10 +76,11 @@ const parsers: Record<number, (value: string) => unknown> = { [INT8_OID]: parseI
  * dialect, one engine: the same migrations and SQL run on both.
  */
 export async function createDb(config: DbConfig): Promise<Db> {
-  if (config.databaseUrl) return wrap(open(config.databaseUrl, config.poolSize), 'postgres', config.databaseUrl);
+  if (config.databaseUrl) return wrap(open(config.databaseUrl, config.poolSize), 'postgres', config.databaseUrl, config.migrationUrl ?? config.databaseUrl);
   if (!config.dataDir) throw new Error('createDb needs a databaseUrl or a dataDir for the embedded PostgreSQL server');
   const server = await startEmbeddedPostgres({ ...config.embedded, dir: config.dataDir });
-  const db = wrap(open(server.url, config.poolSize), 'embedded', server.url);
+  // The application connects as the generated non-superuser role; the superuser only migrates.
+  const db = wrap(open(server.appUrl, config.poolSize), 'embedded', server.appUrl, server.url);
   return {
     ...db,
     server,
@@ -84,16 +106,71 @@ function open(connectionString: string, poolSize = 10): Kysely<Database> {
   // Nor a client held by a transaction between two statements (a killed or restarted server
   // drops every connection): its transaction fails, and the pool discards the client on release.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: actorAwarePool(pool) }) });
 }
 
-function wrap(kysely: Kysely<Database>, kind: Db['kind'], connectionString: string): Db {
+/**
+ * Hands out pooled connections set to act for the code's current actor (`asTenant`,
+ * `asSystem`, or none). The settings are session-wide and a connection remembers which actor
+ * it was last set to, so a query costs one extra round trip only when its connection last
+ * served another actor; kysely takes a connection before `begin`, so a transaction keeps one
+ * actor throughout.
+ */
+function actorAwarePool(pool: pg.Pool) {
+  const appliedTo = new WeakMap<pg.PoolClient, string>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      const actor = currentActor();
+      const settings = actorSettings(actor);
+      const key = actorKey(actor);
+      if (appliedTo.get(client) !== key) {
+        try {
+          await client.query(APPLY_ACTOR, settings);
+        } catch (error) {
+          client.release(error as Error);
+          throw error;
+        }
+        appliedTo.set(client, key);
+      }
+      return client;
+    },
+    end: () => pool.end(),
+    // kysely opens a client of its own from these to cancel a query.
+    Client: pg.Client,
+    options: pool.options,
+  };
+}
+
+function wrap(kysely: Kysely<Database>, kind: Db['kind'], connectionString: string, migrationUrl: string): Db {
   const listeners = new Set<ChannelListener>();
   return {
     kysely,
     kind,
     async ping() {
       await sql`select 1`.execute(kysely);
+    },
+    async migrate() {
+      if (migrationUrl === connectionString) return migrateToLatest(kysely);
+      // Two connections: one holds the lock, the migrator takes the other.
+      const owner = open(migrationUrl, 2);
+      try {
+        const { rows } = await sql<{ role: string }>`select current_user as role`.execute(kysely);
+        // Replicas starting together grant one after another (concurrent grants on one table fail).
+        await withAdvisoryLock(owner, 'yunzhen:migrate-and-grant', { wait: true }, async () => {
+          await migrateToLatest(owner);
+          await grantApplicationRole(owner, rows[0]!.role);
+        });
+      } finally {
+        await owner.destroy();
+      }
+    },
+    async roleReport() {
+      const { rows } = await sql<DbRoleReport>`
+        select r.rolname as role, r.rolsuper as superuser, r.rolbypassrls as "bypassRls",
+               exists (select 1 from pg_tables t where t.schemaname = 'public' and t.tablename = 'study' and t.tableowner = r.rolname) as "ownsTables"
+        from pg_roles r where r.rolname = current_user`.execute(kysely);
+      return rows[0]!;
     },
     async listen(channel, handlers) {
       const listener = await listenToChannel(connectionString, channel, handlers);
@@ -179,6 +256,17 @@ export async function listenToChannel(connectionString: string, channel: string,
       await open?.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Gives the application role what it needs on every table and sequence, and nothing on the
+ * migration bookkeeping. Run by the owner after each migration (new tables need it again).
+ */
+export async function grantApplicationRole(owner: Kysely<any>, role: string): Promise<void> {
+  const name = sql.id(role);
+  await sql`grant select, insert, update, delete on all tables in schema public to ${name}`.execute(owner);
+  await sql`grant usage, select, update on all sequences in schema public to ${name}`.execute(owner);
+  await sql`revoke all on kysely_migration, kysely_migration_lock from ${name}`.execute(owner);
 }
 
 /** Applies every pending migration; throws the first failure. */

@@ -46,6 +46,11 @@ describe('embedded PostgreSQL server', () => {
     expect(first.url).toContain(encodeURIComponent(join(dir, 'run')));
     const [settings] = await query<{ listen: string; fsync: string; autovacuum: string }>(first.url, "select current_setting('listen_addresses') listen, current_setting('fsync') fsync, current_setting('autovacuum') autovacuum");
     expect(settings).toEqual({ listen: '', fsync: 'on', autovacuum: 'on' });
+    // The application's role: a generated password of its own beside the superuser's, and nothing that lifts row-level security.
+    expect(statSync(join(dir, 'app-password')).mode & 0o777).toBe(0o600);
+    expect(first.appUrl).toContain(encodeURIComponent(readFileSync(join(dir, 'app-password'), 'utf8').trim()));
+    const [role] = await query<{ role: string; rolsuper: boolean; rolbypassrls: boolean }>(first.appUrl, 'select current_user as role, rolsuper, rolbypassrls from pg_roles where rolname = current_user');
+    expect(role).toEqual({ role: 'yunzhen_app', rolsuper: false, rolbypassrls: false });
     await query(first.url, "create table kept (v text); insert into kept values ('before restart')");
     await first.stop();
     expect(first.pid()).toBeUndefined();
@@ -53,6 +58,7 @@ describe('embedded PostgreSQL server', () => {
     const second = await start(dir);
     expect(second.initialised).toBe(false);
     expect(await query(second.url, 'select v from kept')).toEqual([{ v: 'before restart' }]);
+    expect(await query(second.appUrl, 'select current_user as role')).toEqual([{ role: 'yunzhen_app' }]);
   });
 
   it('recovers after its postmaster is SIGKILLed, with the data committed before', async () => {

@@ -13,6 +13,8 @@ import { dirname, join, resolve } from 'node:path';
  *     pg/data/       the cluster (PGDATA), created by initdb on first start
  *     pg/run/        the Unix socket (no TCP unless the path is too long for a socket; then 127.0.0.1 only)
  *     pg/password    the generated password of the `yunzhen` superuser, mode 0600
+ *     pg/app-password  the generated password of `yunzhen_app`, the role the application
+ *                    connects as (no superuser, no BYPASSRLS: row-level security applies), 0600
  *     pg/server.log  the server's own log
  *     pg/owner.pid   the pid of the Node process that started the server
  *
@@ -35,10 +37,14 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
-  /** `postgres://` URL of the `yunzhen` database as the `yunzhen` superuser (socket or loopback). */
+  /** `postgres://` URL of the `yunzhen` database as the `yunzhen` superuser (socket or loopback): migrations. */
   url: string;
-  /** URL of any database on this cluster. */
+  /** URL of any database on this cluster, as the superuser. */
   urlFor(database: string): string;
+  /** The `yunzhen` database as the application role `yunzhen_app`. */
+  appUrl: string;
+  /** Any database on this cluster as the application role. */
+  appUrlFor(database: string): string;
   /** True when this start ran initdb (a new cluster). */
   initialised: boolean;
   /** The PostgreSQL version of the binaries, e.g. "18.4". */
@@ -55,6 +61,8 @@ export interface EmbeddedPostgres {
 
 export const EMBEDDED_SUPERUSER = 'yunzhen';
 export const EMBEDDED_DATABASE = 'yunzhen';
+/** The role the application connects as: created at every start if missing, never a superuser. */
+export const EMBEDDED_APP_ROLE = 'yunzhen_app';
 const DEFAULT_SYSTEM_USER = 'yunzhen-postgres';
 const PORT = 5432;
 /** sun_path holds 108 bytes; the socket is `<dir>/.s.PGSQL.5432`. */
@@ -144,6 +152,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const data = join(dir, 'data');
   const run = join(dir, 'run');
   const passwordFile = join(dir, 'password');
+  const appPasswordFile = join(dir, 'app-password');
   const ownerFile = join(dir, 'owner.pid');
   const logFile = join(dir, 'server.log');
   const bin = binaries();
@@ -183,6 +192,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     writeFileSync(passwordFile, password + '\n', { mode: 0o600 });
   }
   chmodSync(passwordFile, 0o600);
+  // The application role's password, beside the superuser's (clusters made before the role existed get one now).
+  if (!existsSync(appPasswordFile)) writeFileSync(appPasswordFile, randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+  chmodSync(appPasswordFile, 0o600);
+  const appPassword = readFileSync(appPasswordFile, 'utf8').trim();
   if (asRoot) {
     chownTree(dir, account.uid, account.gid);
     // The data directory (a private 0700 one, say) must let the server's user through to its
@@ -234,13 +247,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   writeFileSync(ownerFile, `${process.pid}\n`);
 
   // A socket URL names `localhost` (WHATWG URLs need a host) and the socket directory in `?host=`, which `pg` prefers.
-  const urlFor = (database: string) =>
-    `postgres://${EMBEDDED_SUPERUSER}:${encodeURIComponent(password)}@${useSocket ? 'localhost' : `${host}:${port}`}/${database}` + (useSocket ? `?host=${encodeURIComponent(host)}&port=${port}` : '');
+  const urlAs = (user: string, secret: string) => (database: string) =>
+    `postgres://${user}:${encodeURIComponent(secret)}@${useSocket ? 'localhost' : `${host}:${port}`}/${database}` + (useSocket ? `?host=${encodeURIComponent(host)}&port=${port}` : '');
+  const urlFor = urlAs(EMBEDDED_SUPERUSER, password);
+  const appUrlFor = urlAs(EMBEDDED_APP_ROLE, appPassword);
 
   let stopped = false;
   const server: EmbeddedPostgres = {
     url: urlFor(EMBEDDED_DATABASE),
     urlFor,
+    appUrl: appUrlFor(EMBEDDED_DATABASE),
+    appUrlFor,
     initialised,
     version: version.full,
     runsAs: account.name,
@@ -260,6 +277,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
   try {
     await ensureDatabase(urlFor('postgres'), EMBEDDED_DATABASE);
+    await ensureApplicationRole(urlFor('postgres'), EMBEDDED_APP_ROLE, appPassword);
   } catch (error) {
     await server.stop().catch(() => undefined);
     throw error;
@@ -275,6 +293,26 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
     if (!rowCount) await client.query(`create database ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates the application role if missing and (re)sets what it may do: log in with `password`,
+ * and nothing that would lift row-level security (no superuser, no BYPASSRLS). Table privileges
+ * are granted after each migration (`grantApplicationRole`).
+ */
+export async function ensureApplicationRole(adminUrl: string, role: string, password: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const name = client.escapeIdentifier(role);
+    const { rowCount } = await client.query('select 1 from pg_roles where rolname = $1', [role]);
+    if (!rowCount) await client.query(`create role ${name} login`);
+    await client.query(`alter role ${name} with login nosuperuser nocreatedb nocreaterole nobypassrls password ${client.escapeLiteral(password)}`);
   } finally {
     await client.end();
   }

@@ -21,8 +21,9 @@ import { createVaultRepository } from './vault.js';
 import { createWebhookRepository } from './webhooks.js';
 
 export * from './schema.js';
-export { createDb, isDatabaseUnavailable, isDiskFull, listenToChannel, migrateToLatest, type ChannelHandlers, type ChannelListener, type Db, type DbConfig } from './create-db.js';
-export { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
+export { createDb, grantApplicationRole, isDatabaseUnavailable, isDiskFull, listenToChannel, migrateToLatest, type ChannelHandlers, type ChannelListener, type Db, type DbConfig, type DbRoleReport } from './create-db.js';
+export { asSystem, asTenant, currentActor, type DbActor } from './db-actor.js';
+export { EMBEDDED_APP_ROLE, EmbeddedPostgresError, ensureApplicationRole, startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-server.js';
 export type { AuditRecord, AuditRepository } from './audit.js';
 export type { ConsultRepository, NewConsult } from './consults.js';
 export type { CredentialRepository, SessionRecord } from './credentials.js';

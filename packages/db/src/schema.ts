@@ -8,6 +8,7 @@ export interface Database {
   user_session: UserSessionTable;
   api_token: ApiTokenTable;
   audit_event: AuditEventTable;
+  audit_window: AuditWindowTable;
   patient: PatientTable;
   study: StudyTable;
   series: SeriesTable;
@@ -116,6 +117,12 @@ export interface AuditEventTable {
   object_type: string | null;
   object_id: string | null;
   detail: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+/** An audit key recorded in a time window (see `recordOncePerWindow`). */
+export interface AuditWindowTable {
+  key: string;
+  window_start: Date;
 }
 
 export type Tenant = Selectable<TenantTable>;

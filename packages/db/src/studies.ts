@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 
 import { SERIES_SAMPLE_SIZE, type PixelScanPolicy } from './pixel-scans.js';
+import { actorKey, currentActor, runAs, type DbActor } from './db-actor.js';
 import type { Database, PixelReview } from './schema.js';
 
 /** One stored instance with the de-identified attributes the index keeps. */
@@ -65,10 +66,13 @@ const MAX_BATCH = 64;
  * serves many. Nothing waits when the queue is idle (a lone upload is not delayed). If a shared
  * transaction fails (one instance's conflict aborts it), each of its instances is written
  * again in a transaction of its own, so an error fails only the instance that caused it.
+ * Instances share a transaction only with those queued by the same actor (`asTenant`), and the
+ * transaction runs as that actor: row-level security checks each hospital's rows as its own.
  */
 function createIndexQueue(db: Kysely<Database>) {
   interface Waiter {
     record: InstanceRecord;
+    actor: DbActor | undefined;
     resolve(result: IndexResult): void;
     reject(error: unknown): void;
   }
@@ -99,9 +103,12 @@ function createIndexQueue(db: Kysely<Database>) {
     running = true;
     try {
       while (waiting.length > 0) {
-        const batch = waiting.slice(0, MAX_BATCH);
-        waiting = waiting.slice(MAX_BATCH);
-        await write(batch);
+        const key = actorKey(waiting[0]!.actor);
+        const batch: Waiter[] = [];
+        const rest: Waiter[] = [];
+        for (const w of waiting) (batch.length < MAX_BATCH && actorKey(w.actor) === key ? batch : rest).push(w);
+        waiting = rest;
+        await runAs(batch[0]!.actor, () => write(batch));
       }
     } finally {
       running = false;
@@ -110,7 +117,7 @@ function createIndexQueue(db: Kysely<Database>) {
 
   return (record: InstanceRecord) =>
     new Promise<IndexResult>((resolve, reject) => {
-      waiting.push({ record, resolve, reject });
+      waiting.push({ record, actor: currentActor(), resolve, reject });
       if (!running) void drain();
     });
 }

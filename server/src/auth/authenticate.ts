@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 
-import type { Repositories, UserRole } from '@yunzhen/db';
+import { asTenant, type Repositories, type UserRole } from '@yunzhen/db';
 
 import type { AppEnv, Principal } from '../app-env.js';
 import { AppError } from '../errors.js';
@@ -29,6 +29,19 @@ export function authenticate(repos: Repositories, cache: PrincipalCache, now: ()
     }
     c.set('principal', principal);
     await next();
+  };
+}
+
+/**
+ * Runs the rest of an authenticated request as its principal's hospital (`asTenant`): under
+ * row-level security every query sees that hospital's rows and its consults' only, whatever
+ * its `where` says. Anonymous requests (login) see no tenant-owned row.
+ */
+export function actAsPrincipal(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = c.var.principal;
+    if (principal) await asTenant(principal.tenant.id, principal.user.id, next);
+    else await next();
   };
 }
 

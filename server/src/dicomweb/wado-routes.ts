@@ -215,25 +215,34 @@ function byteRange(header: string | undefined, size: number): { start: number; e
   return { start, end };
 }
 
+/** The access-audit window: 110103 is recorded once per user and study in each. */
+export const ACCESS_AUDIT_WINDOW_MS = 10 * 60 * 1000;
+
 /**
- * 110103 Instances Accessed, once per user and study per ten minutes: a viewer fetches
- * hundreds of frames of one study, and one access is one audit event.
+ * 110103 Instances Accessed, once per user and study per ten-minute window (aligned to the
+ * clock, so every replica computes the same one): a viewer fetches hundreds of frames of one
+ * study, possibly through several replicas, and one access is one audit event. The database
+ * decides which request records it (`recordOncePerWindow`); this process remembers the windows
+ * it has seen recorded, so only a window's first request here costs a write.
  */
 function createAccessAudit(deps: { audit: AuditWriter; now: () => Date }) {
-  const recent = new Map<string, number>();
-  const WINDOW = 10 * 60 * 1000;
+  const recorded = new Map<string, number>();
   return async (c: Context<AppEnv>, userId: string, studyPk: string) => {
-    const key = `${userId}:${studyPk}`;
     const now = deps.now().getTime();
-    if ((recent.get(key) ?? 0) > now - WINDOW) return;
-    recent.set(key, now);
-    if (recent.size > 50_000) for (const [k, t] of recent) if (t <= now - WINDOW) recent.delete(k);
-    try {
-      await deps.audit(c, { eventCode: AuditEvent.InstancesAccessed, action: 'R', outcome: Outcome.Success, objectType: 'study', objectId: studyPk });
-    } catch (error) {
-      recent.delete(key); // not recorded: the next access must try again, not pass unaudited
-      throw error;
-    }
+    const windowStart = now - (now % ACCESS_AUDIT_WINDOW_MS);
+    const key = `${AuditEvent.InstancesAccessed}:${userId}:${studyPk}`;
+    if (recorded.get(key) === windowStart) return;
+    await deps.audit(c, {
+      eventCode: AuditEvent.InstancesAccessed,
+      action: 'R',
+      outcome: Outcome.Success,
+      objectType: 'study',
+      objectId: studyPk,
+      once: { key, windowStart: new Date(windowStart) },
+    });
+    // Only once it is known to be recorded: a failed write fails this access, and the next one tries again.
+    recorded.set(key, windowStart);
+    if (recorded.size > 50_000) for (const [k, start] of recorded) if (start < windowStart) recorded.delete(k);
   };
 }
 

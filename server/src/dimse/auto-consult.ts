@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 
-import type { Repositories } from '@yunzhen/db';
+import { asSystem, type Repositories } from '@yunzhen/db';
 
 import { AuditEvent, Outcome } from '../audit.js';
 import { describeForLog } from '../errors.js';
@@ -14,27 +14,32 @@ import { describeForLog } from '../errors.js';
 export function createAutoConsults(deps: { repos: Repositories; logger: Logger; now: () => Date }) {
   return {
     /** One pass; resolves with the number of consults created. */
-    async tick(): Promise<number> {
-      const now = deps.now();
-      const created = await deps.repos.devices.createDueAutoConsults(now, (priority, readingCentreId) => deps.repos.turnaround.dueAt(readingCentreId, priority, now));
-      for (const consult of created) {
-        deps.logger.info({ consult: consult.consultId, device: consult.deviceId }, 'consult created by a device rule');
-        await deps.repos.audit
-          .record({
-            eventCode: AuditEvent.ProcedureRecord,
-            action: 'C',
-            outcome: Outcome.Success,
-            userId: null,
-            tenantId: consult.tenantId,
-            sourceIp: null,
-            requestId: null,
-            objectType: 'consult',
-            objectId: consult.consultId,
-            detail: { entryPoint: 'dicom-device-rule', deviceId: consult.deviceId, studyId: consult.studyId },
-          })
-          .catch((error: unknown) => deps.logger.error({ err: describeForLog(error) }, 'audit write failed'));
-      }
-      return created.length;
+    tick(): Promise<number> {
+      // A device's rule acts for its hospital, sending to another: the named system path.
+      return asSystem('auto-consult', () => pass());
     },
   };
+
+  async function pass(): Promise<number> {
+    const now = deps.now();
+    const created = await deps.repos.devices.createDueAutoConsults(now, (priority, readingCentreId) => deps.repos.turnaround.dueAt(readingCentreId, priority, now));
+    for (const consult of created) {
+      deps.logger.info({ consult: consult.consultId, device: consult.deviceId }, 'consult created by a device rule');
+      await deps.repos.audit
+        .record({
+          eventCode: AuditEvent.ProcedureRecord,
+          action: 'C',
+          outcome: Outcome.Success,
+          userId: null,
+          tenantId: consult.tenantId,
+          sourceIp: null,
+          requestId: null,
+          objectType: 'consult',
+          objectId: consult.consultId,
+          detail: { entryPoint: 'dicom-device-rule', deviceId: consult.deviceId, studyId: consult.studyId },
+        })
+        .catch((error: unknown) => deps.logger.error({ err: describeForLog(error) }, 'audit write failed'));
+    }
+    return created.length;
+  }
 }

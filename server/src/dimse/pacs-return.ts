@@ -172,5 +172,5 @@ export function createPacsReturn(deps: PacsReturnDeps) {
 
   // Claimed for an attempt's length (rendering, association, two C-STOREs), so a second
   // replica's pass leaves it alone; a replica that dies mid-attempt leaves it due again after.
-  return createOutboxWorker({ claim: () => deps.repos.devices.claimDueDeliveries({ now: deps.now(), leaseMs: PACS_LEASE_MS, claimant }), attempt });
+  return createOutboxWorker({ job: 'pacs-return', claim: () => deps.repos.devices.claimDueDeliveries({ now: deps.now(), leaseMs: PACS_LEASE_MS, claimant }), attempt });
 }

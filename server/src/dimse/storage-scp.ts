@@ -5,7 +5,7 @@ import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 
 import { implementationClassUid, implementationVersionName, supportedTransferSyntaxes } from '@yunzhen/dicom';
-import type { DicomDevice, Repositories } from '@yunzhen/db';
+import { asSystem, type DicomDevice, type Repositories } from '@yunzhen/db';
 
 import { AuditEvent, Outcome } from '../audit.js';
 import { describeForLog } from '../errors.js';
@@ -196,7 +196,9 @@ export function createStorageScp(deps: StorageScpDeps) {
       // that silence is ours, not the peer's idling.
       socket.pause();
       socket.setTimeout(0);
-      for (const pdu of pdus) chain = chain.then(() => (phase === 'closing' ? undefined : onPdu(pdu.type, pdu.body)));
+      // A device is identified before its hospital is known, and its instances go to that
+      // hospital: the association's database work runs on the named DIMSE system path.
+      for (const pdu of pdus) chain = chain.then(() => (phase === 'closing' ? undefined : asSystem('dimse', () => onPdu(pdu.type, pdu.body))));
       chain = chain
         .catch((error: unknown) => {
           log.warn({ err: describeForLog(error) }, 'DIMSE association aborted: processing failed');

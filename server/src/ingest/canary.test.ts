@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { scanDicom } from '@yunzhen/dicom';
-import { createDb, createRepositories, migrateToLatest, type Db } from '@yunzhen/db';
+import { createDb, createRepositories, type Db } from '@yunzhen/db';
 import { createFsStore } from '@yunzhen/storage';
 
 import { createApp, defaultSettings, type App } from '../app.js';
@@ -82,7 +82,7 @@ describe('no canary identity survives ingest', () => {
     }
 
     db = await createDb({ dataDir: join(dataDir, 'pg') });
-    await migrateToLatest(db.kysely);
+    await db.migrate();
     await seedDemoUnion(db.kysely);
     const destination = new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) });
     app = createApp({

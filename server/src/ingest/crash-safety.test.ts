@@ -101,7 +101,9 @@ async function checkAcknowledged(server: SpawnedServer, acknowledged: Acknowledg
 
 /** With the server stopped: every row has its object, the sweep leaves no object without a row, no temp file is left. */
 async function checkStore(dataDir: string) {
-  const db = await createDb({ dataDir: join(dataDir, 'pg') });
+  const server = await createDb({ dataDir: join(dataDir, 'pg') });
+  // As the superuser: the check looks at every hospital's rows.
+  const db = await createDb({ databaseUrl: server.server!.url, poolSize: 2 });
   try {
     const repos = createRepositories(db.kysely);
     const store = createFsStore({ root: join(dataDir, 'objects') });
@@ -124,6 +126,7 @@ async function checkStore(dataDir: string) {
     return rows.length;
   } finally {
     await db.close();
+    await server.close();
   }
 }
 

@@ -9,7 +9,7 @@ import {
   writeDicom,
   type DicomLimits,
 } from '@yunzhen/dicom';
-import type { Repositories } from '@yunzhen/db';
+import { asSystem, type Repositories } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
 import { toWriteDataset } from '../dicomweb/transcode.js';
@@ -93,14 +93,16 @@ export function createDerivedObjectIngest(deps: DerivedObjectDeps) {
     const put = await deps.store.put(objectKey, rebuilt, { contentType: 'application/dicom' });
     if (!put.created) throw new Error('a fresh object key was already taken');
     try {
-      const indexed = await deps.repos.studies.indexInstance({
+      // The study is the sending hospital's and the writer the reading centre (found above under
+      // row-level security): its patient and study rows are upserted as they are, on the named path.
+      const indexed = await asSystem('derived-object-index', () => deps.repos.studies.indexInstance({
         tenantId: study.tenant_id,
         uploadedBy: context.userId,
         ...storedStudyParts(patient, study),
         series: { seriesUid: a.SeriesInstanceUID!, modality: a.Modality, seriesNumber: a.SeriesNumber, seriesDescription: a.SeriesDescription, bodyPart: a.BodyPartExamined },
         instance: {
           sopInstanceUid: a.SOPInstanceUID!,
-          sopClassUid: a.SOPClassUID,
+          sopClassUid: a.SOPClassUID!,
           ...imageParts(a),
           transferSyntaxUid: file.transferSyntax.littleEndian ? file.transferSyntax.uid : '1.2.840.10008.1.2.1',
           sizeBytes: rebuilt.length,
@@ -110,7 +112,7 @@ export function createDerivedObjectIngest(deps: DerivedObjectDeps) {
           pixelReviewReasons: [],
         },
         vaultEntries: [],
-      });
+      }));
       if (indexed.duplicate) await deps.store.delete(objectKey);
       return {
         status: indexed.duplicate ? 'duplicate' : 'stored',

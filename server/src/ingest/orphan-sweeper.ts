@@ -1,4 +1,4 @@
-import { withAdvisoryLock, type Db, type Repositories } from '@yunzhen/db';
+import { asSystem, withAdvisoryLock, type Db, type Repositories } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
 const BATCH = 500;
@@ -13,7 +13,12 @@ export const ORPHAN_SWEEP_LOCK = 'yunzhen:orphan-sweep';
  * with N replicas one sweeps at a time (`ran: false` when another was sweeping); reads the
  * pending table, never a listing of the bucket.
  */
-export async function sweepOrphans(deps: { store: ObjectStore; repos: Repositories; db: Pick<Db, 'kysely'> }, options: { graceMs: number; now: Date }) {
+export function sweepOrphans(deps: { store: ObjectStore; repos: Repositories; db: Pick<Db, 'kysely'> }, options: { graceMs: number; now: Date }) {
+  // On the system path: under row-level security without it, no object would look referenced.
+  return asSystem('orphan-sweep', () => sweep(deps, options));
+}
+
+async function sweep(deps: { store: ObjectStore; repos: Repositories; db: Pick<Db, 'kysely'> }, options: { graceMs: number; now: Date }) {
   const cutoff = new Date(options.now.getTime() - options.graceMs);
   const swept = await withAdvisoryLock(deps.db.kysely, ORPHAN_SWEEP_LOCK, { wait: false }, async () => {
     let checked = 0;

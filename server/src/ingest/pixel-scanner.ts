@@ -68,7 +68,7 @@ export function createPixelScanner(deps: PixelScannerDeps) {
     }
   }
 
-  return createOutboxWorker({ claim: () => deps.repos.pixelScans.claimDue({ now: deps.now(), leaseMs: LEASE_MS, claimant }), attempt, maxPerPass: 20 });
+  return createOutboxWorker({ job: 'pixel-scan', claim: () => deps.repos.pixelScans.claimDue({ now: deps.now(), leaseMs: LEASE_MS, claimant }), attempt, maxPerPass: 20 });
 }
 
 /** Frame numbers (1-based) spread evenly over `frames`, first and last included, at most `max`. */

@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable, isDiskFull, withAdvisoryLock, type Db, type Repositories, type UploadPart, type UploadSession } from '@yunzhen/db';
+import { asSystem, isDatabaseUnavailable, isDiskFull, withAdvisoryLock, type Db, type Repositories, type UploadPart, type UploadSession } from '@yunzhen/db';
 import { StorageError, type ObjectStore } from '@yunzhen/storage';
 
 import { AppError, notFound } from '../errors.js';
@@ -253,7 +253,8 @@ export const UPLOAD_SESSION_SWEEP_LOCK = 'yunzhen:upload-session-sweep';
  * another was sweeping). Sessions a live lease is assembling are left alone.
  */
 export async function sweepExpiredUploads(deps: { store: ObjectStore; repos: Repositories; db: Pick<Db, 'kysely'> }, now: Date) {
-  const swept = await withAdvisoryLock(deps.db.kysely, UPLOAD_SESSION_SWEEP_LOCK, { wait: false }, async () => {
+  // Every hospital's sessions: the system path (row-level security hides them otherwise).
+  const swept = await asSystem('upload-session-sweep', () => withAdvisoryLock(deps.db.kysely, UPLOAD_SESSION_SWEEP_LOCK, { wait: false }, async () => {
     let sessions = 0;
     let parts = 0;
     for (;;) {
@@ -267,6 +268,6 @@ export async function sweepExpiredUploads(deps: { store: ObjectStore; repos: Rep
       }
     }
     return { sessions, parts };
-  });
+  }));
   return swept.ran ? { ran: true, ...swept.result } : { ran: false, sessions: 0, parts: 0 };
 }

@@ -48,6 +48,6 @@ export function createEmailOutbox(deps: { repos: Repositories; logger: Logger; s
     await deps.repos.messages.recordEmailAttempt(email.id, { sent: error === null, error, attempts, nextAttemptAt }, deps.now(), claimant);
   }
 
-  const worker = createOutboxWorker({ claim: () => deps.repos.messages.claimDueEmails({ now: deps.now(), leaseMs: LEASE_MS, claimant }), attempt });
+  const worker = createOutboxWorker({ job: 'email-outbox', claim: () => deps.repos.messages.claimDueEmails({ now: deps.now(), leaseMs: LEASE_MS, claimant }), attempt });
   return { tick: worker.tick, close: () => transport.close() };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 
-import type { Escalation, NotificationKind, Repositories } from '@yunzhen/db';
+import { asSystem, type Escalation, type NotificationKind, type Repositories } from '@yunzhen/db';
 
 /** What the e-mail says, in both languages; no patient, only the consult's reference and time. */
 const words: Record<NotificationKind, { 'zh-CN': string; en: string }> = {
@@ -37,17 +37,22 @@ export function createEscalations(deps: { repos: Repositories; logger: Logger; n
 
   return {
     /** One pass: overdue first, so a consult found past both thresholds is reported once, as overdue. */
-    async tick(): Promise<{ dueSoon: number; overdue: number }> {
-      const now = deps.now();
-      const counts = { dueSoon: 0, overdue: 0 };
-      for (const kind of ['consult-overdue', 'consult-due-soon'] as const) {
-        for (const escalation of await deps.repos.turnaround.claimEscalations(kind, now)) {
-          const told = await tell(kind, escalation, now);
-          deps.logger.info({ consult: escalation.consultId, kind, told }, 'consult escalated');
-          counts[kind === 'consult-overdue' ? 'overdue' : 'dueSoon']++;
-        }
-      }
-      return counts;
+    tick(): Promise<{ dueSoon: number; overdue: number }> {
+      // Every reading centre's consults at once: the named system path.
+      return asSystem('escalations', pass);
     },
   };
+
+  async function pass(): Promise<{ dueSoon: number; overdue: number }> {
+    const now = deps.now();
+    const counts = { dueSoon: 0, overdue: 0 };
+    for (const kind of ['consult-overdue', 'consult-due-soon'] as const) {
+      for (const escalation of await deps.repos.turnaround.claimEscalations(kind, now)) {
+        const told = await tell(kind, escalation, now);
+        deps.logger.info({ consult: escalation.consultId, kind, told }, 'consult escalated');
+        counts[kind === 'consult-overdue' ? 'overdue' : 'dueSoon']++;
+      }
+    }
+    return counts;
+  }
 }

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 
 import { uidFromBytes } from '@yunzhen/dicom';
-import type { Consult, Repositories } from '@yunzhen/db';
+import { asSystem, type Consult, type Repositories } from '@yunzhen/db';
 import {
   addAddendum,
   createReport,
@@ -173,13 +173,17 @@ export function reportRoutes(deps: ReportDeps) {
       srStored = false;
       c.var.logger.warn(describeForLog(error), 'report SR not stored');
     }
+    // The sending hospital's PACS devices and webhook are its own rows, which the reading centre
+    // signing here may not read: where the report goes is looked up on the named system path.
     if (event !== 'preliminary') {
-      // The SR and PDF go back to the sending hospital's PACS (server/src/dimse/pacs-return.ts).
-      const receivers = await repos.devices.receivers(consult.sending_tenant_id);
-      await repos.devices.enqueueDeliveries(consult.sending_tenant_id, consult.id, doc.version, receivers.map((d) => d.id), deps.now());
-    }
-    if (event !== 'preliminary' && (await repos.webhooks.get(consult.sending_tenant_id))?.enabled) {
-      await repos.webhooks.enqueue({ tenantId: consult.sending_tenant_id, consultId: consult.id, event: `report.${event === 'final' ? 'signed' : 'amended'}`, payload: { reportId, version: doc.version } });
+      await asSystem('report-delivery', async () => {
+        // The SR and PDF go back to the sending hospital's PACS (server/src/dimse/pacs-return.ts).
+        const receivers = await repos.devices.receivers(consult.sending_tenant_id);
+        await repos.devices.enqueueDeliveries(consult.sending_tenant_id, consult.id, doc.version, receivers.map((d) => d.id), deps.now());
+        if ((await repos.webhooks.get(consult.sending_tenant_id))?.enabled) {
+          await repos.webhooks.enqueue({ tenantId: consult.sending_tenant_id, consultId: consult.id, event: `report.${event === 'final' ? 'signed' : 'amended'}`, payload: { reportId, version: doc.version } });
+        }
+      });
     }
     return srStored;
   };

@@ -158,7 +158,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps) {
     }
   }
 
-  return createOutboxWorker({ claim: () => deps.repos.webhooks.claimDue({ now: deps.now(), leaseMs: WEBHOOK_LEASE_MS, claimant }), attempt });
+  return createOutboxWorker({ job: 'webhooks', claim: () => deps.repos.webhooks.claimDue({ now: deps.now(), leaseMs: WEBHOOK_LEASE_MS, claimant }), attempt });
 }
 
 /** A test event's body: who sends it and when, nothing about any patient, consult or report. */

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 
 import { serve } from '@hono/node-server';
 
-import { createRepositories, type Repositories } from '@yunzhen/db';
+import { createDb, createRepositories, type Db, type Repositories } from '@yunzhen/db';
 import { createTestDb, type TestDb, type TestDbKind } from '@yunzhen/db/testing';
 import { createFsStore, createS3Client, createS3Store, ensureBucket, type ObjectStore } from '@yunzhen/storage';
 import { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing';
@@ -27,9 +27,12 @@ export const TEST_OIDC_CLIENT = { clientId: 'test-viewer', name: 'Test viewer', 
 
 export interface TestApp {
   app: App;
-  /** The app's database (a fresh copy of the migrated template). */
+  /** The database (a fresh copy of the migrated template), as the superuser: tests seed and check through it, seeing every row. */
   db: TestDb;
+  /** Repositories over `db` (every row). */
   repos: Repositories;
+  /** The same database as the app connects to it: the application role, under row-level security. */
+  appDb: Db;
   store: ObjectStore;
   /** The app's vault (the sealed originals). */
   vault: Vault;
@@ -117,14 +120,16 @@ export async function createTestApp(options: {
     oidc: { issuer: () => `${baseUrl ?? 'http://localhost'}/oidc`, clients: [TEST_OIDC_CLIENT], accessTokenTtlSeconds: 600, refreshTokenTtlSeconds: 86_400 },
     ...options.settings,
   };
-  const services = createServices({ db, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes }, { pixelScan: options.pixelScan });
+  // The app connects as the application role, as the server does: every test runs under row-level security.
+  const appDb = await createDb({ databaseUrl: db.appUrl, poolSize: 5 });
+  const services = createServices({ db: appDb, store: rawStore, secret }, { ...settings.dicomLimits, maxInstanceBytes: settings.maxInstanceBytes }, { pixelScan: options.pixelScan });
   const { ingest, store } = services;
   const cacheChanges = createCacheChanges();
-  const listener = await listenForCacheChanges(db, cacheChanges);
+  const listener = await listenForCacheChanges(appDb, cacheChanges);
   // One OCR pool, as in a server: started for documents (`ocr`) at once, for the pixel scan when first asked.
   let detector: TextDetector | undefined = options.ocr ? createTextDetector() : undefined;
   const textDetector = detector;
-  const app = createApp({ db, store, logger, secret, ingest, settings, cacheChanges, now: options.now, textDetector });
+  const app = createApp({ db: appDb, store, logger, secret, ingest, settings, cacheChanges, now: options.now, textDetector });
 
   const request: TestApp['request'] = (path, init = {}) => {
     const { session, ...rest } = init;
@@ -146,6 +151,7 @@ export async function createTestApp(options: {
     app,
     db,
     repos,
+    appDb,
     store,
     vault: services.vault,
     ingest,
@@ -184,6 +190,7 @@ export async function createTestApp(options: {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await listener.close();
       await detector?.close();
+      await appDb.close();
       if (replicaOf) return void (await rm(dataDir, { recursive: true, force: true }));
       await db.drop();
       await s3?.close();

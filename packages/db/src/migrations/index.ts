@@ -19,7 +19,10 @@ import * as preArrival from './2026-12-07T18-pre-arrival.js';
 import * as oidcClientSecret from './2026-12-08T20-oidc-client-secret.js';
 import * as pixelScan from './2026-12-08T21-pixel-scan.js';
 import * as uploadSessions from './2026-12-08T22-upload-sessions.js';
+import * as auditWindow from './2026-12-08T23-audit-window.js';
+import * as tenantIsolation from './2026-12-08T23-tenant-isolation.js';
 import * as attachmentRedaction from './2026-12-08T25-attachment-redaction.js';
+import * as isolateScansAndUploads from './2026-12-08T26-isolate-scans-and-uploads.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -42,5 +45,8 @@ export const migrations: Record<string, Migration> = {
   '2026-12-08T20-oidc-client-secret': oidcClientSecret,
   '2026-12-08T21-pixel-scan': pixelScan,
   '2026-12-08T22-upload-sessions': uploadSessions,
+  '2026-12-08T23-audit-window': auditWindow,
+  '2026-12-08T23-tenant-isolation': tenantIsolation,
   '2026-12-08T25-attachment-redaction': attachmentRedaction,
+  '2026-12-08T26-isolate-scans-and-uploads': isolateScansAndUploads,
 };

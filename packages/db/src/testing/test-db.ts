@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 
-import { createDb, migrateToLatest, type Db } from '../create-db.js';
+import { createDb, grantApplicationRole, migrateToLatest, type Db } from '../create-db.js';
+import { EMBEDDED_APP_ROLE } from '../embedded-server.js';
 
 export type TestDbKind = 'embedded' | 'postgres';
 /**
@@ -17,8 +18,10 @@ export const testDbKinds: readonly TestDbKind[] = ['embedded', 'postgres'];
 export const TEMPLATE_DATABASE = 'yunzhen_template';
 
 export interface TestDb extends Db {
-  /** The URL of the test database. */
+  /** The URL of the test database, as the superuser (seeding and assertions see every row). */
   url: string;
+  /** The test database as the application role (`yunzhen_app`): row-level security applies, as in the server. */
+  appUrl: string;
   /** Closes and drops the database. */
   drop(): Promise<void>;
 }
@@ -38,6 +41,7 @@ export async function createTestDb(kind: TestDbKind): Promise<TestDb> {
     ...db,
     kind,
     url,
+    appUrl: databaseUrl(inject(kind === 'embedded' ? 'embeddedAppUrl' : 'postgresAppUrl'), name),
     async drop() {
       await db.close();
       await withAdmin(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
@@ -46,13 +50,14 @@ export async function createTestDb(kind: TestDbKind): Promise<TestDb> {
 }
 
 /** A database with nothing in it (not even migrations), for tests of what starts on one; `drop` removes it. */
-export async function createEmptyTestDatabase(kind: TestDbKind): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createEmptyTestDatabase(kind: TestDbKind): Promise<{ url: string; appUrl: string; drop(): Promise<void> }> {
   const adminUrl = inject(kind === 'embedded' ? 'embeddedAdminUrl' : 'postgresAdminUrl');
   if (!adminUrl) throw new Error('no PostgreSQL server: run tests through the root Vitest config (its global setup starts them)');
   const name = `yunzhen_test_${randomBytes(6).toString('hex')}`;
   await withAdmin(adminUrl, (client) => client.query(`create database ${name}`));
   return {
     url: databaseUrl(adminUrl, name),
+    appUrl: databaseUrl(inject(kind === 'embedded' ? 'embeddedAppUrl' : 'postgresAppUrl'), name),
     drop: () => withAdmin(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
 }
@@ -66,9 +71,19 @@ export async function createTemplateDatabase(adminUrl: string): Promise<void> {
   const db = await createDb({ databaseUrl: databaseUrl(adminUrl, TEMPLATE_DATABASE), poolSize: 1 });
   try {
     await migrateToLatest(db.kysely);
+    // Copies of the template keep these grants: every test database has the application role.
+    await grantApplicationRole(db.kysely, EMBEDDED_APP_ROLE);
   } finally {
     await db.close();
   }
+}
+
+/** The same server and database as another role (`yunzhen_app`, created by `ensureApplicationRole`). */
+export function urlAs(url: string, role: string, password: string): string {
+  const next = new URL(url);
+  next.username = role;
+  next.password = password;
+  return next.toString();
 }
 
 /** The same server and credentials, another database (socket URLs keep their `?host=`). */
@@ -93,5 +108,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     postgresAdminUrl: string;
     embeddedAdminUrl: string;
+    /** The application role on each server (no superuser, no BYPASSRLS). */
+    postgresAppUrl: string;
+    embeddedAppUrl: string;
   }
 }
