@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { onThisMachine } from './create-db.js';
 import { createTestDb, type TestDb } from './testing/index.js';
 
 describe('createDb: a connection lost while checked out', () => {
@@ -30,5 +31,15 @@ describe('createDb: a connection lost while checked out', () => {
     expect(outcome).toBe('failed');
     // The pool replaces the lost connection.
     await db.ping();
+  });
+});
+
+describe('whether the database server runs on this machine (its disks are checked for room)', () => {
+  it('says yes for a socket directory or a loopback host, no for another host', () => {
+    expect(onThisMachine('postgres://yunzhen:pw@localhost/yunzhen?host=%2Fsrv%2Fpg%2Frun&port=5432')).toBe(true);
+    expect(onThisMachine('postgres://yunzhen@127.0.0.1:5432/yunzhen')).toBe(true);
+    expect(onThisMachine('postgres://yunzhen@[::1]:5432/yunzhen')).toBe(true);
+    expect(onThisMachine('postgres://yunzhen@db.internal:5432/yunzhen')).toBe(false);
+    expect(onThisMachine('not a url')).toBe(false);
   });
 });

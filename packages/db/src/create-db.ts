@@ -30,6 +30,8 @@ export interface Db {
   kind: 'embedded' | 'postgres';
   /** The embedded server this process started and stops on close (embedded kind only). */
   server?: EmbeddedPostgres;
+  /** The server runs on this machine (a Unix socket or a loopback address): its disks are this machine's. */
+  onThisMachine: boolean;
   /** Throws when the database cannot answer (readiness checks). */
   ping(): Promise<void>;
   /** Applies pending migrations as the owning role and grants the application role its privileges. */
@@ -142,11 +144,23 @@ function actorAwarePool(pool: pg.Pool) {
   };
 }
 
+/** Whether a connection string reaches a server on this machine: a socket directory, or a loopback host. */
+export function onThisMachine(connectionString: string): boolean {
+  try {
+    const url = new URL(connectionString);
+    const host = url.searchParams.get('host') ?? decodeURIComponent(url.hostname);
+    return host === '' || host.startsWith('/') || host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
 function wrap(kysely: Kysely<Database>, kind: Db['kind'], connectionString: string, migrationUrl: string): Db {
   const listeners = new Set<ChannelListener>();
   return {
     kysely,
     kind,
+    onThisMachine: onThisMachine(connectionString),
     async ping() {
       await sql`select 1`.execute(kysely);
     },

@@ -49,13 +49,14 @@ export function diskFull(freeBytes: number, totalBytes: number): boolean {
 }
 
 /**
- * The database answers, and, when it is the embedded server on this machine, the disks it writes
- * to (its cluster and any tablespace) have room: a query still answers when no insert can, so a
- * ping alone would call a full database ready. An external server's disks are not ours to see.
+ * The database answers, and, when its server runs on this machine (the embedded one, or any
+ * reached by socket or loopback), the disks it writes to have room (the embedded cluster's, and
+ * any tablespace's): a query still answers when no insert can, so a ping alone would call a full
+ * database ready. Another machine's disks are not ours to see.
  */
 async function databaseAnswersWithRoom(db: Db): Promise<void> {
   await db.ping();
-  if (db.kind !== 'embedded') return;
+  if (!db.onThisMachine) return;
   const { rows } = await sql<{ path: string }>`select pg_tablespace_location(oid) as path from pg_tablespace`.execute(db.kysely);
   const paths = [...rows.map((row) => row.path).filter(Boolean), ...(db.server ? [db.server.dataDir] : [])];
   for (const path of paths) {
