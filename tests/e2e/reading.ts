@@ -54,3 +54,36 @@ export async function canvasStats(page: Page, viewport: Locator) {
     return { distinct: levels.size, nonBlackFraction: nonBlack / (data.length / 4), hash: Array.from(data.filter((_, i) => i % 97 === 0)).join(',') };
   }, shot);
 }
+
+/**
+ * How much of a viewport is in colour: the fraction of its pixels whose channels are more than
+ * 40 levels apart, and their mean spread (more opaque colour over a grey image spreads more). A
+ * grey image has none, so colour is an overlay (a segmentation, a crosshair) or the scrollbar.
+ */
+export async function colourOf(page: Page, viewport: Locator) {
+  const shot = (await viewport.getByTestId('viewport-element').screenshot()).toString('base64');
+  return page.evaluate(async (png) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${png}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const { data } = context.getImageData(0, 0, image.width, image.height);
+    let coloured = 0;
+    let spread = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const r = data[i]!;
+      const g = data[i + 1]!;
+      const b = data[i + 2]!;
+      const pixelSpread = Math.max(r, g, b) - Math.min(r, g, b);
+      if (pixelSpread > 40) {
+        coloured++;
+        spread += pixelSpread;
+      }
+    }
+    return { fraction: coloured / (data.length / 4), spread: coloured ? spread / coloured : 0 };
+  }, shot);
+}

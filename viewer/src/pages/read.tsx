@@ -21,6 +21,7 @@ import { TagBrowser } from '../viewer/tag-browser.js';
 import { TextDialog } from '../viewer/text-dialog.js';
 import { isMeasurementTool, primaryTools, type PrimaryToolName } from '../viewer/tool-names.js';
 import { setTextRequest } from '../viewer/init.js';
+import { SegmentList, useSegmentations } from '../viewer/segment-list.js';
 import { SeriesThumbnail } from '../viewer/series-thumbnail.js';
 import { ViewportPane } from '../viewer/viewport-pane.js';
 import { toReportMeasurement } from '../report/from-viewer.js';
@@ -39,6 +40,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const [consult, setConsult] = useState<ConsultSummary | null>(null);
   const [failure, setFailure] = useState<'notFound' | 'error' | null>(null);
   const [studies, setStudies] = useState<LoadedStudy[]>([]);
+  const [studiesComplete, setStudiesComplete] = useState(false);
   const [layout, setLayout] = useState<Layout>('1x1');
   const [active, setActive] = useState(0);
   const [assigned, setAssigned] = useState<(string | undefined)[]>([]);
@@ -61,6 +63,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const changedWhileLoading = useRef(false);
 
   const displaySets = useMemo(() => studies.flatMap((s) => s.displaySets), [studies]);
+  const segStates = useSegmentations(session, studies, studiesComplete);
   const byKey = useMemo(() => new Map(displaySets.map((d) => [d.key, d])), [displaySets]);
 
   useEffect(() => session.subscribe(() => setTick((n) => n + 1)), [session]);
@@ -100,6 +103,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         if (cancelled) return;
         setStudies([...loaded]);
       }
+      setStudiesComplete(true);
       await restoreAnnotations(loaded);
     })().catch((error: unknown) => {
       if (!cancelled) setFailure(error instanceof ApiError && error.status === 404 ? 'notFound' : 'error');
@@ -599,6 +603,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
                   </span>
                 </button>
               ))}
+              <SegmentList session={session} study={study} states={segStates} />
               {study.structuredReports.map((sr) => (
                 <div key={sr.sopInstanceUid} class="thumb other" data-testid="sr-series">
                   <span class="thumb-label">
