@@ -1,7 +1,7 @@
-import { readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
+import { buildCtSeries, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
 import { expect, login, test } from './fixtures.js';
-import { colourOf, openReader } from './reading.js';
+import { canvasStats, colourOf, openReader } from './reading.js';
 import type { Page, TestInfo } from '@playwright/test';
 
 /** The reading room's overlays and views beyond a single stack: SEG labelmaps and MPR. */
@@ -56,4 +56,58 @@ test('a SEG in the study shows as a coloured labelmap over its CT, with a switch
 
   await segment.getByTestId('segment-visible').check();
   await expect.poll(async () => (await colourOf(page, viewport)).fraction).toBeGreaterThan(0.1);
+});
+
+/** A 40-slice CT of 128×128 noise (1.25 mm apart): any plane through it shows many grey levels. */
+const ctVolume = () => rewriteInstances(buildCtSeries({ slices: 40, rows: 128, columns: 128, seed: Date.now() % 100_000 }), { freshUids: true });
+
+test('MPR opens on the CT from the toolbar: axial, sagittal and coronal each show pixels, with crosshairs', async ({ page }, testInfo) => {
+  // WebGL on a software rasterizer: the volume loads and renders slowly on a busy machine.
+  test.setTimeout(180_000);
+  await page.setViewportSize({ width: 1366, height: 768 });
+  const consult = await seedConsult(baseUrl(), ctVolume(), { clinicalQuestion: `mpr ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  await openReader(page, consult.id);
+  await page.getByTestId('view-mpr').click();
+  const mpr = page.getByTestId('mpr');
+  await expect(mpr).toHaveAttribute('data-state', 'shown', { timeout: 60_000 });
+  const planes = mpr.getByTestId('mpr-viewport');
+  await expect(planes).toHaveCount(3);
+  for (const plane of ['axial', 'sagittal', 'coronal']) {
+    const viewport = mpr.locator(`[data-testid=mpr-viewport][data-plane=${plane}]`);
+    // What the canvas shows, read back from the screen: noise in many grey levels, not a black or flat picture.
+    await expect.poll(async () => (await canvasStats(page, viewport)).distinct, { timeout: 60_000, message: `${plane} grey levels` }).toBeGreaterThan(20);
+    const stats = await canvasStats(page, viewport);
+    testInfo.annotations.push({ type: `${plane}: non-black fraction`, description: stats.nonBlackFraction.toFixed(3) });
+    expect(stats.nonBlackFraction, `${plane} non-black fraction`).toBeGreaterThan(0.05);
+    // The crosshairs are drawn in colour over the grey image.
+    await expect.poll(async () => (await colourOf(page, viewport)).fraction, { message: `${plane} crosshairs` }).toBeGreaterThan(0);
+  }
+  await attachScreenshot(page, testInfo, 'mpr-ct.png');
+
+  // Back to the stack: the grid returns with the CT.
+  await page.getByTestId('view-mpr').click();
+  await expect(page.getByTestId('viewport-grid')).toBeVisible();
+  await expect(page.getByTestId('viewport').first()).toHaveAttribute('data-loading', 'false', { timeout: 30_000 });
+});
+
+test('where the browser has no WebGL, MPR says so instead of opening, and the stack still shows', async ({ page }, testInfo) => {
+  // As on a machine where WebGL is turned off: no canvas hands out a WebGL context.
+  await page.addInitScript(() => {
+    const original = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, type: string, ...rest: unknown[]) {
+      if (/webgl/i.test(type)) return null;
+      return (original as (...args: unknown[]) => RenderingContext | null).call(this, type, ...rest);
+    } as typeof original;
+  });
+  const consult = await seedConsult(baseUrl(), ctVolume(), { clinicalQuestion: `mpr fallback ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  expect((await canvasStats(page, viewport)).distinct).toBeGreaterThan(20);
+  await page.getByTestId('view-mpr').click();
+  await expect(page.getByTestId('mpr-unavailable')).toHaveAttribute('data-reason', 'noWebGL');
+  await expect(page.getByTestId('mpr-unavailable')).toContainText('WebGL');
+  await attachScreenshot(page, testInfo, 'mpr-no-webgl.png');
+  await page.getByTestId('mpr-unavailable').getByRole('button').click();
+  await expect(page.getByTestId('viewport-grid')).toBeVisible();
 });

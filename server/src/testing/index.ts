@@ -7,3 +7,4 @@ export { freePort, startOrthanc, type OrthancOptions, type OrthancServer } from 
 export { mailText, startLoopbackSmtp, type LoopbackSmtp, type ReceivedMail } from './smtp.js';
 export { startRoundRobinProxy, type Backend, type RoundRobinProxy } from './round-robin-proxy.js';
 export { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing/s3-server';
+export { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';

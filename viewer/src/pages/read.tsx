@@ -24,6 +24,7 @@ import { setTextRequest } from '../viewer/init.js';
 import { SegmentList, useSegmentations } from '../viewer/segment-list.js';
 import { SeriesThumbnail } from '../viewer/series-thumbnail.js';
 import { ViewportPane } from '../viewer/viewport-pane.js';
+import { MprView } from '../viewer/mpr-view.js';
 import { toReportMeasurement } from '../report/from-viewer.js';
 import { ReportPanel } from '../report/report-panel.js';
 
@@ -42,6 +43,8 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const [studies, setStudies] = useState<LoadedStudy[]>([]);
   const [studiesComplete, setStudiesComplete] = useState(false);
   const [layout, setLayout] = useState<Layout>('1x1');
+  /** The display set shown reformatted (MPR) in place of the viewport grid, if any. */
+  const [mprKey, setMprKey] = useState<string | null>(null);
   const [active, setActive] = useState(0);
   const [assigned, setAssigned] = useState<(string | undefined)[]>([]);
   const [, setTick] = useState(0);
@@ -545,8 +548,21 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           </button>
         </div>
         <div class="tool-group">
+          <button
+            type="button"
+            class={`tool ${mprKey ? 'active' : ''}`}
+            aria-pressed={mprKey !== null}
+            title={t('mpr.title')}
+            data-testid="view-mpr"
+            onClick={() => setMprKey(mprKey ? null : (activeSet?.key ?? null))}
+          >
+            {t('mpr.open')}
+          </button>
           {layouts.map((l) => (
-            <button type="button" key={l} class={`tool ${layout === l ? 'active' : ''}`} aria-pressed={layout === l} data-testid={`layout-${l}`} onClick={() => setLayout(l)}>
+            <button type="button" key={l} class={`tool ${layout === l && !mprKey ? 'active' : ''}`} aria-pressed={layout === l && !mprKey} data-testid={`layout-${l}`} onClick={() => {
+                setMprKey(null);
+                setLayout(l);
+              }}>
               {t(`layout.${l}` as MessageKey)}
             </button>
           ))}
@@ -623,6 +639,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           {!studies.length && <p class="muted">{t('loading')}</p>}
         </aside>
         </DockPanel>
+        {mprKey ? (
+          <MprView session={session} displaySet={byKey.get(mprKey)} onClose={() => setMprKey(null)} />
+        ) : (
         <section class={`viewport-grid layout-${layout}`} data-testid="viewport-grid">
           {Array.from({ length: count }, (_, index) => (
             <ViewportPane
@@ -637,6 +656,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
             />
           ))}
         </section>
+        )}
         <div class={`dock-side ${dock.open.measurements || (isReader && dock.open.report) ? 'open' : ''} ${isReader && dock.open.report ? 'with-report' : ''}`} data-testid="dock-side">
           <DockPanel
             name="measurements"

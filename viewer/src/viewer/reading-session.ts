@@ -7,7 +7,8 @@ import { Enums, eventTarget, getRenderingCapabilities, getRenderingEngine, getSh
 import { annotation as annotationApi, Enums as ToolEnums, segmentation, ToolGroupManager, utilities as toolUtilities } from '@cornerstonejs/tools';
 
 import { autoWindowOf } from './auto-window.js';
-import { initCornerstone, toolConfiguration } from './init.js';
+import { drawStacksOnCanvas, initCornerstone, toolConfiguration } from './init.js';
+import { openMpr, type MprPlaneName } from './mpr.js';
 import { applyDisplay, clearViewport, defaultSegmentDisplay, showInViewport, type LoadedSegmentation, type SegmentDisplay } from './segment-display.js';
 import type { DisplaySet } from './study-data.js';
 import { isMeasurementTool, measurementTools, RENDERING_ENGINE_ID, TOOL_GROUP_ID, ToolName, viewportId, type PrimaryToolName } from './tool-names.js';
@@ -72,13 +73,16 @@ export class ReadingSession {
   /** What each viewport shows, to show it again when the engine is rebuilt for WebGL. */
   private readonly shownSets = new Map<number, DisplaySet>();
   private switchingToWebGL: Promise<void> | undefined;
+  private closeMprViewports: (() => void) | undefined;
+  /** Counts MPR requests, so one closed while its volume was still loading is taken down when it arrives. */
+  private mprRequest = 0;
   /** The reader's choice per segment, keyed `SOP Instance UID:Segment Number`. */
   private readonly segmentDisplays = new Map<string, SegmentDisplay>();
 
   constructor() {
     initCornerstone();
     // A session before this one may have switched to WebGL (`useWebGL`); each consult starts on the faster path.
-    setUseCPURendering(getRenderingCapabilities().softwareRasterizer, false);
+    setUseCPURendering(drawStacksOnCanvas(), false);
     getRenderingEngine(RENDERING_ENGINE_ID)?.destroy();
     this.engine = new RenderingEngine(RENDERING_ENGINE_ID);
     ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
@@ -259,7 +263,7 @@ export class ReadingSession {
    * Cornerstone's global state and stay.
    */
   useWebGL(): Promise<void> {
-    if (!getShouldUseCPURendering() || this.destroyed) return Promise.resolve();
+    if (!getShouldUseCPURendering() || !getRenderingCapabilities().webgl || this.destroyed) return Promise.resolve();
     this.switchingToWebGL ??= (async () => {
       const shown = [...this.elements].map(([index, element]) => ({ index, element, displaySet: this.shownSets.get(index), imageIndex: this.state(index).imageIndex }));
       for (const { index } of shown) this.disable(index);
@@ -270,6 +274,23 @@ export class ReadingSession {
       await Promise.all(shown.map(({ index, displaySet, imageIndex }) => (displaySet ? this.show(index, displaySet, imageIndex) : undefined)));
     })();
     return this.switchingToWebGL;
+  }
+
+  /** Shows `displaySet` reformatted in three elements (axial, sagittal, coronal), switching to WebGL first. */
+  async openMpr(elements: Record<MprPlaneName, HTMLDivElement>, displaySet: DisplaySet): Promise<void> {
+    this.closeMpr();
+    const request = this.mprRequest;
+    await this.useWebGL();
+    if (this.destroyed || request !== this.mprRequest) return;
+    const close = await openMpr(this.engine, elements, displaySet);
+    if (this.destroyed || request !== this.mprRequest) close();
+    else this.closeMprViewports = close;
+  }
+
+  closeMpr(): void {
+    this.mprRequest++;
+    this.closeMprViewports?.();
+    this.closeMprViewports = undefined;
   }
 
   /** Adds a loaded SEG and draws it in every viewport already showing its series. */
@@ -447,6 +468,7 @@ export class ReadingSession {
   }
 
   destroy(): void {
+    this.closeMpr();
     for (const index of [...this.elements.keys()]) {
       // An image still loading calls its viewport's render() when it arrives; with the engine
       // gone that throws (Cornerstone looks the engine up by id). Nothing is left to draw on.

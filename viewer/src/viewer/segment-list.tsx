@@ -1,10 +1,11 @@
+import { getRenderingCapabilities } from '@cornerstonejs/core';
 import { useEffect, useState } from 'preact/hooks';
 
 import { useI18n } from '../i18n.js';
 import type { ReadingSession } from './reading-session.js';
 import type { DisplaySet, LoadedStudy, SegInstance } from './study-data.js';
 
-type SegLoadState = { kind: 'loading' } | { kind: 'shown' } | { kind: 'failed'; reason: string } | { kind: 'noSeries' };
+type SegLoadState = { kind: 'loading' } | { kind: 'shown' } | { kind: 'failed'; reason: string } | { kind: 'noSeries' } | { kind: 'noWebGL' };
 
 /**
  * Loads every SEG of the consult's studies once they are all listed and the first image is on
@@ -28,6 +29,11 @@ export function useSegmentations(session: ReadingSession, studies: LoadedStudy[]
         const referenced = referencedDisplaySet(seg, displaySets);
         if (!referenced) {
           set(seg.sopInstanceUid, { kind: 'noSeries' });
+          continue;
+        }
+        // Cornerstone draws labelmaps on stack viewports with WebGL only.
+        if (!getRenderingCapabilities().webgl) {
+          set(seg.sopInstanceUid, { kind: 'noWebGL' });
           continue;
         }
         if (module instanceof Error) {
@@ -74,6 +80,11 @@ export function SegmentList(props: { session: ReadingSession; study: LoadedStudy
             </span>
             {state.kind === 'loading' && <span class="muted">{t('seg.loading')}</span>}
             {state.kind === 'noSeries' && <span class="muted">{t('seg.noSeries')}</span>}
+            {state.kind === 'noWebGL' && (
+              <span class="error" role="alert">
+                {t('seg.noWebGL')}
+              </span>
+            )}
             {state.kind === 'failed' && (
               <span class="error" role="alert" title={state.reason}>
                 {t('seg.failed')}
