@@ -111,3 +111,22 @@ test('where the browser has no WebGL, MPR says so instead of opening, and the st
   await page.getByTestId('mpr-unavailable').getByRole('button').click();
   await expect(page.getByTestId('viewport-grid')).toBeVisible();
 });
+
+test('orientation letters at the image edges follow the patient through flips and rotations', async ({ page }, testInfo) => {
+  const ct = rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true });
+  const consult = await seedConsult(baseUrl(), ct, { clinicalQuestion: `orientation ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  const letters = async () =>
+    Object.fromEntries(await Promise.all(['top', 'bottom', 'left', 'right'].map(async (edge) => [edge, await viewport.getByTestId(`orientation-${edge}`).textContent()])));
+  // An axial slice seen from the feet (radiological convention): the patient's right on the screen's left.
+  await expect.poll(letters).toEqual({ top: 'A', bottom: 'P', left: 'R', right: 'L' });
+  await attachScreenshot(page, testInfo, 'orientation-axial.png');
+  await page.getByTestId('view-flip-h').click();
+  await expect.poll(letters).toEqual({ top: 'A', bottom: 'P', left: 'L', right: 'R' });
+  await page.getByTestId('view-reset').click();
+  await page.getByTestId('view-rotate').click();
+  // Turned a quarter clockwise: what was on the left is now at the top.
+  await expect.poll(letters).toEqual({ top: 'R', bottom: 'L', left: 'P', right: 'A' });
+  await attachScreenshot(page, testInfo, 'orientation-rotated.png');
+});

@@ -40,6 +40,15 @@ export interface ViewportState {
   error: string | undefined;
   loading: boolean;
   playing: boolean;
+  /** Patient directions (LPS letters) at the viewport's edges, from the camera (so rotations and flips count). */
+  orientation: EdgeLetters | undefined;
+}
+
+export interface EdgeLetters {
+  top: string;
+  bottom: string;
+  left: string;
+  right: string;
 }
 
 const initialState = (): ViewportState => ({
@@ -56,6 +65,7 @@ const initialState = (): ViewportState => ({
   error: undefined,
   loading: false,
   playing: false,
+  orientation: undefined,
 });
 
 type Listener = () => void;
@@ -197,6 +207,7 @@ export class ReadingSession {
       rotation: presentation.rotation ?? 0,
       flipHorizontal: Boolean(presentation.flipHorizontal),
       flipVertical: Boolean(presentation.flipVertical),
+      orientation: edgeLetters(vp.getCamera()),
     });
   }
 
@@ -509,4 +520,26 @@ function describeError(error: unknown): string {
   if (typeof error === 'string') return error;
   const message = (error as { error?: { message?: string }; message?: string } | undefined)?.error?.message ?? (error as { message?: string } | undefined)?.message;
   return message ?? 'decode failed';
+}
+
+/**
+ * The patient directions at a viewport's edges (PS3.3 C.7.6.1.1.1 letters: L/R, A/P, H/F), from
+ * the camera: its view-up is the screen's up, and up × normal its right (OHIF computes its
+ * orientation markers the same way). Cornerstone keeps a flip as a flag beside the view-up
+ * (a rotation turns the view-up), so a flip swaps the letters of its two edges.
+ */
+export function edgeLetters(camera: Pick<Types.ICamera, 'viewUp' | 'viewPlaneNormal' | 'flipHorizontal' | 'flipVertical'>): EdgeLetters | undefined {
+  const { viewUp, viewPlaneNormal } = camera;
+  if (!viewUp || !viewPlaneNormal) return undefined;
+  const [ux, uy, uz] = viewUp;
+  const [nx, ny, nz] = viewPlaneNormal;
+  const screenRight: Types.Point3 = [uy * nz - uz * ny, uz * nx - ux * nz, ux * ny - uy * nx];
+  const screenDown: Types.Point3 = [-ux, -uy, -uz];
+  const { getOrientationStringLPS, invertOrientationStringLPS } = toolUtilities.orientation;
+  const rightLetters = getOrientationStringLPS(screenRight);
+  const downLetters = getOrientationStringLPS(screenDown);
+  if (!rightLetters || !downLetters) return undefined;
+  const [right, left] = camera.flipHorizontal ? [invertOrientationStringLPS(rightLetters), rightLetters] : [rightLetters, invertOrientationStringLPS(rightLetters)];
+  const [bottom, top] = camera.flipVertical ? [invertOrientationStringLPS(downLetters), downLetters] : [downLetters, invertOrientationStringLPS(downLetters)];
+  return { top, bottom, left, right };
 }
