@@ -354,6 +354,7 @@ export const en = {
   'mpr.noWebGL': 'MPR needs WebGL, which this browser does not offer (it may be turned off, or the graphics driver blocked). The images still open as stacks.',
   'mpr.notVolume': 'MPR needs a CT, MR or PET series of at least three slices; this series is not one.',
   'mpr.failed': 'The series could not be reformatted',
+  'dock.resize': 'Drag to resize the panel',
   'dock.hide': 'Hide',
   'dock.show': 'Show',
   'dock.report': 'Report',

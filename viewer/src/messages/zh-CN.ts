@@ -355,6 +355,7 @@ export const zhCN: Record<MessageKey, string> = {
   'mpr.noWebGL': 'MPR 需要 WebGL，而此浏览器不提供（可能已被关闭，或显卡驱动被禁用）。图像仍可按序列浏览。',
   'mpr.notVolume': 'MPR 需要至少三层的 CT、MR 或 PET 序列；此序列不符合。',
   'mpr.failed': '该序列无法重建',
+  'dock.resize': '拖动以调整面板宽度',
   'dock.hide': '收起',
   'dock.show': '展开',
   'dock.report': '报告',

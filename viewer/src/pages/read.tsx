@@ -10,7 +10,7 @@ import { displayName, useI18n, type MessageKey } from '../i18n.js';
 import { Autosave, loadAnnotations, type SaveState } from '../viewer/autosave.js';
 import { number, Tag, text } from '../viewer/dicom-json.js';
 import { SrStoreError } from '../viewer/dicomweb-paths.js';
-import { DockPanel, useDockState } from '../viewer/dock.js';
+import { DockPanel, DockResizer, useDockState } from '../viewer/dock.js';
 import { HelpPanel } from '../viewer/help-panel.js';
 import { MeasurementPanel } from '../viewer/measurement-panel.js';
 import { emptyDocument, fromSaved, markSource, parseDocument, reportsToImport, summarize, toDocument, type MeasurementSummary, type SavedAnnotations } from '../viewer/measurements.js';
@@ -262,6 +262,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   }, []);
 
   const count = viewportCount(layout);
+  const sideOpen = dock.open.measurements || (isReader && dock.open.report);
+  /** The width a docked side has on screen now, where a drag starts from. */
+  const widthOf = (selector: string) => document.querySelector<HTMLElement>(selector)?.getBoundingClientRect().width ?? 0;
   // Thumbnails wait until the first viewport shows its image: the first image comes first.
   const thumbnailsReady = studies.length > 0 && (session.state(0).imageId !== undefined && !session.state(0).loading);
   const activeIndex = Math.min(active, count - 1);
@@ -591,7 +594,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         )}
       </div>
       <div class="reading-body">
-        <DockPanel name="series" title={t('reading.series')} open={dock.open.series} onToggle={() => dock.toggle('series')} hideLabel={t('dock.hide')} showLabel={t('dock.show')}>
+        <DockPanel name="series" title={t('reading.series')} open={dock.open.series} onToggle={() => dock.toggle('series')} hideLabel={t('dock.hide')} showLabel={t('dock.show')} width={dock.widths.series}>
         <aside class="series-panel" data-testid="series-panel" aria-label={t('reading.series')}>
           {studies.map((study) => (
             <section key={study.studyInstanceUid}>
@@ -639,6 +642,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           {!studies.length && <p class="muted">{t('loading')}</p>}
         </aside>
         </DockPanel>
+        {dock.open.series && (
+          <DockResizer side="series" edge="left" label={t('dock.resize')} width={() => widthOf('[data-testid=dock-series]')} onResize={(width) => dock.setWidth('series', width)} />
+        )}
         {mprKey ? (
           <MprView session={session} displaySet={byKey.get(mprKey)} onClose={() => setMprKey(null)} />
         ) : (
@@ -657,7 +663,12 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           ))}
         </section>
         )}
-        <div class={`dock-side ${dock.open.measurements || (isReader && dock.open.report) ? 'open' : ''} ${isReader && dock.open.report ? 'with-report' : ''}`} data-testid="dock-side">
+        {sideOpen && <DockResizer side="side" edge="right" label={t('dock.resize')} width={() => widthOf('[data-testid=dock-side]')} onResize={(width) => dock.setWidth('side', width)} />}
+        <div
+          class={`dock-side ${sideOpen ? 'open' : ''} ${isReader && dock.open.report ? 'with-report' : ''}`}
+          data-testid="dock-side"
+          style={sideOpen && dock.widths.side ? { width: `${dock.widths.side}px` } : undefined}
+        >
           <DockPanel
             name="measurements"
             title={`${t('measure.title')} (${measurements.length})`}
