@@ -1,4 +1,4 @@
-import { buildCtSeries, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
+import { buildCtSeries, randomUid, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
 import { expect, login, test } from './fixtures.js';
 import { canvasStats, colourOf, openReader } from './reading.js';
@@ -129,4 +129,48 @@ test('orientation letters at the image edges follow the patient through flips an
   // Turned a quarter clockwise: what was on the left is now at the top.
   await expect.poll(letters).toEqual({ top: 'R', bottom: 'L', left: 'P', right: 'A' });
   await attachScreenshot(page, testInfo, 'orientation-rotated.png');
+});
+
+test('with two viewports, the active one’s slice shows as a reference line on a crossing series of the same frame of reference', async ({ page }, testInfo) => {
+  const axial = rewriteInstances(buildCtSeries({ slices: 12, rows: 64, columns: 64, seed: Date.now() % 100_000 }), { freshUids: true });
+  // The same frame of reference seen from the side: a sagittal series whose slices stand across the axial ones.
+  const sagittalSeries = randomUid();
+  const sagittal = axial.slice(0, 6).flatMap((slice, i) =>
+    rewriteInstances([slice], {
+      replace: {
+        0x0020000e: sagittalSeries,
+        0x00080018: randomUid(),
+        0x00200011: '3',
+        0x00200013: String(i + 1),
+        0x00200037: '0\\1\\0\\0\\0\\-1',
+        // Inside the axial slices' square (x and y from -250 to -205 mm) and across their levels (z -200 to -186 mm).
+        0x00200032: `${-245 + i * 7}\\-250\\-185`,
+      },
+    }),
+  );
+  const consult = await seedConsult(baseUrl(), [...axial, ...sagittal], { clinicalQuestion: `reference lines ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  await openReader(page, consult.id);
+  await page.getByTestId('layout-1x2').click();
+  const viewports = page.getByTestId('viewport');
+  await expect(viewports).toHaveCount(2);
+  for (const index of [0, 1]) await expect(viewports.nth(index)).toHaveAttribute('data-image-id', /frames/, { timeout: 20_000 });
+  await expect(viewports.nth(1)).toHaveAttribute('data-loading', 'false');
+  // Lines that cross the image, where the reader sees them (Cornerstone draws the source viewport's whole extent, so a line may run past the image).
+  const lines = (index: number) => viewports.nth(index).locator('svg line');
+  const lineCrossesImage = async (index: number) => {
+    const image = (await viewports.nth(index).getByTestId('viewport-element').boundingBox())!;
+    const line = (await lines(index).first().boundingBox())!;
+    return line.x < image.x + image.width && line.x + line.width > image.x && line.y < image.y + image.height && line.y + line.height > image.y;
+  };
+  // The active viewport draws no line on itself; the other one shows where its slice lies.
+  await viewports.nth(0).click();
+  await expect(lines(1)).not.toHaveCount(0);
+  expect(await lineCrossesImage(1)).toBe(true);
+  await expect(lines(0)).toHaveCount(0);
+  await attachScreenshot(page, testInfo, 'reference-lines.png');
+  await viewports.nth(1).click();
+  await expect(lines(0)).not.toHaveCount(0);
+  expect(await lineCrossesImage(0)).toBe(true);
+  await expect(lines(1)).toHaveCount(0);
 });

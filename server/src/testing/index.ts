@@ -1,4 +1,4 @@
-export { samples, samplesDir, readSample, rewriteInstances, stowBody, storableSamples, type Sample } from './dicom-fixtures.js';
+export { samples, samplesDir, randomUid, readSample, rewriteInstances, stowBody, storableSamples, type Sample } from './dicom-fixtures.js';
 export { demoToken, spawnServer, type SpawnedServer } from './spawn-server.js';
 export { createConsult, seedConsult, stowInstances, type SeededConsult } from './seed-consult.js';
 export { DEMO_PASSWORD } from '../demo-union.js';

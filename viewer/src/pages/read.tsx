@@ -414,6 +414,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
     runAction(shortcut.action);
   });
 
+  // Reference lines from the active viewport, wherever more than one viewport shows.
+  useEffect(() => session.setReferenceSource(count > 1 && !mprKey ? activeIndex : undefined), [session, count, activeIndex, mprKey]);
+
   useEffect(() => {
     for (let i = count; i < 4; i++) session.stopCine(i);
     requestAnimationFrame(() => session.resize());

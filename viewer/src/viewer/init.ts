@@ -19,6 +19,7 @@ import {
   LengthTool,
   PanTool,
   RectangleROITool,
+  ReferenceLinesTool,
   StackScrollTool,
   WindowLevelTool,
   ZoomTool,
@@ -77,6 +78,7 @@ export function initCornerstone(): void {
     RectangleROI: RectangleROITool,
     Probe: StackProbeTool,
     ArrowAnnotate: ArrowAnnotateTool,
+    ReferenceLines: ReferenceLinesTool,
   };
   for (const [key, tool] of Object.entries(tools) as [keyof typeof ToolName, { toolName: string }][]) {
     if (tool.toolName !== ToolName[key]) throw new Error(`tool name ${ToolName[key]} is ${tool.toolName} in this Cornerstone version`);

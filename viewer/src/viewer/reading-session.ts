@@ -261,6 +261,23 @@ export class ReadingSession {
     return this.segmentDisplays.get(`${sopInstanceUid}:${segmentIndex}`) ?? defaultSegmentDisplay;
   }
 
+  /**
+   * Draws, in every other viewport, where the image of viewport `source` cuts its plane (a
+   * reference line: an axial slice's level on a sagittal or coronal series of the same frame
+   * of reference). `undefined` turns the lines off (one viewport).
+   */
+  setReferenceSource(source: number | undefined): void {
+    const group = ToolGroupManager.getToolGroup(TOOL_GROUP_ID);
+    if (!group) return;
+    if (source === undefined) {
+      group.setToolDisabled(ToolName.ReferenceLines);
+      return;
+    }
+    group.setToolConfiguration(ToolName.ReferenceLines, { sourceViewportId: viewportId(source) });
+    group.setToolEnabled(ToolName.ReferenceLines);
+    this.engine.render();
+  }
+
   /** Whether stacks are drawn on a 2D canvas (Cornerstone's CPU path), as on a machine without a GPU. */
   get drawsOnCanvas(): boolean {
     return getShouldUseCPURendering();

@@ -18,6 +18,7 @@ export const ToolName = {
   RectangleROI: 'RectangleROI',
   Probe: 'Probe',
   ArrowAnnotate: 'ArrowAnnotate',
+  ReferenceLines: 'ReferenceLines',
 } as const;
 
 /**
