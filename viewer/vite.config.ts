@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+
 import { createLogger, defineConfig } from 'vite';
 
 // The API server the dev server forwards to (`pnpm --filter @yunzhen/viewer dev`).
@@ -21,6 +23,9 @@ logger.warn = (message, options) => {
 };
 
 export default defineConfig({
+  // Cornerstone's SEG reader imports `ndarray`, which builds its accessors with `new Function`;
+  // the page's Content Security Policy forbids that, so it gets a plain implementation.
+  resolve: { alias: { ndarray: fileURLToPath(new URL('./src/viewer/plain-ndarray.ts', import.meta.url)) } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   customLogger: logger,
   // Plugin timing reports are for whoever tunes the build, not for every start.

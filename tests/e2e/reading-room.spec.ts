@@ -89,6 +89,44 @@ test('docked panels collapse to give the image the room, and stay collapsed for 
   await expect(page.getByTestId('report-panel')).toBeVisible();
 });
 
+test('docked sides resize by dragging their edge, the image keeps its height, and the widths stay for that reader after a reload', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1366, height: 768 });
+  const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `dock resize ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReaderToDraw(page, consult.id);
+  const element = viewport.getByTestId('viewport-element');
+  const side = page.getByTestId('dock-side');
+  const series = page.getByTestId('dock-series');
+  const before = { image: (await element.boundingBox())!, side: (await side.boundingBox())!.width, series: (await series.boundingBox())!.width };
+
+  const dragHandle = async (testId: string, dx: number) => {
+    const handle = (await page.getByTestId(testId).boundingBox())!;
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + handle.width / 2 + dx, handle.y + handle.height / 2, { steps: 6 });
+    await page.mouse.up();
+  };
+  await dragHandle('dock-resize-side', -100);
+  await expect.poll(async () => (await side.boundingBox())!.width).toBeCloseTo(before.side + 100, -1);
+  await dragHandle('dock-resize-series', 60);
+  await expect.poll(async () => (await series.boundingBox())!.width).toBeCloseTo(before.series + 60, -1);
+  // The image gives up the width, never its height.
+  await expect.poll(async () => (await element.boundingBox())!.width).toBeCloseTo(before.image.width - 160, -1);
+  const resized = (await element.boundingBox())!;
+  expect(resized.height).toBeCloseTo(before.image.height, 0);
+  expect(resized.height / 768).toBeGreaterThanOrEqual(0.6);
+  await attachScreenshot(page, testInfo, 'reading-panels-resized.png');
+
+  // A side never takes more than about a third of the window, however far it is dragged.
+  await dragHandle('dock-resize-side', -900);
+  await expect.poll(async () => (await side.boundingBox())!.width).toBeLessThanOrEqual(1366 * 0.35 + 1);
+
+  await page.reload();
+  await expect(viewport.getByTestId('overlay-bottom-left')).toBeVisible({ timeout: 20_000 });
+  expect((await series.boundingBox())!.width).toBeCloseTo(before.series + 60, -1);
+  expect((await side.boundingBox())!.width).toBeCloseTo(1366 * 0.35, -1);
+});
+
 test('a second reader sees the first reader’s exported measurement once, locked, and saves nothing of it as their own', async ({ page }) => {
   const consult = await seedConsult(baseUrl(), ctSmall(), { clinicalQuestion: `second reader ${Date.now()}` });
   const email = `second.${Date.now()}@scc.demo`;

@@ -33,7 +33,24 @@ export async function drag(page: Page, viewport: Locator, from: [number, number]
 
 /** Grey-level statistics of what the viewport's canvas shows (decoded from an element screenshot). */
 export async function canvasStats(page: Page, viewport: Locator) {
-  const shot = (await viewport.locator('canvas').first().screenshot()).toString('base64');
+  const { distinct, nonBlackFraction, hash } = await screenStats(page, viewport.locator('canvas').first());
+  return { distinct, nonBlackFraction, hash };
+}
+
+/**
+ * How much of a viewport is in colour, canvas and drawings over it: the fraction of its pixels
+ * whose channels are more than 40 levels apart, and their mean spread (more opaque colour over a
+ * grey image spreads more). A grey image has none, so colour is an overlay (a segmentation, a
+ * crosshair) or the scrollbar.
+ */
+export async function colourOf(page: Page, viewport: Locator) {
+  const { colouredFraction, colourSpread } = await screenStats(page, viewport.getByTestId('viewport-element'));
+  return { fraction: colouredFraction, spread: colourSpread };
+}
+
+/** What an element shows on screen, read back from a screenshot: grey levels and colour. */
+async function screenStats(page: Page, element: Locator) {
+  const shot = (await element.screenshot()).toString('base64');
   return page.evaluate(async (png) => {
     const image = new Image();
     image.src = `data:image/png;base64,${png}`;
@@ -44,13 +61,28 @@ export async function canvasStats(page: Page, viewport: Locator) {
     const context = canvas.getContext('2d')!;
     context.drawImage(image, 0, 0);
     const { data } = context.getImageData(0, 0, image.width, image.height);
+    const pixels = data.length / 4;
     const levels = new Set<number>();
     let nonBlack = 0;
+    let coloured = 0;
+    let spread = 0;
     for (let i = 0; i < data.length; i += 4) {
-      const grey = Math.round((data[i]! + data[i + 1]! + data[i + 2]!) / 3);
+      const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+      const grey = Math.round((r + g + b) / 3);
       levels.add(grey);
       if (grey > 8) nonBlack++;
+      const pixelSpread = Math.max(r, g, b) - Math.min(r, g, b);
+      if (pixelSpread > 40) {
+        coloured++;
+        spread += pixelSpread;
+      }
     }
-    return { distinct: levels.size, nonBlackFraction: nonBlack / (data.length / 4), hash: Array.from(data.filter((_, i) => i % 97 === 0)).join(',') };
+    return {
+      distinct: levels.size,
+      nonBlackFraction: nonBlack / pixels,
+      hash: Array.from(data.filter((_, i) => i % 97 === 0)).join(','),
+      colouredFraction: coloured / pixels,
+      colourSpread: coloured ? spread / coloured : 0,
+    };
   }, shot);
 }

@@ -74,6 +74,7 @@ export const Tags = {
   URNCodeValue: 0x00080120,
   StudyDescription: 0x00081030,
   SeriesDescription: 0x0008103e,
+  ReferencedSeriesSequence: 0x00081115,
   ReferencedSOPClassUID: 0x00081150,
   ReferencedSOPInstanceUID: 0x00081155,
   RetrieveURL: 0x00081190,

@@ -48,6 +48,8 @@ export function stowBody(instances: Uint8Array[], boundary = `yunzhen-${Math.ran
 }
 
 const UID_TAGS = new Set([0x0020000d, 0x0020000e, 0x00080018, 0x00200052]);
+/** Inside sequences: the UIDs by which a SEG, SR or presentation state names the images it refers to. */
+const REFERENCE_UID_TAGS = new Set([0x0020000d, 0x0020000e, 0x00081155, 0x00200052]);
 
 /** A fresh `2.25.` UID (PS3.5 B.2). */
 export function randomUid(): string {
@@ -59,7 +61,8 @@ export function randomUid(): string {
  * Copies of instances with some top-level attributes replaced or added (e.g. a hostile
  * PatientName for the XSS test), written with @yunzhen/dicom. With `freshUids`, Study, Series,
  * SOP Instance and Frame of Reference UIDs are replaced consistently across the set, so the same
- * sample can be sent again as a new study.
+ * sample can be sent again as a new study; references inside sequences (a SEG's source images,
+ * its referenced series) follow them.
  */
 export function rewriteInstances(instances: Uint8Array[], options: { replace?: Record<number, string>; freshUids?: boolean } = {}): Uint8Array[] {
   type Dataset = ReturnType<typeof parseDicom>['dataset'];
@@ -71,7 +74,7 @@ export function rewriteInstances(instances: Uint8Array[], options: { replace?: R
   const copy = (ds: Dataset, top: boolean): Written => {
     const out: Written[number][] = ds.elements.map((e) => {
       if (top && e.tag in replace) return { tag: e.tag, vr: e.vr, value: replace[e.tag]! };
-      if (top && options.freshUids && UID_TAGS.has(e.tag)) return { tag: e.tag, vr: e.vr, value: newUid(ascii(ds, e.offset, e.length)) };
+      if (options.freshUids && (top ? UID_TAGS : REFERENCE_UID_TAGS).has(e.tag)) return { tag: e.tag, vr: e.vr, value: newUid(ascii(ds, e.offset, e.length)) };
       if (e.items) return { tag: e.tag, vr: e.vr, items: e.items.map((item) => copy(item, false)) };
       if (e.fragments) return { tag: e.tag, vr: e.vr, fragments: e.fragments.map((f) => ds.bytes.subarray(f.offset, f.offset + f.length)) };
       return { tag: e.tag, vr: e.vr, bytes: ds.bytes.subarray(e.offset, e.offset + e.length) };

@@ -1,4 +1,4 @@
-export { samples, samplesDir, readSample, rewriteInstances, stowBody, storableSamples, type Sample } from './dicom-fixtures.js';
+export { samples, samplesDir, randomUid, readSample, rewriteInstances, stowBody, storableSamples, type Sample } from './dicom-fixtures.js';
 export { demoToken, spawnServer, type SpawnedServer } from './spawn-server.js';
 export { createConsult, seedConsult, stowInstances, type SeededConsult } from './seed-consult.js';
 export { DEMO_PASSWORD } from '../demo-union.js';
@@ -9,3 +9,4 @@ export { startRoundRobinProxy, type Backend, type RoundRobinProxy } from './roun
 export { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing/s3-server';
 export { buildCorpusInstance, corpusCases, coverage, CORPUS_PATIENTS, type CorpusCase, type CorpusInstance } from './burned-in-corpus.js';
 export { startCodeFlow } from './oidc-code-flow.js';
+export { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';

@@ -10,7 +10,7 @@ import { displayName, useI18n, type MessageKey } from '../i18n.js';
 import { Autosave, loadAnnotations, type SaveState } from '../viewer/autosave.js';
 import { number, Tag, text } from '../viewer/dicom-json.js';
 import { SrStoreError } from '../viewer/dicomweb-paths.js';
-import { DockPanel, useDockState } from '../viewer/dock.js';
+import { DockPanel, DockResizer, useDockState } from '../viewer/dock.js';
 import { HelpPanel } from '../viewer/help-panel.js';
 import { MeasurementPanel } from '../viewer/measurement-panel.js';
 import { emptyDocument, fromSaved, markSource, parseDocument, reportsToImport, summarize, toDocument, type MeasurementSummary, type SavedAnnotations } from '../viewer/measurements.js';
@@ -21,8 +21,10 @@ import { TagBrowser } from '../viewer/tag-browser.js';
 import { TextDialog } from '../viewer/text-dialog.js';
 import { isMeasurementTool, primaryTools, type PrimaryToolName } from '../viewer/tool-names.js';
 import { setTextRequest } from '../viewer/init.js';
+import { SegmentList, useSegmentations } from '../viewer/segment-list.js';
 import { SeriesThumbnail } from '../viewer/series-thumbnail.js';
 import { ViewportPane } from '../viewer/viewport-pane.js';
+import { MprView } from '../viewer/mpr-view.js';
 import { toReportMeasurement } from '../report/from-viewer.js';
 import { ReportPanel } from '../report/report-panel.js';
 
@@ -39,7 +41,10 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const [consult, setConsult] = useState<ConsultSummary | null>(null);
   const [failure, setFailure] = useState<'notFound' | 'error' | null>(null);
   const [studies, setStudies] = useState<LoadedStudy[]>([]);
+  const [studiesComplete, setStudiesComplete] = useState(false);
   const [layout, setLayout] = useState<Layout>('1x1');
+  /** The display set shown reformatted (MPR) in place of the viewport grid, if any. */
+  const [mprKey, setMprKey] = useState<string | null>(null);
   const [active, setActive] = useState(0);
   const [assigned, setAssigned] = useState<(string | undefined)[]>([]);
   const [, setTick] = useState(0);
@@ -61,6 +66,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const changedWhileLoading = useRef(false);
 
   const displaySets = useMemo(() => studies.flatMap((s) => s.displaySets), [studies]);
+  const segStates = useSegmentations(session, studies, studiesComplete);
   const byKey = useMemo(() => new Map(displaySets.map((d) => [d.key, d])), [displaySets]);
 
   useEffect(() => session.subscribe(() => setTick((n) => n + 1)), [session]);
@@ -100,6 +106,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         if (cancelled) return;
         setStudies([...loaded]);
       }
+      setStudiesComplete(true);
       await restoreAnnotations(loaded);
     })().catch((error: unknown) => {
       if (!cancelled) setFailure(error instanceof ApiError && error.status === 404 ? 'notFound' : 'error');
@@ -255,6 +262,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   }, []);
 
   const count = viewportCount(layout);
+  const sideOpen = dock.open.measurements || (isReader && dock.open.report);
+  /** The width a docked side has on screen now, where a drag starts from. */
+  const widthOf = (selector: string) => document.querySelector<HTMLElement>(selector)?.getBoundingClientRect().width ?? 0;
   // Thumbnails wait until the first viewport shows its image: the first image comes first.
   const thumbnailsReady = studies.length > 0 && (session.state(0).imageId !== undefined && !session.state(0).loading);
   const activeIndex = Math.min(active, count - 1);
@@ -404,6 +414,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
     runAction(shortcut.action);
   });
 
+  // Reference lines from the active viewport, wherever more than one viewport shows.
+  useEffect(() => session.setReferenceSource(count > 1 && !mprKey ? activeIndex : undefined), [session, count, activeIndex, mprKey]);
+
   useEffect(() => {
     for (let i = count; i < 4; i++) session.stopCine(i);
     requestAnimationFrame(() => session.resize());
@@ -541,8 +554,21 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           </button>
         </div>
         <div class="tool-group">
+          <button
+            type="button"
+            class={`tool ${mprKey ? 'active' : ''}`}
+            aria-pressed={mprKey !== null}
+            title={t('mpr.title')}
+            data-testid="view-mpr"
+            onClick={() => setMprKey(mprKey ? null : (activeSet?.key ?? null))}
+          >
+            {t('mpr.open')}
+          </button>
           {layouts.map((l) => (
-            <button type="button" key={l} class={`tool ${layout === l ? 'active' : ''}`} aria-pressed={layout === l} data-testid={`layout-${l}`} onClick={() => setLayout(l)}>
+            <button type="button" key={l} class={`tool ${layout === l && !mprKey ? 'active' : ''}`} aria-pressed={layout === l && !mprKey} data-testid={`layout-${l}`} onClick={() => {
+                setMprKey(null);
+                setLayout(l);
+              }}>
               {t(`layout.${l}` as MessageKey)}
             </button>
           ))}
@@ -571,7 +597,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
         )}
       </div>
       <div class="reading-body">
-        <DockPanel name="series" title={t('reading.series')} open={dock.open.series} onToggle={() => dock.toggle('series')} hideLabel={t('dock.hide')} showLabel={t('dock.show')}>
+        <DockPanel name="series" title={t('reading.series')} open={dock.open.series} onToggle={() => dock.toggle('series')} hideLabel={t('dock.hide')} showLabel={t('dock.show')} width={dock.widths.series}>
         <aside class="series-panel" data-testid="series-panel" aria-label={t('reading.series')}>
           {studies.map((study) => (
             <section key={study.studyInstanceUid}>
@@ -599,6 +625,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
                   </span>
                 </button>
               ))}
+              <SegmentList session={session} study={study} states={segStates} />
               {study.structuredReports.map((sr) => (
                 <div key={sr.sopInstanceUid} class="thumb other" data-testid="sr-series">
                   <span class="thumb-label">
@@ -618,6 +645,12 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
           {!studies.length && <p class="muted">{t('loading')}</p>}
         </aside>
         </DockPanel>
+        {dock.open.series && (
+          <DockResizer side="series" edge="left" label={t('dock.resize')} width={() => widthOf('[data-testid=dock-series]')} onResize={(width) => dock.setWidth('series', width)} />
+        )}
+        {mprKey ? (
+          <MprView session={session} displaySet={byKey.get(mprKey)} onClose={() => setMprKey(null)} />
+        ) : (
         <section class={`viewport-grid layout-${layout}`} data-testid="viewport-grid">
           {Array.from({ length: count }, (_, index) => (
             <ViewportPane
@@ -632,7 +665,13 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
             />
           ))}
         </section>
-        <div class={`dock-side ${dock.open.measurements || (isReader && dock.open.report) ? 'open' : ''} ${isReader && dock.open.report ? 'with-report' : ''}`} data-testid="dock-side">
+        )}
+        {sideOpen && <DockResizer side="side" edge="right" label={t('dock.resize')} width={() => widthOf('[data-testid=dock-side]')} onResize={(width) => dock.setWidth('side', width)} />}
+        <div
+          class={`dock-side ${sideOpen ? 'open' : ''} ${isReader && dock.open.report ? 'with-report' : ''}`}
+          data-testid="dock-side"
+          style={sideOpen && dock.widths.side ? { width: `${dock.widths.side}px` } : undefined}
+        >
           <DockPanel
             name="measurements"
             title={`${t('measure.title')} (${measurements.length})`}

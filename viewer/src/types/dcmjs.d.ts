@@ -12,6 +12,8 @@ declare module 'dcmjs' {
       };
       DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(options?: Record<string, unknown>): ArrayBuffer };
       DicomMessage: { readFile(buffer: ArrayBuffer): { meta: Record<string, unknown>; dict: Record<string, unknown> } };
+      /** DICOM CIELab (0–65535 per component, PS3.3 C.10.7.1.1) to sRGB in 0–1. */
+      Colors: { dicomlab2RGB(lab: number[]): number[] };
     };
   };
   export default dcmjs;

@@ -76,6 +76,13 @@ export function isImage(ds: DicomJson): boolean {
   return (Boolean(ds[Tag.PixelData] ?? ds[Tag.FloatPixelData] ?? ds[Tag.DoubleFloatPixelData]) && (number(ds, Tag.Rows) ?? 0) > 0);
 }
 
+/** Segmentation Storage (PS3.4 B.5): a labelmap over other images, not an image to show by itself. */
+export const SEGMENTATION_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
+
+export function isSegmentation(ds: DicomJson): boolean {
+  return text(ds, Tag.SOPClassUID) === SEGMENTATION_SOP_CLASS;
+}
+
 export function isStructuredReport(ds: DicomJson): boolean {
   return text(ds, Tag.SOPClassUID).startsWith(SR_SOP_CLASS_PREFIX);
 }

@@ -19,11 +19,13 @@ import {
   LengthTool,
   PanTool,
   RectangleROITool,
+  ReferenceLinesTool,
   StackScrollTool,
   WindowLevelTool,
   ZoomTool,
 } from '@cornerstonejs/tools';
 
+import { registerMprTools } from './mpr.js';
 import { StackProbeTool } from './stack-probe-tool.js';
 import { naturalizedOnFirstUse } from './study-data.js';
 import { ToolName } from './tool-names.js';
@@ -40,6 +42,12 @@ export function setTextRequest(request: TextRequest): void {
 
 let initialized = false;
 
+/** Whether stacks are best drawn on a 2D canvas here: no WebGL, or WebGL through a software rasterizer (see `initCornerstone`). */
+export function drawStacksOnCanvas(): boolean {
+  const capabilities = getRenderingCapabilities();
+  return !capabilities.webgl || capabilities.softwareRasterizer;
+}
+
 /** Registers everything exactly once. Synchronous in Cornerstone 5; safe to call on every mount. */
 export function initCornerstone(): void {
   if (initialized) return;
@@ -48,7 +56,8 @@ export function initCornerstone(): void {
   // software rasterizer, and every stack image then makes a WebGL render and a read-back copy
   // to the screen (about a third of the time to the first image, measured in headless
   // Chromium). Drawing the stack on a 2D canvas is faster there; a real GPU keeps WebGL.
-  coreInit({ rendering: { useCPURendering: getRenderingCapabilities().softwareRasterizer }, debug: {} });
+  // Without WebGL at all (turned off, a blocked driver) the 2D canvas is the only way.
+  coreInit({ rendering: { useCPURendering: drawStacksOnCanvas() }, debug: {} });
   // One decoder worker per spare core: decoding is the CPU-bound part of scrolling a CT.
   const cores = typeof navigator.hardwareConcurrency === 'number' ? navigator.hardwareConcurrency : 2;
   dicomImageLoaderInit({ maxWebWorkers: Math.max(1, Math.min(4, cores - 1)) });
@@ -69,11 +78,13 @@ export function initCornerstone(): void {
     RectangleROI: RectangleROITool,
     Probe: StackProbeTool,
     ArrowAnnotate: ArrowAnnotateTool,
+    ReferenceLines: ReferenceLinesTool,
   };
   for (const [key, tool] of Object.entries(tools) as [keyof typeof ToolName, { toolName: string }][]) {
     if (tool.toolName !== ToolName[key]) throw new Error(`tool name ${ToolName[key]} is ${tool.toolName} in this Cornerstone version`);
     addTool(tool as Parameters<typeof addTool>[0]);
   }
+  registerMprTools((tool) => addTool(tool as Parameters<typeof addTool>[0]));
 }
 
 /** Per-tool configuration applied when the reading page builds its tool group. */

@@ -3,11 +3,13 @@
  * stack viewports, and the view operations the toolbar and shortcuts call. UI code talks to this
  * class only; it knows nothing about Preact.
  */
-import { Enums, eventTarget, getRenderingEngine, metaData, RenderingEngine, utilities as coreUtilities, type Types } from '@cornerstonejs/core';
-import { annotation as annotationApi, Enums as ToolEnums, ToolGroupManager, utilities as toolUtilities } from '@cornerstonejs/tools';
+import { Enums, eventTarget, getRenderingCapabilities, getRenderingEngine, getShouldUseCPURendering, metaData, RenderingEngine, setUseCPURendering, utilities as coreUtilities, type Types } from '@cornerstonejs/core';
+import { annotation as annotationApi, Enums as ToolEnums, segmentation, ToolGroupManager, utilities as toolUtilities } from '@cornerstonejs/tools';
 
 import { autoWindowOf } from './auto-window.js';
-import { initCornerstone, toolConfiguration } from './init.js';
+import { drawStacksOnCanvas, initCornerstone, toolConfiguration } from './init.js';
+import { openMpr, type MprPlaneName } from './mpr.js';
+import { applyDisplay, clearViewport, defaultSegmentDisplay, showInViewport, type LoadedSegmentation, type SegmentDisplay } from './segment-display.js';
 import type { DisplaySet } from './study-data.js';
 import { isMeasurementTool, measurementTools, RENDERING_ENGINE_ID, TOOL_GROUP_ID, ToolName, viewportId, type PrimaryToolName } from './tool-names.js';
 
@@ -38,6 +40,15 @@ export interface ViewportState {
   error: string | undefined;
   loading: boolean;
   playing: boolean;
+  /** Patient directions (LPS letters) at the viewport's edges, from the camera (so rotations and flips count). */
+  orientation: EdgeLetters | undefined;
+}
+
+export interface EdgeLetters {
+  top: string;
+  bottom: string;
+  left: string;
+  right: string;
 }
 
 const initialState = (): ViewportState => ({
@@ -54,12 +65,13 @@ const initialState = (): ViewportState => ({
   error: undefined,
   loading: false,
   playing: false,
+  orientation: undefined,
 });
 
 type Listener = () => void;
 
 export class ReadingSession {
-  readonly engine: RenderingEngine;
+  private engine: RenderingEngine;
   private readonly states = new Map<number, ViewportState>();
   private readonly elements = new Map<number, HTMLDivElement>();
   private destroyed = false;
@@ -67,9 +79,20 @@ export class ReadingSession {
   private readonly cleanups: (() => void)[] = [];
   private readonly elementListeners = new Map<number, () => void>();
   private primaryTool: PrimaryToolName = ToolName.WindowLevel;
+  private readonly segmentationList: LoadedSegmentation[] = [];
+  /** What each viewport shows, to show it again when the engine is rebuilt for WebGL. */
+  private readonly shownSets = new Map<number, DisplaySet>();
+  private switchingToWebGL: Promise<void> | undefined;
+  private closeMprViewports: (() => void) | undefined;
+  /** Counts MPR requests, so one closed while its volume was still loading is taken down when it arrives. */
+  private mprRequest = 0;
+  /** The reader's choice per segment, keyed `SOP Instance UID:Segment Number`. */
+  private readonly segmentDisplays = new Map<string, SegmentDisplay>();
 
   constructor() {
     initCornerstone();
+    // A session before this one may have switched to WebGL (`useWebGL`); each consult starts on the faster path.
+    setUseCPURendering(drawStacksOnCanvas(), false);
     getRenderingEngine(RENDERING_ENGINE_ID)?.destroy();
     this.engine = new RenderingEngine(RENDERING_ENGINE_ID);
     ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
@@ -155,10 +178,12 @@ export class ReadingSession {
     this.stopCine(index);
     const element = this.elements.get(index);
     if (element) toolUtilities.stackPrefetch.disable(element);
+    if (this.segmentationList.length) clearViewport(viewportId(index));
     ToolGroupManager.getToolGroup(TOOL_GROUP_ID)?.removeViewports(RENDERING_ENGINE_ID, viewportId(index));
     this.engine.disableElement(viewportId(index));
     this.elements.delete(index);
     this.states.delete(index);
+    this.shownSets.delete(index);
     this.emit();
   }
 
@@ -182,6 +207,7 @@ export class ReadingSession {
       rotation: presentation.rotation ?? 0,
       flipHorizontal: Boolean(presentation.flipHorizontal),
       flipVertical: Boolean(presentation.flipVertical),
+      orientation: edgeLetters(vp.getCamera()),
     });
   }
 
@@ -202,6 +228,7 @@ export class ReadingSession {
       if (!vp) return;
     }
     this.stopCine(index);
+    this.shownSets.set(index, displaySet);
     const start = imageIndex ?? 0;
     this.update(index, { displaySetKey: displaySet.key, imageIndex: start, imageCount: displaySet.imageIds.length, imageId: displaySet.imageIds[start], error: undefined, loading: true });
     try {
@@ -210,6 +237,7 @@ export class ReadingSession {
         const range = autoWindow(vp);
         if (range) vp.setProperties({ voiRange: range });
       }
+      this.drawSegmentations(index, displaySet.key);
       vp.render();
       this.readState(index);
       this.update(index, { loading: false });
@@ -221,6 +249,110 @@ export class ReadingSession {
       // for the main thread.
       await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
       if (this.elements.get(index) === element && !this.destroyed) toolUtilities.stackPrefetch.enable(element);
+    }
+  }
+
+  /** The SEGs loaded so far, each over the series it segments. */
+  get segmentations(): readonly LoadedSegmentation[] {
+    return this.segmentationList;
+  }
+
+  segmentDisplay(sopInstanceUid: string, segmentIndex: number): SegmentDisplay {
+    return this.segmentDisplays.get(`${sopInstanceUid}:${segmentIndex}`) ?? defaultSegmentDisplay;
+  }
+
+  /**
+   * Draws, in every other viewport, where the image of viewport `source` cuts its plane (a
+   * reference line: an axial slice's level on a sagittal or coronal series of the same frame
+   * of reference). `undefined` turns the lines off (one viewport).
+   */
+  setReferenceSource(source: number | undefined): void {
+    const group = ToolGroupManager.getToolGroup(TOOL_GROUP_ID);
+    if (!group) return;
+    if (source === undefined) {
+      group.setToolDisabled(ToolName.ReferenceLines);
+      return;
+    }
+    group.setToolConfiguration(ToolName.ReferenceLines, { sourceViewportId: viewportId(source) });
+    group.setToolEnabled(ToolName.ReferenceLines);
+    this.engine.render();
+  }
+
+  /** Whether stacks are drawn on a 2D canvas (Cornerstone's CPU path), as on a machine without a GPU. */
+  get drawsOnCanvas(): boolean {
+    return getShouldUseCPURendering();
+  }
+
+  /**
+   * Rebuilds the rendering engine with WebGL where stacks were drawn on a 2D canvas (a software
+   * rasterizer: see `initCornerstone`), and shows every viewport again where it was. Cornerstone's
+   * canvas path draws no labelmaps on a stack viewport, and has no volume viewports at all: a SEG
+   * or MPR is worth the slower first image that WebGL costs there. Annotations live in
+   * Cornerstone's global state and stay.
+   */
+  useWebGL(): Promise<void> {
+    if (!getShouldUseCPURendering() || !getRenderingCapabilities().webgl || this.destroyed) return Promise.resolve();
+    this.switchingToWebGL ??= (async () => {
+      const shown = [...this.elements].map(([index, element]) => ({ index, element, displaySet: this.shownSets.get(index), imageIndex: this.state(index).imageIndex }));
+      for (const { index } of shown) this.disable(index);
+      setUseCPURendering(false, false);
+      this.engine.destroy();
+      this.engine = new RenderingEngine(RENDERING_ENGINE_ID);
+      for (const { index, element } of shown) this.enable(index, element);
+      await Promise.all(shown.map(({ index, displaySet, imageIndex }) => (displaySet ? this.show(index, displaySet, imageIndex) : undefined)));
+    })();
+    return this.switchingToWebGL;
+  }
+
+  /** Shows `displaySet` reformatted in three elements (axial, sagittal, coronal), switching to WebGL first. */
+  async openMpr(elements: Record<MprPlaneName, HTMLDivElement>, displaySet: DisplaySet): Promise<void> {
+    this.closeMpr();
+    const request = this.mprRequest;
+    await this.useWebGL();
+    if (this.destroyed || request !== this.mprRequest) return;
+    const close = await openMpr(this.engine, elements, displaySet);
+    if (this.destroyed || request !== this.mprRequest) close();
+    else this.closeMprViewports = close;
+  }
+
+  closeMpr(): void {
+    this.mprRequest++;
+    this.closeMprViewports?.();
+    this.closeMprViewports = undefined;
+  }
+
+  /** Adds a loaded SEG and draws it in every viewport already showing its series. */
+  async addSegmentation(loaded: LoadedSegmentation): Promise<void> {
+    await this.useWebGL();
+    this.segmentationList.push(loaded);
+    for (const [index, state] of this.states) {
+      if (state.displaySetKey === loaded.displaySetKey && !state.loading) {
+        showInViewport(viewportId(index), loaded, (segment) => this.segmentDisplay(loaded.seg.sopInstanceUid, segment));
+        this.viewport(index)?.render();
+      }
+    }
+    this.emit();
+  }
+
+  /** Shows, hides or changes the opacity of one segment wherever its SEG is drawn. */
+  setSegmentDisplay(sopInstanceUid: string, segmentIndex: number, patch: Partial<SegmentDisplay>): void {
+    this.segmentDisplays.set(`${sopInstanceUid}:${segmentIndex}`, { ...this.segmentDisplay(sopInstanceUid, segmentIndex), ...patch });
+    const loaded = this.segmentationList.find((l) => l.seg.sopInstanceUid === sopInstanceUid);
+    if (!loaded) return;
+    for (const [index, state] of this.states) {
+      if (state.displaySetKey !== loaded.displaySetKey) continue;
+      applyDisplay(viewportId(index), loaded, (segment) => this.segmentDisplay(sopInstanceUid, segment));
+      this.viewport(index)?.render();
+    }
+    this.emit();
+  }
+
+  /** Replaces the labelmaps of viewport `index` with those over the series it now shows. */
+  private drawSegmentations(index: number, displaySetKey: string): void {
+    if (!this.segmentationList.length) return;
+    clearViewport(viewportId(index));
+    for (const loaded of this.segmentationList) {
+      if (loaded.displaySetKey === displaySetKey) showInViewport(viewportId(index), loaded, (segment) => this.segmentDisplay(loaded.seg.sopInstanceUid, segment));
     }
   }
 
@@ -364,6 +496,7 @@ export class ReadingSession {
   }
 
   destroy(): void {
+    this.closeMpr();
     for (const index of [...this.elements.keys()]) {
       // An image still loading calls its viewport's render() when it arrives; with the engine
       // gone that throws (Cornerstone looks the engine up by id). Nothing is left to draw on.
@@ -374,6 +507,7 @@ export class ReadingSession {
     this.destroyed = true;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     ToolGroupManager.destroyToolGroup(TOOL_GROUP_ID);
+    if (this.segmentationList.length) segmentation.removeAllSegmentations();
     this.engine.destroy();
     coreUtilities.HistoryMemo.DefaultHistoryMemo.size = 50;
     this.listeners.clear();
@@ -403,4 +537,26 @@ function describeError(error: unknown): string {
   if (typeof error === 'string') return error;
   const message = (error as { error?: { message?: string }; message?: string } | undefined)?.error?.message ?? (error as { message?: string } | undefined)?.message;
   return message ?? 'decode failed';
+}
+
+/**
+ * The patient directions at a viewport's edges (PS3.3 C.7.6.1.1.1 letters: L/R, A/P, H/F), from
+ * the camera: its view-up is the screen's up, and up × normal its right (OHIF computes its
+ * orientation markers the same way). Cornerstone keeps a flip as a flag beside the view-up
+ * (a rotation turns the view-up), so a flip swaps the letters of its two edges.
+ */
+export function edgeLetters(camera: Pick<Types.ICamera, 'viewUp' | 'viewPlaneNormal' | 'flipHorizontal' | 'flipVertical'>): EdgeLetters | undefined {
+  const { viewUp, viewPlaneNormal } = camera;
+  if (!viewUp || !viewPlaneNormal) return undefined;
+  const [ux, uy, uz] = viewUp;
+  const [nx, ny, nz] = viewPlaneNormal;
+  const screenRight: Types.Point3 = [uy * nz - uz * ny, uz * nx - ux * nz, ux * ny - uy * nx];
+  const screenDown: Types.Point3 = [-ux, -uy, -uz];
+  const { getOrientationStringLPS, invertOrientationStringLPS } = toolUtilities.orientation;
+  const rightLetters = getOrientationStringLPS(screenRight);
+  const downLetters = getOrientationStringLPS(screenDown);
+  if (!rightLetters || !downLetters) return undefined;
+  const [right, left] = camera.flipHorizontal ? [invertOrientationStringLPS(rightLetters), rightLetters] : [rightLetters, invertOrientationStringLPS(rightLetters)];
+  const [bottom, top] = camera.flipVertical ? [invertOrientationStringLPS(downLetters), downLetters] : [downLetters, invertOrientationStringLPS(downLetters)];
+  return { top, bottom, left, right };
 }

@@ -7,7 +7,7 @@
 import { utilities as metadataUtilities } from '@cornerstonejs/metadata';
 
 import { takeEarlyFollowUp } from '../early-reads.js';
-import { isImage, isStructuredReport, number, numbers, Tag, text, type DicomJson } from './dicom-json.js';
+import { isImage, isSegmentation, isStructuredReport, number, numbers, Tag, text, type DicomJson } from './dicom-json.js';
 import { DICOM_JSON, dicomweb } from './dicomweb-paths.js';
 
 export { dicomweb };
@@ -51,6 +51,16 @@ export interface SrInstance {
   isTid1500: boolean;
 }
 
+/** A DICOM SEG in the study: shown as a labelmap over the series it segments, never as images of its own. */
+export interface SegInstance {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  /** The series whose images the segmentation is drawn on (Referenced Series Sequence, PS3.3 C.8.20.2). */
+  referencedSeriesInstanceUid: string;
+  seriesDescription: string;
+}
+
 /** Where an image id points, in terms that survive a different origin or machine. */
 export interface ImageRef {
   studyInstanceUid: string;
@@ -65,6 +75,7 @@ export interface LoadedStudy {
   study: DicomJson;
   displaySets: DisplaySet[];
   structuredReports: SrInstance[];
+  segmentations: SegInstance[];
   /** Series with neither images nor SR (waveforms, RT plans…): listed, not shown. */
   otherSeries: { seriesInstanceUid: string; modality: string; seriesDescription: string }[];
 }
@@ -98,7 +109,7 @@ function frameImageId(study: string, series: string, sop: string, frame: number)
 export async function loadStudy(studyInstanceUid: string, onSeries?: (partial: LoadedStudy) => void): Promise<LoadedStudy> {
   const seriesList = await fetchDicomJson(dicomweb.series(studyInstanceUid));
   seriesList.sort((a, b) => (number(a, Tag.SeriesNumber) ?? 1e9) - (number(b, Tag.SeriesNumber) ?? 1e9));
-  const loaded: LoadedStudy = { studyInstanceUid, study: {}, displaySets: [], structuredReports: [], otherSeries: [] };
+  const loaded: LoadedStudy = { studyInstanceUid, study: {}, displaySets: [], structuredReports: [], segmentations: [], otherSeries: [] };
   // Image series first, so the first viewport fills while the rest still loads.
   const ordered = [...seriesList.filter((s) => text(s, Tag.Modality) !== 'SR'), ...seriesList.filter((s) => text(s, Tag.Modality) === 'SR')];
   const pending = ordered.map((series) => {
@@ -114,8 +125,19 @@ export async function loadStudy(studyInstanceUid: string, onSeries?: (partial: L
       throw error;
     }
     if (!Object.keys(loaded.study).length && instances[0]) loaded.study = instances[0];
-    const images = instances.filter(isImage);
+    const segmentations = instances.filter(isSegmentation);
+    const images = instances.filter((json) => isImage(json) && !isSegmentation(json));
     const reports = instances.filter(isStructuredReport);
+    for (const json of segmentations) {
+      const referenced = (json[Tag.ReferencedSeriesSequence]?.Value?.[0] ?? {}) as DicomJson;
+      loaded.segmentations.push({
+        studyInstanceUid,
+        seriesInstanceUid: seriesUid,
+        sopInstanceUid: text(json, Tag.SOPInstanceUID),
+        referencedSeriesInstanceUid: text(referenced, Tag.SeriesInstanceUID),
+        seriesDescription: text(json, Tag.SeriesDescription) || text(series, Tag.SeriesDescription),
+      });
+    }
     for (const json of reports) {
       const template = (json[Tag.ContentTemplateSequence]?.Value?.[0] ?? {}) as DicomJson;
       loaded.structuredReports.push({
@@ -127,8 +149,8 @@ export async function loadStudy(studyInstanceUid: string, onSeries?: (partial: L
       });
     }
     if (images.length) loaded.displaySets.push(...displaySetsOf(studyInstanceUid, seriesUid, series, images));
-    else if (!reports.length) loaded.otherSeries.push({ seriesInstanceUid: seriesUid, modality: text(series, Tag.Modality), seriesDescription: text(series, Tag.SeriesDescription) });
-    onSeries?.({ ...loaded, displaySets: [...loaded.displaySets] });
+    else if (!reports.length && !segmentations.length) loaded.otherSeries.push({ seriesInstanceUid: seriesUid, modality: text(series, Tag.Modality), seriesDescription: text(series, Tag.SeriesDescription) });
+    onSeries?.({ ...loaded, displaySets: [...loaded.displaySets], segmentations: [...loaded.segmentations] });
   }
   return loaded;
 }

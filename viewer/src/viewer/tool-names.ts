@@ -18,6 +18,7 @@ export const ToolName = {
   RectangleROI: 'RectangleROI',
   Probe: 'Probe',
   ArrowAnnotate: 'ArrowAnnotate',
+  ReferenceLines: 'ReferenceLines',
 } as const;
 
 /**
@@ -38,4 +39,6 @@ export type PrimaryToolName = (typeof primaryTools)[number];
 /** Ids of the one rendering engine and tool group of the reading page, and of its viewports. */
 export const RENDERING_ENGINE_ID = 'yunzhen-reading';
 export const TOOL_GROUP_ID = 'yunzhen-reading-tools';
+/** The tool group of the three MPR viewports (crosshairs on the primary button). */
+export const MPR_TOOL_GROUP_ID = 'yunzhen-mpr-tools';
 export const viewportId = (index: number) => `viewport-${index}`;

@@ -106,6 +106,14 @@ export function ViewportPane(props: {
               </div>
             )}
           </div>
+          {state.orientation && numbers(json, Tag.ImageOrientationPatient).length === 6 && (
+            <>
+              <div class="orientation top" data-testid="orientation-top">{state.orientation.top}</div>
+              <div class="orientation bottom" data-testid="orientation-bottom">{state.orientation.bottom}</div>
+              <div class="orientation left" data-testid="orientation-left">{state.orientation.left}</div>
+              <div class="orientation right" data-testid="orientation-right">{state.orientation.right}</div>
+            </>
+          )}
           <div class="overlay bottom-right" data-testid="overlay-bottom-right">
             {state.voi && (
               <div data-testid="overlay-voi">
