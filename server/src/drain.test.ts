@@ -23,17 +23,29 @@ describe('graceful drain on SIGTERM', () => {
     const contentType = stow.contentType;
     const url = new URL('/dicomweb/studies', server.url);
     const half = Math.floor(body.length / 2);
+    // The request must be in flight when SIGTERM comes: a connection whose request the server has
+    // not read yet is idle, and a draining server closes idle connections. "Expect: 100-continue"
+    // makes the server say when it has read the headers; only then does half the body go.
+    let inFlight!: () => void;
+    const started = new Promise<void>((resolve) => (inFlight = resolve));
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, 'Content-Length': String(body.length) } }, (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = request(
+        url,
+        { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, 'Content-Length': String(body.length), Expect: '100-continue' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on('error', reject);
-      req.write(body.subarray(0, half));
-      // The rest comes long after SIGTERM: past the 10 s at which the server used to exit regardless.
-      setTimeout(() => req.end(body.subarray(half)), 13_000);
+      req.on('continue', () => {
+        req.write(body.subarray(0, half), () => inFlight());
+        // The rest comes long after SIGTERM: past the 10 s at which the server used to exit regardless.
+        setTimeout(() => req.end(body.subarray(half)), 13_000);
+      });
     });
+    await started;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code) => resolve(code)));
     server.process.kill('SIGTERM');
