@@ -35,6 +35,13 @@ test('a consult from upload to signed, re-identified, acknowledged report', asyn
     await page.getByTestId('create-consult').click();
     await expect(page.getByTestId('consult-page')).toBeVisible();
     const consultId = /\/consults\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    // The image is checked for burned-in text before the reading centre sees it (OCR at ingest):
+    // the consult page counts it as being checked until then.
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId('consult-studies')).toBeVisible();
+      await expect(page.getByTestId('study-scanning')).toHaveCount(0, { timeout: 1_000 });
+    }).toPass({ timeout: 120_000 });
     await logout(page);
 
     // The specialist reads, measures and reports.
