@@ -20,6 +20,9 @@ function project(name: string, root: string) {
 export default defineConfig({
   test: {
     globalSetup: [here('./vitest.global-setup.ts')],
+    // Two files at a time, even on 2 cores: most tests wait on PostgreSQL, S3, spawned servers
+    // and OCR workers rather than compute, and one at a time (Vitest's default there) took 11–13 min.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 60_000,

@@ -1,6 +1,8 @@
 import { request } from 'node:http';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 
 import { readSample, stowBody } from './testing/dicom-fixtures.js';
 import { demoToken, spawnServer, type SpawnedServer } from './testing/spawn-server.js';
@@ -17,6 +19,8 @@ describe('graceful drain on SIGTERM', () => {
   afterAll(() => server?.stop());
 
   it('finishes an upload that is still arriving well after SIGTERM, refuses new connections, then exits 0', async () => {
+    // What the server said, when the drain goes wrong: its warnings and errors (the log has no patient data).
+    onTestFailed(() => console.log(readFileSync(server.logPath, 'utf8').split('\n').filter((line) => /"level":(40|50|60)/.test(line)).join('\n')));
     const token = await demoToken(server.url, 'rad@xuhui.demo');
     const stow = stowBody([readSample('studies/mr-16slice/MR01.dcm')]);
     const body = Buffer.from(await stow.body.arrayBuffer());

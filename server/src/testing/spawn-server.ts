@@ -81,7 +81,9 @@ export async function spawnServer(options: { env?: Record<string, string>; dataD
         });
       }
       log.end();
-      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      // The embedded PostgreSQL server stops on its own after the server exits and may still be
+      // writing its last WAL: retry while a directory refills under rm.
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }
