@@ -275,10 +275,13 @@ describe('two replicas behind a load balancer on one PostgreSQL and one S3 bucke
     expect(byReplica.size, `parts per replica: ${[...byReplica.values()]}`).toBe(2);
     expect(result.summary.stored).toBe(12);
     await expectStudiesStored(result.studyIds, 12);
-    // The parts are removed from the bucket once ingested.
-    const left: string[] = [];
-    for await (const object of store.list(`uploads/${session.id}/`)) left.push(object.key);
-    expect(left).toEqual([]);
+    // The parts are removed from the bucket once ingested (just after the session says so: the answer comes first).
+    const left = async () => {
+      const keys: string[] = [];
+      for await (const object of store.list(`uploads/${session.id}/`)) keys.push(object.key);
+      return keys;
+    };
+    await expect.poll(left, { timeout: 30_000 }).toEqual([]);
   }, 120_000);
 
   it('refuses on replica B a token revoked on replica A, before B’s cache would let it lapse', async () => {
