@@ -529,7 +529,7 @@ export interface ServiceLevelTable {
   minutes: number;
 }
 
-export type NotificationKind = 'consult-due-soon' | 'consult-overdue';
+export type NotificationKind = 'consult-due-soon' | 'consult-overdue' | 'consult-reassigned';
 
 export interface NotificationTable {
   id: Generated<string>;

@@ -83,6 +83,7 @@ export const en = {
   'bell.none': 'No alerts.',
   'bell.consult-due-soon': 'Due soon',
   'bell.consult-overdue': 'Overdue',
+  'bell.consult-reassigned': 'Overdue, now yours',
   'worklist.dueIn': 'in {time}',
   'worklist.late': '{time} late',
   'dashboard.nav': 'Turnaround',

@@ -84,6 +84,7 @@ export const zhCN: Record<MessageKey, string> = {
   'bell.none': '没有提醒。',
   'bell.consult-due-soon': '即将超时',
   'bell.consult-overdue': '已超时',
+  'bell.consult-reassigned': '已超时，改派给您',
   'worklist.dueIn': '剩余 {time}',
   'worklist.late': '已超时 {time}',
   'dashboard.nav': '周转时间',
