@@ -496,6 +496,8 @@ export interface ConsultMessageTable {
   side: MessageSide;
   kind: MessageKind;
   text: ColumnType<MessageText, string, never>;
+  /** The consult's attachments sent with the message. */
+  attachment_ids: ColumnType<string[], string[] | undefined, never>;
   created_at: CreatedAt;
 }
 

@@ -118,6 +118,8 @@ export const en = {
   'thread.text': 'Message',
   'thread.addOther': 'Also write it in Chinese',
   'thread.otherText': 'Message in Chinese',
+  'thread.awaitingRelease': 'awaiting the hospital’s review',
+  'thread.uploaded': '{n} document(s) uploaded, sent with this message',
   'thread.noIdentity': 'The reading centre sees a pseudonym only: do not write the patient’s name, ID, birth date or accession number.',
   'thread.send': 'Send',
   'thread.fromSender': 'sending hospital',

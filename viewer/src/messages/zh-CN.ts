@@ -119,6 +119,8 @@ export const zhCN: Record<MessageKey, string> = {
   'thread.text': '消息',
   'thread.addOther': '同时写英文',
   'thread.otherText': '英文消息',
+  'thread.awaitingRelease': '等待医院审核后提供',
+  'thread.uploaded': '已上传 {n} 份文件，将随本条消息发送',
   'thread.noIdentity': '阅片中心只看到化名：请勿写患者姓名、ID、出生日期或检查号。',
   'thread.send': '发送',
   'thread.fromSender': '送检医院',

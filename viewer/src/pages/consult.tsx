@@ -93,7 +93,7 @@ export function ConsultPage(props: { me: Me; id: string }) {
         />
       )}
       {consult.sendingHospital.id === props.me.tenant.id && <PacsDeliveries consultId={consult.id} />}
-      <ConsultThread consultId={consult.id} />
+      <ConsultThread consultId={consult.id} onAttached={() => void load()} />
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />
       {held > 0 && <PixelReview studies={consult.studies} onDecided={() => void load()} />}
