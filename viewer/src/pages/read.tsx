@@ -625,6 +625,14 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
                   </span>
                 </button>
               ))}
+              {(() => {
+                const withheld = consult?.studies.find((s) => s.studyInstanceUid === study.studyInstanceUid)?.withheldCount ?? 0;
+                return withheld > 0 ? (
+                  <p class="notice" data-testid="study-withheld">
+                    {t('reading.withheld').replace('{n}', String(withheld))}
+                  </p>
+                ) : null;
+              })()}
               <SegmentList session={session} study={study} states={segStates} />
               {study.structuredReports.map((sr) => (
                 <div key={sr.sopInstanceUid} class="thumb other" data-testid="sr-series">
