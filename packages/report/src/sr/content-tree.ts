@@ -194,7 +194,7 @@ function findingsByMeasurement(doc: ReportDocument): Map<string, MeasuredFinding
   return found;
 }
 
-const roiTools = new Set(['EllipticalROI', 'RectangleROI']);
+const roiTools = new Set(['EllipticalROI', 'RectangleROI', 'PlanarFreehandROI', 'SplineROI']);
 
 /** TID 1501 (or TID 1410 for planar ROIs) measurement group of one measurement. */
 function measurementGroup(m: Measurement, finding: MeasuredFinding | undefined, uid: (value: string) => string): SrContainer {
@@ -270,8 +270,17 @@ function graphicPoints(m: Measurement, key: string): [number, number][] {
   return m.points;
 }
 
-/** ELLIPSE takes the four axis end points as they are; a rectangle becomes a closed polyline of its corners. */
+/**
+ * ELLIPSE takes the four axis end points as they are; a rectangle becomes a closed polyline of
+ * its corners; a freehand or spline outline is closed by repeating its first point (PS3.3
+ * C.18.6.1.2: a closed POLYLINE's first and last points are the same).
+ */
 function roiOutline(m: Measurement): [number, number][] {
+  if (m.tool === 'PlanarFreehandROI' || m.tool === 'SplineROI') {
+    const [first] = m.points;
+    const last = m.points.at(-1);
+    return first && last && (first[0] !== last[0] || first[1] !== last[1]) ? [...m.points, first] : m.points;
+  }
   if (m.tool !== 'RectangleROI') return m.points;
   const [[x1, y1] = [0, 0], [x2, y2] = [0, 0]] = m.points;
   return [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]];
