@@ -56,8 +56,11 @@ export function RecistEditor(props: RecistEditorProps) {
       if (!live) return;
       setHistory(loaded.history);
       setFollowUp(loaded.followUp);
-      // A new RECIST report of a patient with a signed baseline is a follow-up of it.
-      if (!props.doc.recist) props.onChange(loaded.followUp ?? emptyBaseline());
+      // A new RECIST report (no lesions yet) of a patient with a signed baseline is a follow-up of it.
+      const current = props.doc.recist;
+      const untouched = !current || current.targetLesions.length + current.nonTargetLesions.length + current.newLesions.length === 0;
+      if (untouched && loaded.followUp) props.onChange(loaded.followUp);
+      else if (!current) props.onChange(emptyBaseline());
     });
     return () => {
       live = false;
