@@ -168,3 +168,39 @@ test('a freehand ROI on a CT shows its HU statistics and survives a reload; the 
   expect(tree).toMatch(/NUM:\(255605001,SCT,"Minimum"\)="-?[\d.]+" \(\[hnsf'U\],UCUM/);
   expect(tree).toMatch(/NUM:\(373098007,SCT,"Mean"\)="-?[\d.]+" \(\[hnsf'U\],UCUM/);
 });
+
+test('a spline ROI drawn by its control points shows its HU statistics and survives a reload', async ({ page }, testInfo) => {
+  const consult = await seedConsult(baseUrl(), ctOf(`SPLINE-${Date.now()}`), { clinicalQuestion: `spline ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReaderToDraw(page, consult.id);
+  const box = (await viewport.getByTestId('viewport-element').boundingBox())!;
+  const at = (x: number, y: number) => [box.x + box.width * x, box.y + box.height * y] as const;
+
+  await page.getByTestId('tool-SplineROI').click();
+  // One click per control point; a click on the first one closes the spline.
+  for (const point of [
+    [0.42, 0.42],
+    [0.58, 0.42],
+    [0.6, 0.58],
+    [0.45, 0.62],
+    [0.42, 0.42],
+  ] as const) {
+    await page.mouse.move(...at(point[0], point[1]), { steps: 4 });
+    // Cornerstone holds a mouse-down for its double-click window before it tells the tools.
+    await page.waitForTimeout(600);
+    await page.mouse.down();
+    await page.waitForTimeout(100);
+    await page.mouse.up();
+  }
+  const row = page.locator('[data-testid=measurement][data-tool=SplineROI]');
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('measurement-value')).toHaveText(/mm² · mean -?\d+\.\d HU · SD \d+\.\d · min -?\d+\.\d \/ max -?\d+\.\d/);
+  const value = await row.getByTestId('measurement-value').textContent();
+  await expect(page.getByTestId('save-state')).toHaveAttribute('data-state', 'saved');
+  await testInfo.attach('spline-roi.png', { body: await page.screenshot(), contentType: 'image/png' });
+
+  await openReaderToDraw(page, consult.id);
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('measurement-value')).toHaveText(value!);
+  await testInfo.attach('spline-roi-reloaded.png', { body: await page.screenshot(), contentType: 'image/png' });
+});

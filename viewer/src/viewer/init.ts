@@ -21,13 +21,13 @@ import {
   PlanarFreehandROITool,
   RectangleROITool,
   ReferenceLinesTool,
-  SplineROITool,
   StackScrollTool,
   WindowLevelTool,
   ZoomTool,
 } from '@cornerstonejs/tools';
 
 import { registerMprTools } from './mpr.js';
+import { SplineRoiWithStatsTool } from './spline-roi-tool.js';
 import { StackProbeTool } from './stack-probe-tool.js';
 import { naturalizedOnFirstUse } from './study-data.js';
 import { ToolName } from './tool-names.js';
@@ -79,7 +79,7 @@ export function initCornerstone(): void {
     EllipticalROI: EllipticalROITool,
     RectangleROI: RectangleROITool,
     PlanarFreehandROI: PlanarFreehandROITool,
-    SplineROI: SplineROITool,
+    SplineROI: SplineRoiWithStatsTool,
     Probe: StackProbeTool,
     ArrowAnnotate: ArrowAnnotateTool,
     ReferenceLines: ReferenceLinesTool,
