@@ -120,6 +120,11 @@ describe('RECIST 1.1 across time points: baseline and nadir from the patient’s
     const bundle = await fhir.text();
     expect(bundle).toContain('recist-overall-response');
     expect(bundle).toContain('"code": "PD"');
+    const sr = await t.request(`/api/consults/${second.id}/report/sr`, { headers: { Authorization: `Bearer ${await t.token('rad@xuhui.demo')}` } });
+    expect(sr.status).toBe(200);
+    const srText = Buffer.from(await sr.arrayBuffer()).toString('latin1');
+    expect(srText).toContain('recist-overall-response');
+    expect(srText).toContain('recist-nadir');
 
     // Another patient of the same hospital has no RECIST history.
     const other = await consultOf('RECIST-P2');

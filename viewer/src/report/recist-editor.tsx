@@ -67,6 +67,19 @@ export function RecistEditor(props: RecistEditorProps) {
     };
   }, [props.consultId]);
 
+  // A linked measurement the reader adjusts on the image afterwards: the report takes the new value.
+  useEffect(() => {
+    const linked = new Set(recist.targetLesions.map((lesion) => lesion.measurementId));
+    let adjusted = false;
+    const measurements = doc.measurements.map((m) => {
+      const live = linked.has(m.id) ? props.viewerMeasurements.find((v) => v.id === m.id) : undefined;
+      if (!live || JSON.stringify(live.values) === JSON.stringify(m.values)) return m;
+      adjusted = true;
+      return live;
+    });
+    if (adjusted) props.onChange(recist, measurements);
+  }, [props.viewerMeasurements]);
+
   const set = (patch: Partial<RecistInput>, measurements?: Measurement[]) => props.onChange({ ...recist, ...patch }, measurements);
   const setTarget = (id: string, patch: Partial<RecistTargetLesion>, measurements?: Measurement[]) =>
     set({ targetLesions: recist.targetLesions.map((l) => (l.id === id ? { ...l, ...patch } : l)) }, measurements);

@@ -323,7 +323,19 @@ function qualitativeEvaluations(doc: ReportDocument, locales: Locale[]): SrItem[
     if (recist.targetResponse) items.push(code(concepts.recistTargetResponse, response(recist.targetResponse)));
     if (recist.nonTargetResponse) items.push(code(concepts.recistNonTargetResponse, response(recist.nonTargetResponse)));
     if (recist.overallResponse) items.push(code(concepts.recistOverallResponse, response(recist.overallResponse)));
-    items.push({ relationship: 'CONTAINS', valueType: 'NUM', concept: srCode(concepts.recistSum), value: recist.sumMm, unit: { value: 'mm', scheme: 'UCUM', meaning: 'millimeter' } });
+    const millimetres = { value: 'mm', scheme: 'UCUM', meaning: 'millimeter' };
+    const percent = { value: '%', scheme: 'UCUM', meaning: 'percent' };
+    items.push({ relationship: 'CONTAINS', valueType: 'NUM', concept: srCode(concepts.recistSum), value: recist.sumMm, unit: millimetres });
+    // A follow-up's references, as in the FHIR Bundle: what the response was judged against.
+    if (recist.timepoint === 'follow-up') {
+      const numbers: [Coding, number | null, typeof millimetres][] = [
+        [concepts.recistBaselineSum, recist.baselineSumMm, millimetres],
+        [concepts.recistNadir, recist.nadirMm, millimetres],
+        [concepts.recistChangeFromBaseline, recist.changeFromBaselinePercent, percent],
+        [concepts.recistChangeFromNadir, recist.changeFromNadirPercent, percent],
+      ];
+      for (const [concept, value, unit] of numbers) if (value !== null) items.push({ relationship: 'CONTAINS', valueType: 'NUM', concept: srCode(concept), value, unit });
+    }
   }
   for (const addendum of doc.addenda) items.push(...texts(concepts.addendum, addendum.text));
   return items;
