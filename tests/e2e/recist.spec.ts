@@ -167,6 +167,17 @@ test('a freehand ROI on a CT shows its HU statistics and survives a reload; the 
   expect(tree).toMatch(/NUM:\(42798000,SCT,"Area"\)="[\d.]+" \(mm2,UCUM/);
   expect(tree).toMatch(/NUM:\(255605001,SCT,"Minimum"\)="-?[\d.]+" \(\[hnsf'U\],UCUM/);
   expect(tree).toMatch(/NUM:\(373098007,SCT,"Mean"\)="-?[\d.]+" \(\[hnsf'U\],UCUM/);
+
+  // Read back from the SR in a session with no saved annotations: the outline and its statistics.
+  await page.goto('/');
+  const current = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: auth })).json()) as { mine: { version: number } };
+  const cleared = await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ version: current.mine.version, data: null }) });
+  expect(cleared.status).toBe(200);
+  await openReaderToDraw(page, consult.id);
+  const restored = page.locator('[data-testid=measurement][data-source=sr][data-tool=PlanarFreehandROI]');
+  await expect(restored).toHaveCount(1);
+  await expect(restored.getByTestId('measurement-value')).toHaveText(/mm² · mean -?\d+\.\d HU/);
+  await testInfo.attach('freehand-roi-from-sr.png', { body: await page.screenshot(), contentType: 'image/png' });
 });
 
 test('a spline ROI drawn by its control points shows its HU statistics and survives a reload', async ({ page }, testInfo) => {
