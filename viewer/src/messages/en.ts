@@ -320,6 +320,8 @@ export const en = {
   'tool.Bidirectional': 'Bidirectional',
   'tool.EllipticalROI': 'Ellipse ROI',
   'tool.RectangleROI': 'Rectangle ROI',
+  'tool.PlanarFreehandROI': 'Freehand ROI',
+  'tool.SplineROI': 'Spline ROI',
   'tool.Probe': 'Probe',
   'tool.ArrowAnnotate': 'Arrow with text',
   'preset.lung': 'Lung',

@@ -321,6 +321,8 @@ export const zhCN: Record<MessageKey, string> = {
   'tool.Bidirectional': '双径测量',
   'tool.EllipticalROI': '椭圆 ROI',
   'tool.RectangleROI': '矩形 ROI',
+  'tool.PlanarFreehandROI': '自由手绘 ROI',
+  'tool.SplineROI': '样条曲线 ROI',
   'tool.Probe': '点测量',
   'tool.ArrowAnnotate': '箭头标注',
   'preset.lung': '肺窗',
