@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { asSystem, BOARD_CHANNEL, type ChannelListener, type Db, type Repositories } from '@yunzhen/db';
 
 /** What every participant's browser mirrors: who presents and the presenter's viewport, numbered. */
@@ -5,8 +7,14 @@ export interface BoardState {
   sessionId: string;
   /** Grows with every change: a follower ignores a state older than one it has shown. */
   seq: number;
-  presenter: { userId: string; displayName: string } | null;
+  /** The presenter by participant key (`participantKey`), never by user id: the hospitals' ids stay their own. */
+  presenter: { key: string; displayName: string } | null;
   viewport: unknown;
+}
+
+/** How a session names a participant to the others: stable within the session, meaningless outside it. */
+export function participantKey(sessionId: string, userId: string): string {
+  return createHash('sha256').update(`yunzhen-board:${sessionId}:${userId}`).digest('hex').slice(0, 16);
 }
 
 export async function loadBoardState(repos: Repositories, sessionId: string): Promise<BoardState | undefined> {
@@ -15,7 +23,7 @@ export async function loadBoardState(repos: Repositories, sessionId: string): Pr
   return {
     sessionId,
     seq: Number(session.viewport_seq),
-    presenter: session.presenter_id ? { userId: session.presenter_id, displayName: session.presenter_name ?? '' } : null,
+    presenter: session.presenter_id ? { key: participantKey(sessionId, session.presenter_id), displayName: session.presenter_name ?? '' } : null,
     viewport: session.viewport ?? null,
   };
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readSample } from '../testing/dicom-fixtures.js';
 import { createConsult, stowInstances } from '../testing/seed-consult.js';
-import { createTestApp, type TestApp } from '../testing/test-app.js';
+import { createTestApp, type TestApp, type TestResponse } from '../testing/test-app.js';
 
 /**
  * Tumour board sessions: who may schedule and sit on one, that participants see only their
@@ -26,7 +26,7 @@ describe('tumour board sessions', () => {
   const tokens: Record<string, string> = {};
   const workDir = mkdtempSync(join(tmpdir(), 'yunzhen-board-'));
 
-  const call = async (who: string, method: string, path: string, body?: unknown, at = base) =>
+  const call = async (who: string, method: string, path: string, body?: unknown, at = base): Promise<TestResponse> =>
     fetch(new URL(path, at), { method, headers: { Authorization: `Bearer ${tokens[who]}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
   const userId = async (who: string) => ((await (await call(who, 'GET', '/api/me')).json()) as { user: { id: string } }).user.id;
 
@@ -50,7 +50,7 @@ describe('tumour board sessions', () => {
   });
 
   it('is scheduled by a licensed specialist with the cases and participants the consult access rules allow', async () => {
-    const valid = { title: 'Thoracic board', scheduledAt: '2026-12-10T08:00:00Z', consultIds: [consultId], participantIds: [await userId('specialist@scc.demo'), await userId('doctor@xuhui.demo')] };
+    const valid = { title: 'Thoracic board', scheduledAt: '2026-12-10T08:00:00Z', consultIds: [consultId], participantIds: [await userId('specialist@scc.demo')], referringDoctors: true };
     // Only specialists chair; the hospital does not.
     expect((await call('doctor@xuhui.demo', 'POST', '/api/boards', valid)).status).toBe(403);
     // Bad input: named field, 400.
@@ -58,14 +58,21 @@ describe('tumour board sessions', () => {
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.code).toBe('InvalidRequest');
     expect((await call('chair@scc.demo', 'POST', '/api/boards', { ...valid, scheduledAt: 'tomorrow' })).status).toBe(400);
-    // A referring doctor of a hospital that sent none of the cases, a radiographer: not participants.
-    for (const who of ['doctor@minhang.demo', 'rad@xuhui.demo']) {
+    // Named participants are the centre's specialists: not a referring doctor (they come with `referringDoctors`), not a radiographer.
+    for (const who of ['doctor@minhang.demo', 'doctor@xuhui.demo', 'rad@xuhui.demo', 'admin@scc.demo']) {
       const refused = await call('chair@scc.demo', 'POST', '/api/boards', { ...valid, participantIds: [await userId(who)] });
       expect(refused.status).toBe(422);
       expect((await refused.json()).error.code).toBe('BoardParticipantNotAllowed');
     }
     // A consult the centre does not read (or that does not exist): 404.
     expect((await call('chair@scc.demo', 'POST', '/api/boards', { ...valid, consultIds: ['00000000-0000-4000-8000-000000000000'] })).status).toBe(404);
+
+    expect((await call('chair@scc.demo', 'POST', '/api/boards', { ...valid, participantIds: [], referringDoctors: false })).status).toBe(400);
+
+    // The chair is offered the centre's specialists by id, the sending hospital's referring doctors by name only.
+    const candidates = await (await call('chair@scc.demo', 'GET', `/api/consults/${consultId}/board-candidates`)).json();
+    expect(candidates).toEqual({ specialists: [{ userId: await userId('specialist@scc.demo'), displayName: 'Dr. Chen Wei (specialist)' }], referringDoctors: [{ displayName: 'Dr. Wang Fang (referring)' }] });
+    expect((await call('doctor@xuhui.demo', 'GET', `/api/consults/${consultId}/board-candidates`)).status).toBe(403);
 
     const created = await call('chair@scc.demo', 'POST', '/api/boards', valid);
     expect(created.status).toBe(201);
@@ -83,6 +90,7 @@ describe('tumour board sessions', () => {
     // The reading centre sees the pseudonym; the sending hospital's doctor the patient.
     const readerView = JSON.stringify(await (await call('specialist@scc.demo', 'GET', `/api/boards/${boardId}`)).json());
     expect(readerView).not.toContain('CompressedSamples');
+    expect(readerView).not.toContain(await userId('doctor@xuhui.demo'));
     const senderView = JSON.stringify(await (await call('doctor@xuhui.demo', 'GET', `/api/boards/${boardId}`)).json());
     expect(senderView).toContain('CompressedSamples');
 

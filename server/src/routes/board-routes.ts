@@ -11,7 +11,7 @@ import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireRole, requireUser } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
 import { readJson } from '../validation.js';
-import { loadBoardState, type BoardEvents, type BoardState } from './board-events.js';
+import { loadBoardState, participantKey, type BoardEvents, type BoardState } from './board-events.js';
 import { visibleConsult } from './consult-access.js';
 import { isUuid } from './views.js';
 
@@ -20,8 +20,11 @@ const scheduleSchema = z.object({
   title: z.string().trim().min(1).max(200),
   scheduledAt: z.string().datetime({ offset: true }),
   consultIds: z.array(z.string().uuid()).min(1).max(50),
-  participantIds: z.array(z.string().uuid()).min(1).max(50),
-});
+  /** Specialists of the reading centre. */
+  participantIds: z.array(z.string().uuid()).max(50),
+  /** Invite the referring doctors of the hospitals that sent the cases. */
+  referringDoctors: z.boolean().optional(),
+}).refine((v) => v.participantIds.length > 0 || v.referringDoctors, { message: 'a board needs participants', path: ['participantIds'] });
 // The viewer's description of its viewport; the server keeps and relays it, bounded in size.
 const MAX_VIEWPORT_BYTES = 256 * 1024;
 const viewportSchema = z.object({
@@ -42,8 +45,6 @@ const consensusSchema = z.object({
   recommendation: z.object({ 'zh-CN': recommendationText.optional(), en: recommendationText.optional() }).strict(),
 }).refine((v) => Boolean(v.recommendation['zh-CN'] || v.recommendation.en), { message: 'a recommendation needs text in Chinese or English', path: ['recommendation'] });
 
-/** Who may sit on a board: the reading centre's specialists, and the referring doctors of the hospitals that sent its cases. */
-const participantRoles = { reader: ['specialist'], sender: ['referring_doctor'] } as const;
 
 export interface BoardDeps {
   repos: Repositories;
@@ -98,18 +99,35 @@ export function boardRoutes(deps: BoardDeps) {
       id: session.id,
       title: session.title,
       scheduledAt: session.scheduled_at.toISOString(),
-      chair: { userId: session.chair_id, displayName: session.chair_name },
+      chair: { displayName: session.chair_name },
       isChair,
       cases,
-      participants: participants.map((p) => ({ userId: p.user_id, displayName: p.display_name, role: p.role, hospital: p.tenant_name, joinedAt: p.joined_at?.toISOString() ?? null, me: p.user_id === principal.user.id })),
+      // Each hospital's user ids stay its own: participants are told apart by a key of this session.
+      participants: participants.map((p) => ({ key: participantKey(session.id, p.user_id), displayName: p.display_name, role: p.role, hospital: p.tenant_name, joinedAt: p.joined_at?.toISOString() ?? null, me: p.user_id === principal.user.id })),
       state,
     };
   };
+
+  /** The active referring doctors of these hospitals. */
+  const referringDoctorsOf = async (tenantIds: string[]) =>
+    (await Promise.all(tenantIds.map((id) => repos.users.listByTenant(id)))).flat().filter((u) => u.role === 'referring_doctor' && !u.disabled_at);
 
   const auditBoard = (c: Context<AppEnv>, action: 'C' | 'R' | 'U', sessionId: string, detail: Record<string, unknown>) =>
     deps.audit(c, { eventCode: AuditEvent.ProcedureRecord, action, outcome: Outcome.Success, objectType: 'board_session', objectId: sessionId, detail });
 
   return new Hono<AppEnv>()
+    .get('/consults/:id/board-candidates', async (c) => {
+      // Whom a chair may invite to a board on this consult: the centre's specialists by id; the
+      // sending hospital's referring doctors by name only (their ids are the hospital's own).
+      const principal = requireRole(c, 'specialist');
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      if (consult.reading_tenant_id !== principal.tenant.id) throw notFound('consult');
+      const [readers, doctors] = await Promise.all([repos.users.listByTenant(consult.reading_tenant_id), referringDoctorsOf([consult.sending_tenant_id])]);
+      return c.json({
+        specialists: readers.filter((u) => u.role === 'specialist' && !u.disabled_at && u.id !== principal.user.id).map((u) => ({ userId: u.id, displayName: u.display_name })),
+        referringDoctors: doctors.map((u) => ({ displayName: u.display_name })),
+      });
+    })
     .post('/boards', async (c) => {
       const principal = requireRole(c, 'specialist');
       if (!principal.user.licensed) throw new AppError('Forbidden', 'a tumour board is chaired by a licensed specialist');
@@ -126,12 +144,15 @@ export function boardRoutes(deps: BoardDeps) {
       for (const userId of new Set(input.participantIds)) {
         const user = await repos.users.get(userId);
         if (!user || user.disabled_at) throw new AppError('InvalidRequest', 'invalid: participantIds (no such user)');
-        const reader = user.tenant_id === principal.tenant.id && (participantRoles.reader as readonly string[]).includes(user.role);
-        const sender = consults.some((consult) => consult.sending_tenant_id === user.tenant_id) && (participantRoles.sender as readonly string[]).includes(user.role);
-        if (!reader && !sender) {
+        // Named participants are the centre's specialists; the hospitals' doctors come with `referringDoctors`.
+        if (user.tenant_id !== principal.tenant.id || user.role !== 'specialist') {
           throw new AppError('BoardParticipantNotAllowed', 'a participant must be a specialist of the reading centre or a referring doctor of a hospital that sent one of the cases');
         }
         participants.push({ userId: user.id, tenantId: user.tenant_id });
+      }
+      if (input.referringDoctors) {
+        const doctors = await referringDoctorsOf([...new Set(consults.map((consult) => consult.sending_tenant_id))]);
+        participants.push(...doctors.map((u) => ({ userId: u.id, tenantId: u.tenant_id })));
       }
       const id = await repos.boards.create({ tenantId: principal.tenant.id, title: input.title, scheduledAt: new Date(input.scheduledAt), chairId: principal.user.id, consultIds, participants });
       await auditBoard(c, 'C', id, { consults: consultIds, participants: participants.map((p) => p.userId) });

@@ -404,6 +404,24 @@ export class ReadingSession {
     this.readState(index);
   }
 
+  /** Zoom and pan of viewport `index` (a tumour board presenter shares them with the window and slice). */
+  presentation(index: number): { zoom: number; pan: [number, number] } | undefined {
+    const vp = this.viewport(index);
+    if (!vp) return undefined;
+    const view = vp.getViewPresentation({ zoom: true, pan: true } as never) as { zoom?: number; pan?: number[] };
+    return { zoom: view.zoom ?? 1, pan: view.pan && view.pan.length >= 2 ? [view.pan[0]!, view.pan[1]!] : [0, 0] };
+  }
+
+  /** Shows another reader's window, zoom and pan in viewport `index` (a tumour board follower mirrors the presenter). */
+  applyView(index: number, view: { voi?: { width: number; center: number } | null; zoom?: number; pan?: [number, number] }): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    if (view.voi) vp.setProperties({ voiRange: { lower: view.voi.center - view.voi.width / 2, upper: view.voi.center + view.voi.width / 2 } });
+    if (view.zoom !== undefined || view.pan) vp.setViewPresentation({ ...(view.zoom !== undefined && { zoom: view.zoom }), ...(view.pan && { pan: view.pan }) } as never);
+    vp.render();
+    this.readState(index);
+  }
+
   invert(index: number): void {
     const vp = this.viewport(index);
     if (!vp) return;
