@@ -65,6 +65,7 @@ test('a tumour board: scheduled, followed in a second browser, the pointer passe
   await specialist.getByTestId('board-join').click();
   await expect(specialist.getByTestId('board-following')).toContainText('Prof. Zhou Hua');
   const specialistViewport = specialist.getByTestId('viewport');
+  await expect(specialistViewport).toHaveAttribute('data-image-count', '16', { timeout: 60_000 });
 
   const follows = async (presenter: Page, follower: Page) => {
     const view = async (page: Page) => {
@@ -72,7 +73,13 @@ test('a tumour board: scheduled, followed in a second browser, the pointer passe
       return { image: await viewport.getAttribute('data-image-index'), voi: await viewport.getAttribute('data-voi') };
     };
     const wanted = await view(presenter);
-    await expect.poll(() => view(follower), { timeout: 30_000 }).toEqual(wanted);
+    try {
+      await expect.poll(() => view(follower), { timeout: 60_000 }).toEqual(wanted);
+    } catch (error) {
+      await shot(follower, 'follower-when-failed');
+      await shot(presenter, 'presenter-when-failed');
+      throw error;
+    }
   };
 
   // The presenter moves to slice 12 and the lung window; the follower's viewport shows the same.

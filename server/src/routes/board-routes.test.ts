@@ -99,7 +99,7 @@ describe('tumour board sessions', () => {
   }, 120_000);
 
   it("relays the presenter's viewport to a participant on another replica, and the pointer passes", async () => {
-    const viewport = (imageIndex: number, width: number) => ({ viewport: { consultId, studyIndex: 0, displaySetIndex: 0, imageIndex, voi: { width, center: 40 }, zoom: 1.5, pan: [3, -2] } });
+    const viewport = (imageIndex: number, width: number) => ({ viewport: { consultId, studyIndex: 0, displaySetIndex: 0, imageIndex, voi: { width, center: 40 }, camera: { focalPoint: [3, -2, 10], parallelScale: 120 } } });
     // Taking the pointer needs having joined.
     expect((await call('chair@scc.demo', 'POST', `/api/boards/${boardId}/pointer`)).status).toBe(409);
     for (const who of ['chair@scc.demo', 'specialist@scc.demo']) expect((await call(who, 'POST', `/api/boards/${boardId}/join`)).status).toBe(200);
@@ -117,7 +117,7 @@ describe('tumour board sessions', () => {
       const put = await call('chair@scc.demo', 'PUT', `/api/boards/${boardId}/viewport`, viewport(7, 400));
       expect(put.status).toBe(200);
       const seen = await states.next((s) => (s.viewport as { imageIndex?: number } | null)?.imageIndex === 7);
-      expect(seen).toMatchObject({ presenter: { displayName: 'Prof. Zhou Hua (tumour board chair)' }, viewport: { imageIndex: 7, voi: { width: 400, center: 40 }, zoom: 1.5, pan: [3, -2] } });
+      expect(seen).toMatchObject({ presenter: { displayName: 'Prof. Zhou Hua (tumour board chair)' }, viewport: { imageIndex: 7, voi: { width: 400, center: 40 }, camera: { focalPoint: [3, -2, 10], parallelScale: 120 } } });
 
       // Someone not holding the pointer cannot move the board's viewport.
       const notPresenter = await call('specialist@scc.demo', 'PUT', `/api/boards/${boardId}/viewport`, viewport(1, 100));

@@ -35,8 +35,8 @@ const viewportSchema = z.object({
       displaySetIndex: z.number().int().min(0),
       imageIndex: z.number().int().min(0),
       voi: z.object({ width: z.number().finite(), center: z.number().finite() }).nullable(),
-      zoom: z.number().finite().positive().optional(),
-      pan: z.tuple([z.number().finite(), z.number().finite()]).optional(),
+      /** Zoom and pan: the world point at the centre and the world height shown. */
+      camera: z.object({ focalPoint: z.tuple([z.number().finite(), z.number().finite(), z.number().finite()]), parallelScale: z.number().finite().positive() }).strict().optional(),
       measurements: z.array(z.unknown()).max(500).optional(),
     })
     .strict(),

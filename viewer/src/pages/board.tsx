@@ -39,8 +39,8 @@ export interface SharedViewport {
   displaySetIndex: number;
   imageIndex: number;
   voi: { width: number; center: number } | null;
-  zoom?: number;
-  pan?: [number, number];
+  /** Zoom and pan as the world sees them: the point at the centre, the height shown (see `ReadingSession.presentation`). */
+  camera?: { focalPoint: [number, number, number]; parallelScale: number };
   measurements?: SharedMeasurement[];
 }
 
@@ -179,7 +179,7 @@ export function BoardPage(props: { me: Me; boardId: string }) {
       displaySetIndex,
       imageIndex: view.imageIndex,
       voi: view.voi ?? null,
-      ...(presentation && { zoom: presentation.zoom, pan: presentation.pan }),
+      ...(presentation && { camera: presentation }),
       measurements: sharedMeasurements(positions.map((p) => p.displaySet)),
     };
     const text = JSON.stringify(shared);
@@ -204,6 +204,7 @@ export function BoardPage(props: { me: Me; boardId: string }) {
 
   // A follower shows what the presenter shows: the series first, then (once it is shown) slice, window, zoom, pan, measurements.
   const mirrored = useRef('');
+  const appliedView = useRef('');
   useEffect(() => {
     if (!followed || !ready || followed.consultId !== consultId) return;
     const target = positions[followed.displaySetIndex]?.displaySet;
@@ -214,11 +215,14 @@ export function BoardPage(props: { me: Me; boardId: string }) {
     }
     if (view.displaySetKey !== target.key || view.loading) return;
     if (view.imageIndex !== followed.imageIndex) void session.scrollTo(0, followed.imageIndex);
-    const presentation = session.presentation(0);
-    const voiDiffers = followed.voi && (!view.voi || !near(view.voi.width, followed.voi.width) || !near(view.voi.center, followed.voi.center));
-    const zoomDiffers = followed.zoom !== undefined && presentation && !near(presentation.zoom, followed.zoom);
-    const panDiffers = followed.pan && presentation && (!near(presentation.pan[0], followed.pan[0]) || !near(presentation.pan[1], followed.pan[1]));
-    if (voiDiffers || zoomDiffers || panDiffers) session.applyView(0, { voi: followed.voi, ...(followed.zoom !== undefined && { zoom: followed.zoom }), ...(followed.pan && { pan: followed.pan }) });
+    // Window, zoom and pan are applied once per change of the presenter's (or of the series shown),
+    // never by comparing with what the viewport reports back: a rounding would apply them again and again.
+    const wanted = JSON.stringify({ key: target.key, voi: followed.voi, camera: followed.camera });
+    const voiDrifted = followed.voi && (!view.voi || !near(view.voi.width, followed.voi.width) || !near(view.voi.center, followed.voi.center));
+    if (wanted !== appliedView.current || voiDrifted) {
+      appliedView.current = wanted;
+      session.applyView(0, { voi: followed.voi, ...(followed.camera && { camera: followed.camera }) });
+    }
     const measurements = JSON.stringify(followed.measurements ?? []);
     if (measurements !== mirrored.current) {
       mirrored.current = measurements;
