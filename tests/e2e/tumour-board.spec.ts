@@ -5,6 +5,7 @@ import { demoToken, readSample, rewriteInstances, seedConsult } from '@yunzhen/s
 import type { Page } from '@playwright/test';
 
 import { expect, login, test, watchPageErrors } from './fixtures.js';
+import { drag } from './reading.js';
 
 /**
  * A tumour board as a reading centre runs one: the chair schedules a session on a consult from
@@ -90,6 +91,11 @@ test('a tumour board: scheduled, followed in a second browser, the pointer passe
   await follows(chair, specialist);
   await expect(specialistViewport).toHaveAttribute('data-image-index', '11');
   await expect(specialistViewport).toHaveAttribute('data-voi', '40,80');
+  // A measurement the presenter draws shows in the follower's viewport.
+  await chair.getByTestId('board-tool-Length').click();
+  await drag(chair, chairViewport, [0.4, 0.4], [0.6, 0.6]);
+  await expect(chair.getByTestId('board-viewport')).toHaveAttribute('data-measurements', '1');
+  await expect.poll(() => specialist.getByTestId('board-viewport').getAttribute('data-measurements'), { timeout: 60_000 }).toBe('1');
   await shot(chair, 'board-presenter');
   await shot(specialist, 'board-follower');
 

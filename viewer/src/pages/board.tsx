@@ -343,7 +343,7 @@ export function BoardPage(props: { me: Me; boardId: string }) {
               </>
             )}
           </div>
-          <div class="board-viewport viewport-grid layout-1x1">
+          <div class="board-viewport viewport-grid layout-1x1" data-testid="board-viewport" data-measurements={annotationApi.state.getAllAnnotations().filter((a) => isMeasurementTool(a.metadata?.toolName)).length}>
             <ViewportPane session={session} index={0} active displaySet={displaySet} consult={currentCase?.consult ?? null} onActivate={() => undefined} onDropSeries={() => undefined} />
           </div>
           {presenting && positions.length > 1 && (
