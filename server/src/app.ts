@@ -39,6 +39,8 @@ import { readingRoutes } from './routes/reading-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { webhookRoutes } from './reports/webhooks.js';
 import { messageRoutes } from './routes/message-routes.js';
+import { boardRoutes } from './routes/board-routes.js';
+import { createBoardEvents } from './routes/board-events.js';
 import { turnaroundRoutes } from './routes/turnaround-routes.js';
 import { pixelMaskRoutes } from './routes/pixel-mask-routes.js';
 import { studyRoutes } from './routes/study-routes.js';
@@ -270,6 +272,7 @@ export function createApp(deps: AppDeps) {
   const consults = consultRoutes({ repos, store: deps.store, vault, audit, now, readText, documentCheckMs: deps.settings.documentCheckMs });
   app.route('/api', consults.routes);
   app.route('/api', readingRoutes({ repos, audit, now, consultView: consults.viewById }));
+  app.route('/api', boardRoutes({ repos, audit, now, events: createBoardEvents(deps.db, repos), consultView: consults.viewById }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));
   const uploadSessions = createUploadSessions({
     repos,

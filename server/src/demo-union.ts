@@ -15,6 +15,8 @@ export const demoUnion = {
         { email: 'specialist@scc.demo', displayName: 'Dr. Chen Wei (specialist)', role: 'specialist', licensed: true },
         // A second reader, so an overdue consult has somewhere to go when escalation reassigns it.
         { email: 'lin@scc.demo', displayName: 'Dr. Lin Hui (specialist)', role: 'specialist', licensed: true },
+        // Chairs the centre's tumour boards (any licensed specialist may); a second specialist to sit with the first.
+        { email: 'chair@scc.demo', displayName: 'Prof. Zhou Hua (tumour board chair)', role: 'specialist', licensed: true },
         { email: 'admin@scc.demo', displayName: 'SCC Administrator', role: 'admin', licensed: false },
       ],
     },

@@ -35,6 +35,12 @@ export const errorStatus = {
   PatientUnidentified: 422,
   MessageNamesPatient: 422,
   BilingualRequired: 422,
+  /** Tumour boards: a participant the consult access rules would not let see the cases. */
+  BoardParticipantNotAllowed: 422,
+  /** Tumour boards: a viewport from someone who no longer holds the pointer. */
+  NotPresenter: 409,
+  ReportNotSigned: 409,
+  ConsensusSigned: 409,
   NotAcceptable: 406,
   CorruptPixelData: 422,
   MaskOutOfBounds: 400,

@@ -67,6 +67,8 @@ function Page(props: { me: Me; path: string }) {
   if (path === '/admin/devices' && me.user.role === 'admin') return <DevicesPage />;
   if (path === '/admin/applications' && me.user.role === 'admin' && me.tenant.kind !== 'sending') return <OidcClientsPage />;
   if (path === '/admin/turnaround' && me.user.role === 'admin') return <TurnaroundRoute me={me} />;
+  const board = matchPath('/boards/:id', path);
+  if (board) return <BoardRoute me={me} id={board.id!} />;
   const reading = matchPath('/consults/:id/read', path);
   if (reading) return <ReadingRoute me={me} id={reading.id!} />;
   const consult = matchPath('/consults/:id', path);
@@ -95,6 +97,21 @@ function TurnaroundRoute(props: { me: Me }) {
     void import('./pages/turnaround.js').then((module) => setPage(() => module.TurnaroundPage));
   }, []);
   return Page ? <Page me={props.me} /> : <p class="loading">…</p>;
+}
+
+/** A tumour board session (Cornerstone, like the reading page: loaded on first use). */
+function BoardRoute(props: { me: Me; id: string }) {
+  const { t } = useI18n();
+  const [Page, setPage] = useState<FunctionComponent<{ me: Me; boardId: string }> | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('./pages/board.js').then(
+      (module) => setPage(() => module.BoardPage),
+      () => setFailed(true),
+    );
+  }, []);
+  if (failed) return <p class="error" role="alert">{t('reading.loadError')}</p>;
+  return Page ? <Page key={props.id} me={props.me} boardId={props.id} /> : <p class="loading">{t('loading')}</p>;
 }
 
 type ReadingPageComponent = FunctionComponent<{ me: Me; consultId: string }>;

@@ -5,6 +5,7 @@ import { createConsultRepository } from './consults.js';
 import { createDicomwebRepository } from './dicomweb.js';
 import { createDeviceRepository } from './devices.js';
 import { createMessageRepository } from './messages.js';
+import { createBoardRepository } from './boards.js';
 import { createTurnaroundRepository } from './turnaround.js';
 import { createCredentialRepository } from './credentials.js';
 import { createLoginThrottleRepository } from './login-throttle.js';
@@ -43,6 +44,7 @@ export { DuplicateAeTitleError, type AutoConsultCreated, type AutoConsultRule, t
 export type { TenantRepository } from './tenants.js';
 export type { NewUser, UserRepository } from './users.js';
 export type { MessageRepository, NewEmail, NewMessage } from './messages.js';
+export { BOARD_CHANNEL, type BoardRepository, type NewBoardSession } from './boards.js';
 export { defaultServiceMinutes, type Escalation, type TurnaroundRepository, type TurnaroundRow } from './turnaround.js';
 
 /** Every repository over one database handle (or one transaction). */
@@ -61,6 +63,7 @@ export function createRepositories(db: Kysely<Database>) {
     webhooks: createWebhookRepository(db),
     devices: createDeviceRepository(db),
     messages: createMessageRepository(db),
+    boards: createBoardRepository(db),
     turnaround: createTurnaroundRepository(db),
     pendingObjects: createPendingObjectRepository(db),
     pixelScans: createPixelScanRepository(db),

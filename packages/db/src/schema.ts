@@ -39,6 +39,9 @@ export interface Database {
   oidc_payload: OidcPayloadTable;
   oidc_client: OidcClientTable;
   pixel_scan: PixelScanTable;
+  board_session: BoardSessionTable;
+  board_case: BoardCaseTable;
+  board_participant: BoardParticipantTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -571,3 +574,45 @@ export interface OidcClientTable {
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
+
+/** A tumour board session, scheduled by its chair (a specialist of the reading centre). */
+export interface BoardSessionTable {
+  id: Generated<string>;
+  /** The chair's hospital (the reading centre of every case). */
+  tenant_id: string;
+  /** Every hospital the session involves (the chair's and each participant's): row-level security reads this. */
+  tenant_ids: ColumnType<string[], string[], string[]>;
+  title: string;
+  scheduled_at: Date;
+  chair_id: string;
+  /** Who holds the pointer; null until someone presents. */
+  presenter_id: string | null;
+  /** The presenter's viewport as the viewer sends it (series, slice, window, zoom, pan, measurements). */
+  viewport: ColumnType<unknown, string | null, string | null>;
+  /** Bumped by every viewport or pointer change, so a follower can tell news from an echo. */
+  viewport_seq: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+}
+
+/** Bilingual-ready text: at least one language. */
+export type BoardText = Partial<Record<'zh-CN' | 'en', string>>;
+
+export interface BoardCaseTable {
+  session_id: string;
+  consult_id: string;
+  position: number;
+  /** The consensus recommendation, once the chair signs it. */
+  recommendation: ColumnType<BoardText | null, string | null | undefined, string | null>;
+  signed_by: string | null;
+  signed_at: NullableDate;
+}
+
+export interface BoardParticipantTable {
+  session_id: string;
+  user_id: string;
+  tenant_id: string;
+  /** When the participant first joined the session: attendance. */
+  joined_at: NullableDate;
+}
+
+export type BoardSession = Selectable<BoardSessionTable>;

@@ -118,6 +118,13 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
     en: 'a pre-arrival consult is reported in both Chinese and English: choose "both" as the report language',
     'zh-CN': '患者来院前的会诊，报告须中英文双语：请将报告语言设为“中英文”',
   },
+  BoardParticipantNotAllowed: {
+    en: 'a tumour board participant must be a specialist of the reading centre or a referring doctor of a hospital that sent one of the cases',
+    'zh-CN': '多学科会诊的参会者须为阅片中心的专家，或送诊病例所在医院的转诊医生',
+  },
+  NotPresenter: { en: 'another participant holds the pointer: take it to present', 'zh-CN': '其他参会者正在主讲：请先接过主讲权' },
+  ReportNotSigned: { en: 'the consensus goes into the signed report: sign the report first', 'zh-CN': '共识将写入已签发的报告：请先签发报告' },
+  ConsensusSigned: { en: 'the consensus on this case is signed already', 'zh-CN': '该病例的共识已签署' },
   // The command-line uploader's own: what went wrong between it and the server.
   ConnectionRefused: { en: 'connection refused: is the server running, and is the port right?', 'zh-CN': '连接被拒绝：服务器是否在运行？端口是否正确？' },
   HostNotFound: { en: 'host name not found (DNS): check the address', 'zh-CN': '找不到主机名（DNS）：请检查地址' },

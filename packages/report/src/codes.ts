@@ -45,6 +45,7 @@ export const concepts = {
   impression: dcm('121073', 'Impression'),
   recommendation: dcm('121075', 'Recommendation'),
   addendum: dcm('121078', 'Addendum'),
+  boardConsensus: yunzhen('tumour-board-consensus', 'Tumour board consensus'),
   overallAssessment: dcm('111413', 'Overall Assessment'),
   breastComposition: sct('129715009', 'Breast composition'),
   lungRadsCategory: sct('1362105002', 'Lung Imaging Reporting and Data System category'),

@@ -73,6 +73,24 @@ export interface SecondOpinion {
   recordedAt: string;
 }
 
+/**
+ * A tumour board's consensus on the case, signed by the board's chair: when the board met, who
+ * attended (participants who joined the session) and the recommendation. Recorded beside the
+ * signed content, like a second opinion; the report content itself does not change.
+ */
+export interface BoardConsensus {
+  /** The board session it was reached in. */
+  sessionId: string;
+  title: string;
+  /** ISO 8601 instant the session was scheduled for. */
+  meetingAt: string;
+  attendance: { displayName: string; organization: string }[];
+  recommendation: LocalizedText;
+  signer: Signer;
+  /** ISO 8601 instant the chair signed it. */
+  signedAt: string;
+}
+
 /** Assessments computed from the structured inputs, frozen into the document when it is signed. */
 export interface ReportAssessment {
   lungRads?: LungRadsAssessment;
@@ -107,6 +125,8 @@ export interface ReportDocument {
   signatures: Signature[];
   addenda: Addendum[];
   secondOpinions: SecondOpinion[];
+  /** Tumour board consensus recommendations (absent on reports from before tumour boards existed). */
+  boardConsensus?: BoardConsensus[];
   createdAt: string;
   updatedAt: string;
 }

@@ -4,7 +4,7 @@ import { canonicalBytes, canonicalJson } from './canonical.js';
 import type { ReportDocument } from './document.js';
 import { isReportError } from './errors.js';
 import { draftReport, secondReader, sha256Hex, specialist } from './testing/fixtures.js';
-import { addAddendum, createReport, recordSecondOpinion, signReport, updateReport, verifyAddendum, verifySignature } from './workflow.js';
+import { addAddendum, createReport, recordBoardConsensus, recordSecondOpinion, signReport, updateReport, verifyAddendum, verifySignature } from './workflow.js';
 
 const at = (iso: string) => new Date(iso);
 const t1 = at('2026-11-20T09:00:00.000Z');
@@ -104,6 +104,25 @@ describe('report workflow', () => {
     expect(reviewed.status).toBe('final');
     expect(reviewed.secondOpinions).toEqual([{ id: 'o1', kind: 'tumour-board', reader: secondReader, verdict: 'partial', comment: { en: 'Node T3 may be reactive.' }, recordedAt: t2.toISOString() }]);
     expect(await verifySignature(reviewed, final.signatures[0]!, sha256Hex)).toBe(true);
+  });
+
+  it('records a tumour board’s signed consensus beside the signed content, once per session', async () => {
+    const final = await signReport(draftReport('general'), specialist, t1, sha256Hex);
+    const consensus = {
+      sessionId: 's1',
+      title: 'Thoracic board',
+      meetingAt: t1.toISOString(),
+      attendance: [{ displayName: secondReader.displayName, organization: 'Centre' }],
+      recommendation: { en: 'Surgery.' },
+      signer: secondReader,
+      signedAt: t2.toISOString(),
+    };
+    expect(await rejection(() => recordBoardConsensus(draftReport('general'), consensus))).toMatchObject({ code: 'InvalidTransition' });
+    expect(await rejection(() => recordBoardConsensus(final, { ...consensus, signer: { ...secondReader, licensed: false } }))).toMatchObject({ code: 'SignerNotLicensed' });
+    const recorded = recordBoardConsensus(final, consensus);
+    expect(recorded).toMatchObject({ status: 'final', version: final.version + 1, boardConsensus: [consensus] });
+    expect(await rejection(() => recordBoardConsensus(recorded, consensus))).toMatchObject({ code: 'InvalidTransition' });
+    expect(await verifySignature(recorded, final.signatures[0]!, sha256Hex)).toBe(true);
   });
 });
 

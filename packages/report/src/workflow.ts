@@ -1,6 +1,6 @@
 import { computeAssessment } from './assessment.js';
 import { addendumBytes, canonicalBytes } from './canonical.js';
-import { REPORT_SCHEMA_VERSION, type Addendum, type ReportDocument, type SecondOpinion, type Signature, type Signer } from './document.js';
+import { REPORT_SCHEMA_VERSION, type Addendum, type BoardConsensus, type ReportDocument, type SecondOpinion, type Signature, type Signer } from './document.js';
 import { ReportError } from './errors.js';
 import { isCompleteText, type LocalizedText, type ReportLanguage } from './language.js';
 import { getTemplate } from './templates/index.js';
@@ -145,6 +145,18 @@ export function recordSecondOpinion(
     updatedAt: recordedAt,
     secondOpinions: [...doc.secondOpinions, { ...opinion, recordedAt }],
   };
+}
+
+/**
+ * Records a tumour board's signed consensus on a signed report. Like a second opinion it sits
+ * beside the signed content and changes neither the content nor the status; one per session.
+ */
+export function recordBoardConsensus(doc: ReportDocument, consensus: BoardConsensus): ReportDocument {
+  if (doc.status === 'draft') throw new ReportError('InvalidTransition', 'a tumour board consensus is recorded on a signed report');
+  if (!consensus.signer.licensed) throw new ReportError('SignerNotLicensed', 'only a licensed specialist signs a tumour board consensus');
+  const earlier = doc.boardConsensus ?? [];
+  if (earlier.some((c) => c.sessionId === consensus.sessionId)) throw new ReportError('InvalidTransition', 'this session already recorded its consensus on the report');
+  return { ...doc, version: doc.version + 1, updatedAt: consensus.signedAt, boardConsensus: [...earlier, consensus] };
 }
 
 /** The signature that made the report final, if it is final or amended. */

@@ -81,7 +81,7 @@ describe('consult conversation with e-mail notices', () => {
   it('e-mails the other side a notice with a link and without patient or message text, once, retrying a refusal', async () => {
     const refusing = await startLoopbackSmtp({ refuse: true });
     const failing = createEmailOutbox({ repos: t.repos, logger: t.logger, smtpUrl: refusing.url, from: 'Yunzhen <noreply@yunzhen.example.org>', now });
-    expect(await failing.tick()).toBe(4);
+    expect(await failing.tick()).toBe(5);
     failing.close();
     await refusing.close();
     const pending = await t.repos.messages.claimDueEmails({ now: now(), leaseMs: 0, claimant: 'test', limit: 50 });
@@ -89,13 +89,13 @@ describe('consult conversation with e-mail notices', () => {
 
     clockOffsetMs += 2 * 60_000;
     const outbox = createEmailOutbox({ repos: t.repos, logger: t.logger, smtpUrl: smtp.url, from: 'Yunzhen <noreply@yunzhen.example.org>', now });
-    expect(await outbox.tick()).toBe(4);
+    expect(await outbox.tick()).toBe(5);
     expect(await outbox.tick()).toBe(0);
     outbox.close();
 
     // The question went to the centre's specialists (nobody had claimed the consult); the request to the radiographer who sent the consult and the referring doctor.
     const recipients = smtp.received.flatMap((m) => m.to).sort();
-    expect(recipients).toEqual(['doctor@xuhui.demo', 'lin@scc.demo', 'rad@xuhui.demo', 'specialist@scc.demo']);
+    expect(recipients).toEqual(['chair@scc.demo', 'doctor@xuhui.demo', 'lin@scc.demo', 'rad@xuhui.demo', 'specialist@scc.demo']);
     const toSpecialist = mailText(smtp.received.find((m) => m.to.includes('specialist@scc.demo'))!.data);
     expect(toSpecialist).toContain(`https://yunzhen.example.org/consults/${consultId}/read`);
     expect(toSpecialist).toContain('Xuhui District Hospital');

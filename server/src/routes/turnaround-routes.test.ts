@@ -32,7 +32,7 @@ describe('service levels, escalation and the turnaround dashboard', () => {
     t = await createTestApp({ db: 'embedded', now, settings: { email: true } });
     base = await t.listen();
     tokens = {};
-    for (const who of ['rad@xuhui.demo', 'admin@xuhui.demo', 'specialist@scc.demo', 'lin@scc.demo', 'admin@scc.demo']) tokens[who] = await t.token(who);
+    for (const who of ['rad@xuhui.demo', 'admin@xuhui.demo', 'specialist@scc.demo', 'lin@scc.demo', 'chair@scc.demo', 'admin@scc.demo']) tokens[who] = await t.token(who);
   }, 120_000);
   afterAll(() => t?.close());
 
@@ -129,10 +129,11 @@ describe('service levels, escalation and the turnaround dashboard', () => {
     expect(await escalations.tick()).toEqual({ dueSoon: 0, overdue: 2 });
     const holder = async (id: string) => (await (await call('admin@scc.demo', 'GET', `/api/consults/${id}`)).json()).consult.claimedBy?.displayName;
     expect(await holder(drafted)).toBe('Dr. Chen Wei (specialist)');
-    // Each reader holds one open consult (Dr. Chen the drafted one, Dr. Lin the one reassigned
-    // before); a tie goes by name.
-    expect(await holder(unclaimed)).toBe('Dr. Chen Wei (specialist)');
-    const told = await (await call('specialist@scc.demo', 'GET', '/api/notifications')).json();
-    expect(told.notifications.filter((n: { consultId: string }) => n.consultId === unclaimed || n.consultId === drafted).map((n: { kind: string }) => n.kind).sort()).toEqual(['consult-overdue', 'consult-reassigned']);
+    // The least busy: Dr. Chen and Dr. Lin hold one open consult each (the drafted one, the one
+    // reassigned before), Prof. Zhou none.
+    expect(await holder(unclaimed)).toBe('Prof. Zhou Hua (tumour board chair)');
+    const told = async (who: string) => ((await (await call(who, 'GET', '/api/notifications')).json()).notifications as { consultId: string; kind: string }[]).filter((n) => n.consultId === unclaimed || n.consultId === drafted).map((n) => n.kind);
+    expect(await told('specialist@scc.demo')).toEqual(['consult-overdue']);
+    expect(await told('chair@scc.demo')).toEqual(['consult-reassigned']);
   }, 120_000);
 });

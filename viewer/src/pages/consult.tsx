@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api, ApiError, sendsStudies, type ConsultSummary, type Me } from '../api.js';
 import { AddAttachments, AttachmentReview } from '../components/attachments.js';
+import { BoardScheduler } from '../components/boards.js';
 import { ConsultThread } from '../components/consult-thread.js';
 import { Link } from '../components/link.js';
 import { PacsDeliveries } from '../components/pacs-deliveries.js';
@@ -84,6 +85,9 @@ export function ConsultPage(props: { me: Me; id: string }) {
         </Link>
       </p>
       {consult.turnaround && <Turnaround turnaround={consult.turnaround} />}
+      {consult.readingCentre.id === props.me.tenant.id && props.me.user.role === 'specialist' && props.me.user.licensed && consult.status !== 'cancelled' && (
+        <BoardScheduler me={props.me} consult={consult} />
+      )}
       {consult.sendingHospital.id === props.me.tenant.id && (
         <SenderReport
           consultId={consult.id}

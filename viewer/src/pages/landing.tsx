@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
 import { api, sendsStudies, type ConsultSummary, type Me, type StudySummary } from '../api.js';
+import { BoardList } from '../components/boards.js';
 import { ConsultForm } from '../components/consult-form.js';
 import { ConsultTable, newReportsFirst } from '../components/consult-table.js';
 import { Link } from '../components/link.js';
@@ -43,6 +44,7 @@ export function LandingPage(props: { me: Me }) {
           )}
         </>
       )}
+      {(role === 'specialist' || role === 'referring_doctor') && <BoardList />}
       {role === 'specialist' && <Worklist me={props.me} />}
       {role === 'referring_doctor' && <Consults me={props.me} />}
     </main>

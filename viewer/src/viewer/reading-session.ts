@@ -408,6 +408,38 @@ export class ReadingSession {
     this.readState(index);
   }
 
+  /**
+   * Zoom and pan of viewport `index` as the camera has them (a tumour board presenter shares
+   * them with the window and slice): the world point at the centre and the world height shown.
+   * Cornerstone's own zoom and pan are relative to the camera the viewport started with, which
+   * differs between two browsers; the world does not (the images' geometry is the same).
+   */
+  presentation(index: number): { focalPoint: [number, number, number]; parallelScale: number } | undefined {
+    const vp = this.viewport(index);
+    if (!vp) return undefined;
+    const camera = vp.getCamera();
+    if (!camera.focalPoint || !camera.parallelScale) return undefined;
+    return { focalPoint: [camera.focalPoint[0], camera.focalPoint[1], camera.focalPoint[2]], parallelScale: camera.parallelScale };
+  }
+
+  /** Shows another reader's window, zoom and pan in viewport `index` (a tumour board follower mirrors the presenter). */
+  applyView(index: number, view: { voi?: { width: number; center: number } | null; camera?: { focalPoint: [number, number, number]; parallelScale: number } }): void {
+    const vp = this.viewport(index);
+    if (!vp) return;
+    if (view.voi) vp.setProperties({ voiRange: { lower: view.voi.center - view.voi.width / 2, upper: view.voi.center + view.voi.width / 2 } });
+    if (view.camera) {
+      const camera = vp.getCamera();
+      if (camera.focalPoint && camera.position) {
+        // The same direction of view, moved to the presenter's centre.
+        const offset = [0, 1, 2].map((i) => camera.position![i]! - camera.focalPoint![i]!);
+        const focalPoint = view.camera.focalPoint;
+        vp.setCamera({ focalPoint, position: [focalPoint[0] + offset[0]!, focalPoint[1] + offset[1]!, focalPoint[2] + offset[2]!], parallelScale: view.camera.parallelScale });
+      }
+    }
+    vp.render();
+    this.readState(index);
+  }
+
   invert(index: number): void {
     const vp = this.viewport(index);
     if (!vp) return;

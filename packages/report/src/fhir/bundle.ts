@@ -165,6 +165,13 @@ function conclusionText(doc: ReportDocument, locales: Locale[]) {
       const heading = locale === 'zh-CN' ? '补充报告' : 'Addendum';
       pieces.push(`${heading} (${addendum.signedAt}, ${addendum.signer.displayName}): ${textIn(addendum.text, locale)}`);
     }
+    for (const consensus of doc.boardConsensus ?? []) {
+      const heading = locale === 'zh-CN' ? '多学科会诊共识' : 'Tumour board consensus';
+      const attended = locale === 'zh-CN' ? '出席' : 'attendance';
+      const recommendation = textIn(consensus.recommendation, locale) || textIn(consensus.recommendation, locale === 'zh-CN' ? 'en' : 'zh-CN');
+      const attendance = consensus.attendance.map((a) => `${a.displayName} (${a.organization})`).join('; ');
+      pieces.push(`${heading} (${consensus.meetingAt}; ${attended}: ${attendance}; ${consensus.signedAt}, ${consensus.signer.displayName}): ${recommendation}`);
+    }
     parts[locale] = pieces.filter(Boolean).join('\n\n');
   }
   return localized(parts, locales);

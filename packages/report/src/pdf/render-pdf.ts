@@ -65,6 +65,10 @@ const words = {
   addendum: { 'zh-CN': '补充报告', en: 'Addendum' },
   secondOpinion: { 'zh-CN': '第二意见', en: 'Second opinion' },
   tumourBoard: { 'zh-CN': '多学科会诊', en: 'Tumour board' },
+  boardConsensus: { 'zh-CN': '多学科会诊共识', en: 'Tumour board consensus' },
+  boardMeeting: { 'zh-CN': '会诊时间', en: 'Board date' },
+  attendance: { 'zh-CN': '出席', en: 'Attendance' },
+  recommendation: { 'zh-CN': '共识建议', en: 'Recommendation' },
   notSigned: { 'zh-CN': '未签发', en: 'Not signed' },
   page: { 'zh-CN': '页', en: 'page' },
   patientSummary: { 'zh-CN': '影像会诊结果摘要（患者版）', en: 'Summary of your imaging consultation' },
@@ -476,6 +480,17 @@ function signatureBlock(layout: Layout, doc: ReportDocument): void {
     layout.heading(opinion.kind === 'tumour-board' ? words.tumourBoard : words.secondOpinion);
     layout.paragraph(`${signerText(opinion.reader)}: ${layout.label(verdictWords[opinion.verdict])}    ${layout.time(opinion.recordedAt)}`);
     layout.localized(opinion.comment);
+  }
+  for (const consensus of doc.boardConsensus ?? []) {
+    layout.ensureSpace(90);
+    layout.heading(words.boardConsensus);
+    layout.paragraph(`${consensus.title}    ${layout.label(words.boardMeeting)}: ${layout.time(consensus.meetingAt)}`);
+    layout.paragraph(`${layout.label(words.attendance)}: ${consensus.attendance.map((a) => `${a.displayName} (${a.organization})`).join('; ')}`, { size: 9.5 });
+    layout.paragraph(`${layout.label(words.recommendation)}:`);
+    // The board may have written in one language only: show what it wrote rather than nothing.
+    const shown = layout.locales.some((locale) => textIn(consensus.recommendation, locale)) ? consensus.recommendation : { 'zh-CN': consensus.recommendation.en, en: consensus.recommendation['zh-CN'] };
+    layout.localized(shown, 12);
+    layout.paragraph(`${layout.label(words.signedBy)}: ${signerText(consensus.signer)}    ${layout.label(words.signedAt)}: ${layout.time(consensus.signedAt)}`, { size: 9.5 });
   }
 }
 

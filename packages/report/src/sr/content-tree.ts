@@ -338,5 +338,18 @@ function qualitativeEvaluations(doc: ReportDocument, locales: Locale[]): SrItem[
     }
   }
   for (const addendum of doc.addenda) items.push(...texts(concepts.addendum, addendum.text));
+  for (const consensus of doc.boardConsensus ?? []) {
+    // One text item: when the board met, who attended, the recommendation (in each language it was written in), who signed.
+    const written = (['zh-CN', 'en'] as const).filter((locale) => textIn(consensus.recommendation, locale));
+    const attendance = consensus.attendance.map((a) => `${a.displayName} (${a.organization})`).join('; ');
+    const text = [
+      `Tumour board consensus / 多学科会诊共识: ${consensus.title}`,
+      `Board date / 会诊时间: ${consensus.meetingAt}`,
+      `Attendance / 出席: ${attendance}`,
+      ...written.map((locale) => `Recommendation / 共识建议 (${locale}): ${textIn(consensus.recommendation, locale)}`),
+      `Signed by / 签发: ${consensus.signer.displayName}, ${consensus.signedAt}`,
+    ].join('\n');
+    items.push({ relationship: 'CONTAINS', valueType: 'TEXT', concept: srCode(concepts.boardConsensus), text });
+  }
   return items;
 }
