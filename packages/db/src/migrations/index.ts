@@ -23,6 +23,7 @@ import * as auditWindow from './2026-12-08T23-audit-window.js';
 import * as tenantIsolation from './2026-12-08T23-tenant-isolation.js';
 import * as attachmentRedaction from './2026-12-08T25-attachment-redaction.js';
 import * as isolateScansAndUploads from './2026-12-08T26-isolate-scans-and-uploads.js';
+import * as referral from './2026-12-09T50-referral.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-08T23-tenant-isolation': tenantIsolation,
   '2026-12-08T25-attachment-redaction': attachmentRedaction,
   '2026-12-08T26-isolate-scans-and-uploads': isolateScansAndUploads,
+  '2026-12-09T50-referral': referral,
 };
