@@ -65,6 +65,9 @@ const words = {
   addendum: { 'zh-CN': '补充报告', en: 'Addendum' },
   secondOpinion: { 'zh-CN': '第二意见', en: 'Second opinion' },
   tumourBoard: { 'zh-CN': '多学科会诊', en: 'Tumour board' },
+  referral: { 'zh-CN': '转诊阅片', en: 'Referred reading' },
+  readBy: { 'zh-CN': '阅片医师', en: 'Read by' },
+  countersignedBy: { 'zh-CN': '复核签发', en: 'Countersigned by' },
   notSigned: { 'zh-CN': '未签发', en: 'Not signed' },
   page: { 'zh-CN': '页', en: 'page' },
   patientSummary: { 'zh-CN': '影像会诊结果摘要（患者版）', en: 'Summary of your imaging consultation' },
@@ -151,6 +154,7 @@ export async function renderReportPdf(doc: ReportDocument, context: ReportContex
     keyImages(layout, doc, options.keyImages ?? {});
   }
   signatureBlock(layout, doc);
+  referralBlock(layout, context);
   footers(pdf, doc, locales);
   pdf.end();
   await finished;
@@ -477,6 +481,15 @@ function signatureBlock(layout: Layout, doc: ReportDocument): void {
     layout.paragraph(`${signerText(opinion.reader)}: ${layout.label(verdictWords[opinion.verdict])}    ${layout.time(opinion.recordedAt)}`);
     layout.localized(opinion.comment);
   }
+}
+
+/** Who read a referred consult at the partner centre, and who countersigned it here. */
+function referralBlock(layout: Layout, context: ReportContext): void {
+  if (!context.referral) return;
+  const { centre, readBy, countersignedBy } = context.referral;
+  layout.heading(words.referral);
+  layout.paragraph(`${layout.label(words.readBy)}: ${readBy} (${namesIn(centre.name, layout.locales).join(' / ')})`);
+  if (countersignedBy) layout.paragraph(`${layout.label(words.countersignedBy)}: ${countersignedBy} (${namesIn(context.readingCentre.name, layout.locales).join(' / ')})`);
 }
 
 function footers(pdf: Pdf, doc: ReportDocument, locales: Locale[]): void {
