@@ -15,6 +15,8 @@ export function referralSummary(row: ReferralRow | undefined) {
     consent: row.consent_by && row.consent_at ? { by: { id: row.consent_by, displayName: row.consent_by_name ?? '' }, at: row.consent_at.toISOString() } : null,
     partnerReader: row.partner_reader_id ? { id: row.partner_reader_id, displayName: row.partner_reader_name ?? '' } : null,
     submittedAt: row.submitted_at?.toISOString() ?? null,
+    /** The report version the partner submitted: the one the first centre countersigns. */
+    submittedVersion: row.submitted_version,
     countersignedBy: row.countersigned_by ? { id: row.countersigned_by, displayName: row.countersigned_by_name ?? '' } : null,
     countersignedAt: row.countersigned_at?.toISOString() ?? null,
     comment: row.comment,
