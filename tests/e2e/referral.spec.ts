@@ -17,7 +17,12 @@ test('a consult referred to the partner centre, read there, countersigned and re
   const consult = await seedConsult(baseURL!, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true }), {
     clinicalQuestion: `Nodule: second opinion ${tag}`,
   });
-  const shot = async (name: string) => test.info().attach(name, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  // Each step's screenshot is kept as a file beside the test's results and attached to its report.
+  const shot = async (name: string) => {
+    const path = test.info().outputPath(name);
+    await page.screenshot({ path, fullPage: true });
+    await test.info().attach(name, { path, contentType: 'image/png' });
+  };
 
   // The cancer centre's specialist refers it to the partner, with a reason.
   await login(page, 'specialist@scc.demo');
@@ -96,7 +101,7 @@ test('a consult referred to the partner centre, read there, countersigned and re
   await shot('7-sender-report.png');
   const pdf = await page.request.get(await report.getByTestId('download-pdf').getAttribute('href').then((h) => h!));
   expect(pdf.status()).toBe(200);
-  test.info().attach('report.pdf', { body: await pdf.body(), contentType: 'application/pdf' });
+  await test.info().attach('report.pdf', { body: await pdf.body(), contentType: 'application/pdf' });
   const fhir = await (await page.request.get(`/api/consults/${consult.id}/report/fhir`)).json();
   expect(JSON.stringify(fhir)).toContain('Dr. Sarah Miller (partner specialist)');
 });

@@ -4,6 +4,7 @@ import { asTenant } from '@yunzhen/db';
 
 import { openPdf, textRuns } from '../documents/pdf.js';
 import { readSample } from '../testing/dicom-fixtures.js';
+import { textPdf } from '../testing/pdf-fixtures.js';
 import { createConsult, stowInstances } from '../testing/seed-consult.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 
@@ -45,6 +46,7 @@ describe('referral of a consult to a partner centre', () => {
       patient: await t.appDb.kysely.selectFrom('patient').select('id').execute(),
       vault: await t.appDb.kysely.selectFrom('vault_entry').select('tenant_id').execute(),
       attachments: await t.appDb.kysely.selectFrom('consult_attachment').select('id').execute(),
+      messages: await t.appDb.kysely.selectFrom('consult_message').select('id').execute(),
     }));
     return { worklist: worklist.map((c) => c.id), studyUids: studies.map((s) => (s['0020000D']?.Value ?? [])[0]), rows };
   };
@@ -58,6 +60,12 @@ describe('referral of a consult to a partner centre', () => {
     referredId = (await createConsult(base, tokens[RAD]!, [referredStudyUid], { clinicalQuestion: 'Nodule: second opinion?' })).id;
     const [otherUid] = await stowInstances(base, tokens[RAD]!, [readSample('transfer-syntaxes/MR_small.dcm')]);
     otherId = (await createConsult(base, tokens[RAD]!, [otherUid!], { clinicalQuestion: 'Other patient' })).id;
+    // A message and a released document on the referred consult: the sender's and the first centre's, never the partner's.
+    expect((await call(RAD, 'POST', `/api/consults/${referredId}/messages`, { kind: 'note', text: { en: 'Prior CT attached.' } })).status).toBe(201);
+    const attached = await t.request(`/api/consults/${referredId}/attachments?label=prior-report`, { method: 'POST', headers: { Authorization: `Bearer ${tokens[RAD]}`, 'Content-Type': 'application/pdf' }, body: await textPdf(['Prior report: nodule stable']) });
+    expect(attached.status).toBe(201);
+    const attachmentId = (await attached.json()).attachment.id as string;
+    expect((await call(RAD, 'POST', `/api/consults/${referredId}/attachments/${attachmentId}/release`, { reason: 'looked at it' })).status).toBe(200);
     const partner = (await t.repos.users.findByEmail(PARTNER))!;
     partnerTenantId = partner.tenant_id;
     partnerUserId = partner.id;
@@ -84,7 +92,7 @@ describe('referral of a consult to a partner centre', () => {
   });
 
   it('shows the partner nothing before the sending hospital consents', async () => {
-    expect(await partnerReach()).toEqual({ worklist: [], studyUids: [], rows: { consult: [], study: [], series: [], instance: [], patient: [], vault: [], attachments: [] } });
+    expect(await partnerReach()).toEqual({ worklist: [], studyUids: [], rows: { consult: [], study: [], series: [], instance: [], patient: [], vault: [], attachments: [], messages: [] } });
     for (const path of [`/api/consults/${referredId}`, `/api/consults/${referredId}/referral`, `/api/consults/${referredId}/report`, `/api/consults/${referredId}/annotations`]) {
       expect((await call(PARTNER, 'GET', path)).status, path).toBe(404);
     }
@@ -115,7 +123,11 @@ describe('referral of a consult to a partner centre', () => {
     expect(reach.rows.patient).toHaveLength(1);
     expect(reach.rows.series.length).toBeGreaterThan(0);
     expect(reach.rows.vault).toEqual([]); // the real identity stays sealed with the sending hospital
+    // The conversation and documents stay between the sender and the first centre, at the database too.
     expect(reach.rows.attachments).toEqual([]);
+    expect(reach.rows.messages).toEqual([]);
+    expect(await t.db.kysely.selectFrom('consult_message').select('id').where('consult_id', '=', referredId).execute()).toHaveLength(1);
+    expect(await t.db.kysely.selectFrom('consult_attachment').select('id').where('consult_id', '=', referredId).execute()).toHaveLength(1);
 
     const consult = await call(PARTNER, 'GET', `/api/consults/${referredId}`);
     expect(consult.status).toBe(200);

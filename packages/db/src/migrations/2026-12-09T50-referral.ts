@@ -15,7 +15,8 @@ import { sql, type Kysely } from 'kysely';
  * filtered): a policy on `consult` that read `consult_referral`, whose own policy reads
  * `consult`, would recurse. The partner's policies are for reading only; its writes go to
  * rows whose policies already follow the visible consults (report, annotations). The vault
- * stays the sending hospital's alone. Frozen: later changes go in new migrations.
+ * stays the sending hospital's alone, and the consult's conversation and documents stay
+ * between the sender and the first centre (restrictive policies). Frozen: later changes go in new migrations.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const now = (c: any) => c.notNull().defaultTo(sql`now()`);
@@ -80,9 +81,18 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const [table, condition] of Object.entries(partnerReads)) {
     await sql`create policy referral_partner on ${sql.id(table)} for select using (${sql.raw(condition)})`.execute(db);
   }
+  // The conversation and the documents stay between the sender and its reading centre: a
+  // restrictive policy hides them from a partner (documents released with a reason may name the patient).
+  const ownSide = 'select id from consult where sending_tenant_id = yunzhen_tenant() or reading_tenant_id = yunzhen_tenant()';
+  for (const table of partnerHidden) {
+    await sql`create policy referral_partner_hidden on ${sql.id(table)} as restrictive using (yunzhen_system() or consult_id not in (select yunzhen_referred_consults()) or consult_id in (${sql.raw(ownSide)}))`.execute(db);
+  }
 }
 
+const partnerHidden = ['consult_message', 'consult_message_read', 'consult_attachment'];
+
 export async function down(db: Kysely<any>): Promise<void> {
+  for (const table of partnerHidden) await sql`drop policy referral_partner_hidden on ${sql.id(table)}`.execute(db);
   for (const table of ['consult', 'study', 'series', 'instance']) await sql`drop policy referral_partner on ${sql.id(table)}`.execute(db);
   await db.schema.dropTable('consult_referral').execute();
   await sql`drop function yunzhen_referred_consults()`.execute(db);
