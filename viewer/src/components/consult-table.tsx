@@ -53,6 +53,11 @@ export function ConsultTable(props: { me: Me; consults: ConsultSummary[] }) {
                 </span>
               )}
               <UnreadBadge count={consult.unreadMessages} />
+              {consult.referral && consult.referral.status !== 'declined' && (
+                <span class="badge nowrap" data-testid="referral-badge">
+                  {t('referral.badge').replace('{centre}', consult.referral.toCentre.name)}
+                </span>
+              )}
             </td>
             <td>
               {distinctPatients(consult).map((study) => (
