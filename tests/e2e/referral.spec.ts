@@ -57,7 +57,7 @@ test('a consult referred to the partner centre, read there, countersigned and re
   await page.getByTestId('worklist-search').fill(tag);
   const row = page.getByTestId('consult-row').filter({ hasText: tag });
   await expect(row).toHaveCount(1);
-  await expect(row.getByTestId('referral-badge')).toHaveText('Referred to Pacific Partner Hospital (demo)');
+  await expect(row.getByTestId('referral-badge')).toHaveText('Referred: Shanghai Cancer Center (demo) → Pacific Partner Hospital (demo)');
   await expect(page.getByTestId('consult-row')).toHaveCount(1);
   expect(await page.locator('main').innerText()).not.toMatch(REAL_NAME);
   await shot('3-partner-worklist.png');

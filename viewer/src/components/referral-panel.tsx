@@ -23,6 +23,17 @@ export interface Referral {
   comment: string | null;
 }
 
+/** A worklist's mark on a referred consult: from which centre to which. */
+export function ReferralBadge(props: { referral: { status: string; fromCentre: { name: string }; toCentre: { name: string } } | null | undefined }) {
+  const { t } = useI18n();
+  if (!props.referral || props.referral.status === 'declined') return null;
+  return (
+    <span class="badge nowrap" data-testid="referral-badge">
+      {fill(t('referral.badge'), { from: props.referral.fromCentre.name, to: props.referral.toCentre.name })}
+    </span>
+  );
+}
+
 const fill = (text: string, values: Record<string, string>) => text.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '');
 
 /**

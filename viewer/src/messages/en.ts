@@ -542,7 +542,7 @@ export const en = {
   'oidcClients.cancel': 'Cancel',
   'oidcClients.secret': 'Client secret',
   'oidcClients.secretOnce': 'Copy the secret into the application now: it is shown only this once. To replace it, remove the application and register it again.',
-  'referral.badge': 'Referred to {centre}',
+  'referral.badge': 'Referred: {from} → {to}',
   'referral.title': 'Referral',
   'referral.summary': 'Referred to {to} ({kind}) by {by}:',
   'referral.kind.partner': 'partner centre',

@@ -543,7 +543,7 @@ export const zhCN: Record<MessageKey, string> = {
   'oidcClients.cancel': '取消',
   'oidcClients.secret': '客户端密钥',
   'oidcClients.secretOnce': '请立即把密钥复制到应用中：它只显示这一次。如需更换，请删除该应用后重新登记。',
-  'referral.badge': '已转诊至 {centre}',
+  'referral.badge': '转诊：{from} → {to}',
   'referral.title': '转诊',
   'referral.summary': '由 {by} 转诊至 {to}（{kind}）：',
   'referral.kind.partner': '合作中心',
