@@ -257,7 +257,7 @@ export function createApp(deps: AppDeps) {
       endBrowserSessions: oidc && ((c, userId) => oidc.endBrowserSession(getCookie(c, OIDC_SESSION_COOKIE), userId)),
     }),
   );
-  app.route('/api', userRoutes({ repos, audit, principals }));
+  app.route('/api', userRoutes({ repos, audit, principals, checkPassword }));
   if (oidc) {
     app.route('/oidc', oidcRoutes({ oidc, checkPassword, repos, audit, now }));
     app.route('/api', oidcClientRoutes({ repos, audit, configured: oidcSettings.clients, clientSecret: oidc.clientSecret, forgetGrant: (grantId) => principals.forgetGrant(grantId) }));

@@ -13,6 +13,8 @@ export const demoUnion = {
       kind: 'reading',
       users: [
         { email: 'specialist@scc.demo', displayName: 'Dr. Chen Wei (specialist)', role: 'specialist', licensed: true },
+        // A second reader, so an overdue consult has somewhere to go when escalation reassigns it.
+        { email: 'lin@scc.demo', displayName: 'Dr. Lin Hui (specialist)', role: 'specialist', licensed: true },
         { email: 'admin@scc.demo', displayName: 'SCC Administrator', role: 'admin', licensed: false },
       ],
     },

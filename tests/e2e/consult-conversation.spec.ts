@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { mailText, readSample, rewriteInstances, seedConsult, type ReceivedMail } from '@yunzhen/server/testing';
+import { mailText, readSample, rewriteInstances, seedConsult, textPdf, type ReceivedMail } from '@yunzhen/server/testing';
 
 import { expect, login, test, watchPageErrors } from './fixtures.js';
 
@@ -68,6 +68,31 @@ test('the hospital asks, the reading centre is told by e-mail and on its worklis
   await hospital.reload();
   await expect(hospital.getByTestId('consult-thread').getByTestId('thread-message')).toHaveCount(2);
   await expect(hospital.getByTestId('consult-thread').getByTestId('thread-message').nth(1)).toContainText('Please send the prior CT');
+
+  // The hospital answers with the prior report attached: it is a consult attachment, checked for
+  // the patient's identity, and the centre can open it once the hospital released it.
+  const answer = hospital.getByTestId('consult-thread').getByTestId('thread-compose');
+  await answer.locator('select[name=kind]').selectOption('answer');
+  await answer.locator('textarea[name=text]').fill('2023 年胸部 CT 报告见附件。');
+  await answer.getByTestId('attachment-input').setInputFiles({ name: 'prior.pdf', mimeType: 'application/pdf', buffer: Buffer.from(await textPdf(['Chest CT 2023: 4 mm nodule in the right upper lobe.'])) });
+  await answer.getByTestId('thread-send').click();
+  const answered = hospital.getByTestId('consult-thread').getByTestId('thread-message').nth(2);
+  await expect(answered.getByTestId('thread-attachment')).toHaveAttribute('data-available', 'true');
+  const pending = hospital.locator('[data-testid="attachment"][data-review="pending"]');
+  await expect(pending).toHaveCount(1);
+  await centre.reload();
+  await centre.getByTestId('open-messages').click();
+  await expect(centre.getByTestId('consult-thread').getByTestId('thread-attachment')).toHaveAttribute('data-available', 'false');
+  await pending.getByTestId('attachment-release').click();
+  await expect(hospital.locator('[data-testid="attachment"][data-review="released"]')).toHaveCount(1);
+  await centre.reload();
+  await centre.getByTestId('open-messages').click();
+  const document = centre.getByTestId('consult-thread').getByTestId('thread-attachment');
+  await expect(document).toHaveAttribute('data-available', 'true');
+  const response = await centre.request.get((await document.locator('a').getAttribute('href'))!);
+  expect(response.status()).toBe(200);
+  expect(response.headers()['content-type']).toContain('application/pdf');
+  await centre.screenshot({ path: test.info().outputPath('centre-document.png') });
   expect(hospitalProblems.filter((p) => !/status of 422/.test(p))).toEqual([]);
   expect(centreProblems).toEqual([]);
 });

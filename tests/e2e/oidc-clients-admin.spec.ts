@@ -86,6 +86,9 @@ async function codeFlow(context: BrowserContext, config: client.Configuration, p
     if (!callback()) await allow.click();
   }
   await expect.poll(() => callback() !== undefined).toBe(true);
+  // Closed only once the callback page has loaded: Chromium can acknowledge closing a page whose
+  // navigation is committing at that moment and never close it, and page.close() then waits forever.
+  await page.waitForURL((url) => url.href.startsWith(REDIRECT), { waitUntil: 'load' });
   await page.close();
   return { askedPassword, tokens: await finish(callback()!) };
 }

@@ -196,9 +196,18 @@ test('reset undoes flips and rotation', async ({ page }) => {
   await expect(view).not.toContainText('↻');
 });
 
-// Only the window is checked here: on a workstation without a GPU (as in these tests) Cornerstone
-// draws a stack on a 2D canvas through a lookup table indexed by pixel value, which shows the
-// fractional values of a rescaled PET in two levels (README, "What does not work yet").
+// On a workstation without a GPU (as in these tests) stacks are drawn on a 2D canvas through a
+// lookup table indexed by pixel value, which cannot show fractional values: a PET or a dose grid
+// is drawn with WebGL instead, so it shows in its grey levels rather than in two, or black.
+test('an RT Dose grid opens visible with a computed window, not black', async ({ page }, testInfo) => {
+  const consult = await seedConsult(baseUrl(), rewriteInstances([readSample('rt/rtdose.dcm')], { freshUids: true }), { clinicalQuestion: `dose ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReaderToDraw(page, consult.id);
+  await expect(viewport).toHaveAttribute('data-voi', /,/);
+  await expect.poll(async () => (await canvasStats(page, viewport)).nonBlackFraction, { message: 'the dose grid is visible' }).toBeGreaterThan(0.1);
+  await attachScreenshot(page, testInfo, 'rtdose-opened.png');
+});
+
 test('a PET slice opens with a computed window, not the file’s black one, and Auto never gives an empty window', async ({ page }, testInfo) => {
   const consult = await seedConsult(baseUrl(), rewriteInstances([readSample('modalities/PT_acrin_flt_breast_1.dcm')], { freshUids: true }), { clinicalQuestion: `pet ${Date.now()}` });
   await login(page, 'specialist@scc.demo');

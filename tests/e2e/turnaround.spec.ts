@@ -1,4 +1,7 @@
-import { readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { ageConsult, demoToken, mailText, readSample, rewriteInstances, seedConsult, type ReceivedMail } from '@yunzhen/server/testing';
 
 import { expect, login, test, watchPageErrors } from './fixtures.js';
 
@@ -47,5 +50,52 @@ test('the centre admin sets service levels and reads the turnaround dashboard; t
   await levels.locator('input[name=urgent]').fill('24');
   await page.getByTestId('levels-save').click();
   await expect(levels).toContainText('Saved.');
+  expect(problems).toEqual([]);
+});
+
+const HOUR = 60 * 60 * 1000;
+const mails = (): ReceivedMail[] => readdirSync(process.env.YUNZHEN_MAIL_DIR!).map((file) => JSON.parse(readFileSync(join(process.env.YUNZHEN_MAIL_DIR!, file), 'utf8')) as ReceivedMail);
+
+/**
+ * Escalation as the centre meets it once a consult's time has run out: the clock of one claimed
+ * consult is moved past its due time; the server's escalation pass (every 30 s) tells the
+ * claimer and the centre's lead, and gives the consult, whose report nobody had begun, to the
+ * other specialist, who finds it in the bell, on the worklist and in an e-mail.
+ */
+test('an overdue consult is escalated to the lead and reassigned to the other specialist once the clock has moved on', async ({ browser, baseURL }) => {
+  test.setTimeout(180_000);
+  const tag = `overdue-${Date.now()}`;
+  const consult = await seedConsult(baseURL!, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true }), { clinicalQuestion: `Overdue ${tag}`, priority: 'urgent' });
+  const chen = await demoToken(baseURL!, 'specialist@scc.demo');
+  expect((await fetch(new URL(`/api/consults/${consult.id}/claim`, baseURL), { method: 'POST', headers: { Authorization: `Bearer ${chen}` } })).status).toBe(200);
+  await ageConsult(process.env.YUNZHEN_DATA_DIR!, consult.id, 25 * HOUR);
+  const reference = consult.id.slice(0, 8).toUpperCase();
+
+  const lead = await (await browser.newContext({ baseURL })).newPage();
+  const problems = watchPageErrors(lead);
+  await login(lead, 'admin@scc.demo', 'en');
+  // The pass runs every 30 s: wait for it through the API the bell reads, then look at the bell.
+  const told = async (page: typeof lead) => ((await (await page.request.get('/api/notifications')).json()) as { notifications: { consultId: string; kind: string }[] }).notifications.filter((n) => n.consultId === consult.id).map((n) => n.kind);
+  await expect.poll(() => told(lead), { timeout: 90_000, intervals: [2_000] }).toContain('consult-overdue');
+  await lead.reload();
+  await lead.getByTestId('bell').click();
+  await expect(lead.locator(`[data-testid="bell-item"][data-kind="consult-overdue"]`).filter({ hasText: reference })).toBeVisible();
+  await lead.screenshot({ path: test.info().outputPath('lead-bell-overdue.png'), fullPage: true });
+
+  const lin = await (await browser.newContext({ baseURL })).newPage();
+  await login(lin, 'lin@scc.demo', 'en');
+  expect(await told(lin)).toEqual(['consult-reassigned']);
+  await lin.getByTestId('bell').click();
+  await expect(lin.locator(`[data-testid="bell-item"][data-kind="consult-reassigned"]`).filter({ hasText: reference })).toContainText('Overdue, now yours');
+  await lin.getByTestId('bell').click();
+  await lin.getByTestId('worklist-search').fill(tag);
+  await expect(lin.getByTestId('consult-row').filter({ hasText: tag })).toContainText('Claimed by: me');
+  await lin.screenshot({ path: test.info().outputPath('reassigned-worklist.png'), fullPage: true });
+
+  // E-mail too (SMTP_URL is set), with the reference and a link, without the patient.
+  await expect.poll(() => mails().some((m) => m.to.includes('lin@scc.demo') && mailText(m.data).includes(reference)), { timeout: 30_000 }).toBe(true);
+  const mail = mails().find((m) => m.to.includes('lin@scc.demo') && mailText(m.data).includes(reference))!;
+  expect(mailText(mail.data)).toContain(`https://yunzhen.example.org/consults/${consult.id}/read`);
+  expect(mailText(mail.data)).not.toMatch(/CompressedSamples|1CT1/);
   expect(problems).toEqual([]);
 });

@@ -117,6 +117,8 @@ export interface StudySummary {
   pendingReviewCount?: number;
   /** Images still being OCR'd for burned-in text (own studies only). */
   scanningCount?: number;
+  /** For the reading centre: images of the study it does not have yet (held for review or being checked for burned-in text). */
+  withheldCount?: number;
   uploadedAt: string;
   patient: { pseudonymId: string; pseudonymName: string; sex: string | null; age: string | null };
   /** Present only for the hospital that sent the study. */

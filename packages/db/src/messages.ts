@@ -9,6 +9,8 @@ export interface NewMessage {
   side: MessageSide;
   kind: MessageKind;
   text: MessageText;
+  /** Attachments of the consult sent with the message. */
+  attachmentIds?: string[];
 }
 
 export interface NewEmail {
@@ -26,7 +28,7 @@ export function createMessageRepository(db: Kysely<Database>) {
       return db.transaction().execute(async (tx) => {
         const row = await tx
           .insertInto('consult_message')
-          .values({ consult_id: message.consultId, author_id: message.authorId, side: message.side, kind: message.kind, text: JSON.stringify(message.text), created_at: now })
+          .values({ consult_id: message.consultId, author_id: message.authorId, side: message.side, kind: message.kind, text: JSON.stringify(message.text), attachment_ids: message.attachmentIds ?? [], created_at: now })
           .returningAll()
           .executeTakeFirstOrThrow();
         await queueEmails(tx, emails, now);
@@ -42,7 +44,7 @@ export function createMessageRepository(db: Kysely<Database>) {
       return db
         .selectFrom('consult_message as m')
         .innerJoin('app_user as u', 'u.id', 'm.author_id')
-        .select(['m.id', 'm.side', 'm.kind', 'm.text', 'm.created_at', 'm.author_id', 'u.display_name as author_name'])
+        .select(['m.id', 'm.side', 'm.kind', 'm.text', 'm.attachment_ids', 'm.created_at', 'm.author_id', 'u.display_name as author_name'])
         .where('m.consult_id', '=', consultId)
         .orderBy('m.created_at')
         .orderBy('m.id')

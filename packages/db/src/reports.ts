@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 import type { Database, ReportStatusValue } from './schema.js';
 
@@ -67,6 +67,39 @@ export function createReportRepository(db: Kysely<Database>) {
           .execute();
         return true;
       });
+    },
+
+    /**
+     * The signed RECIST reports of the same pseudonymous patient at the same reading centre,
+     * other than `consultId`'s own, oldest study first: where a follow-up takes its baseline
+     * and nadir from. "Same patient" is the patient row of the consult's studies (one sending
+     * hospital's pseudonym); the reading centre sees only its own consults.
+     */
+    async signedRecistOfSamePatient(readingTenantId: string, consultId: string) {
+      const patients = db
+        .selectFrom('consult_study as cs')
+        .innerJoin('study as s', 's.id', 'cs.study_id')
+        .select('s.patient_id')
+        .where('cs.consult_id', '=', consultId);
+      return db
+        .selectFrom('report as r')
+        .innerJoin('consult as c', 'c.id', 'r.consult_id')
+        .select(['r.consult_id', 'r.document'])
+        .where('c.reading_tenant_id', '=', readingTenantId)
+        .where('c.id', '<>', consultId)
+        .where('r.status', 'in', ['final', 'amended'])
+        .where(sql<string>`r.document->'template'->>'id'`, '=', 'recist')
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('consult_study as pcs')
+              .innerJoin('study as ps', 'ps.id', 'pcs.study_id')
+              .select('pcs.study_id')
+              .whereRef('pcs.consult_id', '=', 'c.id')
+              .where('ps.patient_id', 'in', patients),
+          ),
+        )
+        .orderBy('r.created_at')
+        .execute();
     },
 
     setSrInstance(reportId: string, sopInstanceUid: string) {

@@ -500,6 +500,8 @@ export interface ConsultMessageTable {
   side: MessageSide;
   kind: MessageKind;
   text: ColumnType<MessageText, string, never>;
+  /** The consult's attachments sent with the message. */
+  attachment_ids: ColumnType<string[], string[] | undefined, never>;
   created_at: CreatedAt;
 }
 
@@ -533,7 +535,7 @@ export interface ServiceLevelTable {
   minutes: number;
 }
 
-export type NotificationKind = 'consult-due-soon' | 'consult-overdue';
+export type NotificationKind = 'consult-due-soon' | 'consult-overdue' | 'consult-reassigned';
 
 export interface NotificationTable {
   id: Generated<string>;

@@ -79,6 +79,34 @@ export function createTurnaroundRepository(db: Kysely<Database>) {
       return rows.rows.map((r) => ({ consultId: r.id, readingTenantId: r.reading_tenant_id, claimedBy: r.claimed_by, priority: r.priority, dueAt: r.due_at }));
     },
 
+    /**
+     * Who takes over an overdue consult: the reading centre's enabled, licensed specialist with
+     * the fewest consults in hand (claimed, not yet reported), other than `except`; ties by name,
+     * so the choice is the same on every replica. Undefined when nobody else reads there.
+     */
+    async leastBusySpecialist(readingTenantId: string, except: string | null): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('app_user as u')
+        .leftJoin('consult as c', (join) => join.onRef('c.claimed_by', '=', 'u.id').on('c.status', '=', 'in_progress'))
+        .select(['u.id', (eb) => eb.fn.count<string>('c.id').as('in_hand')])
+        .where('u.tenant_id', '=', readingTenantId)
+        .where('u.role', '=', 'specialist')
+        .where('u.licensed', '=', true)
+        .where('u.disabled_at', 'is', null)
+        .$if(except !== null, (q) => q.where('u.id', '!=', except!))
+        .groupBy(['u.id', 'u.display_name'])
+        .orderBy('in_hand')
+        .orderBy('u.display_name')
+        .orderBy('u.id')
+        .executeTakeFirst();
+      return row?.id;
+    },
+
+    /** Whether anyone has saved a report on the consult (a draft is work in hand, not to be taken away). */
+    async reportStarted(consultId: string): Promise<boolean> {
+      return Boolean(await db.selectFrom('report').select('id').where('consult_id', '=', consultId).executeTakeFirst());
+    },
+
     async notify(entries: { userId: string; kind: NotificationKind; consultId: string }[], now: Date): Promise<void> {
       if (!entries.length) return;
       await db

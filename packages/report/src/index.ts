@@ -12,6 +12,7 @@ export { recistTemplate } from './templates/recist.js';
 export * from './assessments/lung-rads.js';
 export * from './assessments/bi-rads.js';
 export * from './assessments/recist.js';
+export * from './assessments/recist-history.js';
 export { computeAssessment } from './assessment.js';
 export { validateReport, type ValidationCode, type ValidationIssue, type ValidationResult } from './validate.js';
 export { describeIssue } from './issue-words.js';

@@ -12,6 +12,8 @@ export const measurementTools = [
   'Bidirectional',
   'EllipticalROI',
   'RectangleROI',
+  'PlanarFreehandROI',
+  'SplineROI',
   'Probe',
   'ArrowAnnotate',
 ] as const;
@@ -59,7 +61,8 @@ export interface Measurement {
   /**
    * Image coordinates (column, row) of the tool's handles, in pixels: Length 2 points, Angle 3,
    * CobbAngle 4, Bidirectional 4 (long-axis ends, then short-axis ends), EllipticalROI 4
-   * (major-axis ends, then minor-axis ends), RectangleROI 2 opposite corners, Probe and
+   * (major-axis ends, then minor-axis ends), RectangleROI 2 opposite corners, PlanarFreehandROI and SplineROI
+   * the outline as drawn (the spline sampled along its curve), Probe and
    * ArrowAnnotate 1 (the tip).
    */
   points: [number, number][];

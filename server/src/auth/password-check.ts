@@ -17,11 +17,12 @@ export interface PasswordCheckDeps {
 
 /**
  * Checks an email and password, throttling guesses and auditing every outcome (110114): the
- * one password check of the browser login, API tokens and the OpenID Connect login page.
+ * one password check of the browser login, API tokens, the OpenID Connect login page and a
+ * user's change of their own password.
  */
 export function createPasswordCheck(deps: PasswordCheckDeps) {
   const { repos, audit, throttle } = deps;
-  return async function checkPassword(c: Context<AppEnv>, credentials: { email: string; password: string }, via: 'session' | 'token' | 'oidc') {
+  return async function checkPassword(c: Context<AppEnv>, credentials: { email: string; password: string }, via: 'session' | 'token' | 'oidc' | 'password-change') {
     const { email, password } = credentials;
     const attempt = { account: email.toLowerCase(), address: deps.sourceIp(c) };
     const wait = await throttle.admit(attempt);

@@ -97,9 +97,21 @@ describe('the pixel scan job', () => {
     const studyRow = (await t.db.kysely.selectFrom('instance').innerJoin('series', 'series.id', 'instance.series_id').select('instance.study_id').where('series.modality', '=', 'MR').executeTakeFirstOrThrow()).study_id;
     const before = await t.repos.studies.listInstances(studyRow);
     expect(before.map((i) => i.pixel_review).sort()).toEqual(['none', 'none', 'scanning', 'scanning', 'scanning']);
+
+    // Sent for a consult meanwhile: the reading centre has the two readable images and is told three more are coming.
+    const me = (await (await t.request('/api/me', { headers: { Authorization: `Bearer ${token}` } })).json()) as { readingCentres: { id: string }[] };
+    const opened = await t.request('/api/consults', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ readingCentreId: me.readingCentres[0]!.id, studyIds: [studyRow], clinicalQuestion: 'Sampled MR', priority: 'routine' }) });
+    expect(opened.status, await opened.clone().text()).toBe(201);
+    const consultId = ((await opened.json()) as { consult: { id: string } }).consult.id;
+    const specialist = await t.token('specialist@scc.demo');
+    const asReader = async () => ((await (await t.request(`/api/consults/${consultId}`, { headers: { Authorization: `Bearer ${specialist}` } })).json()) as { consult: { studies: { imageCount: number; withheldCount?: number; scanningCount?: number }[] } }).consult.studies[0]!;
+    expect(await asReader()).toMatchObject({ imageCount: 2, withheldCount: 3 });
+    expect((await asReader()).scanningCount).toBeUndefined();
+
     expect(await t.scanPixels()).toBe(3);
     const after = await t.repos.studies.listInstances(studyRow);
     expect(after.map((i) => i.pixel_review)).toEqual(['none', 'none', 'none', 'none', 'none']);
+    expect(await asReader()).toMatchObject({ imageCount: 5, withheldCount: 0 });
   });
 
   it('holds an image whose header says no burned-in text when the OCR reads some, with the reason and the boxes', async () => {

@@ -163,11 +163,19 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
     }
   }
 
-  for (let i = 0; i < poolSize; i++) slots.push(startSlot());
+  // Workers (and their models, a few hundred MB) start with the first frame, not with the
+  // server: a deployment that never reads text in pixels or documents never pays for them.
+  let started = false;
+  function startPool(): void {
+    if (started) return;
+    started = true;
+    for (let i = 0; i < poolSize; i++) slots.push(startSlot());
+  }
 
   return {
     detectText(image, options = {}) {
       if (closed) return Promise.reject(new OcrError('OcrClosed', 'the text detector is closed'));
+      startPool();
       try {
         checkImage(image);
       } catch (error) {

@@ -9,8 +9,10 @@ import { activeReferralStatuses, asSystem, type Consult, type Repositories } fro
 import {
   addAddendum,
   createReport,
+  followUpFromHistory,
   ENHANCED_SR_SOP_CLASS_UID,
   getTemplate,
+  recistHistory,
   recordSecondOpinion,
   signReport,
   toFhirBundle,
@@ -30,7 +32,7 @@ import { requireUser } from '../auth/authenticate.js';
 import { AppError, describeForLog, notFound } from '../errors.js';
 import type { IngestDerived } from '../ingest/derived-objects.js';
 import { requireClinician } from '../routes/clinician.js';
-import { consultOrReferred, type VisibleConsult } from '../routes/consult-access.js';
+import { consultOrReferred, visibleConsult, type VisibleConsult } from '../routes/consult-access.js';
 import { isUuid } from '../routes/views.js';
 import { readBodyBytes, readJson } from '../validation.js';
 import type { Vault } from '../vault/vault.js';
@@ -365,6 +367,15 @@ export function reportRoutes(deps: ReportDeps) {
       const next = recordSecondOpinion(doc, { id: randomUUID(), kind: invitation.kind, reader: signerOf(principal), verdict: input.verdict, ...(input.comment !== undefined && { comment: input.comment }) }, deps.now());
       await write(row.id, doc.version, next, 'opinion', principal);
       return c.json({ report: next });
+    })
+    .get('/consults/:id/report/recist-history', async (c) => {
+      // The patient's earlier signed RECIST reports at this centre: a follow-up's baseline and nadir.
+      const principal = requireUser(c);
+      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      requireReader(principal, consult);
+      const rows = await repos.reports.signedRecistOfSamePatient(consult.reading_tenant_id, consult.id);
+      const history = recistHistory(rows.map((row) => ({ consultId: row.consult_id, document: row.document as ReportDocument })));
+      return c.json({ history, followUp: followUpFromHistory(history) ?? null });
     })
     .get('/consults/:id/report/history', async (c) => {
       const principal = requireUser(c);

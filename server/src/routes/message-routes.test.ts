@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readSample } from '../testing/dicom-fixtures.js';
+import { readSample, rewriteInstances } from '../testing/dicom-fixtures.js';
+import { textPdf } from '../testing/pdf-fixtures.js';
 import { createConsult, stowInstances } from '../testing/seed-consult.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { createEmailOutbox } from '../notify/email-outbox.js';
@@ -80,7 +81,7 @@ describe('consult conversation with e-mail notices', () => {
   it('e-mails the other side a notice with a link and without patient or message text, once, retrying a refusal', async () => {
     const refusing = await startLoopbackSmtp({ refuse: true });
     const failing = createEmailOutbox({ repos: t.repos, logger: t.logger, smtpUrl: refusing.url, from: 'Yunzhen <noreply@yunzhen.example.org>', now });
-    expect(await failing.tick()).toBe(3);
+    expect(await failing.tick()).toBe(4);
     failing.close();
     await refusing.close();
     const pending = await t.repos.messages.claimDueEmails({ now: now(), leaseMs: 0, claimant: 'test', limit: 50 });
@@ -88,18 +89,44 @@ describe('consult conversation with e-mail notices', () => {
 
     clockOffsetMs += 2 * 60_000;
     const outbox = createEmailOutbox({ repos: t.repos, logger: t.logger, smtpUrl: smtp.url, from: 'Yunzhen <noreply@yunzhen.example.org>', now });
-    expect(await outbox.tick()).toBe(3);
+    expect(await outbox.tick()).toBe(4);
     expect(await outbox.tick()).toBe(0);
     outbox.close();
 
-    // The question went to the centre's specialist; the request to the radiographer who sent the consult and the referring doctor.
+    // The question went to the centre's specialists (nobody had claimed the consult); the request to the radiographer who sent the consult and the referring doctor.
     const recipients = smtp.received.flatMap((m) => m.to).sort();
-    expect(recipients).toEqual(['doctor@xuhui.demo', 'rad@xuhui.demo', 'specialist@scc.demo']);
+    expect(recipients).toEqual(['doctor@xuhui.demo', 'lin@scc.demo', 'rad@xuhui.demo', 'specialist@scc.demo']);
     const toSpecialist = mailText(smtp.received.find((m) => m.to.includes('specialist@scc.demo'))!.data);
     expect(toSpecialist).toContain(`https://yunzhen.example.org/consults/${consultId}/read`);
     expect(toSpecialist).toContain('Xuhui District Hospital');
     for (const mail of smtp.received.map((m) => mailText(m.data))) {
       expect(mail).not.toMatch(/CompressedSamples|1CT1|right upper lobe|右上肺|prior CT/i);
     }
+  }, 120_000);
+
+  it('sends documents with a message: the reading centre gets each once the hospital released it, and nothing of another consult', async () => {
+    const upload = async (label: string, pages: string[]) => {
+      const response = await t.request(`/api/consults/${consultId}/attachments?label=${label}`, { method: 'POST', headers: { Authorization: `Bearer ${tokens['rad@xuhui.demo']}`, 'Content-Type': 'application/pdf' }, body: Buffer.from(await textPdf(pages)) });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { attachment: { id: string } }).attachment.id;
+    };
+    const prior = await upload('prior-report', ['CT chest 2023: 4 mm nodule, right upper lobe.']);
+    const sent = await call('rad@xuhui.demo', 'POST', `/api/consults/${consultId}/messages`, { kind: 'answer', text: { en: 'The prior CT report is attached.' }, attachmentIds: [prior] });
+    expect(sent.status).toBe(201);
+    const attached = async (who: string) => ((await (await call(who, 'GET', `/api/consults/${consultId}/messages`)).json()).messages as { attachments: unknown[] }[]).at(-1)!.attachments;
+    expect(await attached('rad@xuhui.demo')).toEqual([{ id: prior, label: 'prior-report', available: true }]);
+    // Not yet released: the centre knows a document is coming, and cannot open it.
+    expect(await attached('specialist@scc.demo')).toEqual([{ id: prior, label: 'prior-report', available: false }]);
+    expect((await call('specialist@scc.demo', 'GET', `/api/consults/${consultId}/attachments/${prior}`)).status).toBe(404);
+    expect((await call('rad@xuhui.demo', 'POST', `/api/consults/${consultId}/attachments/${prior}/release`, {})).status).toBe(200);
+    expect(await attached('specialist@scc.demo')).toEqual([{ id: prior, label: 'prior-report', available: true }]);
+    expect((await call('specialist@scc.demo', 'GET', `/api/consults/${consultId}/attachments/${prior}`)).status).toBe(200);
+
+    // Only this consult's documents, only from the hospital, at most five.
+    const other = (await createConsult(await t.listen(), tokens['rad@xuhui.demo']!, [(await stowInstances(await t.listen(), tokens['rad@xuhui.demo']!, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true })))[0]!], { clinicalQuestion: 'Other' })).id;
+    const otherDocument = ((await (await t.request(`/api/consults/${other}/attachments?label=other`, { method: 'POST', headers: { Authorization: `Bearer ${tokens['rad@xuhui.demo']}`, 'Content-Type': 'application/pdf' }, body: Buffer.from(await textPdf(['Lab result'])) })).json()) as { attachment: { id: string } }).attachment.id;
+    expect((await call('rad@xuhui.demo', 'POST', `/api/consults/${consultId}/messages`, { kind: 'note', text: { en: 'wrong one' }, attachmentIds: [otherDocument] })).status).toBe(404);
+    expect((await call('specialist@scc.demo', 'POST', `/api/consults/${consultId}/messages`, { kind: 'note', text: { en: 'mine' }, attachmentIds: [prior] })).status).toBe(403);
+    expect((await call('rad@xuhui.demo', 'POST', `/api/consults/${consultId}/messages`, { kind: 'note', text: { en: 'many' }, attachmentIds: Array.from({ length: 6 }, () => prior) })).status).toBe(400);
   }, 120_000);
 });

@@ -6,17 +6,20 @@ import type { AppUser, MessageSide, NewEmail, Repositories } from '@yunzhen/db';
 import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireUser } from '../auth/authenticate.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import type { Vault } from '../vault/vault.js';
 import { readJson } from '../validation.js';
 import { visibleConsult, type VisibleConsult } from './consult-access.js';
 import { consultIdentities, identityIn } from './document-identity.js';
 
 const text = z.string().trim().max(8000);
+const MAX_MESSAGE_ATTACHMENTS = 5;
 const newMessage = z
   .object({
     kind: z.enum(['question', 'request', 'answer', 'note']),
     text: z.object({ 'zh-CN': text.optional(), en: text.optional() }).strict(),
+    /** Documents sent with the message: attachments of this consult, uploaded by the hospital first. */
+    attachmentIds: z.array(z.string().uuid()).max(MAX_MESSAGE_ATTACHMENTS).default([]),
   })
   .refine((m) => Boolean(m.text['zh-CN'] || m.text.en), { message: 'a message needs text in Chinese or English', path: ['text'] });
 
@@ -45,7 +48,9 @@ export interface MessageDeps {
 
 /**
  * The consult's conversation between the sending hospital and the reading centre: questions,
- * requests ("please send the prior CT"), answers, each with text in Chinese, English or both.
+ * requests ("please send the prior CT"), answers, each with text in Chinese, English or both,
+ * and from the hospital, documents (the consult's attachments, so each is checked for the
+ * patient's identity and reaches the reading centre only once released, redacted if it was).
  * The reading centre knows the patient by pseudonym only, so a message from the hospital that
  * names the patient is refused, and the e-mail notices carry neither patient nor message text.
  */
@@ -85,18 +90,26 @@ export function messageRoutes(deps: MessageDeps) {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
       const side = sideOf(principal, consult);
-      const [messages, unread] = await Promise.all([repos.messages.list(consult.id), repos.messages.unreadByConsult(principal.user.id, side, [consult.id])]);
+      const [messages, unread, attachments] = await Promise.all([repos.messages.list(consult.id), repos.messages.unreadByConsult(principal.user.id, side, [consult.id]), repos.consults.attachments(consult.id)]);
+      const byId = new Map(attachments.map((a) => [a.id, a]));
+      // The reading centre sees a document once the hospital released it; a removed one is gone for both.
+      const attachmentView = (id: string) => {
+        const a = byId.get(id);
+        return a ? [{ id: a.id, label: a.label, available: side === 'sender' || a.review === 'released' }] : [];
+      };
       return c.json({
         messages: messages.map((m) => ({
           id: m.id,
           kind: m.kind,
           side: m.side,
           text: m.text,
+          attachments: m.attachment_ids.flatMap(attachmentView),
           author: { displayName: m.author_name, mine: m.author_id === principal.user.id },
           createdAt: m.created_at.toISOString(),
         })),
         unread: unread.get(consult.id) ?? 0,
         canWrite: writers[side].includes(principal.user.role) && consult.status !== 'cancelled',
+        canAttach: side === 'sender' && writers[side].includes(principal.user.role) && consult.status !== 'cancelled',
       });
     })
     .post('/consults/:id/messages', async (c) => {
@@ -111,12 +124,18 @@ export function messageRoutes(deps: MessageDeps) {
         const named = identityIn(Object.values(input.text).join('\n'), await consultIdentities(repos, deps.vault, principal.tenant.id, consult.id));
         if (named.length) throw new AppError('MessageNamesPatient', `the message names the patient (${named.join(', ')}); the reading centre sees only a pseudonym`);
       }
+      if (input.attachmentIds.length) {
+        if (side !== 'sender') throw new AppError('Forbidden', 'documents are sent by the sending hospital');
+        const ofConsult = new Set((await repos.consults.attachments(consult.id)).map((a) => a.id));
+        if (!input.attachmentIds.every((id) => ofConsult.has(id))) throw notFound('attachment');
+      }
       const to: MessageSide = side === 'sender' ? 'reader' : 'sender';
       const emails = deps.email ? (await recipients(consult, to, principal.user.id)).map((user) => ({ ...notice(consult, input.kind, principal, to), to: user.email })) : [];
       const text = Object.fromEntries(Object.entries(input.text).filter(([, value]) => value));
-      const message = await repos.messages.post({ consultId: consult.id, authorId: principal.user.id, side, kind: input.kind, text }, emails, deps.now());
-      await deps.audit(c, { eventCode: AuditEvent.ProcedureRecord, action: 'C', outcome: Outcome.Success, objectType: 'consult_message', objectId: message.id, detail: { consultId: consult.id, kind: input.kind, notified: emails.length } });
-      return c.json({ message: { id: message.id, kind: message.kind, side, text, createdAt: message.created_at.toISOString() } }, 201);
+      const attachmentIds = [...new Set(input.attachmentIds)];
+      const message = await repos.messages.post({ consultId: consult.id, authorId: principal.user.id, side, kind: input.kind, text, attachmentIds }, emails, deps.now());
+      await deps.audit(c, { eventCode: AuditEvent.ProcedureRecord, action: 'C', outcome: Outcome.Success, objectType: 'consult_message', objectId: message.id, detail: { consultId: consult.id, kind: input.kind, notified: emails.length, attachments: attachmentIds.length } });
+      return c.json({ message: { id: message.id, kind: message.kind, side, text, attachmentIds, createdAt: message.created_at.toISOString() } }, 201);
     })
     .post('/consults/:id/messages/read', async (c) => {
       const principal = requireUser(c);

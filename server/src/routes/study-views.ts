@@ -96,6 +96,8 @@ export async function studyViews(c: Context<AppEnv>, deps: { vault: Vault; audit
       imageCount: isOwn ? Number(row.image_count) : Number(row.image_count) - Number(row.pending_review_count) - Number(row.scanning_count),
       pendingReviewCount: isOwn ? Number(row.pending_review_count) : undefined,
       scanningCount: isOwn ? Number(row.scanning_count) : undefined,
+      // The reading centre learns only how many images it does not have yet, so it knows to wait.
+      withheldCount: isOwn ? undefined : Number(row.pending_review_count) + Number(row.scanning_count),
       uploadedAt: row.created_at.toISOString(),
       patient: { pseudonymId: row.pseudonym_id, pseudonymName: row.pseudonym_name, sex: row.sex, age: row.patient_age },
       identity: isOwn ? identities.get(row.id) : undefined,

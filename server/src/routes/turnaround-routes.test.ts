@@ -32,7 +32,7 @@ describe('service levels, escalation and the turnaround dashboard', () => {
     t = await createTestApp({ db: 'embedded', now, settings: { email: true } });
     base = await t.listen();
     tokens = {};
-    for (const who of ['rad@xuhui.demo', 'admin@xuhui.demo', 'specialist@scc.demo', 'admin@scc.demo']) tokens[who] = await t.token(who);
+    for (const who of ['rad@xuhui.demo', 'admin@xuhui.demo', 'specialist@scc.demo', 'lin@scc.demo', 'admin@scc.demo']) tokens[who] = await t.token(who);
   }, 120_000);
   afterAll(() => t?.close());
 
@@ -69,10 +69,16 @@ describe('service levels, escalation and the turnaround dashboard', () => {
     expect((await bell('admin@scc.demo')).notifications.map((n: { kind: string }) => n.kind)).toEqual(['consult-overdue', 'consult-due-soon']);
     expect((await (await call('admin@scc.demo', 'POST', '/api/notifications/read')).json()).unread).toBe(0);
     expect((await bell('admin@scc.demo')).unread).toBe(0);
+    // Nobody had begun the report: the consult went to the centre's other specialist, who is told.
+    expect(await bell('lin@scc.demo')).toMatchObject({ unread: 1, notifications: [{ kind: 'consult-reassigned', consultId: urgentId }] });
+    const consult = (await (await call('admin@scc.demo', 'GET', `/api/consults/${urgentId}`)).json()).consult;
+    expect(consult.claimedBy).toMatchObject({ displayName: 'Dr. Lin Hui (specialist)' });
+    const audit = await t.db.kysely.selectFrom('audit_event').select(['user_id', 'detail']).where('object_id', '=', urgentId).where('event_code', '=', '110111').execute();
+    expect(audit.map((a) => a.detail)).toContainEqual(expect.objectContaining({ change: 'reassigned', by: 'escalation' }));
 
-    // Four e-mails (two people, two thresholds), with the reference and link, without the patient.
+    // Five e-mails (the two first told twice, the new reader once), with the reference and link, without the patient.
     const emails = await t.repos.messages.claimDueEmails({ now: now(), leaseMs: 0, claimant: 'test', limit: 50 });
-    expect(emails.map((e) => e.to_address).sort()).toEqual(['admin@scc.demo', 'admin@scc.demo', 'specialist@scc.demo', 'specialist@scc.demo']);
+    expect(emails.map((e) => e.to_address).sort()).toEqual(['admin@scc.demo', 'admin@scc.demo', 'lin@scc.demo', 'specialist@scc.demo', 'specialist@scc.demo']);
     for (const email of emails) {
       expect(email.subject).toContain(urgentId.slice(0, 8).toUpperCase());
       expect(email.body).toContain(`https://yunzhen.example.org/consults/${urgentId}/read`);
@@ -110,5 +116,23 @@ describe('service levels, escalation and the turnaround dashboard', () => {
     expect(lines).toHaveLength(3);
     expect(lines.join('\n')).not.toMatch(/CompressedSamples|1CT1/);
     expect(lines.find((l) => l.startsWith(urgentId.slice(0, 8).toUpperCase()))).toMatch(/,yes,0,0$/);
+  }, 120_000);
+
+  it('at 100 % leaves a report in progress with its reader, and gives an unclaimed consult to the least busy specialist', async () => {
+    clockOffsetMs = 11 * HOUR;
+    const drafted = await newConsult('urgent', 'a report in progress');
+    const unclaimed = await newConsult('urgent', 'nobody took it');
+    expect((await call('specialist@scc.demo', 'POST', `/api/consults/${drafted}/claim`)).status).toBe(200);
+    expect((await call('specialist@scc.demo', 'POST', `/api/consults/${drafted}/report`, { templateId: 'general', language: 'en' })).status).toBe(201);
+    const escalations = createEscalations({ repos: t.repos, logger: t.logger, now, email: false, publicUrl: undefined });
+    clockOffsetMs = 21 * HOUR + 60_000;
+    expect(await escalations.tick()).toEqual({ dueSoon: 0, overdue: 2 });
+    const holder = async (id: string) => (await (await call('admin@scc.demo', 'GET', `/api/consults/${id}`)).json()).consult.claimedBy?.displayName;
+    expect(await holder(drafted)).toBe('Dr. Chen Wei (specialist)');
+    // Each reader holds one open consult (Dr. Chen the drafted one, Dr. Lin the one reassigned
+    // before); a tie goes by name.
+    expect(await holder(unclaimed)).toBe('Dr. Chen Wei (specialist)');
+    const told = await (await call('specialist@scc.demo', 'GET', '/api/notifications')).json();
+    expect(told.notifications.filter((n: { consultId: string }) => n.consultId === unclaimed || n.consultId === drafted).map((n: { kind: string }) => n.kind).sort()).toEqual(['consult-overdue', 'consult-reassigned']);
   }, 120_000);
 });

@@ -83,6 +83,22 @@ describe.each(testDbKinds)('users and hospitals on %s', (db) => {
     expect(event).toMatchObject({ event_action: 'U', detail: { changed: ['password'], by: 'self' } });
   });
 
+  it('throttles guesses of the current password from an open session as it throttles logins', async () => {
+    const created = await send('/api/users', 'POST', { email: 'left.open@xuhui.demo', displayName: 'Left open', role: 'referring_doctor', password: 'first-password-of-12' }, xuhuiAdmin);
+    expect(created.status).toBe(201);
+    const session = await t.login('left.open@xuhui.demo', 'first-password-of-12');
+    const guess = (currentPassword: string) => send('/api/me/password', 'POST', { currentPassword, newPassword: 'taken-over-password-1' }, session);
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push((await guess(`guess-number-${i}`)).status);
+    // Five free guesses, then each waits: the right password is refused too until the wait is over.
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toContain(429);
+    const right = await guess('first-password-of-12');
+    expect(right.status).toBe(429);
+    expect((await right.json()).error.code).toBe('TooManyAttempts');
+    await expect(t.login('left.open@xuhui.demo', 'first-password-of-12')).rejects.toThrow();
+  });
+
   it('disables a user, which ends their access', async () => {
     const victim = await t.repos.users.findByEmail('doctor@xuhui.demo');
     const session = await t.login('doctor@xuhui.demo');

@@ -6,7 +6,8 @@ import { userRoles, type Repositories } from '@yunzhen/db';
 import type { AppEnv, Principal } from '../app-env.js';
 import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireRole, requireUser } from '../auth/authenticate.js';
-import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../auth/passwords.js';
+import type { createPasswordCheck } from '../auth/password-check.js';
+import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
 import type { PrincipalCache } from '../auth/principal-cache.js';
 import { AppError, notFound } from '../errors.js';
 import { readJson } from '../validation.js';
@@ -37,7 +38,7 @@ const userChangesSchema = z
   .strict();
 
 /** `GET /api/me`, and user administration by a hospital's admin, within that hospital only. */
-export function userRoutes(deps: { repos: Repositories; audit: AuditWriter; principals: PrincipalCache }) {
+export function userRoutes(deps: { repos: Repositories; audit: AuditWriter; principals: PrincipalCache; checkPassword: ReturnType<typeof createPasswordCheck> }) {
   const { repos, audit } = deps;
 
   const meView = async ({ user, tenant, csrfToken }: Principal) => {
@@ -54,7 +55,6 @@ export function userRoutes(deps: { repos: Repositories; audit: AuditWriter; prin
       // open on a shared workstation must not be enough to take the account over).
       const principal = requireUser(c);
       const { currentPassword, newPassword } = await readJson(c, ownPasswordSchema);
-      const user = await repos.users.getInTenant(principal.tenant.id, principal.user.id);
       const outcome = (ok: boolean) =>
         audit(c, {
           eventCode: AuditEvent.UserSecurityAttributesChanged,
@@ -64,9 +64,16 @@ export function userRoutes(deps: { repos: Repositories; audit: AuditWriter; prin
           objectId: principal.user.id,
           detail: { changed: ['password'], by: 'self' },
         });
-      if (!user || !(await verifyPassword(user.password_hash, currentPassword))) {
-        await outcome(false);
-        throw new AppError('InvalidCredentials', 'the current password is wrong');
+      // The login's own check, throttled per account and address: an open session is not a free
+      // oracle for guessing the password.
+      try {
+        await deps.checkPassword(c, { email: principal.user.email, password: currentPassword }, 'password-change');
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'InvalidCredentials') {
+          await outcome(false);
+          throw new AppError('InvalidCredentials', 'the current password is wrong');
+        }
+        throw error;
       }
       await repos.users.update(principal.tenant.id, principal.user.id, { passwordHash: await hashPassword(newPassword) });
       deps.principals.forgetUser(principal.user.id);

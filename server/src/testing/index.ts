@@ -9,4 +9,5 @@ export { startRoundRobinProxy, type Backend, type RoundRobinProxy } from './roun
 export { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing/s3-server';
 export { buildCorpusInstance, corpusCases, coverage, CORPUS_PATIENTS, type CorpusCase, type CorpusInstance } from './burned-in-corpus.js';
 export { startCodeFlow } from './oidc-code-flow.js';
+export { ageConsult } from './server-clock.js';
 export { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';

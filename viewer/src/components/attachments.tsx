@@ -17,12 +17,15 @@ export interface PickedAttachment {
 /** Photographs of a letter the server takes beside PDFs (it makes a one-page PDF of each). */
 const photoTypes = ['image/jpeg', 'image/png'];
 
-/** Sends attachments to a consult, one request each; stops at the first refusal and says which file. */
-export async function sendAttachments(consultId: string, picked: PickedAttachment[]): Promise<void> {
+/** Sends attachments to a consult, one request each; stops at the first refusal and says which file. Returns the new attachments' ids. */
+export async function sendAttachments(consultId: string, picked: PickedAttachment[]): Promise<string[]> {
+  const ids: string[] = [];
   for (const { file, label } of picked) {
     const contentType = photoTypes.includes(file.type) ? file.type : 'application/pdf';
-    await api(`/api/consults/${consultId}/attachments?label=${label}`, { method: 'POST', body: file, contentType });
+    const { attachment } = await api<{ attachment: { id: string } }>(`/api/consults/${consultId}/attachments?label=${label}`, { method: 'POST', body: file, contentType });
+    ids.push(attachment.id);
   }
+  return ids;
 }
 
 /** A refusal met while the consult form sent its attachments, shown once on the consult's page. */

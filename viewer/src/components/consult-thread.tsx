@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { api } from '../api.js';
-import { formatDateTime, useI18n, type Language } from '../i18n.js';
+import { formatDateTime, useI18n, type Language, type MessageKey } from '../i18n.js';
 import { refusalText } from '../reasons.js';
+import { AttachmentPicker, sendAttachments, type AttachmentLabel, type PickedAttachment } from './attachments.js';
 
 type Kind = 'question' | 'request' | 'answer' | 'note';
 
@@ -12,6 +13,8 @@ interface Message {
   side: 'sender' | 'reader';
   text: Partial<Record<Language, string>>;
   author: { displayName: string; mine: boolean };
+  /** Documents sent with it; the reading centre can open one once the hospital released it. */
+  attachments: { id: string; label: AttachmentLabel; available: boolean }[];
   createdAt: string;
 }
 
@@ -19,6 +22,8 @@ interface Thread {
   messages: Message[];
   unread: number;
   canWrite: boolean;
+  /** The sending hospital sends documents with its messages. */
+  canAttach: boolean;
 }
 
 /** New messages are looked for this often while the thread is open. */
@@ -27,9 +32,10 @@ const POLL_MS = 15_000;
 /**
  * The consult's conversation: what the sending hospital and the reading centre wrote to each
  * other, oldest first, in the reader's language with the other language beneath when both were
- * written. Opening it marks it read.
+ * written. Opening it marks it read. The hospital can send documents with a message: they are
+ * the consult's attachments, reviewed for the patient's identity before the centre gets them.
  */
-export function ConsultThread(props: { consultId: string; onUnread?: (unread: number) => void }) {
+export function ConsultThread(props: { consultId: string; onUnread?: (unread: number) => void; onAttached?: () => void }) {
   const { t, language } = useI18n();
   const [thread, setThread] = useState<Thread | null>(null);
   const [kind, setKind] = useState<Kind>('question');
@@ -38,6 +44,9 @@ export function ConsultThread(props: { consultId: string; onUnread?: (unread: nu
   const [bilingual, setBilingual] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [documents, setDocuments] = useState<PickedAttachment[]>([]);
+  // Documents already uploaded for a message the server then refused (it named the patient): sent again with the corrected text.
+  const [uploaded, setUploaded] = useState<string[]>([]);
   const end = useRef<HTMLDivElement>(null);
   const other: Language = language === 'zh-CN' ? 'en' : 'zh-CN';
 
@@ -63,8 +72,16 @@ export function ConsultThread(props: { consultId: string; onUnread?: (unread: nu
     setError(null);
     setBusy(true);
     try {
-      const body = { kind, text: { [language]: text.trim() || undefined, ...(bilingual && { [other]: otherText.trim() || undefined }) } };
+      let attachmentIds = uploaded;
+      if (documents.length) {
+        attachmentIds = [...uploaded, ...(await sendAttachments(props.consultId, documents))];
+        setUploaded(attachmentIds);
+        setDocuments([]);
+        props.onAttached?.();
+      }
+      const body = { kind, text: { [language]: text.trim() || undefined, ...(bilingual && { [other]: otherText.trim() || undefined }) }, attachmentIds };
       await api(`/api/consults/${encodeURIComponent(props.consultId)}/messages`, { method: 'POST', body });
+      setUploaded([]);
       setText('');
       setOtherText('');
       await load();
@@ -103,6 +120,23 @@ export function ConsultThread(props: { consultId: string; onUnread?: (unread: nu
                   <bdi>{m.text[other]}</bdi>
                 </p>
               )}
+              {m.attachments.length > 0 && (
+                <ul class="thread-attachments">
+                  {m.attachments.map((a) => (
+                    <li key={a.id} data-testid="thread-attachment" data-available={String(a.available)}>
+                      {a.available ? (
+                        <a href={`/api/consults/${encodeURIComponent(props.consultId)}/attachments/${a.id}`} target="_blank" rel="noopener">
+                          {t(`attachments.${a.label}` as MessageKey)}.pdf
+                        </a>
+                      ) : (
+                        <span class="muted">
+                          {t(`attachments.${a.label}` as MessageKey)} · {t('thread.awaitingRelease')}
+                        </span>
+                      )}
+                    </li>
+                  ))}
+                </ul>
+              )}
             </li>
           ))}
         </ol>
@@ -138,6 +172,12 @@ export function ConsultThread(props: { consultId: string; onUnread?: (unread: nu
               {t('thread.otherText')}
               <textarea name="otherText" rows={3} maxLength={8000} lang={other} value={otherText} onInput={(e) => setOtherText(e.currentTarget.value)} />
             </label>
+          )}
+          {thread.canAttach && <AttachmentPicker value={documents} onChange={setDocuments} />}
+          {uploaded.length > 0 && (
+            <p class="muted" data-testid="thread-uploaded">
+              {t('thread.uploaded').replace('{n}', String(uploaded.length))}
+            </p>
           )}
           <p class="muted">{t('thread.noIdentity')}</p>
           <button type="submit" data-testid="thread-send" disabled={busy || !(text.trim() || (bilingual && otherText.trim()))}>

@@ -6,7 +6,7 @@ import { Link } from './link.js';
 
 interface Notice {
   id: string;
-  kind: 'consult-due-soon' | 'consult-overdue';
+  kind: 'consult-due-soon' | 'consult-overdue' | 'consult-reassigned';
   consultId: string;
   priority: 'routine' | 'urgent' | 'stat';
   dueAt: string;
@@ -60,8 +60,8 @@ export function NotificationBell(props: { readingCentre: boolean }) {
           ) : (
             <ul>
               {notices.map((n) => (
-                <li key={n.id} class={n.read ? 'read' : 'new'} data-testid="bell-item">
-                  <span class={`badge ${n.kind === 'consult-overdue' ? 'danger' : 'warning'}`}>{t(`bell.${n.kind}`)}</span>{' '}
+                <li key={n.id} class={n.read ? 'read' : 'new'} data-testid="bell-item" data-kind={n.kind}>
+                  <span class={`badge ${n.kind === 'consult-due-soon' ? 'warning' : 'danger'}`}>{t(`bell.${n.kind}`)}</span>{' '}
                   <Link href={props.readingCentre ? `/consults/${n.consultId}/read` : `/consults/${n.consultId}`}>
                     {n.consultId.slice(0, 8).toUpperCase()}
                   </Link>{' '}

@@ -65,6 +65,12 @@ export function StudyTable(props: { studies: StudySummary[]; testId?: string; ac
                   {study.scanningCount} {t('study.scanning')}
                 </span>
               )}
+              {(study.withheldCount ?? 0) > 0 && (
+                <span class="badge" data-testid="study-withheld">
+                  {' '}
+                  {t('study.withheld').replace('{n}', String(study.withheldCount))}
+                </span>
+              )}
             </td>
             {props.actions && <td class="actions">{props.actions(study)}</td>}
           </tr>

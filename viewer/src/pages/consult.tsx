@@ -96,7 +96,7 @@ export function ConsultPage(props: { me: Me; id: string }) {
       )}
       {consult.sendingHospital.id === props.me.tenant.id && <PacsDeliveries consultId={consult.id} />}
       {/* The conversation is between the sender and its reading centre; a partner centre a consult was referred to is not part of it. */}
-      {(consult.sendingHospital.id === props.me.tenant.id || consult.readingCentre.id === props.me.tenant.id) && <ConsultThread consultId={consult.id} />}
+      {(consult.sendingHospital.id === props.me.tenant.id || consult.readingCentre.id === props.me.tenant.id) && <ConsultThread consultId={consult.id} onAttached={() => void load()} />}
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />
       {held > 0 && <PixelReview studies={consult.studies} onDecided={() => void load()} />}

@@ -1,5 +1,5 @@
 import { eventTarget, utilities as coreUtilities } from '@cornerstonejs/core';
-import { annotation as annotationApi, AnnotationTool, Enums as ToolEnums, type Types as ToolTypes } from '@cornerstonejs/tools';
+import { annotation as annotationApi, AnnotationTool, Enums as ToolEnums, utilities as toolUtilities, type Types as ToolTypes } from '@cornerstonejs/tools';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
 import { api, ApiError, onBeforeSignOut, type ConsultSummary, type Me } from '../api.js';
@@ -19,7 +19,7 @@ import { findShortcut, layouts, viewportCount, type Layout, type ShortcutAction 
 import { imageIndex, loadStudy, type LoadedStudy } from '../viewer/study-data.js';
 import { TagBrowser } from '../viewer/tag-browser.js';
 import { TextDialog } from '../viewer/text-dialog.js';
-import { isMeasurementTool, primaryTools, type PrimaryToolName } from '../viewer/tool-names.js';
+import { isMeasurementTool, primaryTools, TOOL_GROUP_ID, type PrimaryToolName } from '../viewer/tool-names.js';
 import { setTextRequest } from '../viewer/init.js';
 import { SegmentList, useSegmentations } from '../viewer/segment-list.js';
 import { SeriesThumbnail } from '../viewer/series-thumbnail.js';
@@ -231,6 +231,25 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
       const changed = (event as CustomEvent<{ annotation?: Annotation; changeType?: string }>).detail;
       const uid = changed?.annotation?.annotationUID;
       if (uid && othersUids.current.has(uid)) return;
+      const toolName = changed?.annotation?.metadata?.toolName;
+      const contour = toolName === 'PlanarFreehandROI' || toolName === 'SplineROI';
+      // Freehand and spline ROIs compute their statistics on a later render without announcing
+      // them (Cornerstone 5 tells only of an invalidated annotation, which a just-completed one is
+      // not): render, and look on the next frames until they are there, then list and save them
+      // (the statistics are part of what is saved and exported).
+      if (contour && event.type === Events.ANNOTATION_COMPLETED && changed?.annotation) {
+        const completed = changed.annotation;
+        const hasStats = () => Object.values((completed.data as { cachedStats?: Record<string, { area?: unknown }> }).cachedStats ?? {}).some((stats) => typeof stats?.area === 'number');
+        const look = (framesLeft: number) =>
+          requestAnimationFrame(() => {
+            if (hasStats()) {
+              refreshMeasurements();
+              autosave.current?.schedule();
+            } else if (framesLeft > 0) look(framesLeft - 1);
+          });
+        toolUtilities.triggerAnnotationRenderForToolGroupIds([TOOL_GROUP_ID]);
+        look(240);
+      }
       if (changed?.changeType === 'StatsUpdated') return;
       // The image can show before the saved annotations arrive, and the reader may draw then:
       // remember it, so the save runs once loading is done instead of the line being lost.
@@ -625,6 +644,14 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
                   </span>
                 </button>
               ))}
+              {(() => {
+                const withheld = consult?.studies.find((s) => s.studyInstanceUid === study.studyInstanceUid)?.withheldCount ?? 0;
+                return withheld > 0 ? (
+                  <p class="notice" data-testid="study-withheld">
+                    {t('reading.withheld').replace('{n}', String(withheld))}
+                  </p>
+                ) : null;
+              })()}
               <SegmentList session={session} study={study} states={segStates} />
               {study.structuredReports.map((sr) => (
                 <div key={sr.sopInstanceUid} class="thumb other" data-testid="sr-series">

@@ -36,6 +36,8 @@ export function toReportMeasurement(summary: MeasurementSummary): Measurement | 
       break;
     case 'EllipticalROI':
     case 'RectangleROI':
+    case 'PlanarFreehandROI':
+    case 'SplineROI':
       if (calibrated && stats.area !== undefined) values.area_mm2 = stats.area;
       Object.assign(values, statistics(stats), { unit });
       break;
@@ -44,7 +46,10 @@ export function toReportMeasurement(summary: MeasurementSummary): Measurement | 
       break;
   }
   const annotation = annotationApi.state.getAnnotation(summary.uid);
-  const worldPoints = ((annotation?.data as { handles?: { points?: number[][] } } | undefined)?.handles?.points ?? []) as [number, number, number][];
+  const data = annotation?.data as { handles?: { points?: number[][] }; contour?: { polyline?: number[][] } } | undefined;
+  // A freehand or spline ROI is its outline (the spline's control points are only how it was drawn).
+  const outlined = summary.tool === 'PlanarFreehandROI' || summary.tool === 'SplineROI';
+  const worldPoints = ((outlined ? data?.contour?.polyline : data?.handles?.points) ?? []) as [number, number, number][];
   const points = worldPoints.map((world) => {
     const [column, row] = coreUtilities.worldToImageCoords(summary.imageId!, world) ?? [0, 0];
     return [Math.round(column * 100) / 100, Math.round(row * 100) / 100] as [number, number];

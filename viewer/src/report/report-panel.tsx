@@ -27,9 +27,10 @@ import { useI18n } from '../i18n.js';
 import { LocalizedInput } from './localized-input.js';
 import { reportText, type ReportMessage } from './messages.js';
 import { reportApi, type ReportView } from './report-api.js';
+import { RecistEditor } from './recist-editor.js';
 import { ReportDetails } from './report-view.js';
 
-type ContentPart = 'language' | 'values' | 'findings' | 'measurements' | 'keyImages' | 'nodules';
+type ContentPart = 'language' | 'values' | 'findings' | 'measurements' | 'keyImages' | 'nodules' | 'recist';
 type SaveState = { kind: 'saved' } | { kind: 'saving' } | { kind: 'conflict'; latest: ReportView } | { kind: 'error'; message: string };
 
 const AUTOSAVE_MS = 1200;
@@ -239,6 +240,21 @@ export function ReportPanel(props: ReportPanelProps) {
           </section>
 
           {template.structured === 'nodules' && <Nodules doc={doc} locale={locale} t={t} onChange={(nodules) => change('nodules', { nodules })} />}
+
+          {template.structured === 'recist' && (
+            <RecistEditor
+              consultId={props.consultId}
+              doc={doc}
+              template={template}
+              locale={locale}
+              viewerMeasurements={props.measurements}
+              t={t}
+              onChange={(recist, measurements) => {
+                if (measurements) change('measurements', { measurements });
+                change('recist', { recist });
+              }}
+            />
+          )}
 
           {assessment && (
             <section data-testid="report-assessment">

@@ -18,6 +18,7 @@ import {
   init as toolsInit,
   LengthTool,
   PanTool,
+  PlanarFreehandROITool,
   RectangleROITool,
   ReferenceLinesTool,
   StackScrollTool,
@@ -26,6 +27,7 @@ import {
 } from '@cornerstonejs/tools';
 
 import { registerMprTools } from './mpr.js';
+import { SplineRoiWithStatsTool } from './spline-roi-tool.js';
 import { StackProbeTool } from './stack-probe-tool.js';
 import { naturalizedOnFirstUse } from './study-data.js';
 import { ToolName } from './tool-names.js';
@@ -76,6 +78,8 @@ export function initCornerstone(): void {
     Bidirectional: BidirectionalTool,
     EllipticalROI: EllipticalROITool,
     RectangleROI: RectangleROITool,
+    PlanarFreehandROI: PlanarFreehandROITool,
+    SplineROI: SplineRoiWithStatsTool,
     Probe: StackProbeTool,
     ArrowAnnotate: ArrowAnnotateTool,
     ReferenceLines: ReferenceLinesTool,

@@ -94,7 +94,9 @@ export function formatMeasurement(m: Pick<MeasurementSummary, 'tool' | 'stats' |
     case ToolName.Bidirectional:
       return s.length === undefined ? '—' : `${fixed(s.length, 1)} × ${fixed(s.width ?? 0, 1)} ${unit}`.trim();
     case ToolName.EllipticalROI:
-    case ToolName.RectangleROI: {
+    case ToolName.RectangleROI:
+    case ToolName.PlanarFreehandROI:
+    case ToolName.SplineROI: {
       if (s.area === undefined) return '—';
       const mu = s.modalityUnit ? ` ${s.modalityUnit}` : '';
       const parts = [`${fixed(s.area, 1)} ${s.areaUnit ?? ''}`.trim()];
@@ -120,6 +122,10 @@ export interface SavedAnnotation {
   handles: unknown;
   metadata: { FrameOfReferenceUID?: string; viewPlaneNormal?: unknown; viewUp?: unknown; cameraFocalPoint?: unknown };
   stats: MeasurementStats;
+  /** Freehand and spline ROIs: the outline in world coordinates (their handles are only control points). */
+  contour?: { polyline: unknown; closed: boolean };
+  /** Spline ROIs: the kind of spline through the control points (Cornerstone's `data.spline.type`). */
+  spline?: { type: string };
   /** Where this measurement came from when it was not drawn here (a DICOM SR read back). */
   source?: 'sr';
 }
@@ -178,7 +184,12 @@ export function toSaved(annotation: Annotation): SavedAnnotation | undefined {
   const imageId = annotation.metadata?.referencedImageId;
   const ref = imageId ? imageIndex.get(imageId)?.ref : undefined;
   if (!isMeasurementTool(toolName) || !ref || !annotation.annotationUID) return undefined;
-  const data = annotation.data as { handles?: { points?: unknown; textBox?: { hasMoved?: boolean; worldPosition?: unknown } }; label?: string };
+  const data = annotation.data as {
+    handles?: { points?: unknown; textBox?: { hasMoved?: boolean; worldPosition?: unknown } };
+    label?: string;
+    contour?: { polyline?: unknown; closed?: boolean };
+    spline?: { type?: string };
+  };
   const textBox = data.handles?.textBox;
   const source = sourceOf.get(annotation.annotationUID);
   const metadata = (annotation.metadata ?? {}) as { FrameOfReferenceUID?: string; viewPlaneNormal?: unknown; viewUp?: unknown; cameraFocalPoint?: unknown };
@@ -199,6 +210,8 @@ export function toSaved(annotation: Annotation): SavedAnnotation | undefined {
       cameraFocalPoint: metadata.cameraFocalPoint,
     },
     stats: statsOf(annotation),
+    ...(data.contour?.polyline ? { contour: structuredClone({ polyline: data.contour.polyline, closed: data.contour.closed !== false }) } : {}),
+    ...(data.spline?.type ? { spline: { type: data.spline.type } } : {}),
     ...(source ? { source } : {}),
   };
 }
@@ -231,6 +244,9 @@ export function fromSaved(saved: SavedAnnotation, options: { locked?: boolean } 
         textBox: handles.textBox ?? { hasMoved: false },
       },
       cachedStats: { [`imageId:${imageId}`]: { ...saved.stats } },
+      // The spline instance itself is rebuilt by the tool from the type on first render.
+      ...(saved.contour ? { contour: structuredClone(saved.contour) } : {}),
+      ...(saved.spline ? { spline: { type: saved.spline.type } } : {}),
     },
   } as unknown as Annotation;
 }

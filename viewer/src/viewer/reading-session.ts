@@ -213,6 +213,10 @@ export class ReadingSession {
 
   /** Shows a display set in viewport `index`, at `imageIndex` (the middle slice by default for CT/MR stacks). */
   async show(index: number, displaySet: DisplaySet, imageIndex?: number): Promise<void> {
+    // The canvas path windows through a lookup table indexed by pixel value, which cannot show
+    // the fractional values of a rescaled PET, NM or dose grid (a PET in two grey levels, an RT
+    // Dose black): those are worth WebGL's slower first image.
+    if (fractionalValues.has(displaySet.modality) && this.drawsOnCanvas) await this.useWebGL();
     let vp = this.viewport(index);
     const element = this.elements.get(index);
     if (!vp || !element) return;
@@ -531,6 +535,9 @@ function autoWindow(vp: Types.IStackViewport): { lower: number; upper: number } 
  * black slice), and an RT Dose or NM slice has none. These open with the auto window.
  */
 const openWithAutoWindow = new Set(['PT', 'NM', 'RTDOSE']);
+
+/** Modalities whose rescaled values are fractions (activity, counts, dose in Gy) rather than whole numbers. */
+const fractionalValues = new Set(['PT', 'NM', 'RTDOSE']);
 
 function describeError(error: unknown): string {
   if (error instanceof Error && error.message) return error.message;

@@ -50,6 +50,8 @@ export const shortcuts: readonly Shortcut[] = [
   { keys: 'B', label: 'tool.Bidirectional', action: { kind: 'tool', tool: ToolName.Bidirectional }, matches: plain('b') },
   { keys: 'E', label: 'tool.EllipticalROI', action: { kind: 'tool', tool: ToolName.EllipticalROI }, matches: plain('e') },
   { keys: 'G', label: 'tool.RectangleROI', action: { kind: 'tool', tool: ToolName.RectangleROI }, matches: plain('g') },
+  { keys: 'F', label: 'tool.PlanarFreehandROI', action: { kind: 'tool', tool: ToolName.PlanarFreehandROI }, matches: plain('f') },
+  { keys: 'S', label: 'tool.SplineROI', action: { kind: 'tool', tool: ToolName.SplineROI }, matches: plain('s') },
   { keys: 'D', label: 'tool.Probe', action: { kind: 'tool', tool: ToolName.Probe }, matches: plain('d') },
   { keys: 'N', label: 'tool.ArrowAnnotate', action: { kind: 'tool', tool: ToolName.ArrowAnnotate }, matches: plain('n') },
   { keys: '1', label: 'preset.lung', action: { kind: 'preset', preset: 'lung' }, matches: code('Digit1') },

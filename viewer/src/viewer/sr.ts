@@ -72,23 +72,24 @@ export function codeMeasurementGroups(dataset: { ContentSequence?: ContentItem |
 }
 
 /**
- * The rectangle adapter passes the ROI's maximum, mean and SD to the TID 300 polyline but not its
- * minimum, which the polyline writes when given: hand it over.
+ * The rectangle, freehand and spline adapters pass the ROI's maximum, mean and SD to the TID 300
+ * polyline but not its minimum, which the polyline writes when given: hand it over. The spline
+ * adapter inherits the freehand one's method (a prototype child), so the wrapper keeps `this`:
+ * bound to the freehand adapter, a spline ROI would be tracked, and read back, as freehand.
  */
-function withRectangleMinimum(): void {
-  const adapter = MeasurementReport.measurementAdapterByToolType.get('RectangleROI') as
-    | { getTID300RepresentationArguments: (tool: Annotation, is3D?: boolean) => Record<string, unknown>; withMinimum?: true }
-    | undefined;
+function withMinimum(toolType: string): void {
+  type Adapter = { getTID300RepresentationArguments: (this: Adapter, tool: Annotation, is3D?: boolean) => Record<string, unknown>; withMinimum?: true };
+  const adapter = MeasurementReport.measurementAdapterByToolType.get(toolType) as Adapter | undefined;
   if (!adapter || adapter.withMinimum) return;
-  const original = adapter.getTID300RepresentationArguments.bind(adapter);
-  adapter.getTID300RepresentationArguments = (tool, is3D) => {
-    const args = original(tool, is3D);
+  const original = adapter.getTID300RepresentationArguments;
+  adapter.getTID300RepresentationArguments = function (this: Adapter, tool, is3D) {
+    const args = original.call(this, tool, is3D);
     const stats = Object.values((tool.data as { cachedStats?: Record<string, { min?: unknown }> }).cachedStats ?? {})[0];
     return typeof stats?.min === 'number' && Number.isFinite(stats.min) ? { ...args, min: stats.min } : args;
   };
   adapter.withMinimum = true;
 }
-withRectangleMinimum();
+for (const toolType of ['RectangleROI', 'PlanarFreehandROI', 'SplineROI']) withMinimum(toolType);
 
 export interface SrExportOptions {
   studyInstanceUid: string;

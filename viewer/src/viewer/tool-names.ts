@@ -16,6 +16,8 @@ export const ToolName = {
   Bidirectional: 'Bidirectional',
   EllipticalROI: 'EllipticalROI',
   RectangleROI: 'RectangleROI',
+  PlanarFreehandROI: 'PlanarFreehandROI',
+  SplineROI: 'SplineROI',
   Probe: 'Probe',
   ArrowAnnotate: 'ArrowAnnotate',
   ReferenceLines: 'ReferenceLines',

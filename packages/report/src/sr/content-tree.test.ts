@@ -71,4 +71,30 @@ describe('SR content tree', () => {
     const sr = toSrContentTree(await signedReport('general'), realContext());
     expect(sr.verifyingObservers.map((o) => o.dateTime)).toEqual(['2026-11-20T09:00:00.000Z', '2026-11-21T10:00:00.000Z']);
   });
+
+  it.each(['PlanarFreehandROI', 'SplineROI'] as const)('codes a %s as a closed SCOORD POLYLINE region with area, mean, SD, minimum and maximum in UCUM units', (tool) => {
+    const doc = draftReport('general');
+    const image = doc.measurements[0]!.image;
+    const outline: [number, number][] = [
+      [100, 100],
+      [140, 96],
+      [150, 130],
+      [110, 140],
+    ];
+    doc.measurements = [{ id: 'roi-1', tool, label: 'liver', values: { area_mm2: 1234.5, mean: 52.3, stdDev: 8.1, min: 20, max: 80, unit: 'HU' }, image, points: outline }];
+    const sr = toSrContentTree(doc, pseudonymousContext());
+    const group = [...walk(sr.root)].map(({ item }) => item).find((item) => item.valueType === 'CONTAINER' && item.concept.value === '125007')!;
+    expect(group).toMatchObject({ templateId: '1410' });
+    const region = group.children!.find((item) => item.valueType === 'SCOORD');
+    expect(region).toMatchObject({ relationship: 'CONTAINS', graphicType: 'POLYLINE', concept: { value: '111030', scheme: 'DCM' } });
+    expect(region?.valueType === 'SCOORD' && region.graphicData).toEqual([...outline.flat(), 100, 100]);
+    const numbers = group.children!.flatMap((item) => (item.valueType === 'NUM' ? [[item.concept.meaning, item.value, item.unit.value]] : []));
+    expect(numbers).toEqual([
+      ['Area', 1234.5, 'mm2'],
+      ['Mean', 52.3, "[hnsf'U]"],
+      ['Standard Deviation', 8.1, "[hnsf'U]"],
+      ['Minimum', 20, "[hnsf'U]"],
+      ['Maximum', 80, "[hnsf'U]"],
+    ]);
+  });
 });

@@ -207,7 +207,7 @@ function findingsByMeasurement(doc: ReportDocument): Map<string, MeasuredFinding
   return found;
 }
 
-const roiTools = new Set(['EllipticalROI', 'RectangleROI']);
+const roiTools = new Set(['EllipticalROI', 'RectangleROI', 'PlanarFreehandROI', 'SplineROI']);
 
 /** TID 1501 (or TID 1410 for planar ROIs) measurement group of one measurement. */
 function measurementGroup(m: Measurement, finding: MeasuredFinding | undefined, uid: (value: string) => string): SrContainer {
@@ -283,8 +283,17 @@ function graphicPoints(m: Measurement, key: string): [number, number][] {
   return m.points;
 }
 
-/** ELLIPSE takes the four axis end points as they are; a rectangle becomes a closed polyline of its corners. */
+/**
+ * ELLIPSE takes the four axis end points as they are; a rectangle becomes a closed polyline of
+ * its corners; a freehand or spline outline is closed by repeating its first point (PS3.3
+ * C.18.6.1.2: a closed POLYLINE's first and last points are the same).
+ */
 function roiOutline(m: Measurement): [number, number][] {
+  if (m.tool === 'PlanarFreehandROI' || m.tool === 'SplineROI') {
+    const [first] = m.points;
+    const last = m.points.at(-1);
+    return first && last && (first[0] !== last[0] || first[1] !== last[1]) ? [...m.points, first] : m.points;
+  }
   if (m.tool !== 'RectangleROI') return m.points;
   const [[x1, y1] = [0, 0], [x2, y2] = [0, 0]] = m.points;
   return [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]];
@@ -327,7 +336,19 @@ function qualitativeEvaluations(doc: ReportDocument, locales: Locale[]): SrItem[
     if (recist.targetResponse) items.push(code(concepts.recistTargetResponse, response(recist.targetResponse)));
     if (recist.nonTargetResponse) items.push(code(concepts.recistNonTargetResponse, response(recist.nonTargetResponse)));
     if (recist.overallResponse) items.push(code(concepts.recistOverallResponse, response(recist.overallResponse)));
-    items.push({ relationship: 'CONTAINS', valueType: 'NUM', concept: srCode(concepts.recistSum), value: recist.sumMm, unit: { value: 'mm', scheme: 'UCUM', meaning: 'millimeter' } });
+    const millimetres = { value: 'mm', scheme: 'UCUM', meaning: 'millimeter' };
+    const percent = { value: '%', scheme: 'UCUM', meaning: 'percent' };
+    items.push({ relationship: 'CONTAINS', valueType: 'NUM', concept: srCode(concepts.recistSum), value: recist.sumMm, unit: millimetres });
+    // A follow-up's references, as in the FHIR Bundle: what the response was judged against.
+    if (recist.timepoint === 'follow-up') {
+      const numbers: [Coding, number | null, typeof millimetres][] = [
+        [concepts.recistBaselineSum, recist.baselineSumMm, millimetres],
+        [concepts.recistNadir, recist.nadirMm, millimetres],
+        [concepts.recistChangeFromBaseline, recist.changeFromBaselinePercent, percent],
+        [concepts.recistChangeFromNadir, recist.changeFromNadirPercent, percent],
+      ];
+      for (const [concept, value, unit] of numbers) if (value !== null) items.push({ relationship: 'CONTAINS', valueType: 'NUM', concept: srCode(concept), value, unit });
+    }
   }
   for (const addendum of doc.addenda) items.push(...texts(concepts.addendum, addendum.text));
   return items;
