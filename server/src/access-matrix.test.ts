@@ -123,6 +123,23 @@ const matrix: Record<string, Probe> = {
   'POST /api/consults/:id/claim': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/claim`, owner: '', sharedWith: [SPECIALIST] },
   'POST /api/consults/:id/release': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/release`, owner: '', sharedWith: [SPECIALIST] },
   'POST /api/consults/:id/assign': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/assign`, body: () => ({ userId: null }), owner: '', sharedWith: [CENTRE_ADMIN] },
+  // Referral between centres (referral-routes.test.ts walks a whole referral; here nobody outside reaches one).
+  'GET /api/centre-relationships': { kind: 'own-hospital', note: 'configuration for deployment administrators only; everyone else 403 (referral-routes.test.ts)' },
+  'POST /api/centre-relationships': { kind: 'own-hospital', note: 'configuration for deployment administrators only; everyone else 403 (referral-routes.test.ts)' },
+  'DELETE /api/centre-relationships/:relationshipId': { kind: 'own-hospital', note: 'configuration for deployment administrators only; everyone else 403 (referral-routes.test.ts)' },
+  'GET /api/consults/:id/referral': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/referral`, owner: DOCTOR, sharedWith: [SPECIALIST, CENTRE_ADMIN] },
+  'POST /api/consults/:id/referral': {
+    kind: 'resource',
+    method: 'POST',
+    path: (o) => `/api/consults/${o.consultId}/referral`,
+    body: () => ({ toCentreId: '00000000-0000-4000-8000-000000000000', reason: 'second opinion abroad' }),
+    owner: '',
+    sharedWith: [SPECIALIST, CENTRE_ADMIN],
+  },
+  'POST /api/consults/:id/referral/consent': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/referral/consent`, owner: '' },
+  'POST /api/consults/:id/referral/decline': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/referral/decline`, owner: '' },
+  'POST /api/consults/:id/referral/submit': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/referral/submit`, body: () => ({ version: 1 }), owner: '' },
+  'POST /api/consults/:id/referral/return': { kind: 'resource', method: 'POST', path: (o) => `/api/consults/${o.consultId}/referral/return`, body: () => ({ comment: 'x' }), owner: '' },
   'GET /api/consults/:id/annotations': { kind: 'resource', path: (o) => `/api/consults/${o.consultId}/annotations`, owner: SPECIALIST, sharedWith: [SPECIALIST] },
   'PUT /api/consults/:id/annotations': {
     kind: 'resource',
@@ -232,7 +249,8 @@ const matrix: Record<string, Probe> = {
 };
 
 /** Users outside Xuhui, and the reading centre for a study no consult addresses to it. */
-const outsiders = ['rad@minhang.demo', 'doctor@minhang.demo', 'specialist@scc.demo', CENTRE_ADMIN];
+// The foreign partner centre too: without a consented referral it reaches nothing of Xuhui's.
+const outsiders = ['rad@minhang.demo', 'doctor@minhang.demo', 'specialist@scc.demo', CENTRE_ADMIN, 'reader@partner.demo'];
 
 describe('route × role × hospital access matrix', () => {
   let t: TestApp;

@@ -36,6 +36,7 @@ import { deviceRoutes } from './routes/device-routes.js';
 import { pacsDeliveryRoutes } from './routes/pacs-delivery-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { readingRoutes } from './routes/reading-routes.js';
+import { referralRoutes } from './routes/referral-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { webhookRoutes } from './reports/webhooks.js';
 import { messageRoutes } from './routes/message-routes.js';
@@ -273,6 +274,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api', consults.routes);
   app.route('/api', readingRoutes({ repos, audit, now, consultView: consults.viewById }));
   app.route('/api', boardRoutes({ repos, audit, now, events: createBoardEvents(deps.db, repos), consultView: consults.viewById }));
+  app.route('/api', referralRoutes({ repos, audit, now }));
   app.route('/api', uploadRoutes({ repos, ingest, audit, keys, zipLimits: deps.settings.zipLimits, tempDir: deps.settings.tempDir }));
   const uploadSessions = createUploadSessions({
     repos,

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDb, migrateToLatest, type Db } from '@yunzhen/db';
 import { createEmptyTestDatabase } from '@yunzhen/db/testing';
 
-import { demoUnion, seedDemoUnion } from './demo-union.js';
+import { demoPartner, demoUnion, seedDemoUnion } from './demo-union.js';
 
 /**
  * Replicas that start together on an empty database: migrations (Kysely's migrator, under its
@@ -29,8 +29,8 @@ describe('replicas starting together on an empty database', () => {
     );
     expect(seeded.filter(Boolean)).toHaveLength(1);
     const db = opened[0]!.kysely;
-    expect(await db.selectFrom('medical_union').select('id').execute()).toHaveLength(1);
-    expect(await db.selectFrom('tenant').select('id').execute()).toHaveLength(demoUnion.tenants.length);
-    expect(await db.selectFrom('app_user').select('id').execute()).toHaveLength(demoUnion.tenants.reduce((sum, t) => sum + t.users.length, 0));
+    expect(await db.selectFrom('medical_union').select('id').execute()).toHaveLength(2); // the demo union and its foreign partners
+    expect(await db.selectFrom('tenant').select('id').execute()).toHaveLength(demoUnion.tenants.length + 1); // and the foreign partner centre
+    expect(await db.selectFrom('app_user').select('id').execute()).toHaveLength(demoUnion.tenants.reduce((sum, t) => sum + t.users.length, 0) + demoPartner.users.length);
   });
 });

@@ -53,7 +53,23 @@ export const demoUnion = {
   }[];
 };
 
-export const demoLogins = demoUnion.tenants.flatMap((t) => t.users.map((u) => ({ email: u.email, role: u.role, hospital: t.name })));
+/**
+ * A foreign partner centre outside the union, to which the cancer centre may refer consults
+ * (a `partner` relationship, configuration seeded here like any deployment's would be).
+ */
+export const demoPartner = {
+  union: 'Demo International Partners',
+  tenant: { name: 'Pacific Partner Hospital (demo)', kind: 'reading' },
+  users: [{ email: 'reader@partner.demo', displayName: 'Dr. Sarah Miller (partner specialist)', role: 'specialist', licensed: true }],
+  /** The union's centre that may refer to it, and the demo's deployment administrator (who keeps such relationships). */
+  referredFrom: 'Shanghai Cancer Center (demo)',
+  deploymentAdmin: 'admin@scc.demo',
+} as const;
+
+export const demoLogins = [
+  ...demoUnion.tenants.flatMap((t) => t.users.map((u) => ({ email: u.email, role: u.role, hospital: t.name }))),
+  ...demoPartner.users.map((u) => ({ email: u.email, role: u.role, hospital: demoPartner.tenant.name })),
+];
 
 /** Creates the demo union unless it exists. Returns whether anything was created. */
 export async function seedDemoUnion(db: Db['kysely']): Promise<boolean> {
@@ -62,12 +78,24 @@ export async function seedDemoUnion(db: Db['kysely']): Promise<boolean> {
   // One transaction under an advisory lock: replicas starting together queue here, and the
   // first creates the union while the others find it (and a crash mid-seed leaves nothing).
   return asSystem('demo-seed', () => inLockedTransaction(db, 'yunzhen:demo-seed', async (repos) => {
-    if (await repos.tenants.findByName(demoUnion.tenants[0].name)) return false;
-    const unionId = await repos.tenants.createUnion(demoUnion.name);
-    for (const spec of demoUnion.tenants) {
-      const tenant = await repos.tenants.create({ name: spec.name, kind: spec.kind, unionId });
-      for (const user of spec.users) await repos.users.create({ tenantId: tenant.id, ...user, passwordHash });
+    let created = false;
+    if (!(await repos.tenants.findByName(demoUnion.tenants[0].name))) {
+      const unionId = await repos.tenants.createUnion(demoUnion.name);
+      for (const spec of demoUnion.tenants) {
+        const tenant = await repos.tenants.create({ name: spec.name, kind: spec.kind, unionId });
+        for (const user of spec.users) await repos.users.create({ tenantId: tenant.id, ...user, passwordHash });
+      }
+      created = true;
     }
-    return true;
+    if (!(await repos.tenants.findByName(demoPartner.tenant.name))) {
+      const partner = await repos.tenants.create({ ...demoPartner.tenant, unionId: await repos.tenants.createUnion(demoPartner.union) });
+      for (const user of demoPartner.users) await repos.users.create({ tenantId: partner.id, ...user, passwordHash });
+      const referrer = await repos.tenants.findByName(demoPartner.referredFrom);
+      const admin = await repos.users.findByEmail(demoPartner.deploymentAdmin);
+      if (admin) await repos.users.setDeploymentAdmin(admin.id, true);
+      if (referrer) await repos.referrals.relationships.create({ fromTenantId: referrer.id, toTenantId: partner.id, kind: 'partner', createdBy: admin?.id ?? null });
+      created = true;
+    }
+    return created;
   }));
 }

@@ -41,6 +41,10 @@ export const errorStatus = {
   NotPresenter: 409,
   ReportNotSigned: 409,
   ConsensusSigned: 409,
+  /** The consult is referred to another centre: the step asked for is not this side's, or not now. */
+  ReferralPending: 409,
+  /** No configured relationship lets this centre refer to that one. */
+  ReferralNotAllowed: 422,
   NotAcceptable: 406,
   CorruptPixelData: 422,
   MaskOutOfBounds: 400,

@@ -154,6 +154,8 @@ export interface ConsultSummary {
   reportStatus?: 'draft' | 'preliminary' | 'final' | 'amended' | null;
   /** Messages from the other side this user has not read. */
   unreadMessages?: number;
+  /** The consult's latest referral to another centre (`GET /api/consults/{id}/referral` has the detail). */
+  referral?: { status: string; fromCentre: { id: string; name: string }; toCentre: { id: string; name: string } } | null;
   /** When each step of the consult happened (ISO instants), for turnaround. */
   turnaround?: {
     uploadedAt: string | null;

@@ -1,5 +1,6 @@
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 
+import { referredTo } from './referrals.js';
 import type { ConsultPriority, Database } from './schema.js';
 
 export interface NewConsult {
@@ -73,7 +74,8 @@ export function createConsultRepository(db: Kysely<Database>) {
       .leftJoin('app_user as claimer', 'claimer.id', 'c.claimed_by')
       .selectAll('c')
       .select(['sender.name as sending_tenant_name', 'reader.name as reading_tenant_name', 'claimer.display_name as claimed_by_name'])
-      .where((eb) => eb.or([eb('c.sending_tenant_id', '=', tenantId), eb('c.reading_tenant_id', '=', tenantId)]));
+      // A partner centre sees the consults referred to it once the sending hospital consented.
+      .where((eb) => eb.or([eb('c.sending_tenant_id', '=', tenantId), eb('c.reading_tenant_id', '=', tenantId), eb('c.id', 'in', referredTo(eb, tenantId))]));
 
   return {
     create(consult: NewConsult) {

@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 
+import { referredTo } from './referrals.js';
 import type { Database } from './schema.js';
 
 /**
@@ -61,7 +62,8 @@ function consultTo(eb: ExpressionBuilder<any, any>, studyRef: string, tenantId: 
       .innerJoin('consult as c', 'c.id', 'cs.consult_id')
       .select('cs.study_id')
       .whereRef('cs.study_id', '=', studyRef)
-      .where('c.reading_tenant_id', '=', tenantId)
+      // The centre the consult is addressed to, or a centre it was referred to with the sender's consent.
+      .where((e) => e.or([e('c.reading_tenant_id', '=', tenantId), e('c.id', 'in', referredTo(e, tenantId))]))
       .where('c.status', '!=', 'cancelled'),
   );
 }

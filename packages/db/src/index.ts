@@ -14,6 +14,7 @@ import type { Database } from './schema.js';
 import { createTenantRepository } from './tenants.js';
 import { createStudyRepository } from './studies.js';
 import { createReportRepository } from './reports.js';
+import { createReferralRepository } from './referrals.js';
 import { createPendingObjectRepository } from './pending-objects.js';
 import { createPixelScanRepository } from './pixel-scans.js';
 import { createUploadSessionRepository } from './upload-sessions.js';
@@ -35,6 +36,7 @@ export { TenantConflictError, type IndexResult, type InstanceRecord, type StudyR
 export type { VaultRepository } from './vault.js';
 export type { ReportRepository, ReportWrite } from './reports.js';
 export type { WebhookRepository } from './webhooks.js';
+export { partnerVisibleStatuses, type ReferralRepository, type ReferralRow } from './referrals.js';
 export { withAdvisoryLock } from './advisory-lock.js';
 export type { PendingObjectRepository } from './pending-objects.js';
 export { SERIES_SAMPLE_SIZE, type PixelScanPolicy, type PixelScanRepository, type PixelScanTarget } from './pixel-scans.js';
@@ -69,6 +71,7 @@ export function createRepositories(db: Kysely<Database>) {
     pixelScans: createPixelScanRepository(db),
     uploadSessions: createUploadSessionRepository(db),
     oidc: createOidcRepository(db),
+    referrals: createReferralRepository(db),
   };
 }
 

@@ -42,6 +42,8 @@ export interface Database {
   board_session: BoardSessionTable;
   board_case: BoardCaseTable;
   board_participant: BoardParticipantTable;
+  centre_relationship: CentreRelationshipTable;
+  consult_referral: ConsultReferralTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
@@ -81,6 +83,8 @@ export interface AppUserTable {
   /** argon2id PHC string; null means the account cannot log in with a password. */
   password_hash: string | null;
   disabled_at: NullableDate;
+  /** Keeps the deployment's configuration across hospitals (which centre may refer to which). */
+  deployment_admin: Generated<boolean>;
   created_at: CreatedAt;
 }
 
@@ -616,3 +620,44 @@ export interface BoardParticipantTable {
 }
 
 export type BoardSession = Selectable<BoardSessionTable>;
+/** `union`: another centre of a medical union; `partner`: a partner centre, often abroad. */
+export type CentreRelationshipKind = 'union' | 'partner';
+
+/** Which reading centre may refer consults to which (configuration, not code). */
+export interface CentreRelationshipTable {
+  id: Generated<string>;
+  from_tenant_id: string;
+  to_tenant_id: string;
+  kind: CentreRelationshipKind;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+/**
+ * A consult referred from its reading centre to another: `awaiting-consent` until the sending
+ * hospital consents (`open`) or declines; the partner reads and submits; the first centre
+ * countersigns or returns it with a comment.
+ */
+export type ReferralStatus = 'awaiting-consent' | 'declined' | 'open' | 'submitted' | 'returned' | 'countersigned';
+export const activeReferralStatuses: readonly ReferralStatus[] = ['awaiting-consent', 'open', 'submitted', 'returned'];
+
+export interface ConsultReferralTable {
+  id: Generated<string>;
+  consult_id: string;
+  from_tenant_id: string;
+  to_tenant_id: string;
+  kind: CentreRelationshipKind;
+  reason: string;
+  status: ColumnType<ReferralStatus, ReferralStatus | undefined, ReferralStatus>;
+  requested_by: string;
+  requested_at: CreatedAt;
+  consent_by: string | null;
+  consent_at: NullableDate;
+  partner_reader_id: string | null;
+  submitted_at: NullableDate;
+  submitted_version: number | null;
+  countersigned_by: string | null;
+  countersigned_at: NullableDate;
+  comment: string | null;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}

@@ -29,6 +29,11 @@ export function createUserRepository(db: Kysely<Database>) {
         .executeTakeFirstOrThrow();
     },
 
+    /** Marks an account as one of the deployment's administrators (who keep configuration across hospitals). */
+    async setDeploymentAdmin(id: string, value: boolean): Promise<void> {
+      await db.updateTable('app_user').set({ deployment_admin: value }).where('id', '=', id).execute();
+    },
+
     findByEmail(email: string): Promise<AppUser | undefined> {
       return db.selectFrom('app_user').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
     },

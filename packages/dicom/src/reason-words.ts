@@ -125,6 +125,14 @@ export const reasons: Record<string, Record<ReasonLanguage, string>> = {
   NotPresenter: { en: 'another participant holds the pointer: take it to present', 'zh-CN': '其他参会者正在主讲：请先接过主讲权' },
   ReportNotSigned: { en: 'the consensus goes into the signed report: sign the report first', 'zh-CN': '共识将写入已签发的报告：请先签发报告' },
   ConsensusSigned: { en: 'the consensus on this case is signed already', 'zh-CN': '该病例的共识已签署' },
+  ReferralPending: {
+    en: 'the consult is referred to another centre: this step belongs to another side or waits for the previous one (consent, the partner\'s report, the countersignature)',
+    'zh-CN': '该会诊已转诊至其他中心：此操作属于另一方，或须等待上一步（知情同意、合作方报告、复核签名）',
+  },
+  ReferralNotAllowed: {
+    en: 'this centre may not refer consults to that centre: no union or partner relationship is configured',
+    'zh-CN': '本中心不能向该中心转诊：未配置联合体或合作关系',
+  },
   // The command-line uploader's own: what went wrong between it and the server.
   ConnectionRefused: { en: 'connection refused: is the server running, and is the port right?', 'zh-CN': '连接被拒绝：服务器是否在运行？端口是否正确？' },
   HostNotFound: { en: 'host name not found (DNS): check the address', 'zh-CN': '找不到主机名（DNS）：请检查地址' },

@@ -29,6 +29,7 @@ export const concepts = {
   languageOfContent: dcm('121049', 'Language of Content Item and Descendants'),
   procedureReported: dcm('121058', 'Procedure reported'),
   personObserverName: dcm('121008', 'Person Observer Name'),
+  personObserverOrganization: dcm('121009', "Person Observer's Organization Name"),
   observerType: dcm('121005', 'Observer Type'),
   person: dcm('121006', 'Person'),
   imageLibrary: dcm('111028', 'Image Library'),

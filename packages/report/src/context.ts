@@ -31,6 +31,8 @@ export interface ReportContext {
   sendingHospital: { id: string; name: LocalizedText };
   readingCentre: { id: string; name: LocalizedText };
   referringDoctor?: string;
+  /** A consult referred to another centre: who read it there, and who countersigned it at the reading centre. */
+  referral?: { centre: { id: string; name: LocalizedText }; readBy: string; countersignedBy?: string };
   /**
    * Maps the UIDs the document holds (series, instances and the study as the reading centre
    * knows them) to the UIDs of this audience. Absent entries are used unchanged.

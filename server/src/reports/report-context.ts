@@ -38,6 +38,9 @@ export async function reportContext(
   const patient = (await deps.repos.studies.getPatient(study.patient_id))!;
   // The person at the sending hospital who asked for the reading: the report's referring doctor.
   const requester = await deps.repos.users.getInTenant(consult.sending_tenant_id, consult.created_by);
+  // A referred consult names who read it at the partner centre and who countersigned it here.
+  const referral = await deps.repos.referrals.latest(consult.id);
+  const referred = referral?.partner_reader_name && (referral.status === 'submitted' || referral.status === 'countersigned') ? referral : undefined;
   const series = (await deps.repos.studies.listSeries(study.id)).map((s) => ({ seriesInstanceUid: s.series_uid, modality: s.modality ?? 'OT', description: s.series_description ?? undefined }));
   const base: ReportContext = {
     patient: { name: patient.pseudonym_name, id: patient.pseudonym_id, sex: sexOf(patient.sex), ...(study.patient_age && { age: study.patient_age }) },
@@ -53,6 +56,13 @@ export async function reportContext(
     sendingHospital: { id: consult.sending_tenant_id, name: { 'zh-CN': consult.sending_tenant_name, en: consult.sending_tenant_name } },
     readingCentre: { id: consult.reading_tenant_id, name: { 'zh-CN': consult.reading_tenant_name, en: consult.reading_tenant_name } },
     ...(requester && { referringDoctor: requester.display_name }),
+    ...(referred && {
+      referral: {
+        centre: { id: referred.to_tenant_id, name: { 'zh-CN': referred.to_tenant_name, en: referred.to_tenant_name } },
+        readBy: referred.partner_reader_name!,
+        ...(referred.countersigned_by_name && { countersignedBy: referred.countersigned_by_name }),
+      },
+    }),
   };
   if (audience === 'reader') return base;
 

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 
 import { uidFromBytes } from '@yunzhen/dicom';
-import { asSystem, type Consult, type Repositories } from '@yunzhen/db';
+import { activeReferralStatuses, asSystem, type Consult, type Repositories } from '@yunzhen/db';
 import {
   addAddendum,
   createReport,
@@ -32,7 +32,7 @@ import { requireUser } from '../auth/authenticate.js';
 import { AppError, describeForLog, notFound } from '../errors.js';
 import type { IngestDerived } from '../ingest/derived-objects.js';
 import { requireClinician } from '../routes/clinician.js';
-import { visibleConsult, type VisibleConsult } from '../routes/consult-access.js';
+import { consultOrReferred, visibleConsult, type VisibleConsult } from '../routes/consult-access.js';
 import { isUuid } from '../routes/views.js';
 import { readBodyBytes, readJson } from '../validation.js';
 import type { Vault } from '../vault/vault.js';
@@ -100,13 +100,27 @@ export function reportRoutes(deps: ReportDeps) {
    * unknowingly); a consult another specialist holds can be read, not written, until its
    * holder releases it or the centre reassigns it.
    */
-  const requireReportWriter = async (principal: Principal, consult: Consult) => {
+  const requireReportWriter = async (principal: Principal, consult: Consult, options: { partner?: boolean } = {}) => {
+    const referral = await activeReferral(consult.id);
+    if (referral) {
+      // Referred: the partner's specialist writes (while open or returned), the first centre waits to countersign.
+      const partnerMayWrite = options.partner && referral.to_tenant_id === principal.tenant.id && principal.user.role === 'specialist' && (referral.status === 'open' || referral.status === 'returned');
+      if (!partnerMayWrite) throw new AppError('ReferralPending', 'the consult is referred to another centre: its specialist writes the report and this centre countersigns it');
+      if (!(await repos.referrals.holdForReader(referral.id, principal.user.id))) throw new AppError('ClaimedByOther', 'another specialist of the partner centre writes this report');
+      return;
+    }
     requireReader(principal, consult);
     const open = consult.status === 'new' || consult.status === 'in_progress';
     const heldByOther = open
       ? (await repos.consults.claim(consult.reading_tenant_id, consult.id, principal.user.id, deps.now())) === 'held-by-other'
       : consult.claimed_by !== null && consult.claimed_by !== principal.user.id;
     if (heldByOther) throw new AppError('ClaimedByOther', 'another specialist holds this consult; it can be read but not written until it is released or reassigned');
+  };
+
+  /** The consult's referral under way, if it has one (it decides who writes). */
+  const activeReferral = async (consultId: string) => {
+    const referral = await repos.referrals.latest(consultId);
+    return referral && activeReferralStatuses.includes(referral.status) ? referral : undefined;
   };
 
   const signerOf = (principal: Principal): Signer => ({ userId: principal.user.id, displayName: principal.user.display_name, licensed: principal.user.licensed });
@@ -119,7 +133,7 @@ export function reportRoutes(deps: ReportDeps) {
 
   /** Who may read what: the reading centre every version; the sending hospital signed ones only. */
   const readable = async (principal: Principal, consultId: string) => {
-    const consult = await visibleConsult(repos, principal, consultId);
+    const consult = await consultOrReferred(repos, principal, consultId);
     const { row, doc } = await loadReport(consult);
     const audience = audienceOf(principal, consult);
     if (audience === 'sender' && doc.status === 'draft') throw notFound('report');
@@ -250,7 +264,7 @@ export function reportRoutes(deps: ReportDeps) {
   return new Hono<AppEnv>()
     .get('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
       if (principal.user.role === 'admin') throw new AppError('Forbidden', 'administrators do not read reports');
       const row = await repos.reports.getByConsult(consult.id);
       const doc = row?.document as ReportDocument | undefined;
@@ -260,8 +274,8 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      await requireReportWriter(principal, consult);
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
+      await requireReportWriter(principal, consult, { partner: true });
       const input = await readJson(c, createSchema);
       const studyUids = (await repos.studies.listStudies({ tenantId: consult.sending_tenant_id, studyIds: await repos.consults.studyIds(consult.id) })).map((s) => s.study_uid);
       const studyInstanceUid = input.studyInstanceUid ?? studyUids[0];
@@ -276,8 +290,8 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .put('/consults/:id/report', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      await requireReportWriter(principal, consult);
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
+      await requireReportWriter(principal, consult, { partner: true });
       const { version, changes } = await readJson(c, saveSchema);
       const { row, doc } = await loadReport(consult);
       if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; reload and merge your changes`);
@@ -288,20 +302,35 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report/sign', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      await requireReportWriter(principal, consult);
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
+      // A referred report is signed here once, final, by the first centre: its countersignature of the partner's submitted report.
+      const referral = await activeReferral(consult.id);
+      if (referral) {
+        requireReader(principal, consult);
+        if (referral.status !== 'submitted') throw new AppError('ReferralPending', 'the partner centre has not submitted its report yet');
+      } else {
+        await requireReportWriter(principal, consult);
+      }
       const { version, kind } = await readJson(c, signSchema);
       const { row, doc } = await loadReport(consult);
       if (doc.version !== version) throw new AppError('Conflict', `the report is at version ${doc.version}; review it before signing`);
+      if (referral && (kind !== 'final' || version !== referral.submitted_version)) throw new AppError('ReferralPending', 'the submitted version of the partner\'s report is countersigned final');
       requireBilingual(consult, doc.language);
       const signed = await signReport(doc, signerOf(principal), deps.now(), sha256, kind);
+      if (referral) {
+        const now = deps.now();
+        if (!(await repos.referrals.transition(referral.id, ['submitted'], 'countersigned', { countersigned_by: principal.user.id, countersigned_at: now }, now))) {
+          throw new AppError('ReferralPending', 'the referral changed meanwhile; reload it');
+        }
+        await deps.audit(c, { eventCode: AuditEvent.ProcedureRecord, action: 'U', outcome: Outcome.Success, objectType: 'consult', objectId: consult.id, detail: { change: 'referral-countersigned', referralId: referral.id, version } });
+      }
       await write(row.id, doc.version, signed, `sign-${kind}`, principal);
       const srStored = await afterSigning(c, consult, row.id, signed, principal, kind);
       return c.json({ report: signed, srStored });
     })
     .post('/consults/:id/report/addenda', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
       await requireReportWriter(principal, consult);
       const { version, text } = await readJson(c, addendumSchema);
       const { row, doc } = await loadReport(consult);
@@ -313,14 +342,14 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report/sr', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
       await requireReportWriter(principal, consult);
       const { row, doc } = await loadReport(consult);
       return c.json({ srSopInstanceUid: await storeSr(consult, row.id, doc, principal) });
     })
     .post('/consults/:id/readers', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
       await requireReportWriter(principal, consult);
       const { userId, kind } = await readJson(c, inviteSchema);
       const reader = await repos.users.getInTenant(consult.reading_tenant_id, userId);
@@ -330,7 +359,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/report/opinions', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
       const invitation = (await repos.reports.readers(consult.id)).find((r) => r.user_id === principal.user.id);
       if (!invitation) throw new AppError('Forbidden', 'only invited second readers record an opinion');
       const input = await readJson(c, opinionSchema);
@@ -384,8 +413,8 @@ export function reportRoutes(deps: ReportDeps) {
     .get('/consults/:id/report/sr', render('sr'))
     .post('/consults/:id/key-images', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
-      await requireReportWriter(principal, consult);
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
+      await requireReportWriter(principal, consult, { partner: true });
       const bytes = await readBodyBytes(c, MAX_KEY_IMAGE_BYTES, 'key images');
       if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b)) throw new AppError('UnsupportedMediaType', 'key images are PNG');
       const id = randomUUID();
@@ -396,7 +425,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .get('/consults/:id/key-images/:imageId', async (c) => {
       const principal = requireClinician(requireUser(c));
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
       const imageId = c.req.param('imageId');
       const image = isUuid(imageId) ? await repos.reports.keyImage(consult.id, imageId) : undefined;
       const object = image && (await deps.store.get(image.object_key));
@@ -405,7 +434,7 @@ export function reportRoutes(deps: ReportDeps) {
     })
     .post('/consults/:id/acknowledge', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
       if (audienceOf(principal, consult) !== 'sender' || principal.user.role === 'admin') throw new AppError('Forbidden', 'the sending hospital acknowledges its reports');
       const { doc } = await loadReport(consult);
       if (doc.status !== 'final' && doc.status !== 'amended') throw new AppError('Conflict', 'only a signed report is acknowledged');

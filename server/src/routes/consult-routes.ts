@@ -16,7 +16,8 @@ import { readBodyBytes, readJson } from '../validation.js';
 import { requireClinician } from './clinician.js';
 import { requireSender } from './sender.js';
 import { studyViews } from './study-views.js';
-import { visibleConsult, type VisibleConsult } from './consult-access.js';
+import { consultOrReferred, isPartnerOf, visibleConsult, type VisibleConsult } from './consult-access.js';
+import { referralSummary } from './referral-view.js';
 import { MAX_REDACTION_PAGES, redactPdf } from '../documents/redact.js';
 import { imageAsPdf, openPdf, renderPage } from '../documents/pdf.js';
 import { checkDocument, consultIdentities, identityTerms, type DocumentCheck, type ReadImageText } from './document-identity.js';
@@ -112,12 +113,13 @@ export function consultRoutes(deps: ConsultDeps) {
     const ids = consults.map((consult) => consult.id);
     const sent = new Set(consults.filter((consult) => consult.sending_tenant_id === principal.tenant.id).map((consult) => consult.id));
     const read = ids.filter((id) => !sent.has(id));
-    const [studyIds, reportStatus, bodyParts, unreadSent, unreadRead] = await Promise.all([
+    const [studyIds, reportStatus, bodyParts, unreadSent, unreadRead, referrals] = await Promise.all([
       repos.consults.studyIdsByConsult(ids),
       repos.reports.statusByConsult(ids),
       repos.consults.bodyPartsByConsult(ids),
       repos.messages.unreadByConsult(principal.user.id, 'sender', [...sent]),
       repos.messages.unreadByConsult(principal.user.id, 'reader', read),
+      repos.referrals.latestByConsult(ids),
     ]);
     const studyIdsBySender = new Map<string, string[]>();
     for (const consult of consults) {
@@ -161,6 +163,8 @@ export function consultRoutes(deps: ConsultDeps) {
         bodyParts: bodyParts.get(consult.id) ?? [],
         /** Messages from the other side this user has not read. */
         unreadMessages: unreadSent.get(consult.id) ?? unreadRead.get(consult.id) ?? 0,
+        /** The consult's latest referral to another centre, if any (who reads it, where it stands). */
+        referral: referralSummary(referrals.get(consult.id)),
         studies,
       };
     });
@@ -304,10 +308,11 @@ export function consultRoutes(deps: ConsultDeps) {
     })
     .get('/consults/:id', async (c) => {
       const principal = requireUser(c);
-      const consult = await visibleConsult(repos, principal, c.req.param('id'));
+      const consult = await consultOrReferred(repos, principal, c.req.param('id'));
       const isSender = consult.sending_tenant_id === principal.tenant.id;
-      // The reading centre gets a document once the sending hospital has released it.
-      const attachments = (await repos.consults.attachments(consult.id)).filter((a) => isSender || a.review === 'released');
+      // The reading centre gets a document once the sending hospital has released it; a partner
+      // centre gets none (a document released with a reason may still name the patient).
+      const attachments = isPartnerOf(principal, consult) ? [] : (await repos.consults.attachments(consult.id)).filter((a) => isSender || a.review === 'released');
       return c.json({
         consult: {
           ...(await consultView(c, principal, consult)),

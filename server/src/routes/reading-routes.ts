@@ -9,7 +9,7 @@ import { AuditEvent, Outcome, type AuditWriter } from '../audit.js';
 import { requireRole } from '../auth/authenticate.js';
 import { AppError, notFound } from '../errors.js';
 import { readJson } from '../validation.js';
-import { visibleConsult } from './consult-access.js';
+import { consultOrReferred, visibleConsult } from './consult-access.js';
 
 const MAX_ANNOTATION_BYTES = 2 * 1024 * 1024;
 
@@ -29,6 +29,13 @@ export function readingRoutes(deps: { repos: Repositories; audit: AuditWriter; n
   const readerConsult = async (principal: Principal, id: string) => {
     const consult = await visibleConsult(repos, principal, id);
     if (consult.reading_tenant_id !== principal.tenant.id) throw notFound('consult');
+    return consult;
+  };
+
+  /** For measurements: also a specialist of a centre the consult was referred to (with the sender's consent). */
+  const measuringConsult = async (principal: Principal, id: string) => {
+    const consult = await consultOrReferred(repos, principal, id);
+    if (consult.sending_tenant_id === principal.tenant.id) throw notFound('consult');
     return consult;
   };
 
@@ -75,7 +82,7 @@ export function readingRoutes(deps: { repos: Repositories; audit: AuditWriter; n
     })
     .get('/consults/:id/annotations', async (c) => {
       const principal = requireRole(c, 'specialist');
-      const consult = await readerConsult(principal, c.req.param('id'));
+      const consult = await measuringConsult(principal, c.req.param('id'));
       const latest = await repos.consults.latestAnnotations(consult.id);
       const view = (row: (typeof latest)[number]) => ({ version: row.version, data: row.data, updatedAt: row.created_at.toISOString() });
       const mine = latest.find((row) => row.author_id === principal.user.id);
@@ -86,7 +93,7 @@ export function readingRoutes(deps: { repos: Repositories; audit: AuditWriter; n
     })
     .put('/consults/:id/annotations', async (c) => {
       const principal = requireRole(c, 'specialist');
-      const consult = await readerConsult(principal, c.req.param('id'));
+      const consult = await measuringConsult(principal, c.req.param('id'));
       const { version, data } = await readJson(c, saveSchema, MAX_ANNOTATION_BYTES + 1024);
       if (JSON.stringify(data ?? null).length > MAX_ANNOTATION_BYTES) throw new AppError('PayloadTooLarge', 'annotations are limited to 2 MB');
       const saved = await repos.consults.saveAnnotations(consult.id, principal.user.id, version, data ?? null);

@@ -1,6 +1,7 @@
 import type { ConsultSummary, Me } from '../api.js';
 import { formatDateTime, useI18n } from '../i18n.js';
 import { Link } from './link.js';
+import { ReferralBadge } from './referral-panel.js';
 import { PatientLabel } from './study-table.js';
 import { UnreadBadge } from './consult-thread.js';
 
@@ -53,6 +54,7 @@ export function ConsultTable(props: { me: Me; consults: ConsultSummary[] }) {
                 </span>
               )}
               <UnreadBadge count={consult.unreadMessages} />
+              <ReferralBadge referral={consult.referral} />
             </td>
             <td>
               {distinctPatients(consult).map((study) => (

@@ -7,6 +7,7 @@ import { ConsultThread } from '../components/consult-thread.js';
 import { Link } from '../components/link.js';
 import { PacsDeliveries } from '../components/pacs-deliveries.js';
 import { PixelReview } from '../components/pixel-review.js';
+import { ReferralPanel } from '../components/referral-panel.js';
 import { StudyTable } from '../components/study-table.js';
 import { formatDateTime, useI18n, type MessageKey } from '../i18n.js';
 import { SenderReport } from '../report/report-view.js';
@@ -88,6 +89,7 @@ export function ConsultPage(props: { me: Me; id: string }) {
       {consult.readingCentre.id === props.me.tenant.id && props.me.user.role === 'specialist' && props.me.user.licensed && consult.status !== 'cancelled' && (
         <BoardScheduler me={props.me} consult={consult} />
       )}
+      <ReferralPanel consultId={consult.id} me={props.me} consult={consult} onChanged={() => void load()} />
       {consult.sendingHospital.id === props.me.tenant.id && (
         <SenderReport
           consultId={consult.id}
@@ -97,7 +99,8 @@ export function ConsultPage(props: { me: Me; id: string }) {
         />
       )}
       {consult.sendingHospital.id === props.me.tenant.id && <PacsDeliveries consultId={consult.id} />}
-      <ConsultThread consultId={consult.id} onAttached={() => void load()} />
+      {/* The conversation is between the sender and its reading centre; a partner centre a consult was referred to is not part of it. */}
+      {(consult.sendingHospital.id === props.me.tenant.id || consult.readingCentre.id === props.me.tenant.id) && <ConsultThread consultId={consult.id} onAttached={() => void load()} />}
       <h2>{t('consult.studies')}</h2>
       <StudyTable studies={consult.studies} testId="consult-studies" />
       {held > 0 && <PixelReview studies={consult.studies} onDecided={() => void load()} />}

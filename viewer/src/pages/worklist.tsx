@@ -3,6 +3,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type ConsultStatus, type ConsultSummary, type Me, type Priority } from '../api.js';
 import { distinctPatients } from '../components/consult-table.js';
 import { UnreadBadge } from '../components/consult-thread.js';
+import { ReferralBadge } from '../components/referral-panel.js';
 import { Link } from '../components/link.js';
 import { PatientLabel } from '../components/study-table.js';
 import { formatDuration } from '../components/turnaround.js';
@@ -271,6 +272,7 @@ export function Worklist(props: { me: Me }) {
                   <td class="question">
                     <bdi>{consult.clinicalQuestion}</bdi>
                     <UnreadBadge count={consult.unreadMessages} />
+                    <ReferralBadge referral={consult.referral} />
                   </td>
                   <td>{consult.sendingHospital.name}</td>
                   <td data-testid="waiting">{formatDuration(now - new Date(consult.createdAt).getTime(), t)}</td>

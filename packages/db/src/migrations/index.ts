@@ -24,6 +24,7 @@ import * as tenantIsolation from './2026-12-08T23-tenant-isolation.js';
 import * as attachmentRedaction from './2026-12-08T25-attachment-redaction.js';
 import * as isolateScansAndUploads from './2026-12-08T26-isolate-scans-and-uploads.js';
 import * as tumourBoard from './2026-12-09T30-tumour-board.js';
+import * as referral from './2026-12-09T50-referral.js';
 import * as escalationReassign from './2026-12-09T60-escalation-reassign.js';
 import * as messageAttachments from './2026-12-09T61-message-attachments.js';
 
@@ -53,6 +54,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-08T25-attachment-redaction': attachmentRedaction,
   '2026-12-08T26-isolate-scans-and-uploads': isolateScansAndUploads,
   '2026-12-09T30-tumour-board': tumourBoard,
+  '2026-12-09T50-referral': referral,
   '2026-12-09T60-escalation-reassign': escalationReassign,
   '2026-12-09T61-message-attachments': messageAttachments,
 };

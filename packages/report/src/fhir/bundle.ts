@@ -83,6 +83,8 @@ export function toFhirBundle(doc: ReportDocument, context: ReportContext, option
     readingCentre: id('Organization/reading-centre'),
     sendingHospital: id('Organization/sending-hospital'),
     interpreter: id('Practitioner/interpreter'),
+    partnerReader: id('Practitioner/partner-reader'),
+    partnerCentre: id('Organization/partner-centre'),
   };
   const effective = context.study.studyDate;
   const status = observationStatus[doc.status];
@@ -109,7 +111,7 @@ export function toFhirBundle(doc: ReportDocument, context: ReportContext, option
     effectiveDateTime: effective,
     ...(signer ? { issued: signer.signedAt } : {}),
     performer: [ref(ids.readingCentre)],
-    ...(signer ? { resultsInterpreter: [ref(ids.interpreter)] } : {}),
+    ...(signer || context.referral ? { resultsInterpreter: [...(context.referral ? [ref(ids.partnerReader)] : []), ...(signer ? [ref(ids.interpreter)] : [])] } : {}),
     result: [...measurementObservations, ...assessment.map((a) => a.resource)].map((o) => ref(o.id)),
     imagingStudy: [ref(ids.study)],
     ...(conclusion ? { conclusion: conclusion.value, ...(conclusion.extension ? { _conclusion: conclusion.extension } : {}) } : {}),
@@ -125,6 +127,13 @@ export function toFhirBundle(doc: ReportDocument, context: ReportContext, option
     patient(context, ids.patient, ref(ids.sendingHospital), primary),
     organization(ids.readingCentre, context.readingCentre, locales),
     organization(ids.sendingHospital, context.sendingHospital, locales),
+    // A referred consult's reader at the partner centre, as a PractitionerRole-free Practitioner with their centre.
+    ...(context.referral
+      ? [
+          organization(ids.partnerCentre, context.referral.centre, locales),
+          { resourceType: 'Practitioner', id: ids.partnerReader, name: [{ text: context.referral.readBy }], qualification: [{ code: { text: 'Referred reading' }, issuer: ref(ids.partnerCentre) }] },
+        ]
+      : []),
     ...(signer
       ? [{ resourceType: 'Practitioner', id: ids.interpreter, identifier: [{ system: 'urn:yunzhen:user', value: signer.signer.userId }], name: [{ text: signer.signer.displayName }] }]
       : []),

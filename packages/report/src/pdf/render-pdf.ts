@@ -69,6 +69,9 @@ const words = {
   boardMeeting: { 'zh-CN': '会诊时间', en: 'Board date' },
   attendance: { 'zh-CN': '出席', en: 'Attendance' },
   recommendation: { 'zh-CN': '共识建议', en: 'Recommendation' },
+  referral: { 'zh-CN': '转诊阅片', en: 'Referred reading' },
+  readBy: { 'zh-CN': '阅片医师', en: 'Read by' },
+  countersignedBy: { 'zh-CN': '复核签发', en: 'Countersigned by' },
   notSigned: { 'zh-CN': '未签发', en: 'Not signed' },
   page: { 'zh-CN': '页', en: 'page' },
   patientSummary: { 'zh-CN': '影像会诊结果摘要（患者版）', en: 'Summary of your imaging consultation' },
@@ -155,6 +158,7 @@ export async function renderReportPdf(doc: ReportDocument, context: ReportContex
     keyImages(layout, doc, options.keyImages ?? {});
   }
   signatureBlock(layout, doc);
+  referralBlock(layout, context);
   footers(pdf, doc, locales);
   pdf.end();
   await finished;
@@ -492,6 +496,15 @@ function signatureBlock(layout: Layout, doc: ReportDocument): void {
     layout.localized(shown, 12);
     layout.paragraph(`${layout.label(words.signedBy)}: ${signerText(consensus.signer)}    ${layout.label(words.signedAt)}: ${layout.time(consensus.signedAt)}`, { size: 9.5 });
   }
+}
+
+/** Who read a referred consult at the partner centre, and who countersigned it here. */
+function referralBlock(layout: Layout, context: ReportContext): void {
+  if (!context.referral) return;
+  const { centre, readBy, countersignedBy } = context.referral;
+  layout.heading(words.referral);
+  layout.paragraph(`${layout.label(words.readBy)}: ${readBy} (${namesIn(centre.name, layout.locales).join(' / ')})`);
+  if (countersignedBy) layout.paragraph(`${layout.label(words.countersignedBy)}: ${countersignedBy} (${namesIn(context.readingCentre.name, layout.locales).join(' / ')})`);
 }
 
 function footers(pdf: Pdf, doc: ReportDocument, locales: Locale[]): void {

@@ -140,6 +140,19 @@ export function toSrContentTree(doc: ReportDocument, context: ReportContext): Sr
             { relationship: 'HAS OBS CONTEXT', valueType: 'PNAME', concept: srCode(concepts.personObserverName), personName: signed.signer.displayName },
           ] satisfies SrItem[])
         : []),
+      // The partner centre's reader of a referred consult is an observer too (TID 1003), with their centre.
+      ...(context.referral
+        ? ([
+            { relationship: 'HAS OBS CONTEXT', valueType: 'CODE', concept: srCode(concepts.observerType), code: srCode(concepts.person) },
+            { relationship: 'HAS OBS CONTEXT', valueType: 'PNAME', concept: srCode(concepts.personObserverName), personName: context.referral.readBy },
+            {
+              relationship: 'HAS OBS CONTEXT',
+              valueType: 'TEXT',
+              concept: srCode(concepts.personObserverOrganization),
+              text: textIn(context.referral.centre.name, primary) || textIn(context.referral.centre.name, 'en') || context.referral.centre.id,
+            },
+          ] satisfies SrItem[])
+        : []),
       { relationship: 'HAS CONCEPT MOD', valueType: 'CODE', concept: srCode(concepts.procedureReported), code: srCode(template.reportCode) },
       container(concepts.imageLibrary, [
         container(
