@@ -221,6 +221,13 @@ export function createDicomwebRepository(db: Kysely<Database>) {
     },
 
     /** Stored objects to retrieve, in series then instance order; empty when nothing is visible. */
+    /** The metadata kept at ingest for these stored objects (those that have it), by object key. */
+    async storedMetadata(objectKeys: string[]): Promise<Map<string, string>> {
+      if (objectKeys.length === 0) return new Map();
+      const rows = await db.selectFrom('instance').select(['object_key', 'metadata_json']).where('object_key', 'in', objectKeys).where('metadata_json', 'is not', null).execute();
+      return new Map(rows.map((row) => [row.object_key, row.metadata_json!]));
+    },
+
     async retrievable(scope: ImageScope, target: { studyUid: string; seriesUid?: string; sopUid?: string }) {
       let query = base(scope)
         .select(['i.object_key', 'i.size_bytes', 'i.transfer_syntax_uid', 'i.sop_instance_uid', 'i.sop_class_uid', 'se.series_uid', 's.study_uid', 's.id as study_pk'])

@@ -228,6 +228,8 @@ export interface InstanceTable {
   pixel_review_reasons: ColumnType<string[], string[] | undefined, string[]>;
   uploaded_by: string | null;
   created_at: CreatedAt;
+  /** WADO-RS metadata of the stored object as DICOM JSON text, bulk data URIs relative (see the dicomweb routes); null: read the object. */
+  metadata_json: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface VaultEntryTable {

@@ -39,6 +39,8 @@ export interface InstanceRecord {
      * is not already held waits as 'scanning' (see pixel-scans.ts). Default 'none'.
      */
     pixelScan?: PixelScanPolicy;
+    /** WADO-RS metadata as DICOM JSON text, when the writer made it (served without reading the object). */
+    metadataJson?: string | null;
   };
   /** Encrypted original identifiers, stored in the same transaction as the index rows. */
   vaultEntries: { kind: string; pseudonym: string; keyVersion: number; ciphertext: Uint8Array }[];
@@ -342,11 +344,11 @@ async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord):
       from se
     ), i as (
       insert into instance (series_id, study_id, tenant_id, sop_instance_uid, sop_class_uid, instance_number, transfer_syntax_uid, rows, columns,
-                            number_of_frames, bits_allocated, size_bytes, sha256, object_key, pixel_review, pixel_review_reasons, uploaded_by)
+                            number_of_frames, bits_allocated, size_bytes, sha256, object_key, pixel_review, pixel_review_reasons, uploaded_by, metadata_json)
       select se.id, s.id, ${r.tenantId}, ${i.sopInstanceUid}, ${i.sopClassUid}, ${i.instanceNumber}, ${i.transferSyntaxUid}, ${i.rows}, ${i.columns},
              ${i.numberOfFrames}, ${i.bitsAllocated}, ${i.sizeBytes}, ${i.sha256}, ${i.objectKey},
              case when scan.wanted and ${i.pixelReview} = 'none' then 'scanning' else ${i.pixelReview} end,
-             ${i.pixelReviewReasons}::text[], ${r.uploadedBy}::uuid
+             ${i.pixelReviewReasons}::text[], ${r.uploadedBy}::uuid, ${i.metadataJson ?? null}
       from se, s, scan
       where s.tenant_id = ${r.tenantId} and se.study_id = s.id
       on conflict (sop_instance_uid) do nothing

@@ -64,6 +64,8 @@ export interface AnonymizeResult {
   readonly pixelReviewReasons: readonly PixelReviewReason[];
   /** Index attributes read back from the output (anonymized values). */
   readonly attributes: IndexAttributes;
+  /** The output as parsed back (what is stored): for what else the index keeps of it. */
+  readonly stored: DicomFile;
 }
 
 /** Text written where the profile asks for a dummy value (action D). */
@@ -636,7 +638,8 @@ export async function anonymize(bytes: Uint8Array, options: AnonymizeOptions, de
 
   const written = writeDicom({ dataset: output, transferSyntaxUid: file.transferSyntax.uid });
   // Reading the output back checks the writer and yields the stored values for the index.
-  const attributes = readIndexAttributes(parseDicom(written, written.length > limits.maxInstanceBytes ? { ...limits, maxInstanceBytes: written.length } : limits));
+  const stored = parseDicom(written, written.length > limits.maxInstanceBytes ? { ...limits, maxInstanceBytes: written.length } : limits);
+  const attributes = readIndexAttributes(stored);
   const reasons = new Set<PixelReviewReason>([...pixelReviewReasonsOf(file.dataset), ...anonymization.reviewReasons]);
   const accession = findElement(file.dataset, Tags.AccessionNumber);
   return {
@@ -650,5 +653,6 @@ export async function anonymize(bytes: Uint8Array, options: AnonymizeOptions, de
     needsPixelReview: reasons.size > 0,
     pixelReviewReasons: [...reasons],
     attributes,
+    stored,
   };
 }

@@ -31,6 +31,28 @@ export function toDicomJson(file: DicomFile, bulkDataBase: string): DicomJsonDat
   return datasetToJson(file.dataset, characterSetOf(file.dataset), bulkDataBase, '', transferSyntax);
 }
 
+/** Where the BulkDataURIs of metadata kept at ingest begin; the instance's own URL replaces it when served. */
+const KEPT_BULK_BASE = 'yunzhen:bulkdata';
+/** Metadata longer than this (an SR of thousands of items) is not kept: it is read from the object instead. */
+const MAX_KEPT_METADATA_CHARS = 256 * 1024;
+
+/**
+ * An instance's metadata to keep in the index at ingest (DICOM JSON text, bulk data under a
+ * placeholder base), or null when too large to be worth keeping.
+ */
+export function metadataToKeep(file: DicomFile): string | null {
+  const text = JSON.stringify(toDicomJson(file, KEPT_BULK_BASE));
+  return text.length <= MAX_KEPT_METADATA_CHARS ? text : null;
+}
+
+/**
+ * Kept metadata as served, its bulk data under `bulkDataBase`. Matched with the key: a quote
+ * inside a JSON string is escaped, so `"BulkDataURI":"` occurs only where the key does.
+ */
+export function servedMetadata(kept: string, bulkDataBase: string): string {
+  return kept.split(`"BulkDataURI":"${KEPT_BULK_BASE}/`).join(`"BulkDataURI":"${bulkDataBase}/`);
+}
+
 function datasetToJson(ds: DicomDataset, charset: CharacterSet, bulkBase: string, path: string, out: DicomJsonDataset = {}): DicomJsonDataset {
   for (const element of ds.elements) {
     if ((element.tag & 0xffff) === 0) continue; // group lengths are an encoding detail

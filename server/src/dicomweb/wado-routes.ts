@@ -11,7 +11,7 @@ import { AppError, notFound } from '../errors.js';
 import type { CacheChanges } from '../cache-changes.js';
 import { createTtlCache } from '../ttl-cache.js';
 import { imageScope } from './access.js';
-import { findByPath, toDicomJson } from './metadata.js';
+import { findByPath, servedMetadata, toDicomJson } from './metadata.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, frameMediaType, isNative, negotiateFrames, negotiateInstance, parseAccept } from './media-types.js';
 import { multipartOfBytes, multipartStream, newBoundary, openAhead, type OutgoingPart } from './multipart-writer.js';
 import type { ObjectCache } from './object-cache.js';
@@ -95,10 +95,14 @@ export function wadoRoutes(deps: WadoDeps) {
     // instances a few at a time overlaps the object store's latency instead of adding it up.
     // Large multi-frame objects are read one at a time, so memory stays bounded by instance size.
     const parallel = rows.every((row) => Number(row.size_bytes) <= METADATA_PARALLEL_MAX_BYTES) ? METADATA_READ_AHEAD : 1;
-    const datasets = await mapInOrder(rows, parallel, async (row) =>
-      toDicomJson(await cache.get(row.object_key), `${origin}/dicomweb/studies/${row.study_uid}/series/${row.series_uid}/instances/${row.sop_instance_uid}/bulkdata`),
-    );
-    return c.body(JSON.stringify(datasets), 200, { 'Content-Type': 'application/dicom+json' });
+    // Kept at ingest, the metadata comes from the index; only older rows are read from the store.
+    const kept = await repos.dicomweb.storedMetadata(rows.map((row) => row.object_key));
+    const datasets = await mapInOrder(rows, parallel, async (row) => {
+      const bulkDataBase = `${origin}/dicomweb/studies/${row.study_uid}/series/${row.series_uid}/instances/${row.sop_instance_uid}/bulkdata`;
+      const text = kept.get(row.object_key);
+      return text ? servedMetadata(text, bulkDataBase) : JSON.stringify(toDicomJson(await cache.get(row.object_key), bulkDataBase));
+    });
+    return c.body(`[${datasets.join(',')}]`, 200, { 'Content-Type': 'application/dicom+json' });
   };
 
   const frames = async (c: Context<AppEnv>) => {

@@ -4,6 +4,7 @@ import { anonymize, archiveValidation, dicomErrorCodes, isDicomError, type Deide
 import { TenantConflictError, type InstanceRecord, type Repositories } from '@yunzhen/db';
 import type { ObjectStore } from '@yunzhen/storage';
 
+import { metadataToKeep } from '../dicomweb/metadata.js';
 import type { HospitalKeys } from '../vault/keys.js';
 import { sameIdentity, type PatientRecord, type Vault } from '../vault/vault.js';
 import { createHmacPseudonymStore } from './hmac-pseudonym-store.js';
@@ -189,6 +190,8 @@ function instanceRecord(context: IngestContext, a: IndexAttributes, objectKey: s
       pixelReview: result.needsPixelReview ? 'pending' : 'none',
       pixelReviewReasons: [...result.pixelReviewReasons],
       pixelScan: pixelScan ? pixelScanPolicy(a, result.needsPixelReview) : 'none',
+      // Its WADO-RS metadata, so a viewer opening the series waits for one query, not for every object read.
+      metadataJson: metadataToKeep(result.stored),
     },
     vaultEntries: [
       vault.seal(context.tenantId, 'patient', mapping.patient.pseudonym.id, identity),
