@@ -1,4 +1,4 @@
-import { buildCtSeries, randomUid, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
+import { buildCtSeries, buildStructureSet, randomUid, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
 import { expect, login, test } from './fixtures.js';
 import { canvasStats, colourOf, openReader } from './reading.js';
@@ -56,6 +56,39 @@ test('a SEG in the study shows as a coloured labelmap over its CT, with a switch
 
   await segment.getByTestId('segment-visible').check();
   await expect.poll(async () => (await colourOf(page, viewport)).fraction).toBeGreaterThan(0.1);
+});
+
+test('an RT structure set outlines its ROI over the CT slices of its frame of reference, with a switch', async ({ page }, testInfo) => {
+  const ct = rewriteInstances(buildCtSeries({ slices: 5, rows: 64, columns: 64, seed: Date.now() % 100_000 }), { freshUids: true });
+  // The slices span x and y from -250 to -205.9 mm: a 20 mm square about their middle.
+  const structures = buildStructureSet(ct, { name: 'GTV', color: [255, 0, 0], centre: [-228, -228], halfSizeMm: 10 });
+  const consult = await seedConsult(baseUrl(), [...ct, structures], { clinicalQuestion: `rt struct ${Date.now()}` });
+  await login(page, 'specialist@scc.demo');
+  const viewport = await openReader(page, consult.id);
+  // Listed with its ROI, not offered as a series of images.
+  await expect(page.getByTestId('series-thumb')).toHaveCount(1);
+  await expect(page.getByTestId('structure-set')).toContainText('GTV');
+  const overlay = viewport.getByTestId('structure-overlay');
+  await expect(overlay).toHaveAttribute('data-contours', '1');
+  const outline = overlay.locator('polygon[data-roi="GTV"]');
+  await expect(outline).toHaveAttribute('stroke', 'rgb(255,0,0)');
+  // Projected onto the image: a square of 20 / 0.7 pixels' side, about the image's middle.
+  const box = async () => {
+    const [square, image] = await Promise.all([outline.boundingBox(), viewport.getByTestId('viewport-element').boundingBox()]);
+    return { ratio: square!.width / square!.height, centreX: (square!.x + square!.width / 2 - image!.x) / image!.width, side: square!.width };
+  };
+  const first = await box();
+  expect(first.ratio).toBeCloseTo(1, 1);
+  expect(first.side).toBeGreaterThan(50);
+  await attachScreenshot(page, testInfo, 'rtstruct-outline.png');
+  // Every slice has its contour; zooming scales the outline with the image.
+  await viewport.getByTestId('scrollbar').fill('0');
+  await expect(viewport).toHaveAttribute('data-image-index', '0');
+  await expect(overlay).toHaveAttribute('data-contours', '1');
+  await page.getByTestId('structure-roi').uncheck();
+  await expect(viewport.getByTestId('structure-overlay')).toHaveCount(0);
+  await page.getByTestId('structure-roi').check();
+  await expect(viewport.getByTestId('structure-overlay')).toHaveAttribute('data-contours', '1');
 });
 
 /** A 40-slice CT of 128×128 noise (1.25 mm apart): any plane through it shows many grey levels. */

@@ -66,6 +66,9 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const changedWhileLoading = useRef(false);
 
   const displaySets = useMemo(() => studies.flatMap((s) => s.displaySets), [studies]);
+  // RT structure ROIs shown as outlines (each viewport draws those in its image's plane and frame of reference).
+  const [hiddenStructures, setHiddenStructures] = useState<Set<string>>(() => new Set());
+  const visibleStructures = useMemo(() => studies.flatMap((s) => s.structureSets.flatMap((set) => set.rois)).filter((roi) => !hiddenStructures.has(roi.key)), [studies, hiddenStructures]);
   const segStates = useSegmentations(session, studies, studiesComplete);
   const byKey = useMemo(() => new Map(displaySets.map((d) => [d.key, d])), [displaySets]);
 
@@ -653,6 +656,37 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
                 ) : null;
               })()}
               <SegmentList session={session} study={study} states={segStates} />
+              {study.structureSets.map((set) => (
+                <div key={set.sopInstanceUid} class="structure-set" data-testid="structure-set">
+                  <span class="thumb-label">
+                    RTSTRUCT <bdi>{set.label}</bdi>
+                  </span>
+                  <ul class="segment-list">
+                    {set.rois.map((roi) => (
+                      <li key={roi.key}>
+                        <label>
+                          <input
+                            type="checkbox"
+                            data-testid="structure-roi"
+                            data-roi={roi.name}
+                            checked={!hiddenStructures.has(roi.key)}
+                            onChange={(e) => {
+                              const shown = e.currentTarget.checked;
+                              setHiddenStructures((hidden) => {
+                                const next = new Set(hidden);
+                                if (shown) next.delete(roi.key);
+                                else next.add(roi.key);
+                                return next;
+                              });
+                            }}
+                          />
+                          <span class="swatch" style={{ background: `rgb(${roi.color.join(',')})` }} /> <bdi>{roi.name}</bdi>
+                        </label>
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ))}
               {study.structuredReports.map((sr) => (
                 <div key={sr.sopInstanceUid} class="thumb other" data-testid="sr-series">
                   <span class="thumb-label">
@@ -689,6 +723,7 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
               consult={consult}
               onActivate={() => setActive(index)}
               onDropSeries={(key) => assign(index, key)}
+              structures={visibleStructures}
             />
           ))}
         </section>

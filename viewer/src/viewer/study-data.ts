@@ -9,6 +9,7 @@ import { utilities as metadataUtilities } from '@cornerstonejs/metadata';
 import { takeEarlyFollowUp } from '../early-reads.js';
 import { isImage, isSegmentation, isStructuredReport, number, numbers, Tag, text, type DicomJson } from './dicom-json.js';
 import { DICOM_JSON, dicomweb } from './dicomweb-paths.js';
+import { isStructureSet, readStructureSet, type StructureSet } from './structure-sets.js';
 
 export { dicomweb };
 
@@ -76,6 +77,8 @@ export interface LoadedStudy {
   displaySets: DisplaySet[];
   structuredReports: SrInstance[];
   segmentations: SegInstance[];
+  /** RT Structure Sets: their ROIs' outlines are drawn over the images of their frame of reference. */
+  structureSets: StructureSet[];
   /** Series with neither images nor SR (waveforms, RT plans…): listed, not shown. */
   otherSeries: { seriesInstanceUid: string; modality: string; seriesDescription: string }[];
 }
@@ -109,7 +112,7 @@ function frameImageId(study: string, series: string, sop: string, frame: number)
 export async function loadStudy(studyInstanceUid: string, onSeries?: (partial: LoadedStudy) => void): Promise<LoadedStudy> {
   const seriesList = await fetchDicomJson(dicomweb.series(studyInstanceUid));
   seriesList.sort((a, b) => (number(a, Tag.SeriesNumber) ?? 1e9) - (number(b, Tag.SeriesNumber) ?? 1e9));
-  const loaded: LoadedStudy = { studyInstanceUid, study: {}, displaySets: [], structuredReports: [], segmentations: [], otherSeries: [] };
+  const loaded: LoadedStudy = { studyInstanceUid, study: {}, displaySets: [], structuredReports: [], segmentations: [], structureSets: [], otherSeries: [] };
   // Image series first, so the first viewport fills while the rest still loads.
   const ordered = [...seriesList.filter((s) => text(s, Tag.Modality) !== 'SR'), ...seriesList.filter((s) => text(s, Tag.Modality) === 'SR')];
   const pending = ordered.map((series) => {
@@ -128,6 +131,8 @@ export async function loadStudy(studyInstanceUid: string, onSeries?: (partial: L
     const segmentations = instances.filter(isSegmentation);
     const images = instances.filter((json) => isImage(json) && !isSegmentation(json));
     const reports = instances.filter(isStructuredReport);
+    const structureSets = instances.filter(isStructureSet);
+    for (const json of structureSets) loaded.structureSets.push(readStructureSet(json, studyInstanceUid, seriesUid, text(json, Tag.SeriesDescription) || text(series, Tag.SeriesDescription)));
     for (const json of segmentations) {
       const referenced = (json[Tag.ReferencedSeriesSequence]?.Value?.[0] ?? {}) as DicomJson;
       loaded.segmentations.push({
@@ -149,8 +154,8 @@ export async function loadStudy(studyInstanceUid: string, onSeries?: (partial: L
       });
     }
     if (images.length) loaded.displaySets.push(...displaySetsOf(studyInstanceUid, seriesUid, series, images));
-    else if (!reports.length && !segmentations.length) loaded.otherSeries.push({ seriesInstanceUid: seriesUid, modality: text(series, Tag.Modality), seriesDescription: text(series, Tag.SeriesDescription) });
-    onSeries?.({ ...loaded, displaySets: [...loaded.displaySets], segmentations: [...loaded.segmentations] });
+    else if (!reports.length && !segmentations.length && !structureSets.length) loaded.otherSeries.push({ seriesInstanceUid: seriesUid, modality: text(series, Tag.Modality), seriesDescription: text(series, Tag.SeriesDescription) });
+    onSeries?.({ ...loaded, displaySets: [...loaded.displaySets], segmentations: [...loaded.segmentations], structureSets: [...loaded.structureSets] });
   }
   return loaded;
 }

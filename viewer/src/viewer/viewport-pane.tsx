@@ -4,6 +4,8 @@ import type { ConsultSummary } from '../api.js';
 import { displayName, formatAge, useI18n } from '../i18n.js';
 import { number, numbers, pixelSpacingOf, Tag, text, type DicomJson } from './dicom-json.js';
 import type { ReadingSession } from './reading-session.js';
+import { StructureOverlay } from './structure-overlay.js';
+import type { StructureRoi } from './structure-sets.js';
 import { imageIndex, type DisplaySet } from './study-data.js';
 
 /**
@@ -19,6 +21,8 @@ export function ViewportPane(props: {
   consult: ConsultSummary | null;
   onActivate: () => void;
   onDropSeries: (key: string) => void;
+  /** RT structure ROIs to outline over the images (those of the shown image's plane are drawn). */
+  structures?: StructureRoi[];
 }) {
   const { t, language } = useI18n();
   const { session, index, displaySet } = props;
@@ -70,6 +74,7 @@ export function ViewportPane(props: {
       }}
     >
       <div class="viewport-element" ref={elementRef} data-testid="viewport-element" onContextMenu={(e) => e.preventDefault()} />
+      {props.structures && props.structures.length > 0 && !state.error && <StructureOverlay session={session} index={index} imageId={state.imageId} rois={props.structures} />}
       {json && !state.error && (
         <>
           <div class="overlay top-left" data-testid="overlay-top-left">
