@@ -5,25 +5,12 @@
  * Yunzhen server under test. OHIF signs in through Yunzhen's OpenID Connect provider, as a site
  * would deploy it: no proxy adds a token.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { repo } from '../lib.js';
 
-export const OHIF_VERSION = '3.13.2';
-
-/** OHIF's prebuilt viewer, fetched once with npm and kept in tests/.cache. */
-export function ohifDist(): string {
-  const cache = join(repo, 'tests/.cache', `ohif-${OHIF_VERSION}`);
-  const dist = join(cache, 'package/dist');
-  if (existsSync(join(dist, 'index.html'))) return dist;
-  mkdirSync(cache, { recursive: true });
-  const tarball = execFileSync('npm', ['pack', `@ohif/app@${OHIF_VERSION}`, '--pack-destination', cache, '--silent'], { encoding: 'utf8' }).trim().split('\n').at(-1)!;
-  execFileSync('tar', ['xzf', join(cache, tarball), '-C', cache]);
-  return dist;
-}
+export { OHIF_VERSION, ohifDist, serveOhif } from '@yunzhen/server/testing';
 
 /**
  * The repository's OHIF configuration for a Yunzhen server at `yunzhenUrl`, plus OHIF's study
@@ -38,34 +25,5 @@ export function ohifAppConfig(yunzhenUrl: string): string {
   return (
     config.replace(placeholder, `const YUNZHEN = '${yunzhenUrl}';`) +
     "\nwindow.config.studyPrefetcher = { enabled: true, displaySetsCount: 2, maxNumPrefetchRequests: 10, order: 'closest' };\n"
-  );
-}
-
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.woff': 'font/woff' };
-
-/**
- * A static server for OHIF's single-page app on loopback: its files as they are, index.html
- * for its routes, and `appConfig()` (read at each request: each cold round has a new Yunzhen
- * server) as `/app-config.js`.
- */
-export function serveOhif(dist: string, appConfig: () => string): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url!, 'http://x').pathname));
-    if (path === '/app-config.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' }).end(appConfig());
-      return;
-    }
-    const file = join(dist, path);
-    const found = file.startsWith(dist) && existsSync(file) && statSync(file).isFile() ? file : join(dist, 'index.html');
-    res.writeHead(200, { 'Content-Type': types[extname(found)] ?? 'application/octet-stream' }).end(readFileSync(found));
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        server,
-        url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-        close: () => new Promise((done) => server.close(() => done())),
-      }),
-    ),
   );
 }

@@ -1,62 +1,31 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { expect, test, type Browser, type Page } from '@playwright/test';
 
 import { dragAcross } from './fixtures.js';
 
-import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, seedConsult, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
+import { DEMO_PASSWORD, demoToken, ohifDist, readSample, rewriteInstances, seedConsult, serveOhif, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
 
 /**
  * OHIF Viewer 3.13.2, its prebuilt `dist/` from the npm registry (`npm pack @ohif/app`), served
  * on its own origin with the repository's `ohif/app-config.js`, signing in through Yunzhen's
  * OpenID Connect provider: no proxy injects a token.
  */
-const OHIF_VERSION = '3.13.2';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const cache = join(repo, 'tests/.cache', `ohif-${OHIF_VERSION}`);
 
-/** OHIF's prebuilt viewer, fetched once with npm from the registry and kept in tests/.cache. */
-function ohifDist(): string {
-  const dist = join(cache, 'package/dist');
-  if (existsSync(join(dist, 'index.html'))) return dist;
-  mkdirSync(cache, { recursive: true });
-  const tarball = execFileSync('npm', ['pack', `@ohif/app@${OHIF_VERSION}`, '--pack-destination', cache, '--silent'], { encoding: 'utf8' }).trim().split('\n').at(-1)!;
-  execFileSync('tar', ['xzf', join(cache, tarball), '-C', cache]);
-  return dist;
-}
-
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.woff': 'font/woff' };
-
-let ohif: { server: Server; url: string };
+let ohif: Awaited<ReturnType<typeof serveOhif>>;
 let yunzhen: SpawnedServer;
 let appConfig = '';
 let consult: { id: string; studyInstanceUids: string[] };
-
-/** A static server for OHIF's single-page app: its files as they are, index.html for its routes, our app-config. */
-function serveOhif(dist: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url!, 'http://x').pathname));
-    if (path === '/app-config.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(appConfig);
-      return;
-    }
-    const file = join(dist, path);
-    const found = file.startsWith(dist) && existsSync(file) && statSync(file).isFile() ? file : join(dist, 'index.html');
-    res.writeHead(200, { 'Content-Type': types[extname(found)] ?? 'application/octet-stream' }).end(readFileSync(found));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
-}
 
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
   test.setTimeout(600_000);
   // OHIF's origin first: Yunzhen's configuration names it (CORS, the client's redirect URI).
-  ohif = await serveOhif(ohifDist());
+  ohif = await serveOhif(ohifDist(), () => appConfig);
   const client = { clientId: 'ohif', name: 'OHIF Viewer', redirectUris: [`${ohif.url}/callback`], postLogoutRedirectUris: [`${ohif.url}/logout-redirect.html`], firstParty: true };
   yunzhen = await spawnServer({ env: { CORS_ORIGINS: ohif.url, OIDC_CLIENTS: JSON.stringify([client]) } });
   appConfig = readFileSync(join(repo, 'ohif/app-config.js'), 'utf8').replace("const YUNZHEN = 'https://yunzhen.example.org';", `const YUNZHEN = '${yunzhen.url}';`);
@@ -65,7 +34,7 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await new Promise((resolve) => ohif?.server.close(resolve));
+  await ohif?.close();
   await yunzhen?.stop();
 });
 
