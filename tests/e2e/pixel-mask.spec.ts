@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { buildCorpusInstance, CORPUS_PATIENTS, coverage, demoToken, readSample, rewriteInstances } from '@yunzhen/server/testing';
 
+import type { Page } from '@playwright/test';
 import { dragAcross, expect, login, logout, test } from './fixtures.js';
 
 /**
@@ -27,6 +28,16 @@ interface Box {
   height: number;
 }
 
+/** As the radiographer, sends the one file in `clipFolder` from the upload page and waits until it is stored. */
+async function uploadOneClip(page: Page, clipFolder: string, language: 'zh-CN' | 'en') {
+  await login(page, 'rad@xuhui.demo', language);
+  await page.goto('/upload');
+  await page.getByTestId('folder-input').setInputFiles(clipFolder);
+  await expect(page.getByTestId('summary-instances')).toHaveText('1');
+  await page.getByTestId('start-upload').click();
+  await expect(page.locator('[data-testid=file-results] tr[data-state=stored]')).toHaveCount(1, { timeout: 30_000 });
+}
+
 for (const language of ['zh-CN', 'en'] as const) {
   test(`a radiographer masks an ultrasound clip; the specialist sees it masked (${language})`, async ({ page }, testInfo) => {
     const base = process.env.YUNZHEN_URL!;
@@ -36,12 +47,7 @@ for (const language of ['zh-CN', 'en'] as const) {
     const [clip] = rewriteInstances([readSample('modalities/US-PAL-8-10x-echo')], { freshUids: true, replace: { 0x00100010: name, 0x00100020: `MASK-${Date.now()}` } });
     writeFileSync(join(clipFolder, 'US1'), clip!);
 
-    await login(page, 'rad@xuhui.demo', language);
-    await page.goto('/upload');
-    await page.getByTestId('folder-input').setInputFiles(clipFolder);
-    await expect(page.getByTestId('summary-instances')).toHaveText('1');
-    await page.getByTestId('start-upload').click();
-    await expect(page.locator('[data-testid=file-results] tr[data-state=stored]')).toHaveCount(1, { timeout: 30_000 });
+    await uploadOneClip(page, clipFolder, language);
 
     // The clip is held; open the mask dialog on it.
     const held = page.getByTestId('review-item');
@@ -114,7 +120,7 @@ for (const language of ['zh-CN', 'en'] as const) {
  * Lit (not black) pixels of a rendered PNG inside and outside `boxes`, as the specialist's browser
  * decodes it; the image is left alone on the page for a screenshot (`specialist-rendered`).
  */
-async function litPixels(page: import('@playwright/test').Page, png: ArrayBuffer, boxes: Box[]) {
+async function litPixels(page: Page, png: ArrayBuffer, boxes: Box[]) {
   const dataUrl = `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
   return page.evaluate(
     async ({ dataUrl, boxes }) => {
@@ -156,12 +162,7 @@ test('the OCR finds burned-in identity in an ultrasound clip, proposes the boxes
   mkdirSync(clipFolder, { recursive: true });
   writeFileSync(join(clipFolder, 'US1'), clip.bytes);
 
-  await login(page, 'rad@xuhui.demo', 'en');
-  await page.goto('/upload');
-  await page.getByTestId('folder-input').setInputFiles(clipFolder);
-  await expect(page.getByTestId('summary-instances')).toHaveText('1');
-  await page.getByTestId('start-upload').click();
-  await expect(page.locator('[data-testid=file-results] tr[data-state=stored]')).toHaveCount(1, { timeout: 30_000 });
+  await uploadOneClip(page, clipFolder, 'en');
 
   // The header says "no burned-in text"; the scan reads it and holds the clip, saying it names the patient.
   const held = page.getByTestId('review-item');

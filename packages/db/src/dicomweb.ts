@@ -220,7 +220,6 @@ export function createDicomwebRepository(db: Kysely<Database>) {
         .execute();
     },
 
-    /** Stored objects to retrieve, in series then instance order; empty when nothing is visible. */
     /** The metadata kept at ingest for these stored objects (those that have it), by object key. */
     async storedMetadata(objectKeys: string[]): Promise<Map<string, string>> {
       if (objectKeys.length === 0) return new Map();
@@ -228,6 +227,7 @@ export function createDicomwebRepository(db: Kysely<Database>) {
       return new Map(rows.map((row) => [row.object_key, row.metadata_json!]));
     },
 
+    /** Stored objects to retrieve, in series then instance order; empty when nothing is visible. */
     async retrievable(scope: ImageScope, target: { studyUid: string; seriesUid?: string; sopUid?: string }) {
       let query = base(scope)
         .select(['i.object_key', 'i.size_bytes', 'i.transfer_syntax_uid', 'i.sop_instance_uid', 'i.sop_class_uid', 'se.series_uid', 's.study_uid', 's.id as study_pk'])

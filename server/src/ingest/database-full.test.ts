@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readSample, rewriteInstances, stowBody } from '../testing/dicom-fixtures.js';
-import { stowUntilRefused } from '../testing/disk-full.js';
+import { expectStorageFull, stowUntilRefused } from '../testing/disk-full.js';
 import { createTestApp, type TestApp } from '../testing/test-app.js';
 import { sweepOrphans } from './orphan-sweeper.js';
 
@@ -66,11 +66,7 @@ describe.skipIf(!isRoot)('ingest when the database’s disk is full (tablespace 
     // Fill the tablespace's disk to the last byte: from here, no table can grow.
     const space = await statfs(mount);
     await writeFile(join(mount, 'filler'), new Uint8Array(space.bavail * space.bsize)).catch(() => undefined);
-    const { refused: full, statuses } = await stowUntilRefused(stow, study, 200);
-    expect(full, `statuses ${statuses.join(' ')}`).toBeDefined();
-    expect(full!.status).toBe(503);
-    expect(full!.headers.get('Retry-After')).toMatch(/^\d+$/);
-    expect((await full!.json()).error.code).toBe('StorageFull');
+    await expectStorageFull(await stowUntilRefused(stow, study, 200));
 
     const notReady = await t.request('/readyz');
     expect(notReady.status).toBe(503);

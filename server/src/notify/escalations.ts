@@ -24,7 +24,7 @@ export function createEscalations(deps: { repos: Repositories; logger: Logger; n
     const staff = (await deps.repos.users.listByTenant(escalation.readingTenantId)).filter((u) => !u.disabled_at);
     const people = staff
       .filter((u) => u.role === 'admin' || u.id === escalation.claimedBy || u.id === reassignedTo)
-      .map((u) => ({ ...u, kind: u.id === reassignedTo && u.role !== 'admin' ? ('consult-reassigned' as const) : kind }));
+      .map((u) => ({ ...u, kind: u.id === reassignedTo ? ('consult-reassigned' as const) : kind }));
     await deps.repos.turnaround.notify(people.map((u) => ({ userId: u.id, kind: u.kind, consultId: escalation.consultId })), now);
     if (deps.email) {
       const reference = escalation.consultId.slice(0, 8).toUpperCase();

@@ -90,7 +90,9 @@ export function messageRoutes(deps: MessageDeps) {
       const principal = requireUser(c);
       const consult = await visibleConsult(repos, principal, c.req.param('id'));
       const side = sideOf(principal, consult);
-      const [messages, unread, attachments] = await Promise.all([repos.messages.list(consult.id), repos.messages.unreadByConsult(principal.user.id, side, [consult.id]), repos.consults.attachments(consult.id)]);
+      const [messages, unread] = await Promise.all([repos.messages.list(consult.id), repos.messages.unreadByConsult(principal.user.id, side, [consult.id])]);
+      // The thread is polled while open; the consult's documents are read only when a message sent some.
+      const attachments = messages.some((m) => m.attachment_ids.length) ? await repos.consults.attachments(consult.id) : [];
       const byId = new Map(attachments.map((a) => [a.id, a]));
       // The reading centre sees a document once the hospital released it; a removed one is gone for both.
       const attachmentView = (id: string) => {

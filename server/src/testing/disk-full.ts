@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+
 import type { TestResponse } from './test-app.js';
 
 /**
@@ -18,4 +20,12 @@ export async function stowUntilRefused(
     }
   }
   return { refused: undefined, statuses };
+}
+
+/** Expects the refusal a full disk gives: 503 StorageFull with a Retry-After (the statuses before it, if there was none). */
+export async function expectStorageFull({ refused, statuses }: { refused: TestResponse | undefined; statuses: number[] }): Promise<void> {
+  expect(refused, `statuses ${statuses.join(' ')}`).toBeDefined();
+  expect(refused!.status).toBe(503);
+  expect(refused!.headers.get('Retry-After')).toMatch(/^\d+$/);
+  expect((await refused!.json()).error.code).toBe('StorageFull');
 }

@@ -66,6 +66,8 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
   const changedWhileLoading = useRef(false);
 
   const displaySets = useMemo(() => studies.flatMap((s) => s.displaySets), [studies]);
+  // Images of each study the reading centre does not have yet (held, or still being checked for burned-in text).
+  const withheldCounts = useMemo(() => new Map((consult?.studies ?? []).map((s) => [s.studyInstanceUid, s.withheldCount ?? 0])), [consult]);
   // RT structure ROIs shown as outlines (each viewport draws those in its image's plane and frame of reference).
   const [hiddenStructures, setHiddenStructures] = useState<Set<string>>(() => new Set());
   const visibleStructures = useMemo(() => studies.flatMap((s) => s.structureSets.flatMap((set) => set.rois)).filter((roi) => !hiddenStructures.has(roi.key)), [studies, hiddenStructures]);
@@ -647,14 +649,11 @@ export function ReadingPage(props: { me: Me; consultId: string }) {
                   </span>
                 </button>
               ))}
-              {(() => {
-                const withheld = consult?.studies.find((s) => s.studyInstanceUid === study.studyInstanceUid)?.withheldCount ?? 0;
-                return withheld > 0 ? (
-                  <p class="notice" data-testid="study-withheld">
-                    {t('reading.withheld').replace('{n}', String(withheld))}
-                  </p>
-                ) : null;
-              })()}
+              {(withheldCounts.get(study.studyInstanceUid) ?? 0) > 0 && (
+                <p class="notice" data-testid="study-withheld">
+                  {t('reading.withheld').replace('{n}', String(withheldCounts.get(study.studyInstanceUid)))}
+                </p>
+              )}
               <SegmentList session={session} study={study} states={segStates} />
               {study.structureSets.map((set) => (
                 <div key={set.sopInstanceUid} class="structure-set" data-testid="structure-set">
