@@ -60,9 +60,21 @@ test('RECIST round trip: a baseline needs its target, a follow-up of the same pa
   await expect(target).toHaveCount(1);
   await target.locator('input[name=target-organ-0]').fill('liver');
   await expect(target.getByTestId('recist-target-diameter')).toHaveText(/最长径 \d+(\.\d)? mm/);
-  const baselineMm = Number(/([\d.]+) mm/.exec((await target.getByTestId('recist-target-diameter').textContent())!)![1]);
+  // The length Cornerstone shows during the drag is not yet the final one (on a busy machine the
+  // last one arrives later, and the linked target follows it): read the diameter once it has
+  // stopped changing and the report holding it is saved.
+  const diameter = async () => Number(/([\d.]+) mm/.exec((await target.getByTestId('recist-target-diameter').textContent())!)![1]);
+  let previous = Number.NaN;
+  await expect
+    .poll(async () => {
+      const [now, saved] = [await diameter(), await panel.getByTestId('report-save-state').getAttribute('data-state')];
+      const settled = now === previous && saved === 'saved';
+      previous = now;
+      return settled;
+    }, { intervals: [1_000], timeout: 30_000 })
+    .toBe(true);
+  const baselineMm = await diameter();
   expect(baselineMm).toBeGreaterThanOrEqual(10);
-  await expect(panel.getByTestId('report-save-state')).toHaveAttribute('data-state', 'saved');
   await panel.getByTestId('sign-final').click();
   await expect(panel.getByTestId('report-status')).toHaveText('正式报告');
   await expect(panel.getByTestId('report-assessment')).toContainText('RECIST 1.1');
