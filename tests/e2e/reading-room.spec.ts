@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
 import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
-import { canvasStats, drag, openReaderToDraw } from './reading.js';
+import { canvasStats, clearSavedAnnotations, drag, openReaderToDraw } from './reading.js';
 import type { Page, TestInfo } from '@playwright/test';
 
 /**
@@ -315,9 +315,7 @@ test('the measurement SR codes a plain angle as an angle, an arrow as a point wi
   expect(oracle('dciodvfy', [file]).split('\n').filter((line) => /^Error/.test(line))).toEqual([]);
 
   // Read back in a session with no saved annotations: the three come back from the SR, the arrow with its text.
-  const current = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: auth })).json()) as { mine: { version: number } };
-  const cleared = await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ version: current.mine.version, data: null }) });
-  expect(cleared.status).toBe(200);
+  await clearSavedAnnotations(page, baseUrl(), consult.id, token);
   await openReaderToDraw(page, consult.id);
   const restored = page.locator('[data-testid=measurement][data-source=sr]');
   await expect(restored).toHaveCount(3);

@@ -26,6 +26,22 @@ export async function openReaderToDraw(page: Page, consultId: string) {
   return viewport;
 }
 
+/**
+ * Empties the reader's autosaved annotations, as on a machine that has only the exported SR. The
+ * page leaves the reader first: leaving saves once more, and that save may land after the version
+ * is read here, so the clearing is tried again against the newer one (a 409 says it moved).
+ */
+export async function clearSavedAnnotations(page: Page, baseUrl: string, consultId: string, token: string) {
+  await page.goto('/');
+  const url = `${baseUrl}api/consults/${consultId}/annotations`;
+  const auth = { Authorization: `Bearer ${token}` };
+  await expect(async () => {
+    const current = (await (await fetch(url, { headers: auth })).json()) as { mine: { version: number } };
+    const cleared = await fetch(url, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ version: current.mine.version, data: null }) });
+    expect(cleared.status).toBe(200);
+  }).toPass({ timeout: 30_000 });
+}
+
 /** A drag across the viewport with the active tool, in fractions of its size. */
 export async function drag(page: Page, viewport: Locator, from: [number, number], to: [number, number]) {
   await dragAcross(page, (await viewport.getByTestId('viewport-element').boundingBox())!, from, to);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { demoToken, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
 import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
-import { drag, openReaderToDraw } from './reading.js';
+import { clearSavedAnnotations, drag, openReaderToDraw } from './reading.js';
 import type { Locator, Page, TestInfo } from '@playwright/test';
 
 /**
@@ -181,10 +181,7 @@ test('a freehand ROI on a CT shows its HU statistics and survives a reload; the 
   expect(tree).toMatch(/NUM:\(373098007,SCT,"Mean"\)="-?[\d.]+" \(\[hnsf'U\],UCUM/);
 
   // Read back from the SR in a session with no saved annotations: the outline and its statistics.
-  await page.goto('/');
-  const current = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: auth })).json()) as { mine: { version: number } };
-  const cleared = await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ version: current.mine.version, data: null }) });
-  expect(cleared.status).toBe(200);
+  await clearSavedAnnotations(page, baseUrl(), consult.id, token);
   await openReaderToDraw(page, consult.id);
   const restored = page.locator('[data-testid=measurement][data-source=sr][data-tool=PlanarFreehandROI]');
   await expect(restored).toHaveCount(1);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
 
 import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
-import { canvasStats, drag, openReader, openReaderToDraw } from './reading.js';
+import { canvasStats, clearSavedAnnotations, drag, openReader, openReaderToDraw } from './reading.js';
 import { displayName } from '../../viewer/src/person-name.js';
 import type { Locator, Page } from '@playwright/test';
 
@@ -170,13 +170,7 @@ test.describe.serial('reading CT_small: render, measure, persist, SR round trip'
     expect(srInstance!['0040A504']).toBeDefined();
 
     // Another machine that has only the SR: the autosaved copy is emptied, then a fresh browser session opens the study.
-    const current = (await (await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { mine: { version: number } };
-    const cleared = await fetch(`${baseUrl()}api/consults/${consult.id}/annotations`, {
-      method: 'PUT',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ version: current.mine.version, data: null }),
-    });
-    expect(cleared.status).toBe(200);
+    await clearSavedAnnotations(page, baseUrl(), consult.id, token);
 
     const context = await browser.newContext();
     const fresh = await context.newPage();

@@ -34,6 +34,11 @@ export interface RecistEditorProps {
   t: (key: ReportMessage) => string;
   /** The new RECIST block, with the report's measurements when a viewer measurement was linked. */
   onChange: (recist: RecistInput, measurements?: Measurement[]) => void;
+  /**
+   * Linked measurements the reader moved on the image. Only these change: the effect that notices
+   * may run after the reader's next keystroke, so it must not send back this render's RECIST block.
+   */
+  onLinkedMeasurementsAdjusted: (adjusted: Measurement[]) => void;
 }
 
 /**
@@ -70,14 +75,11 @@ export function RecistEditor(props: RecistEditorProps) {
   // A linked measurement the reader adjusts on the image afterwards: the report takes the new value.
   useEffect(() => {
     const linked = new Set(recist.targetLesions.map((lesion) => lesion.measurementId));
-    let adjusted = false;
-    const measurements = doc.measurements.map((m) => {
-      const live = linked.has(m.id) ? props.viewerMeasurements.find((v) => v.id === m.id) : undefined;
-      if (!live || JSON.stringify(live.values) === JSON.stringify(m.values)) return m;
-      adjusted = true;
-      return live;
+    const adjusted = props.viewerMeasurements.filter((live) => {
+      const inReport = linked.has(live.id) && doc.measurements.find((m) => m.id === live.id);
+      return inReport && JSON.stringify(live.values) !== JSON.stringify(inReport.values);
     });
-    if (adjusted) props.onChange(recist, measurements);
+    if (adjusted.length > 0) props.onLinkedMeasurementsAdjusted(adjusted);
   }, [props.viewerMeasurements]);
 
   const set = (patch: Partial<RecistInput>, measurements?: Measurement[]) => props.onChange({ ...recist, ...patch }, measurements);

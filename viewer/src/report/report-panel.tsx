@@ -96,8 +96,9 @@ export function ReportPanel(props: ReportPanelProps) {
     }
   };
 
-  const change = (part: ContentPart, next: Partial<ReportDocument>) => {
-    setDoc((d) => (d ? { ...d, ...next } : d));
+  /** `next` as a function reads the latest document: for changes made outside an input event, which may land after other edits. */
+  const change = (part: ContentPart, next: Partial<ReportDocument> | ((current: ReportDocument) => Partial<ReportDocument>)) => {
+    setDoc((d) => (d ? { ...d, ...(typeof next === 'function' ? next(d) : next) } : d));
     dirty.current.add(part);
     clearTimeout(timer.current);
     timer.current = setTimeout(() => void flush(docRef.current!.version), AUTOSAVE_MS);
@@ -253,6 +254,9 @@ export function ReportPanel(props: ReportPanelProps) {
                 if (measurements) change('measurements', { measurements });
                 change('recist', { recist });
               }}
+              onLinkedMeasurementsAdjusted={(adjusted) =>
+                change('measurements', (current) => ({ measurements: current.measurements.map((m) => adjusted.find((a) => a.id === m.id) ?? m) }))
+              }
             />
           )}
 
