@@ -39,6 +39,9 @@ describe.each([
   test('a failing test and a skipped test each show in the line', async () => {
     const tally = await runFixture({ FIXTURE_FAIL: '1', FIXTURE_SKIP: '1' });
     expect(closingLine(tally)).toBe(_runner === 'vitest' ? '2 passed, 1 failed, 1 skipped' : '1 passed, 1 failed, 1 skipped');
+    // Named in the summary with its error, so a log cut to its tail still says what failed.
+    expect(tally.failures).toEqual([expect.stringMatching(/\.check\.ts(:\d+)? › fails when asked: .*(expected 1 to be 2|Expected: 2 · Received: 1)/)]);
+    expect(summary([], [tally]).text).toContain(`✗ ${tally.failures[0]}`);
   });
 
   test('a crashing global setup counts every discovered test as failed, and says so', async () => {
@@ -55,7 +58,7 @@ test('vitest: a test file that does not load is a failure, named', async () => {
 });
 
 test('checks are listed apart and count only when they fail', () => {
-  const tally: Tally = { name: 'vitest', passed: 5, failed: 0, skipped: 0, problems: [] };
+  const tally: Tally = { name: 'vitest', passed: 5, failed: 0, skipped: 0, problems: [], failures: [] };
   const green = summary([{ name: 'viewer build', ok: true, seconds: 1 }], [tally]);
   expect(green.text.trimEnd().split('\n').at(-1)).toBe('5 passed, 0 failed');
   expect(green.text).toContain('ok     viewer build');

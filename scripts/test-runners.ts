@@ -22,6 +22,11 @@ export interface Tally {
   skipped: number;
   /** Why failures were counted that are not failing tests (crashes, files that did not load). */
   problems: string[];
+  /**
+   * The failing tests, `file › name: first line of the error`: the summary repeats them at the
+   * end, where a log cut to its tail still shows which test failed and why.
+   */
+  failures: string[];
 }
 
 /** Runs a command, echoing its output, and resolves to its exit code and what it printed. */
@@ -48,13 +53,18 @@ interface VitestReport {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  testResults: { name: string; status: string; message?: string; assertionResults: { status: string }[] }[];
+  testResults: { name: string; status: string; message?: string; assertionResults: { status: string; fullName: string; failureMessages?: string[] }[] }[];
 }
 
 /** Counts a Vitest JSON report. `discovered` is how many tests a listing found, when it was asked. */
 export function countVitest(name: string, report: VitestReport | undefined, exitCode: number, discovered?: number): Tally {
-  const tally: Tally = { name, passed: 0, failed: 0, skipped: 0, problems: [] };
+  const tally: Tally = { name, passed: 0, failed: 0, skipped: 0, problems: [], failures: [] };
   if (report) {
+    for (const file of report.testResults) {
+      for (const test of file.assertionResults) {
+        if (test.status === 'failed') tally.failures.push(`${relative(repo, file.name)} › ${test.fullName}: ${errorGist(test.failureMessages?.[0])}`);
+      }
+    }
     tally.passed = report.numPassedTests;
     tally.failed = report.numFailedTests;
     tally.skipped = report.numPendingTests + report.numTodoTests;
@@ -77,6 +87,13 @@ export function countVitest(name: string, report: VitestReport | undefined, exit
     tally.failed = 1;
   }
   return tally;
+}
+
+/** The first lines of a test's error, without colours or stack: what was expected and what came. */
+function errorGist(text: string | undefined): string {
+  const lines = (text ?? '').replace(/\u001b\[[\d;]*m/g, '').split('\n').map((line) => line.trim());
+  const told = lines.filter((line) => line && !line.startsWith('at ')).slice(0, 3);
+  return told.length > 0 ? told.join(' · ').slice(0, 300) : 'no message';
 }
 
 function firstLine(text: string | undefined): string {
@@ -109,7 +126,9 @@ export async function runVitest(options: { name: string; root: string; output: s
 
 
 interface PlaywrightSuite {
-  specs?: { tests: { status: string }[] }[];
+  title: string;
+  file?: string;
+  specs?: { title: string; file: string; line: number; tests: { status: string; results?: { error?: { message?: string } }[] }[] }[];
   suites?: PlaywrightSuite[];
 }
 
@@ -126,10 +145,28 @@ export function playwrightTestCount(report: PlaywrightReport): number {
   return (report.suites ?? []).reduce((sum, suite) => sum + visit(suite), 0);
 }
 
+/** The tests a Playwright report says failed (`unexpected`) or failed before passing (`flaky`), named with their first error. */
+function playwrightFailures(report: PlaywrightReport): string[] {
+  const failures: string[] = [];
+  const visit = (suite: PlaywrightSuite, titles: string[]) => {
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests) {
+        if (test.status !== 'unexpected' && test.status !== 'flaky') continue;
+        const error = test.results?.find((result) => result.error)?.error?.message;
+        failures.push(`${spec.file}:${spec.line} › ${[...titles, spec.title].join(' › ')}: ${errorGist(error)}`);
+      }
+    }
+    for (const child of suite.suites ?? []) visit(child, child.file === undefined || child.title !== child.file ? [...titles, child.title] : titles);
+  };
+  for (const suite of report.suites ?? []) visit(suite, []);
+  return failures;
+}
+
 /** Counts a Playwright JSON report. A flaky test failed once: it counts as failed (the suite runs without retries). */
 export function countPlaywright(name: string, report: PlaywrightReport | undefined, exitCode: number, discovered?: number): Tally {
-  const tally: Tally = { name, passed: 0, failed: 0, skipped: 0, problems: [] };
+  const tally: Tally = { name, passed: 0, failed: 0, skipped: 0, problems: [], failures: [] };
   if (report) {
+    tally.failures = playwrightFailures(report);
     tally.passed = report.stats.expected;
     tally.failed = report.stats.unexpected + report.stats.flaky;
     tally.skipped = report.stats.skipped;
@@ -191,6 +228,7 @@ export function summary(checks: Check[], tallies: (Tally & { seconds?: number })
   for (const t of tallies) {
     lines.push(`  ${t.name}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped${t.seconds === undefined ? '' : ` (${t.seconds} s)`}`);
     for (const problem of t.problems) lines.push(`    ! ${problem}`);
+    for (const failure of t.failures) lines.push(`    ✗ ${failure}`);
   }
   const failedChecks = checks.filter((c) => !c.ok).length;
   if (failedChecks) lines.push(`${failedChecks} check(s) failed: each counts as one failure below`);
