@@ -309,59 +309,26 @@ export function createStudyRepository(db: Kysely<Database>) {
 async function indexInTransaction(tx: Transaction<Database>, r: InstanceRecord): Promise<IndexResult> {
   const i = r.instance;
   const scanPolicy = i.pixelScan ?? 'none';
-  // One statement for patient, study, series, instance and vault entries: on an embedded
-  // database every round trip counts. "Do update" on a conflict (a no-op change) returns the
+  // One statement for patient, study, series, instance and vault entries (`index_instance`,
+  // migration 2026-12-10T01, a function so that its plan is made once per connection): every
+  // round trip and every planning counts. "Do update" on a conflict (a no-op change) returns the
   // existing row and locks it, so concurrent uploads of one study serialize instead of racing.
   // Vault entries are written once: a study keeps the identity it arrived with, and a later
   // upload naming the same Patient ID differently must not rewrite it (the ingest pipeline
   // flags such uploads instead). A UID's original never changes anyway.
-  const vault = r.vaultEntries.length
-    ? sql`, v as (insert into vault_entry (tenant_id, kind, pseudonym, key_version, ciphertext) values ${sql.join(
-        r.vaultEntries.map((e) => sql`(${r.tenantId}, ${e.kind}, ${e.pseudonym}, ${e.keyVersion}, ${e.ciphertext})`),
-      )} on conflict (tenant_id, kind, pseudonym) do nothing)`
-    : sql``;
+  const vault = r.vaultEntries;
   const { rows } = await sql<{ study_id: string; study_tenant: string; series_id: string; series_study: string; instance_id: string | null }>`
-    with p as (
-      insert into patient (tenant_id, pseudonym_id, pseudonym_name, sex, birth_date)
-      values (${r.tenantId}, ${r.patient.pseudonymId}, ${r.patient.pseudonymName}, ${r.patient.sex}, ${r.patient.birthDate})
-      on conflict (tenant_id, pseudonym_id) do update set sex = coalesce(patient.sex, excluded.sex)
-      returning id
-    ), s as (
-      insert into study (tenant_id, patient_id, study_uid, study_date, study_time, accession_number, study_description, study_id, patient_age, uploaded_by)
-      select ${r.tenantId}, p.id, ${r.study.studyUid}, ${r.study.studyDate}::date, ${r.study.studyTime}, ${r.study.accessionNumber},
-             ${r.study.studyDescription}, ${r.study.studyId}, ${r.study.patientAge}, ${r.uploadedBy}::uuid
-      from p
-      on conflict (study_uid) do update set study_uid = excluded.study_uid
-      returning id, tenant_id
-    ), se as (
-      insert into series (study_id, tenant_id, series_uid, modality, series_number, series_description, body_part)
-      select s.id, ${r.tenantId}, ${r.series.seriesUid}, ${r.series.modality}, ${r.series.seriesNumber}, ${r.series.seriesDescription}, ${r.series.bodyPart}
-      from s
-      on conflict (series_uid) do update set series_uid = excluded.series_uid
-      returning id, study_id
-    ), scan as (
-      select (${scanPolicy} = 'all' or (${scanPolicy} = 'sample' and (select count(*) from pixel_scan where series_id = se.id) < ${SERIES_SAMPLE_SIZE})) as wanted
-      from se
-    ), i as (
-      insert into instance (series_id, study_id, tenant_id, sop_instance_uid, sop_class_uid, instance_number, transfer_syntax_uid, rows, columns,
-                            number_of_frames, bits_allocated, size_bytes, sha256, object_key, pixel_review, pixel_review_reasons, uploaded_by, metadata_json)
-      select se.id, s.id, ${r.tenantId}, ${i.sopInstanceUid}, ${i.sopClassUid}, ${i.instanceNumber}, ${i.transferSyntaxUid}, ${i.rows}, ${i.columns},
-             ${i.numberOfFrames}, ${i.bitsAllocated}, ${i.sizeBytes}, ${i.sha256}, ${i.objectKey},
-             case when scan.wanted and ${i.pixelReview} = 'none' then 'scanning' else ${i.pixelReview} end,
-             ${i.pixelReviewReasons}::text[], ${r.uploadedBy}::uuid, ${i.metadataJson ?? null}
-      from se, s, scan
-      where s.tenant_id = ${r.tenantId} and se.study_id = s.id
-      on conflict (sop_instance_uid) do nothing
-      returning id, series_id
-    ), queued as (
-      insert into pixel_scan (instance_id, series_id, tenant_id)
-      select i.id, i.series_id, ${r.tenantId} from i, scan where scan.wanted
-    ), pending as (
-      -- the object is referenced from now on: no longer the orphan sweep's (see pending_object)
-      delete from pending_object where object_key = ${i.objectKey} and exists (select 1 from i)
-    )${vault}
-    select s.id as study_id, s.tenant_id as study_tenant, se.id as series_id, se.study_id as series_study, (select id from i) as instance_id
-    from s, se`.execute(tx);
+    select * from index_instance(
+      ${r.tenantId}, ${r.uploadedBy},
+      ${r.patient.pseudonymId}, ${r.patient.pseudonymName}, ${r.patient.sex}, ${r.patient.birthDate},
+      ${r.study.studyUid}, ${r.study.studyDate}, ${r.study.studyTime}, ${r.study.accessionNumber}, ${r.study.studyDescription}, ${r.study.studyId}, ${r.study.patientAge},
+      ${r.series.seriesUid}, ${r.series.modality}, ${r.series.seriesNumber}, ${r.series.seriesDescription}, ${r.series.bodyPart},
+      ${scanPolicy}, ${SERIES_SAMPLE_SIZE},
+      ${i.sopInstanceUid}, ${i.sopClassUid}, ${i.instanceNumber}, ${i.transferSyntaxUid},
+      ${i.rows}, ${i.columns}, ${i.numberOfFrames}, ${i.bitsAllocated},
+      ${i.sizeBytes}, ${i.sha256}, ${i.objectKey}, ${i.pixelReview}, ${i.pixelReviewReasons}, ${i.metadataJson ?? null},
+      ${vault.map((e) => e.kind)}, ${vault.map((e) => e.pseudonym)}, ${vault.map((e) => e.keyVersion)}, ${vault.map((e) => Buffer.from(e.ciphertext))}
+    )`.execute(tx);
   const row = rows[0]!;
   // Study and series UIDs are derived per hospital, so a clash across hospitals or studies
   // means a forged UID; the transaction rolls back.

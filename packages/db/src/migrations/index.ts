@@ -28,6 +28,7 @@ import * as referral from './2026-12-09T50-referral.js';
 import * as escalationReassign from './2026-12-09T60-escalation-reassign.js';
 import * as messageAttachments from './2026-12-09T61-message-attachments.js';
 import * as instanceMetadata from './2026-12-09T62-instance-metadata.js';
+import * as indexInstanceFunction from './2026-12-10T01-index-instance-function.js';
 
 /** Every migration, by dated name. Imported statically so bundles and tests need no file system walk. */
 export const migrations: Record<string, Migration> = {
@@ -59,4 +60,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-09T60-escalation-reassign': escalationReassign,
   '2026-12-09T61-message-attachments': messageAttachments,
   '2026-12-09T62-instance-metadata': instanceMetadata,
+  '2026-12-10T01-index-instance-function': indexInstanceFunction,
 };
