@@ -24,6 +24,24 @@ export function rssMb(pid: number | undefined): number | undefined {
   }
 }
 
+/** Resident memory (VmRSS) of the OCR engine processes a server started (`server/src/ocr`), in MB. */
+export function ocrRssMb(serverPid: number | undefined): number | undefined {
+  if (!serverPid) return undefined;
+  let kb = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== serverPid || !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('ocr-worker')) continue;
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return Math.round(kb / 1024);
+}
+
 /**
  * Memory of an embedded PostgreSQL server (`DATA_DIR/pg`): the proportional set size (PSS) of
  * its postmaster and every backend, in MB, so shared buffers count once, not once per process.

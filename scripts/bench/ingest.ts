@@ -10,13 +10,13 @@
  * during the row, as after a deployment. The client sends from memory.
  *
  * Last, memory over time: ten CT studies (100 slices of 512×512 each) in a row into one server,
- * 4 clients, with Node's RSS and the embedded PostgreSQL's PSS (postmaster and backends) after
- * each study.
+ * 4 clients, with Node's RSS, the embedded PostgreSQL's PSS (postmaster and backends) and the
+ * OCR process's RSS after each study.
  */
 import { buildCtSeries } from '@yunzhen/dicom/testing/synthetic';
 import { demoToken, spawnServer, startOrthanc, stowBody } from '@yunzhen/server/testing';
 
-import { peakRssMb, pool, postgresPssMb, report, round, rssMb } from './harness.js';
+import { ocrRssMb, peakRssMb, pool, postgresPssMb, report, round, rssMb } from './harness.js';
 
 const sets = [
   { name: 'ct-300x512', files: buildCtSeries({ slices: 300, rows: 512, columns: 512, seed: 11 }) },
@@ -98,6 +98,7 @@ for (const set of sets) {
     const token = await demoToken(server.url, 'rad@xuhui.demo');
     const node: (number | undefined)[] = [];
     const postgres: (number | undefined)[] = [];
+    const ocr: (number | undefined)[] = [];
     const started = performance.now();
     for (let study = 0; study < studies; study++) {
       const files = buildCtSeries({ slices, rows: 512, columns: 512, seed: 100 + study });
@@ -109,6 +110,7 @@ for (const set of sets) {
       });
       node.push(rssMb(server.process.pid));
       postgres.push(postgresPssMb(server.dataDir));
+      ocr.push(ocrRssMb(server.process.pid));
     }
     const seconds = (performance.now() - started) / 1000;
     report(
@@ -125,8 +127,10 @@ for (const set of sets) {
         node_rss_mb_after_each_study: node,
         node_peak_rss_mb: peakRssMb(server.process.pid),
         postgres_pss_mb_after_each_study: postgres,
+        ocr_rss_mb_after_each_study: ocr,
       },
-      `memory over ${studies} CT studies of ${slices}×512² in a row: Node RSS ${node.join(' ')} MB (peak ${peakRssMb(server.process.pid)} MB); PostgreSQL PSS ${postgres.join(' ')} MB`,
+      `memory over ${studies} CT studies of ${slices}×512² in a row: Node RSS ${node.join(' ')} MB (peak ${peakRssMb(server.process.pid)} MB); ` +
+        `PostgreSQL PSS ${postgres.join(' ')} MB; OCR process RSS ${ocr.join(' ')} MB`,
     );
   } finally {
     await server.stop();

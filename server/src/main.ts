@@ -224,7 +224,7 @@ async function main(): Promise<void> {
     logger.info({ signal, drainSeconds: config.drainMs / 1000 }, 'stopping: draining requests in flight');
     for (const timer of timers) clearTimeout(timer);
     void dimse?.close();
-    // The OCR workers are left to the exit: ending a worker inside ONNX Runtime buys nothing while requests drain.
+    // The OCR processes are left to the exit: each ends when the server's IPC channel to it closes.
     server.close(() => {
       resources.close().finally(() => process.exit(0));
     });

@@ -1,9 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { createTextDetector, OcrError } from './detect-text.js';
+import { createTextDetector, OCR_NICE, OcrError } from './detect-text.js';
 import { renderTextFrame } from './render-text.js';
 
 const compact = (text: string) => text.replace(/[\s^:_\-./]/g, '').toUpperCase();
+
+/** The OCR engine processes this process started, as the kernel lists them. */
+function engineProcesses(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('ocr-worker.mjs')) pids.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
 
 describe('detectText', () => {
   const detector = createTextDetector();
@@ -56,5 +75,23 @@ describe('detectText', () => {
     expect((late as OcrError).code).toBe('OcrTimeout');
     const lines = await detector.detectText(frame);
     expect(compact(lines.map((line) => line.text).join(' '))).toContain('WANGWEI');
+  });
+
+  it('runs the engine in a process of its own, below the server’s CPU priority; a killed engine fails its frame only, and the next frame is read', async () => {
+    const frame = await renderTextFrame(1280, 960, [{ text: 'LIU YANG', x: 40, y: 60, sizePx: 30, grey: 255 }]);
+    await detector.detectText(frame);
+    const [engine] = engineProcesses();
+    expect(engine).toBeDefined();
+    expect(getPriority(engine)).toBe(Math.max(OCR_NICE, getPriority()));
+    expect(getPriority(engine)).toBeGreaterThan(getPriority());
+
+    const inFlight = detector.detectText(frame).catch((error: unknown) => error);
+    process.kill(engine!, 'SIGKILL');
+    const failed = await inFlight;
+    expect(failed).toBeInstanceOf(OcrError);
+    expect((failed as OcrError).code).toBe('OcrFailed');
+    const lines = await detector.detectText(frame);
+    expect(compact(lines.map((line) => line.text).join(' '))).toContain('LIUYANG');
+    expect(engineProcesses()).not.toContain(engine);
   });
 });

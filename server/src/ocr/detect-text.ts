@@ -1,5 +1,6 @@
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism, setPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Text in pixels, found by PaddleOCR (PP-OCRv4 detection + recognition, Chinese and Latin in one
@@ -13,9 +14,13 @@ import { Worker } from 'node:worker_threads';
  * image, and read Chinese names as single glyphs. Tesseract was faster per frame (40–250 ms against
  * 180–1000 ms on a shared 2-core machine), which does not buy back missed names.
  *
- * The engines run in `node:worker_threads` (a pool, one worker by default: on 2 cores a second
- * would only compete with the request path) with a time budget per frame; ONNX Runtime cannot
- * cancel a run, so a frame over budget ends its worker and a fresh one takes its place.
+ * The engines run in child processes (a pool, one by default: on 2 cores a second would only
+ * compete with the request path) with a time budget per frame; ONNX Runtime cannot cancel a run,
+ * so a frame over budget ends its process and a fresh one takes its place. Processes, not worker
+ * threads, for three reasons: the model's few hundred MB are not the server's memory; the kernel
+ * schedules them below the request path (`OCR_NICE`), so a scan waits while an upload is
+ * arriving instead of halving its speed on 2 cores (a scan over budget is retried later); and a
+ * native crash in the engine ends that process, not the server.
  */
 
 /** A decoded frame: 8-bit samples, interleaved (`channels` per pixel), row by row. */
@@ -86,14 +91,25 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
+  worker: ChildProcess;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
 }
 
 type WorkerReply = { id: number; results: OcrLine[] } | { id: number; error: string };
 
-const WORKER_URL = new URL('./ocr-worker.mjs', import.meta.url);
+const WORKER_PATH = fileURLToPath(new URL('./ocr-worker.mjs', import.meta.url));
+/** Nice value of the engine processes: the request path (nice 0) gets the CPU first. */
+export const OCR_NICE = 10;
+
+/** Kills an engine process and waits until it has exited. */
+function endProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
 
 function checkImage(image: OcrImage): void {
   const { width, height, channels, data } = image;
@@ -102,10 +118,10 @@ function checkImage(image: OcrImage): void {
   if (data.length !== width * height * channels) throw new OcrError('OcrInvalidImage', `data has ${data.length} bytes, expected width × height × channels = ${width * height * channels}`);
 }
 
-/** A pool of OCR workers. The model loads in each worker when it starts (about a second), not at the first frame. */
+/** A pool of OCR processes. The model loads in each when it starts (about a second), not at the first frame. */
 export function createTextDetector(config: TextDetectorConfig = {}): TextDetector {
   const poolSize = Math.max(1, Math.min(config.poolSize ?? 1, availableParallelism()));
-  const workerData = { threads: Math.max(1, config.threadsPerWorker ?? 1) };
+  const threads = String(Math.max(1, config.threadsPerWorker ?? 1));
   const defaultBudgetMs = config.budgetMs ?? 30_000;
   const minSide = config.minSide ?? 640;
   const maxSide = config.maxSide ?? 1280;
@@ -115,7 +131,15 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
   let closed = false;
 
   function startSlot(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL, { workerData }), job: undefined, timer: undefined };
+    // Structured clone over IPC ('advanced'): frames go as typed arrays, not as JSON. No loader
+    // flags inherited from the server (the worker is plain JavaScript).
+    const worker = fork(WORKER_PATH, [threads], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      if (worker.pid) setPriority(worker.pid, OCR_NICE);
+    } catch {
+      // Not permitted here (a container without the capability): it runs at the server's priority.
+    }
+    const slot: Slot = { worker, job: undefined, timer: undefined };
     slot.worker.on('message', (reply: WorkerReply) => {
       const job = slot.job;
       if (!job || job.id !== reply.id) return;
@@ -144,7 +168,7 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
     const job = slot.job;
     finish(slot);
     slots.splice(index, 1);
-    void slot.worker.terminate();
+    slot.worker.kill('SIGKILL');
     job?.reject(error);
     if (!closed) {
       slots.push(startSlot());
@@ -159,7 +183,7 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
       if (!job) return;
       slot.job = job;
       slot.timer = setTimeout(() => replace(slot, new OcrError('OcrTimeout', `OCR took longer than ${job.budgetMs} ms`)), job.budgetMs);
-      slot.worker.postMessage({ id: job.id, image: job.image, minSide, maxSide });
+      slot.worker.send({ id: job.id, image: job.image, minSide, maxSide });
     }
   }
 
@@ -194,7 +218,7 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
         slot.job?.reject(new OcrError('OcrClosed', 'the text detector is closed'));
         finish(slot);
       }
-      await Promise.all(all.map((slot) => slot.worker.terminate()));
+      await Promise.all(all.map((slot) => endProcess(slot.worker)));
     },
   };
 }

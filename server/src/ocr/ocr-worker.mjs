@@ -1,7 +1,6 @@
-// One OCR engine per worker thread (see detect-text.ts for why PaddleOCR and why a worker).
-// Plain JavaScript so that it loads the same under tsx, Vitest and a bundled server: a worker
-// thread does not inherit a TypeScript loader in every runner.
-import { parentPort, workerData } from 'node:worker_threads';
+// One OCR engine per child process (see detect-text.ts for why PaddleOCR and why a process).
+// Plain JavaScript so that it loads the same under tsx, Vitest and a bundled server, with no
+// TypeScript loader. The thread count comes as the first argument; frames come over IPC.
 
 import Ocr from '@gutenye/ocr-node';
 import sharp from 'sharp';
@@ -9,7 +8,8 @@ import sharp from 'sharp';
 /** PP-OCR's detector wants sides that are multiples of 32 (it letterboxes otherwise, which would shift the boxes). */
 const STRIDE = 32;
 
-const ocrReady = Ocr.create({ onnxOptions: { intraOpNumThreads: workerData.threads, interOpNumThreads: 1 } });
+const threads = Math.max(1, Number(process.argv[2]) || 1);
+const ocrReady = Ocr.create({ onnxOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
 // A model that cannot load fails every request with the reason, instead of an unhandled rejection.
 ocrReady.catch(() => {});
 
@@ -49,7 +49,10 @@ function toBox(points, scale, image) {
   return { x, y, width: Math.max(0, right - x), height: Math.max(0, bottom - y) };
 }
 
-parentPort.on('message', async ({ id, image, minSide, maxSide }) => {
+// The server is gone (it ended or was killed): so is this engine.
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', async ({ id, image, minSide, maxSide }) => {
   try {
     const ocr = await ocrReady;
     const { png, scale } = await prepare(image, minSide, maxSide);
@@ -58,8 +61,8 @@ parentPort.on('message', async ({ id, image, minSide, maxSide }) => {
       .filter((line) => line.box && line.text.trim() !== '')
       .map((line) => ({ text: line.text, confidence: line.mean, box: toBox(line.box, scale, image) }))
       .filter((line) => line.box.width > 0 && line.box.height > 0);
-    parentPort.postMessage({ id, results });
+    process.send({ id, results });
   } catch (error) {
-    parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+    process.send({ id, error: error instanceof Error ? error.message : String(error) });
   }
 });
