@@ -24,22 +24,32 @@ export function rssMb(pid: number | undefined): number | undefined {
   }
 }
 
-/** Resident memory (VmRSS) of the OCR engine processes a server started (`server/src/ocr`), in MB. */
-export function ocrRssMb(serverPid: number | undefined): number | undefined {
-  if (!serverPid) return undefined;
+/**
+ * Sums a figure (in kB) over the running processes `chosen` picks by pid and parent pid, in MB:
+ * memory of a group of processes, such as a server's children.
+ */
+function sumOverProcesses(chosen: (pid: number, ppid: number) => boolean, kbOf: (pid: number) => number): number {
   let kb = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== serverPid || !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('ocr-worker')) continue;
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1] ?? 0);
+      if (chosen(Number(entry), ppid)) kb += kbOf(Number(entry));
     } catch {
       // the process ended meanwhile
     }
   }
   return Math.round(kb / 1024);
+}
+
+/** Resident memory (VmRSS) of the OCR engine processes a server started (`server/src/ocr`), in MB. */
+export function ocrRssMb(serverPid: number | undefined): number | undefined {
+  if (!serverPid) return undefined;
+  return sumOverProcesses(
+    (pid, ppid) => ppid === serverPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ocr-worker'),
+    (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0),
+  );
 }
 
 /**
@@ -49,19 +59,10 @@ export function ocrRssMb(serverPid: number | undefined): number | undefined {
 export function postgresPssMb(dataDir: string): number | undefined {
   try {
     const postmaster = Number(readFileSync(join(dataDir, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    let kb = 0;
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (Number(entry) !== postmaster && ppid !== postmaster) continue;
-        kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    return Math.round(kb / 1024);
+    return sumOverProcesses(
+      (pid, ppid) => pid === postmaster || ppid === postmaster,
+      (pid) => Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0),
+    );
   } catch {
     return undefined;
   }
