@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { test as base, expect, type Page } from '@playwright/test';
 
-import { DEMO_PASSWORD } from '@yunzhen/server/testing';
+import { DEMO_PASSWORD, type ReceivedMail } from '@yunzhen/server/testing';
 
 
 /** Tests get `baseURL` from the server that global-setup.ts started. */
@@ -58,4 +61,10 @@ export async function dragAcross(page: Page, box: { x: number; y: number; width:
   await page.mouse.move(box.x + box.width * ((from[0] + to[0]) / 2), box.y + box.height * ((from[1] + to[1]) / 2), { steps: 4 });
   await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 4 });
   await page.mouse.up();
+}
+
+/** E-mails the server sent so far (the loopback SMTP server of global-setup.ts writes each to a file). */
+export function receivedMails(): ReceivedMail[] {
+  const dir = process.env.YUNZHEN_MAIL_DIR!;
+  return readdirSync(dir).map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as ReceivedMail);
 }

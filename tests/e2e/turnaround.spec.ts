@@ -1,9 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ageConsult, demoToken, mailText, readSample, rewriteInstances, seedConsult } from '@yunzhen/server/testing';
 
-import { ageConsult, demoToken, mailText, readSample, rewriteInstances, seedConsult, type ReceivedMail } from '@yunzhen/server/testing';
-
-import { expect, login, test, watchPageErrors } from './fixtures.js';
+import { expect, login, receivedMails, test, watchPageErrors } from './fixtures.js';
 
 /**
  * Turnaround as the centre's admin and a specialist meet it: the admin sets the centre's
@@ -54,7 +51,6 @@ test('the centre admin sets service levels and reads the turnaround dashboard; t
 });
 
 const HOUR = 60 * 60 * 1000;
-const mails = (): ReceivedMail[] => readdirSync(process.env.YUNZHEN_MAIL_DIR!).map((file) => JSON.parse(readFileSync(join(process.env.YUNZHEN_MAIL_DIR!, file), 'utf8')) as ReceivedMail);
 
 /**
  * Escalation as the centre meets it once a consult's time has run out: the clock of one claimed
@@ -93,8 +89,8 @@ test('an overdue consult is escalated to the lead and reassigned to the other sp
   await lin.screenshot({ path: test.info().outputPath('reassigned-worklist.png'), fullPage: true });
 
   // E-mail too (SMTP_URL is set), with the reference and a link, without the patient.
-  await expect.poll(() => mails().some((m) => m.to.includes('lin@scc.demo') && mailText(m.data).includes(reference)), { timeout: 30_000 }).toBe(true);
-  const mail = mails().find((m) => m.to.includes('lin@scc.demo') && mailText(m.data).includes(reference))!;
+  await expect.poll(() => receivedMails().some((m) => m.to.includes('lin@scc.demo') && mailText(m.data).includes(reference)), { timeout: 30_000 }).toBe(true);
+  const mail = receivedMails().find((m) => m.to.includes('lin@scc.demo') && mailText(m.data).includes(reference))!;
   expect(mailText(mail.data)).toContain(`https://yunzhen.example.org/consults/${consult.id}/read`);
   expect(mailText(mail.data)).not.toMatch(/CompressedSamples|1CT1/);
   expect(problems).toEqual([]);
