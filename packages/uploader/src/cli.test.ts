@@ -151,13 +151,16 @@ describe('the command-line uploader sending a zip in parts', () => {
   it('resumes after it was killed mid-upload, sending only the parts the server lacks', async () => {
     const parts = Math.ceil(statSync(archive).size / PART_BYTES);
     expect(parts).toBeGreaterThanOrEqual(8);
-    // The first run is killed when it sends part 3: parts 0–2 are on the server.
+    // The first run is killed once parts 0–2 are on the server. Parts from 3 on are cut until
+    // then: two go at a time, so part 3 is first sent while part 2 may still be arriving.
     let killed = false;
     let firstRun: ChildProcess | undefined;
     cutNext = (path) => {
       if (Number(/\/parts\/(\d+)$/.exec(path)?.[1]) < 3) return false;
-      if (!killed) firstRun?.kill('SIGKILL');
-      killed = true;
+      if (!killed && [0, 1, 2].every((index) => acknowledged.has(index))) {
+        firstRun?.kill('SIGKILL');
+        killed = true;
+      }
       return true;
     };
     const first = await run((child) => (firstRun = child));
