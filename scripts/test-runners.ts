@@ -23,7 +23,7 @@ export interface Tally {
   /** Why failures were counted that are not failing tests (crashes, files that did not load). */
   problems: string[];
   /**
-   * The failing tests, `file › name: first line of the error`: the summary repeats them at the
+   * The failing tests, `file › name: the first lines of its error`: the summary repeats them at the
    * end, where a log cut to its tail still shows which test failed and why.
    */
   failures: string[];

@@ -5,12 +5,9 @@
  * Yunzhen server under test. OHIF signs in through Yunzhen's OpenID Connect provider, as a site
  * would deploy it: no proxy adds a token.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ohifAppConfig } from '@yunzhen/server/testing';
 
-import { repo } from '../lib.js';
-
-export { OHIF_VERSION, ohifDist, serveOhif } from '@yunzhen/server/testing';
+export { OHIF_VERSION, ohifDist, serveOhif, serverEnvForOhif } from '@yunzhen/server/testing';
 
 /**
  * The repository's OHIF configuration for a Yunzhen server at `yunzhenUrl`, plus OHIF's study
@@ -18,12 +15,6 @@ export { OHIF_VERSION, ohifDist, serveOhif } from '@yunzhen/server/testing';
  * requests, closest first). Without it OHIF 3.13 fetches only the slices a reader scrolls to
  * (its built-in default is off), and "all slices loaded" would never happen.
  */
-export function ohifAppConfig(yunzhenUrl: string): string {
-  const config = readFileSync(join(repo, 'ohif/app-config.js'), 'utf8');
-  const placeholder = "const YUNZHEN = 'https://yunzhen.example.org';";
-  if (!config.includes(placeholder)) throw new Error('ohif/app-config.js no longer names its Yunzhen address as the bench expects');
-  return (
-    config.replace(placeholder, `const YUNZHEN = '${yunzhenUrl}';`) +
-    "\nwindow.config.studyPrefetcher = { enabled: true, displaySetsCount: 2, maxNumPrefetchRequests: 10, order: 'closest' };\n"
-  );
+export function ohifBenchConfig(yunzhenUrl: string): string {
+  return ohifAppConfig(yunzhenUrl) + "\nwindow.config.studyPrefetcher = { enabled: true, displaySetsCount: 2, maxNumPrefetchRequests: 10, order: 'closest' };\n";
 }

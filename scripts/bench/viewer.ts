@@ -32,7 +32,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 import { buildViewerIfStale } from '../lib.js';
 import { median, report, round } from './harness.js';
-import { OHIF_VERSION, ohifAppConfig, ohifDist, serveOhif } from './ohif.js';
+import { OHIF_VERSION, ohifBenchConfig, ohifDist, serveOhif, serverEnvForOhif } from './ohif.js';
 
 type Viewer = 'yunzhen' | 'ohif';
 type Cache = 'cold' | 'warm';
@@ -254,9 +254,8 @@ const rounds: Round[] = [];
 try {
   for (const coldViewer of ['yunzhen', 'ohif'] as const) {
     // A fresh server process for each cold round: its caches empty, the study uploaded and never opened.
-    const client = { clientId: 'ohif', name: 'OHIF Viewer', redirectUris: [`${ohif.url}/callback`], postLogoutRedirectUris: [`${ohif.url}/logout-redirect.html`], firstParty: true };
-    const server = await spawnServer({ env: { CORS_ORIGINS: ohif.url, OIDC_CLIENTS: JSON.stringify([client]) } });
-    appConfig = ohifAppConfig(server.url);
+    const server = await spawnServer({ env: serverEnvForOhif(ohif.url) });
+    appConfig = ohifBenchConfig(server.url);
     try {
       await seedConsult(server.url, series, { clinicalQuestion: 'bench: 300-slice CT', priority: 'stat' });
       const warmViewer: Viewer = coldViewer === 'yunzhen' ? 'ohif' : 'yunzhen';

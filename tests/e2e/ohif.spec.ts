@@ -1,20 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import { expect, test, type Browser, type Page } from '@playwright/test';
 
 import { dragAcross } from './fixtures.js';
 
-import { DEMO_PASSWORD, demoToken, ohifDist, readSample, rewriteInstances, seedConsult, serveOhif, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
+import { DEMO_PASSWORD, demoToken, ohifAppConfig, ohifDist, readSample, rewriteInstances, seedConsult, serveOhif, serverEnvForOhif, spawnServer, type SpawnedServer } from '@yunzhen/server/testing';
 
 /**
  * OHIF Viewer 3.13.2, its prebuilt `dist/` from the npm registry (`npm pack @ohif/app`), served
  * on its own origin with the repository's `ohif/app-config.js`, signing in through Yunzhen's
  * OpenID Connect provider: no proxy injects a token.
  */
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-
 let ohif: Awaited<ReturnType<typeof serveOhif>>;
 let yunzhen: SpawnedServer;
 let appConfig = '';
@@ -26,9 +20,8 @@ test.beforeAll(async () => {
   test.setTimeout(600_000);
   // OHIF's origin first: Yunzhen's configuration names it (CORS, the client's redirect URI).
   ohif = await serveOhif(ohifDist(), () => appConfig);
-  const client = { clientId: 'ohif', name: 'OHIF Viewer', redirectUris: [`${ohif.url}/callback`], postLogoutRedirectUris: [`${ohif.url}/logout-redirect.html`], firstParty: true };
-  yunzhen = await spawnServer({ env: { CORS_ORIGINS: ohif.url, OIDC_CLIENTS: JSON.stringify([client]) } });
-  appConfig = readFileSync(join(repo, 'ohif/app-config.js'), 'utf8').replace("const YUNZHEN = 'https://yunzhen.example.org';", `const YUNZHEN = '${yunzhen.url}';`);
+  yunzhen = await spawnServer({ env: serverEnvForOhif(ohif.url) });
+  appConfig = ohifAppConfig(yunzhen.url);
   expect(appConfig).toContain(yunzhen.url);
   consult = await seedConsult(yunzhen.url, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true }), { clinicalQuestion: 'Nodule?' });
 });

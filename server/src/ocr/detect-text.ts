@@ -47,14 +47,14 @@ export interface OcrLine {
 }
 
 export interface DetectTextOptions {
-  /** Milliseconds this frame may take once a worker starts on it (default: the pool's). */
+  /** Milliseconds this frame may take once an OCR process starts on it (default: the pool's). */
   budgetMs?: number;
 }
 
 export interface TextDetectorConfig {
   /** Workers (default 1; a second on 2 cores slowed the request path more than it sped OCR). */
   poolSize?: number;
-  /** ONNX Runtime intra-op threads per worker (default 1). */
+  /** ONNX Runtime intra-op threads per OCR process (default 1). */
   threadsPerWorker?: number;
   /** Per-frame budget in milliseconds (default 30 000: a large frame on a loaded 2-core machine). */
   budgetMs?: number;
@@ -66,7 +66,7 @@ export interface TextDetectorConfig {
 
 export interface TextDetector {
   detectText(image: OcrImage, options?: DetectTextOptions): Promise<OcrLine[]>;
-  /** Ends the workers; pending frames reject with `OcrClosed`. */
+  /** Ends the OCR processes; pending frames reject with `OcrClosed`. */
   close(): Promise<void>;
 }
 
@@ -91,7 +91,7 @@ interface Job {
 }
 
 interface Slot {
-  worker: ChildProcess;
+  engine: ChildProcess;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
 }
@@ -132,15 +132,15 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
 
   function startSlot(): Slot {
     // Structured clone over IPC ('advanced'): frames go as typed arrays, not as JSON. No loader
-    // flags inherited from the server (the worker is plain JavaScript).
-    const worker = fork(WORKER_PATH, [threads], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // flags inherited from the server (ocr-worker.mjs is plain JavaScript).
+    const engine = fork(WORKER_PATH, [threads], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     try {
-      if (worker.pid) setPriority(worker.pid, OCR_NICE);
+      if (engine.pid) setPriority(engine.pid, OCR_NICE);
     } catch {
       // Not permitted here (a container without the capability): it runs at the server's priority.
     }
-    const slot: Slot = { worker, job: undefined, timer: undefined };
-    slot.worker.on('message', (reply: WorkerReply) => {
+    const slot: Slot = { engine, job: undefined, timer: undefined };
+    slot.engine.on('message', (reply: WorkerReply) => {
       const job = slot.job;
       if (!job || job.id !== reply.id) return;
       finish(slot);
@@ -148,9 +148,9 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
       else job.resolve(reply.results);
       pump();
     });
-    slot.worker.on('error', (error) => replace(slot, new OcrError('OcrFailed', error.message)));
-    slot.worker.on('exit', () => {
-      if (!closed && slots.includes(slot)) replace(slot, new OcrError('OcrFailed', 'OCR worker exited'));
+    slot.engine.on('error', (error) => replace(slot, new OcrError('OcrFailed', error.message)));
+    slot.engine.on('exit', () => {
+      if (!closed && slots.includes(slot)) replace(slot, new OcrError('OcrFailed', 'the OCR process exited'));
     });
     return slot;
   }
@@ -161,14 +161,14 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
     slot.job = undefined;
   }
 
-  /** Ends a worker that is stuck or broken, fails its frame, and starts another in its place. */
+  /** Ends an OCR process that is stuck or broken, fails its frame, and starts another in its place. */
   function replace(slot: Slot, error: OcrError): void {
     const index = slots.indexOf(slot);
     if (index < 0) return;
     const job = slot.job;
     finish(slot);
     slots.splice(index, 1);
-    slot.worker.kill('SIGKILL');
+    slot.engine.kill('SIGKILL');
     job?.reject(error);
     if (!closed) {
       slots.push(startSlot());
@@ -183,7 +183,7 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
       if (!job) return;
       slot.job = job;
       slot.timer = setTimeout(() => replace(slot, new OcrError('OcrTimeout', `OCR took longer than ${job.budgetMs} ms`)), job.budgetMs);
-      slot.worker.send({ id: job.id, image: job.image, minSide, maxSide });
+      slot.engine.send({ id: job.id, image: job.image, minSide, maxSide });
     }
   }
 
@@ -218,7 +218,7 @@ export function createTextDetector(config: TextDetectorConfig = {}): TextDetecto
         slot.job?.reject(new OcrError('OcrClosed', 'the text detector is closed'));
         finish(slot);
       }
-      await Promise.all(all.map((slot) => endProcess(slot.worker)));
+      await Promise.all(all.map((slot) => endProcess(slot.engine)));
     },
   };
 }

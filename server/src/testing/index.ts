@@ -10,5 +10,5 @@ export { startTestS3Server, type TestS3Server } from '@yunzhen/storage/testing/s
 export { buildCorpusInstance, corpusCases, coverage, CORPUS_PATIENTS, type CorpusCase, type CorpusInstance } from './burned-in-corpus.js';
 export { startCodeFlow } from './oidc-code-flow.js';
 export { ageConsult } from './server-clock.js';
-export { OHIF_VERSION, ohifDist, serveOhif } from './ohif-viewer.js';
+export { OHIF_VERSION, ohifAppConfig, ohifDist, serveOhif, serverEnvForOhif } from './ohif-viewer.js';
 export { buildCtSeries, buildStructureSet } from '@yunzhen/dicom/testing/synthetic';

@@ -24,6 +24,23 @@ export function ohifDist(): string {
   return dist;
 }
 
+/**
+ * The environment a Yunzhen server needs to serve OHIF at `ohifUrl`, as a site would set it:
+ * OHIF's origin allowed (CORS) and OHIF registered as a first-party OpenID Connect client.
+ */
+export function serverEnvForOhif(ohifUrl: string): Record<string, string> {
+  const client = { clientId: 'ohif', name: 'OHIF Viewer', redirectUris: [`${ohifUrl}/callback`], postLogoutRedirectUris: [`${ohifUrl}/logout-redirect.html`], firstParty: true };
+  return { CORS_ORIGINS: ohifUrl, OIDC_CLIENTS: JSON.stringify([client]) };
+}
+
+/** The repository's `ohif/app-config.js`, pointed at the Yunzhen server at `yunzhenUrl`. */
+export function ohifAppConfig(yunzhenUrl: string): string {
+  const config = readFileSync(join(repo, 'ohif/app-config.js'), 'utf8');
+  const placeholder = "const YUNZHEN = 'https://yunzhen.example.org';";
+  if (!config.includes(placeholder)) throw new Error('ohif/app-config.js no longer names its Yunzhen address as the tests expect');
+  return config.replace(placeholder, `const YUNZHEN = '${yunzhenUrl}';`);
+}
+
 const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.woff': 'font/woff' };
 
 /**
