@@ -1,4 +1,4 @@
-import { mailText, readSample, rewriteInstances, seedConsult, textPdf } from '@yunzhen/server/testing';
+import { demoToken, mailText, readSample, rewriteInstances, seedConsult, textPdf } from '@yunzhen/server/testing';
 
 import { expect, login, receivedMails, test, watchPageErrors } from './fixtures.js';
 
@@ -90,4 +90,34 @@ test('the hospital asks, the reading centre is told by e-mail and on its worklis
   await centre.screenshot({ path: test.info().outputPath('centre-document.png') });
   expect(hospitalProblems.filter((p) => !/status of 422/.test(p))).toEqual([]);
   expect(centreProblems).toEqual([]);
+});
+
+/**
+ * The thread follows new messages only for someone looking at its end: a radiographer working
+ * further down the consult page (redacting a letter, reading the report) is not moved away.
+ */
+test('a message arriving while the hospital works further down the consult page does not move the page', async ({ page, baseURL }) => {
+  const consult = await seedConsult(baseURL!, rewriteInstances([readSample('modalities/CT_small.dcm')], { freshUids: true }), { clinicalQuestion: 'Compare with last year?' });
+  await page.setViewportSize({ width: 1000, height: 300 });
+  await page.clock.install();
+  await login(page, 'rad@xuhui.demo', 'en');
+  await page.goto(`/consults/${consult.id}`);
+  const thread = page.getByTestId('consult-thread');
+  await expect(thread.getByTestId('thread-empty')).toBeAttached();
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect(thread.getByTestId('thread-empty')).not.toBeInViewport();
+  // Where the part she works on is on screen (content growing above it keeps it in place).
+  const workingOn = page.getByTestId('add-attachments');
+  const before = (await workingOn.boundingBox())!.y;
+
+  const specialist = await demoToken(baseURL!, 'specialist@scc.demo');
+  const answered = await fetch(new URL(`/api/consults/${consult.id}/messages`, baseURL), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${specialist}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'answer', text: { en: 'Please send the prior CT as well.' }, attachmentIds: [] }),
+  });
+  expect(answered.status).toBe(201);
+  await page.clock.runFor(16_000); // the thread's next poll
+  await expect(thread.getByTestId('thread-message')).toHaveCount(1);
+  expect((await workingOn.boundingBox())!.y).toBeCloseTo(before, 0);
 });

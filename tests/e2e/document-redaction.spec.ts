@@ -43,12 +43,15 @@ test('the radiographer redacts a referral letter before the reading centre gets 
     await expect(editor.locator('[data-testid=redaction-page][data-page="1"] [data-testid=redaction-box]')).toHaveCount(0);
 
     // She draws a box over the letterhead of page 1, then thinks better of it and removes it.
+    // The panels above the editor load on their own and can move it down, so each point is
+    // placed on the sheet where it is at that moment (hover waits for it to hold still).
     const pageOne = editor.locator('[data-testid=redaction-page][data-page="1"]');
-    await pageOne.scrollIntoViewIfNeeded();
+    await expect(pageOne.locator('img')).toHaveJSProperty('complete', true);
     const sheet = (await pageOne.boundingBox())!;
-    await page.mouse.move(sheet.x + sheet.width * 0.1, sheet.y + sheet.height * 0.05);
+    await pageOne.hover({ position: { x: sheet.width * 0.1, y: sheet.height * 0.05 } });
     await page.mouse.down();
-    await page.mouse.move(sheet.x + sheet.width * 0.5, sheet.y + sheet.height * 0.12, { steps: 5 });
+    await pageOne.hover({ position: { x: sheet.width * 0.3, y: sheet.height * 0.08 } });
+    await pageOne.hover({ position: { x: sheet.width * 0.5, y: sheet.height * 0.12 } });
     await page.mouse.up();
     await expect(pageOne.getByTestId('redaction-box')).toHaveCount(1);
     await pageOne.getByTestId('redaction-box').click();

@@ -50,8 +50,12 @@ export function ConsultThread(props: { consultId: string; onUnread?: (unread: nu
   const end = useRef<HTMLDivElement>(null);
   const other: Language = language === 'zh-CN' ? 'en' : 'zh-CN';
 
+  // Follows new messages only for a reader who is looking at the thread's end: one working
+  // further down the page (redacting a letter, reading the report) keeps their place.
+  const following = useRef(true);
   const load = async () => {
     const loaded = await api<Thread>(`/api/consults/${encodeURIComponent(props.consultId)}/messages`);
+    following.current = onScreen(end.current);
     setThread(loaded);
     const last = loaded.messages.at(-1);
     if (loaded.unread > 0 && last) {
@@ -65,7 +69,9 @@ export function ConsultThread(props: { consultId: string; onUnread?: (unread: nu
     const timer = setInterval(() => void load().catch(() => undefined), POLL_MS);
     return () => clearInterval(timer);
   }, [props.consultId]);
-  useEffect(() => end.current?.scrollIntoView?.({ block: 'nearest' }), [thread?.messages.length]);
+  useEffect(() => {
+    if (following.current) end.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [thread?.messages.length]);
 
   async function send(event: Event) {
     event.preventDefault();
@@ -199,4 +205,20 @@ export function UnreadBadge(props: { count: number | undefined }) {
       {t('thread.unread').replace('{count}', String(props.count))}
     </span>
   );
+}
+
+/** Whether the element is in sight: inside the window and inside the nearest box that scrolls it (the reading page's dialog). */
+function onScreen(element: Element | null): boolean {
+  if (!element) return false;
+  let top = 0;
+  let bottom = window.innerHeight;
+  for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+    if (!/auto|scroll/.test(getComputedStyle(parent).overflowY)) continue;
+    const box = parent.getBoundingClientRect();
+    top = Math.max(top, box.top);
+    bottom = Math.min(bottom, box.bottom);
+    break;
+  }
+  const rect = element.getBoundingClientRect();
+  return rect.bottom >= top && rect.top <= bottom;
 }
