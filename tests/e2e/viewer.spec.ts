@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { DEMO_PASSWORD, demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
+import { buildCtSeries, DEMO_PASSWORD, demoToken, readSample, rewriteInstances, samplesDir, seedConsult, type SeededConsult } from '@yunzhen/server/testing';
 
 import { expect, login, logout, test, watchPageErrors } from './fixtures.js';
 import { canvasStats, clearSavedAnnotations, drag, openReader, openReaderToDraw } from './reading.js';
@@ -360,4 +360,31 @@ test('a hostile PatientName is shown as text everywhere the viewer shows text, a
 
   expect(dialogs).toEqual([]);
   expect(await page.locator('img[src="x"], svg[onload], script:not([src])').count()).toBe(0);
+});
+
+/**
+ * The stack's other slices are fetched a dozen at a time, not all at once: 80 requests opened
+ * in one task held the page's main thread before the first image showed, and a slice the
+ * reader jumped to waited behind all of them in the browser's six connections.
+ */
+test('the slices of a long series are fetched a few at a time, and a slice jumped to comes meanwhile', async ({ page }) => {
+  const slices = 80;
+  const ct = rewriteInstances(buildCtSeries({ slices, rows: 64, columns: 64, seed: Date.now() % 100_000 }), { freshUids: true });
+  const consult = await seedConsult(baseUrl(), ct, { clinicalQuestion: `prefetch ${Date.now()}` });
+  await signIn(page, 'specialist@scc.demo');
+  let inFlight = 0;
+  let mostInFlight = 0;
+  let framesFinished = 0;
+  const isFrame = (url: string) => /\/frames\/\d+$/.test(new URL(url).pathname);
+  page.on('request', (request) => isFrame(request.url()) && (mostInFlight = Math.max(mostInFlight, ++inFlight)));
+  const settle = (request: { url(): string }) => isFrame(request.url()) && (inFlight--, framesFinished++);
+  page.on('requestfinished', settle);
+  page.on('requestfailed', settle);
+  const viewport = await openReader(page, consult.id);
+  await viewport.getByTestId('scrollbar').fill(String(slices - 1));
+  await expect(viewport).toHaveAttribute('data-image-index', String(slices - 1));
+  await expect(viewport).toHaveAttribute('data-loading', 'false');
+  await expect.poll(() => framesFinished, { timeout: 60_000 }).toBeGreaterThanOrEqual(slices);
+  // The prefetch's dozen, the slice on screen and the one jumped to.
+  expect(mostInFlight).toBeLessThanOrEqual(14);
 });
