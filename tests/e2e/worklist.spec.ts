@@ -40,6 +40,14 @@ test.describe.serial('the specialist worklist', () => {
     await expect(rows.first()).toHaveAttribute('data-id', routine.id);
   });
 
+  test('the idle worklist readies the reader: its image decoder starts before a consult is opened', async ({ page }) => {
+    const decoder = page.waitForRequest((request) => /decodeImageFrameWorker/.test(request.url()), { timeout: 30_000 });
+    await login(page, 'specialist@scc.demo');
+    await expect(page.getByTestId('consult-row').first()).toBeVisible();
+    await decoder;
+    expect(page.url()).not.toContain('/read');
+  });
+
   test('keyboard: arrows move, C claims and releases, Enter opens the viewer', async ({ page }) => {
     await login(page, 'specialist@scc.demo');
     await page.getByTestId('worklist-search').fill(tag);

@@ -15,9 +15,12 @@ export function loadReadingPage(): Promise<ReadingModule> {
   return loading;
 }
 
-/** Loads the reading page when the browser is idle; returns a cancel function for an effect. */
+/** Loads and readies the reading page when the browser is idle; returns a cancel function for an effect. */
 export function preloadReadingPage(): () => void {
-  const load = () => void loadReadingPage().catch(() => undefined); // opening a consult reports the failure
+  const load = () =>
+    void loadReadingPage()
+      .then((page) => page.prepareReading())
+      .catch(() => undefined); // opening a consult reports the failure
   if (typeof requestIdleCallback === 'function') {
     const id = requestIdleCallback(load, { timeout: 2000 });
     return () => cancelIdleCallback(id);
