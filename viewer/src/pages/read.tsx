@@ -32,7 +32,6 @@ type Annotation = ToolTypes.Annotation;
 
 type SrState = { kind: 'idle' } | { kind: 'busy' } | { kind: 'done'; count: number } | { kind: 'failed'; reason: string };
 
-/** The reading page: a consult's studies in a diagnostic viewer, with measurements saved as the reader works. */
 /**
  * Readies Cornerstone while a reader's worklist sits idle: its rendering-capability probe, tool
  * registration and decoder worker (a few hundred milliseconds on two cores) then no longer sit
@@ -40,6 +39,7 @@ type SrState = { kind: 'idle' } | { kind: 'busy' } | { kind: 'done'; count: numb
  */
 export { initCornerstone as prepareReading } from '../viewer/init.js';
 
+/** The reading page: a consult's studies in a diagnostic viewer, with measurements saved as the reader works. */
 export function ReadingPage(props: { me: Me; consultId: string }) {
   const { t } = useI18n();
   const { me, consultId } = props;

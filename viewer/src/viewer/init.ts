@@ -61,7 +61,7 @@ export function initCornerstone(): void {
   // Without WebGL at all (turned off, a blocked driver) the 2D canvas is the only way.
   coreInit({ rendering: { useCPURendering: drawStacksOnCanvas() }, debug: {} });
   // Cornerstone lets 1,000 prefetch requests run at once: a 300-slice series opened 299
-  // XMLHttpRequests in one task (about 300 ms of main thread on two cores), and a slice the
+  // XMLHttpRequests in one task (about half a second on two cores), and a slice the
   // reader then jumped to waited behind all of them in the browser's six connections. A few
   // more than six keeps the connections busy while earlier slices decode.
   imageLoadPoolManager.setMaxSimultaneousRequests(CoreEnums.RequestType.Prefetch, 12);
