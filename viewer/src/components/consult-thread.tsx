@@ -51,7 +51,8 @@ export function ConsultThread(props: { consultId: string; onUnread?: (unread: nu
   const other: Language = language === 'zh-CN' ? 'en' : 'zh-CN';
 
   // Follows new messages only for a reader who is looking at the thread's end: one working
-  // further down the page (redacting a letter, reading the report) keeps their place.
+  // further down the page (redacting a letter, reading the report) keeps their place. Measured
+  // before the new messages render: they push the end down, out of sight.
   const following = useRef(true);
   const load = async () => {
     const loaded = await api<Thread>(`/api/consults/${encodeURIComponent(props.consultId)}/messages`);
